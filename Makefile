@@ -1,0 +1,29 @@
+# Two commands on a fresh machine with Python 3.11:  make run  ·  make test
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-shopify clean
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+# Web server on 127.0.0.1:8000, task cluster + scheduler, demo data and sandboxes. Ctrl-C stops.
+run: $(INSTALLED)
+	$(BIN)/python manage.py hub_run --demo
+
+# Whole suite. SQLite by default; PostgreSQL when DATABASE_URL is set.
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+migrate: $(INSTALLED)
+	$(BIN)/python manage.py migrate
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

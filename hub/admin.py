@@ -1,0 +1,112 @@
+from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.utils import timezone
+from django.utils.html import format_html
+
+from hub import services
+from hub.models import ApiToken, ChangeEvent, NumberSequence, SalesChannel, TimelineEvent
+
+
+class TimelineInline(GenericTabularInline):
+    """Read-only timeline for any document admin (orders, RMAs, …)."""
+
+    model = TimelineEvent
+    ct_fk_field = "object_id"
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "event", "message", "who"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    verbose_name_plural = "Timeline"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="By")
+    def who(self, obj):
+        return obj.who
+
+
+class ApiTokenInline(admin.TabularInline):
+    model = ApiToken
+    extra = 0
+    can_delete = False
+    fields = ["prefix", "name", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SalesChannel)
+class SalesChannelAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "currency", "country", "is_active", "active_tokens"]
+    list_filter = ["kind", "is_active", "currency"]
+    search_fields = ["code", "name"]
+    inlines = [ApiTokenInline]
+    actions = ["issue_token"]
+
+    @admin.display(description="Active tokens")
+    def active_tokens(self, obj):
+        return obj.api_tokens.filter(revoked_at__isnull=True).count()
+
+    @admin.action(description="Issue a new API token (shown once)")
+    def issue_token(self, request, queryset):
+        for channel in queryset:
+            _, key = services.api_token_create(channel=channel, name=f"admin {timezone.now():%Y-%m-%d}", created_by=request.user)
+            self.message_user(
+                request,
+                format_html("New token for <b>{}</b>: <code>{}</code> — copy it now, it is not stored.", channel.code, key),
+                messages.WARNING,
+            )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "channel", "name", "created_at", "last_used_at", "status"]
+    list_filter = ["channel", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["prefix", "name", "channel__code"]
+    readonly_fields = ["channel", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    fields = ["channel", "name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # tokens are issued from the sales channel page or `manage.py hub_token`
+
+    @admin.display(description="Status")
+    def status(self, obj):
+        return "revoked" if obj.revoked_at else "active"
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            services.api_token_revoke(token=token)
+            count += 1
+        self.message_user(request, f"{count} token(s) revoked; they stop working at once.", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NumberSequence)
+class NumberSequenceAdmin(ReadOnlyAdmin):
+    list_display = ["series", "last_value"]
+    search_fields = ["series"]
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "topic", "object_id", "action", "origin", "created_at"]
+    list_filter = ["topic", "action", "origin"]
+    search_fields = ["object_id"]
+    date_hierarchy = "created_at"

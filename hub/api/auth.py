@@ -1,0 +1,65 @@
+"""`Authorization: Token <key>` for storefronts: a key belongs to one sales channel."""
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from hub.models import ApiToken
+from hub.services import hash_token_key
+
+LAST_USED_RESOLUTION_SECONDS = 300
+
+
+class ChannelPrincipal:
+    """The authenticated caller of the storefront API: a sales channel, not a person."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+
+    def __init__(self, token: ApiToken):
+        self.token = token
+        self.channel = token.channel
+        self.pk = None
+
+    def __str__(self) -> str:
+        return f"channel:{self.channel.code}"
+
+    def get_username(self) -> str:
+        return str(self)
+
+
+class ChannelTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Token"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Invalid token header: expected 'Token <key>'.")
+        try:
+            key = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid token header: the key must be ASCII.") from None
+        token = (
+            ApiToken.objects.select_related("channel")
+            .filter(key_hash=hash_token_key(key))
+            .only("id", "revoked_at", "last_used_at", "channel__id", "channel__code", "channel__currency", "channel__is_active")
+            .first()
+        )
+        if token is None or token.revoked_at is not None or not token.channel.is_active:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return ChannelPrincipal(token), token
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+def request_channel(request):
+    """The sales channel behind a token-authenticated request, or None for a staff session."""
+    user = getattr(request, "user", None)
+    return getattr(user, "channel", None)

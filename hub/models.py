@@ -1,0 +1,133 @@
+"""The shared kernel: sales channels and their API tokens, gapless number series, the change
+feed (outbox) that connectors read, and timelines of business events."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import RegexValidator
+from django.db import models
+
+from hub.money import CURRENCY_CHOICES
+
+code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$",
+    "Use letters, digits, '.', '_' or '-' (up to 50 characters, starting with a letter or digit).",
+)
+
+
+class SalesChannel(models.Model):
+    class Kind(models.TextChoices):
+        WEB = "web", "Online store"
+        MARKETPLACE = "marketplace", "Marketplace"
+        POS = "pos", "Shop / POS"
+        B2B = "b2b", "B2B portal"
+        PHONE = "phone", "Phone / staff orders"
+
+    code = models.CharField(max_length=50, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WEB)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    country = models.CharField(max_length=2, default="FR", help_text="ISO 3166-1 alpha-2 home market.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class ApiToken(models.Model):
+    """A storefront's key. Only a SHA-256 of the key is stored; the key is shown once."""
+
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, help_text="First characters of the key, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.channel.code})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class NumberSequence(models.Model):
+    """Gapless numbering per series (e.g. `INV-2026`). Values are taken inside the transaction
+    that issues the document, under a row lock, so a rollback gives the number back."""
+
+    series = models.CharField(max_length=50, unique=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.series}: {self.last_value}"
+
+
+class ChangeEvent(models.Model):
+    """The change feed: written in the same transaction as the change it describes.
+
+    Connectors read it (by increasing id) to learn what to push; `origin` names the system a
+    change came from so that it is never echoed back there.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created"
+        UPDATED = "updated"
+        DELETED = "deleted"
+
+    topic = models.CharField(max_length=60, help_text="What changed, e.g. 'catalog.price' or 'inventory.stock'.")
+    object_id = models.CharField(max_length=64)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.UPDATED)
+    origin = models.CharField(max_length=60, blank=True, help_text="Source system (endpoint code), blank for the hub.")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["topic", "id"])]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.topic}:{self.object_id} {self.action}"
+
+
+class TimelineEvent(models.Model):
+    """Who did what to a business document, when and why (orders, RMAs, …)."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.CharField(max_length=64)
+    subject = GenericForeignKey("content_type", "object_id")
+    event = models.CharField(max_length=60)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=100, blank=True, help_text="System actor when no user, e.g. 'shopify:main'.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def who(self) -> str:
+        if self.actor_id:
+            return self.actor.get_username()
+        return self.actor_label or "system"
+
+
+class Heartbeat(models.Model):
+    """Last time a task worker ran the heartbeat task (shown by `/healthz`)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    seen_at = models.DateTimeField()

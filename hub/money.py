@@ -1,0 +1,101 @@
+"""Money: `Decimal` amounts with an explicit currency, and the one rounding rule.
+
+Round half-up to the currency's minor unit, per line, then sum the rounded lines.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# ISO 4217 minor units for the currencies an EU merchant meets; others default to 2.
+MINOR_UNITS = {"JPY": 0, "KRW": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
+CURRENCY_CHOICES = [
+    ("EUR", "Euro"),
+    ("GBP", "Pound sterling"),
+    ("USD", "US dollar"),
+    ("CHF", "Swiss franc"),
+    ("SEK", "Swedish krona"),
+    ("DKK", "Danish krone"),
+    ("PLN", "Polish złoty"),
+    ("CZK", "Czech koruna"),
+]
+CURRENCY_CODES = {code for code, _ in CURRENCY_CHOICES}
+
+
+class CurrencyMismatch(ValueError):
+    pass
+
+
+def minor_unit(currency: str) -> int:
+    return MINOR_UNITS.get(currency, 2)
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_unit(currency))
+
+
+def round_money(amount, currency: str) -> Decimal:
+    """Half-up to the currency's minor unit. Accepts Decimal, int or a decimal string (never float)."""
+    if isinstance(amount, float):
+        raise TypeError("money must not be a float; pass a Decimal or a string")
+    return to_decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def to_decimal(value) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        raise TypeError("money must not be a float; pass a Decimal or a string")
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a decimal number") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self):
+        object.__setattr__(self, "amount", to_decimal(self.amount))
+
+    def _check(self, other: "Money") -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"{self.currency} and {other.currency} cannot be combined")
+
+    def __add__(self, other: "Money") -> "Money":
+        self._check(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: "Money") -> "Money":
+        self._check(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor) -> "Money":
+        if isinstance(factor, (Money, float)):
+            raise TypeError("Money multiplies by an int or Decimal only")
+        return Money(self.amount * to_decimal(factor), self.currency)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> "Money":
+        return Money(-self.amount, self.currency)
+
+    def rounded(self) -> "Money":
+        return Money(round_money(self.amount, self.currency), self.currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> "Money":
+        return cls(Decimal(0), currency)
+
+    def __str__(self) -> str:
+        return f"{round_money(self.amount, self.currency)} {self.currency}"
+
+
+def sum_money(items, currency: str) -> Money:
+    total = Money.zero(currency)
+    for item in items:
+        total = total + item
+    return total

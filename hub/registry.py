@@ -1,0 +1,78 @@
+"""Extension points the kernel offers to higher apps, which register in `AppConfig.ready()`.
+
+The kernel never imports a higher app; apps plug themselves in here.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """A spreadsheet resource for `hub_import` / `hub_export` and the admin.
+
+    `importer(path, *, dry_run, options)` and `exporter(path, *, options)` are callables provided
+    by the owning app (or by the import engine on its behalf).
+    """
+
+    name: str
+    label: str
+    importer: object | None = None
+    exporter: object | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """A companion process that `hub_run` starts beside the web server and task cluster."""
+
+    name: str
+    argv: list[str]
+    when_demo_only: bool = True
+    env: dict = field(default_factory=dict)
+
+
+resources: dict[str, ResourceSpec] = {}
+processes: dict[str, ProcessSpec] = {}
+
+
+def register_resource(spec: ResourceSpec) -> None:
+    resources[spec.name] = spec
+
+
+def register_process(spec: ProcessSpec) -> None:
+    processes[spec.name] = spec
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A recurring task, kept in django-q2's schedule table by `schedules_sync`."""
+
+    name: str
+    func: str
+    minutes: int
+
+
+schedules: dict[str, ScheduleSpec] = {}
+
+
+def register_schedule(spec: ScheduleSpec) -> None:
+    schedules[spec.name] = spec
+
+
+register_schedule(ScheduleSpec(name="hub.heartbeat", func="hub.tasks.heartbeat", minutes=1))
+
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    """`seed(*, scale, rng) -> str` adds an app's demo records; runs by increasing `order`."""
+
+    name: str
+    seed: object
+    order: int
+
+
+demo_seeders: dict[str, DemoSeeder] = {}
+
+
+def register_demo_seeder(spec: DemoSeeder) -> None:
+    demo_seeders[spec.name] = spec

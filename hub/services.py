@@ -1,0 +1,87 @@
+"""Writes on the shared kernel."""
+
+import hashlib
+import secrets
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from hub.models import ApiToken, Heartbeat, NumberSequence, SalesChannel, TimelineEvent
+
+TOKEN_PREFIX_LENGTH = 8
+
+
+def hash_token_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def sales_channel_get_or_create(*, code: str, name: str | None = None, kind: str = SalesChannel.Kind.WEB,
+                                currency: str = "EUR") -> tuple[SalesChannel, bool]:
+    channel = SalesChannel(code=code, name=name or code, kind=kind, currency=currency)
+    existing = SalesChannel.objects.filter(code=code).first()
+    if existing:
+        return existing, False
+    channel.full_clean()
+    channel.save()
+    return channel, True
+
+
+def api_token_create(*, channel: SalesChannel, name: str = "", created_by=None) -> tuple[ApiToken, str]:
+    """Returns the token row and the clear key, which is never stored and cannot be shown again."""
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        channel=channel, name=name, prefix=key[:TOKEN_PREFIX_LENGTH], key_hash=hash_token_key(key), created_by=created_by
+    )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def sequence_next(*, series: str) -> int:
+    """The next number of a gapless series. Must run inside the issuing transaction: the row
+    stays locked until it commits, and a rollback returns the number."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("sequence_next must run inside the transaction that issues the document")
+    NumberSequence.objects.get_or_create(series=series)
+    NumberSequence.objects.filter(series=series).update(last_value=F("last_value") + 1)
+    return NumberSequence.objects.select_for_update().values_list("last_value", flat=True).get(series=series)
+
+
+def timeline_record(*, subject, event: str, message: str = "", actor=None, actor_label: str = "", data: dict | None = None) -> TimelineEvent:
+    return TimelineEvent.objects.create(
+        content_type=ContentType.objects.get_for_model(subject, for_concrete_model=True),
+        object_id=str(subject.pk),
+        event=event,
+        message=message,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_label=actor_label,
+        data=data or {},
+    )
+
+
+def heartbeat_beat(*, name: str = "worker") -> Heartbeat:
+    beat, _ = Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
+    return beat
+
+
+def schedules_sync() -> list[str]:
+    """Create or update django-q2 schedules for every registered recurring task."""
+    from django_q.models import Schedule
+
+    from hub.registry import schedules
+
+    names = []
+    for spec in schedules.values():
+        Schedule.objects.update_or_create(
+            name=spec.name,
+            defaults={"func": spec.func, "schedule_type": Schedule.MINUTES, "minutes": spec.minutes, "repeats": -1},
+        )
+        names.append(spec.name)
+    return names

@@ -1,0 +1,16 @@
+"""Root URLconf: the composition root, which names every app by dotted path."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from hub import views
+
+DOMAIN_APP_URLCONFS = ["catalog.urls", "inventory.urls", "orders.urls", "returns.urls", "connectors.urls"]
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+] + [path("", include(urlconf)) for urlconf in DOMAIN_APP_URLCONFS]
