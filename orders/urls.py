@@ -1,1 +1,6 @@
-urlpatterns = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("orders.api.price_urls")),
+    path("", include("orders.api.order_urls")),
+]
