@@ -31,12 +31,14 @@ def _refuse_insecure_production() -> None:
         problems.append("SECRET_KEY is the development key")
     elif len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         problems.append("SECRET_KEY is too short or too simple (50+ random characters needed)")
+    if not env_list("ALLOWED_HOSTS", []):
+        problems.append("ALLOWED_HOSTS is empty (list the host names this hub answers to)")
     if problems:
         raise ImproperlyConfigured(
             "Refusing to start with DEBUG=0: "
             + "; ".join(problems)
-            + ". Generate one with: python -c \"import secrets; print(secrets.token_urlsafe(64))\""
-            " and set it in the environment or in .env."
+            + ". Set them in the environment or in .env; generate a key with:"
+            " python -c \"import secrets; print(secrets.token_urlsafe(64))\""
         )
 
 

@@ -20,6 +20,12 @@ def test_production_without_secret_key_refuses_to_start_with_a_clear_message():
     assert "Refusing to start with DEBUG=0: SECRET_KEY is not set" in result.stderr
 
 
+def test_production_without_allowed_hosts_refuses_to_start():
+    result = start_django(DEBUG="0", SECRET_KEY="Zq8#vR2!mW9$xT4&pL7*nB3^cF6(hJ1)dG5-" * 2)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is empty" in result.stderr
+
+
 def test_production_with_the_development_key_refuses_to_start():
     result = start_django(DEBUG="0", SECRET_KEY="dev-only-insecure-key-never-use-in-production-0123456789abcdef")
     assert result.returncode != 0
