@@ -1,6 +1,8 @@
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from hub.models import SalesChannel, code_validator
 from hub.money import CURRENCY_CHOICES
@@ -19,6 +21,12 @@ def gtin_is_valid(value: str) -> bool:
 def validate_gtin(value: str) -> None:
     if value and not gtin_is_valid(value):
         raise ValidationError(f"{value!r} is not a valid GTIN (8, 12, 13 or 14 digits with a correct check digit).")
+
+
+customs_code_validator = RegexValidator(r"^\d{6,10}$", "A customs (HS/CN/TARIC) code is 6 to 10 digits, without spaces or dots.")
+country_code_validator = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 country code in capitals, e.g. 'FR'.")
+
+LANGUAGES = [("fr", "Français"), ("en", "English")]
 
 
 class Category(models.Model):
@@ -61,9 +69,40 @@ class Product(models.Model):
     allow_backorder = models.BooleanField(default=False, help_text="Accept orders beyond available stock.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Added after 0001.
+    option_axes = models.JSONField(default=list, blank=True, help_text="For a parent, the option axes of its variants, e.g. [\"size\", \"colour\"].")
+    attributes = models.JSONField(default=dict, blank=True, help_text="Free attributes, e.g. {\"power_w\": 5, \"ip_rating\": \"IP44\"}.")
+    length_mm = models.PositiveIntegerField("length (mm)", null=True, blank=True)
+    width_mm = models.PositiveIntegerField("width (mm)", null=True, blank=True)
+    height_mm = models.PositiveIntegerField("height (mm)", null=True, blank=True)
+    storage_temp_min_c = models.SmallIntegerField("storage min (°C)", null=True, blank=True)
+    storage_temp_max_c = models.SmallIntegerField("storage max (°C)", null=True, blank=True)
+    hazardous = models.BooleanField(default=False, help_text="Dangerous goods (batteries, flammables…): special transport rules.")
+    shelf_life_days = models.PositiveIntegerField(null=True, blank=True, help_text="Shelf life from production, in days.")
+    country_of_origin = models.CharField(max_length=2, blank=True, validators=[country_code_validator])
+    customs_code = models.CharField(max_length=10, blank=True, validators=[customs_code_validator], help_text="HS / CN code.")
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["sku"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(storage_temp_min_c__isnull=True) | Q(storage_temp_max_c__isnull=True) | Q(storage_temp_max_c__gte=models.F("storage_temp_min_c")),
+                name="product_storage_temperature_range",
+            )
+        ]
+
+    def clean(self):
+        if self.storage_temp_min_c is not None and self.storage_temp_max_c is not None and self.storage_temp_max_c < self.storage_temp_min_c:
+            raise ValidationError({"storage_temp_max_c": "The maximum storage temperature must not be below the minimum."})
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": "A product cannot be its own parent."})
+
+    def name_in(self, language: str) -> str:
+        for translation in self.translations.all():
+            if translation.language == language and translation.name:
+                return translation.name
+        return self.name
 
     def __str__(self) -> str:
         return f"{self.sku} — {self.name}"
@@ -71,6 +110,35 @@ class Product(models.Model):
     @property
     def is_parent(self) -> bool:
         return self.parent_id is None and self.variants.exists()
+
+
+class ProductTranslation(models.Model):
+    """Name and description in one language; `Product.name/description` stay the default."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=5, choices=LANGUAGES)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["product", "language"]
+        constraints = [models.UniqueConstraint(fields=["product", "language"], name="producttranslation_one_per_language")]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.name}"
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    url = models.URLField(max_length=500)
+    position = models.PositiveIntegerField(default=0)
+    alt_text = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["product", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.url
 
 
 class PriceList(models.Model):
@@ -84,6 +152,16 @@ class PriceList(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Added after 0001: a derived list ("public − 12 %") prices from its base list at query time.
+    base_price_list = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived_lists",
+        help_text="Derive prices from this list (same currency, itself not derived). Own entries override.",
+    )
+    base_adjustment_percent = models.DecimalField(
+        max_digits=6, decimal_places=2, default=0, validators=[MinValueValidator(-100), MaxValueValidator(1000)],
+        help_text="Applied to the base list's prices, e.g. -12 for 'base − 12 %'.",
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["code"]
@@ -106,6 +184,7 @@ class PriceEntry(models.Model):
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name_plural = "price entries"

@@ -1,0 +1,93 @@
+"""Catalogue pull for storefronts: active/archived products, cursor-paginated, `updated_since`."""
+
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+
+from catalog.api import schema  # noqa: F401  (registers the token scheme)
+from catalog.selectors import products_for_api
+
+
+class ProductImageSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    position = serializers.IntegerField()
+    alt_text = serializers.CharField()
+
+
+class ProductSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    names = serializers.SerializerMethodField(help_text="Per-language names, e.g. {\"fr\": …, \"en\": …}.")
+    descriptions = serializers.SerializerMethodField()
+    description = serializers.CharField()
+    status = serializers.CharField()
+    parent_sku = serializers.CharField(source="parent.sku", default=None, allow_null=True)
+    option_axes = serializers.JSONField()
+    option_values = serializers.JSONField()
+    category = serializers.CharField(source="category.path", default=None, allow_null=True)
+    brand = serializers.CharField()
+    gtin = serializers.CharField()
+    weight_g = serializers.IntegerField(allow_null=True)
+    length_mm = serializers.IntegerField(allow_null=True)
+    width_mm = serializers.IntegerField(allow_null=True)
+    height_mm = serializers.IntegerField(allow_null=True)
+    storage_temp_min_c = serializers.IntegerField(allow_null=True)
+    storage_temp_max_c = serializers.IntegerField(allow_null=True)
+    hazardous = serializers.BooleanField()
+    shelf_life_days = serializers.IntegerField(allow_null=True)
+    track_expiry = serializers.BooleanField()
+    country_of_origin = serializers.CharField()
+    customs_code = serializers.CharField()
+    attributes = serializers.JSONField()
+    images = ProductImageSerializer(many=True)
+    updated_at = serializers.DateTimeField()
+
+    def get_names(self, product) -> dict[str, str]:
+        return {t.language: t.name for t in product.translations.all()}
+
+    def get_descriptions(self, product) -> dict[str, str]:
+        return {t.language: t.description for t in product.translations.all()}
+
+
+class ProductCursorPagination(CursorPagination):
+    ordering = ("updated_at", "id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _parse_updated_since(raw: str):
+    value = parse_datetime(raw)
+    if value is None:
+        day = parse_date(raw)
+        if day is None:
+            raise ValidationError({"updated_since": ["Use an ISO 8601 date or date-time, e.g. 2026-11-01T00:00:00Z."]})
+        value = timezone.datetime(day.year, day.month, day.day)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    return value
+
+
+@extend_schema(tags=["products"], parameters=[
+    OpenApiParameter("updated_since", str, description="Only products changed at or after this ISO 8601 date-time."),
+])
+class ProductListView(generics.ListAPIView):
+    serializer_class = ProductSerializer
+    pagination_class = ProductCursorPagination
+
+    def get_queryset(self):
+        raw = self.request.query_params.get("updated_since")
+        return products_for_api(updated_since=_parse_updated_since(raw) if raw else None)
+
+
+@extend_schema(tags=["products"])
+class ProductDetailView(generics.RetrieveAPIView):
+    serializer_class = ProductSerializer
+    lookup_field = "sku"
+    lookup_url_kwarg = "sku"
+
+    def get_queryset(self):
+        return products_for_api()

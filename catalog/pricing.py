@@ -1,0 +1,229 @@
+"""Price resolution: one pure function over plain data, plus a set-wise fetch of that data.
+
+`resolve_prices` knows nothing of requests, customers or the ORM: it takes SKUs and quantities,
+an ordered list of tiers (each tier = price lists with a reason label), a currency and a date,
+and the price data (lists and their entries). The API, the admin and the order import all call
+it, through `price_lines`, which fetches the data for many SKUs in a few queries.
+
+Rules (docs/pricing.md has worked examples):
+- tiers are tried in order (contract → customer lists → group lists → channel public list); the
+  first tier with a price wins; within a tier, lists by priority (higher first), then code;
+- a list counts only if active, in its validity window on the date and in the wanted currency;
+- within a list, the applicable entry with the highest `min_quantity` ≤ quantity, among those
+  valid on the date (ties: the most recent `valid_from`, then the lowest price);
+- a derived list uses its own entry when it has one for the SKU, otherwise its base list's entry
+  (same rules, base list must itself be usable) times (1 + adjustment %), rounded half-up to the
+  currency's minor unit;
+- the reference price is what the reference (public) list alone gives for the same quantity.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from hub.money import quantum
+
+UNKNOWN_SKU = "unknown_sku"
+NO_PRICE = "no_price"
+
+_HUNDRED = Decimal(100)
+_FAR_PAST = date.min
+
+
+@dataclass(frozen=True, slots=True)
+class ListInfo:
+    id: int
+    code: str
+    currency: str
+    priority: int = 0
+    is_active: bool = True
+    valid_from: date | None = None
+    valid_to: date | None = None
+    base_id: int | None = None
+    adjustment_percent: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """One price entry: from `min_quantity` units, `unit_price` each, within its validity window."""
+
+    min_quantity: int
+    unit_price: Decimal
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    reason: str
+    list_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PriceData:
+    lists: dict[int, ListInfo]
+    entries: dict[tuple[int, str], Sequence[Break]]
+    known_skus: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    sku: str
+    quantity: int
+    unit_price: Decimal | None = None
+    reference_price: Decimal | None = None
+    price_list: str | None = None
+    source: str | None = None
+    why: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    price: Decimal
+    break_: Break
+    derived_from: str | None = None
+
+
+def _in_window(valid_from, valid_to, on_date: date) -> bool:
+    return (valid_from is None or valid_from <= on_date) and (valid_to is None or on_date <= valid_to)
+
+
+def _usable(info: ListInfo | None, currency: str, on_date: date) -> bool:
+    return info is not None and info.is_active and info.currency == currency and _in_window(info.valid_from, info.valid_to, on_date)
+
+
+def best_break(breaks: Iterable[Break], quantity: int, on_date: date) -> Break | None:
+    best = None
+    best_key = None
+    for entry in breaks:
+        if entry.min_quantity > quantity or not _in_window(entry.valid_from, entry.valid_to, on_date):
+            continue
+        key = (entry.min_quantity, entry.valid_from or _FAR_PAST, -entry.unit_price)
+        if best_key is None or key > best_key:
+            best, best_key = entry, key
+    return best
+
+
+def derive_price(base_price: Decimal, adjustment_percent: Decimal, currency: str) -> Decimal:
+    adjusted = base_price * (_HUNDRED + adjustment_percent) / _HUNDRED
+    return max(adjusted, Decimal(0)).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def _price_in_list(list_id: int, sku: str, quantity: int, currency: str, on_date: date, data: PriceData) -> _Found | None:
+    info = data.lists.get(list_id)
+    if not _usable(info, currency, on_date):
+        return None
+    own = best_break(data.entries.get((list_id, sku), ()), quantity, on_date)
+    if own is not None:
+        return _Found(own.unit_price, own)
+    if info.base_id is not None:
+        base = data.lists.get(info.base_id)
+        if base is not None and base.base_id is None and _usable(base, currency, on_date):
+            inherited = best_break(data.entries.get((base.id, sku), ()), quantity, on_date)
+            if inherited is not None:
+                return _Found(derive_price(inherited.unit_price, info.adjustment_percent, currency), inherited, base.code)
+    return None
+
+
+def _ordered(list_ids: Iterable[int], data: PriceData) -> list[ListInfo]:
+    infos = [data.lists[i] for i in dict.fromkeys(list_ids) if i in data.lists]
+    return sorted(infos, key=lambda info: (-info.priority, info.code))
+
+
+def resolve_prices(*, lines: Sequence[tuple[str, int]], tiers: Sequence[Tier], currency: str, on_date: date,
+                   data: PriceData, reference_list_id: int | None = None) -> list[PricedLine]:
+    """Price each (sku, quantity) line. Pure: same inputs, same answer; no database access."""
+    ordered_tiers = [(tier.reason, _ordered(tier.list_ids, data)) for tier in tiers]
+    results = []
+    for sku, quantity in lines:
+        if sku not in data.known_skus:
+            results.append(PricedLine(sku=sku, quantity=quantity, error=UNKNOWN_SKU))
+            continue
+        reference = None
+        if reference_list_id is not None:
+            found_reference = _price_in_list(reference_list_id, sku, quantity, currency, on_date, data)
+            reference = found_reference.price if found_reference else None
+        line = None
+        for reason, infos in ordered_tiers:
+            for info in infos:
+                found = _price_in_list(info.id, sku, quantity, currency, on_date, data)
+                if found is None:
+                    continue
+                why = f"{reason} list {info.code}: break from {found.break_.min_quantity}"
+                if found.derived_from:
+                    why += f" of base list {found.derived_from} adjusted {info.adjustment_percent:+}%"
+                line = PricedLine(sku=sku, quantity=quantity, unit_price=found.price, reference_price=reference,
+                                  price_list=info.code, source=reason, why=why)
+                break
+            if line is not None:
+                break
+        results.append(line or PricedLine(sku=sku, quantity=quantity, reference_price=reference, error=NO_PRICE))
+    return results
+
+
+# --- Fetching the data set-wise ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PricingRequest:
+    """Who is asking, as tiers of price-list ids; built by the caller (orders.pricing for customers)."""
+
+    tiers: tuple[Tier, ...]
+    currency: str
+    reference_list_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def price_data_fetch(*, skus: Iterable[str], list_ids: Iterable[int], on_date: date) -> PriceData:
+    """Three queries whatever the number of SKUs: lists (with their base lists), active products,
+    entries of those lists for those products that may be valid on the date."""
+    from django.db.models import Q
+
+    from catalog.models import PriceEntry, PriceList, Product
+
+    list_ids = set(list_ids)
+    lists: dict[int, ListInfo] = {}
+    if list_ids:
+        rows = PriceList.objects.filter(Q(pk__in=list_ids) | Q(derived_lists__in=list_ids)).values_list(
+            "id", "code", "currency", "priority", "is_active", "valid_from", "valid_to", "base_price_list_id", "base_adjustment_percent"
+        )
+        for row in rows:
+            lists[row[0]] = ListInfo(*row)
+    skus = set(skus)
+    products = dict(Product.objects.filter(sku__in=skus, status=Product.Status.ACTIVE).values_list("id", "sku")) if skus else {}
+    entries: dict[tuple[int, str], list[Break]] = {}
+    if products and lists:
+        rows = (
+            PriceEntry.objects.filter(product_id__in=products, price_list_id__in=lists)
+            .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=on_date), Q(valid_to__isnull=True) | Q(valid_to__gte=on_date))
+            .values_list("price_list_id", "product_id", "min_quantity", "unit_price", "valid_from", "valid_to")
+        )
+        for list_id, product_id, min_quantity, unit_price, valid_from, valid_to in rows:
+            entries.setdefault((list_id, products[product_id]), []).append(Break(min_quantity, unit_price, valid_from, valid_to))
+    return PriceData(lists=lists, entries=entries, known_skus=frozenset(products.values()))
+
+
+def price_lines(*, lines: Sequence[tuple[str, int]], request: PricingRequest, on_date: date | None = None) -> list[PricedLine]:
+    """Fetch what the lines need and resolve them: the entry point for API, admin and imports."""
+    from django.utils import timezone
+
+    on_date = on_date or timezone.localdate()
+    list_ids = {i for tier in request.tiers for i in tier.list_ids}
+    if request.reference_list_id is not None:
+        list_ids.add(request.reference_list_id)
+    data = price_data_fetch(skus=(sku for sku, _ in lines), list_ids=list_ids, on_date=on_date)
+    return resolve_prices(lines=lines, tiers=request.tiers, currency=request.currency, on_date=on_date, data=data,
+                          reference_list_id=request.reference_list_id)
+
+
+def format_price(value: Decimal | None, currency: str) -> str | None:
+    """Decimal string with at least the currency's minor unit, at most 4 places (no trailing noise)."""
+    if value is None:
+        return None
+    value = value.quantize(Decimal("0.0001"))
+    minimum = quantum(currency)
+    normalized = value.normalize()
+    if normalized.as_tuple().exponent > minimum.as_tuple().exponent:
+        return str(value.quantize(minimum))
+    return str(normalized)

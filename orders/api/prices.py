@@ -1,0 +1,121 @@
+"""Live B2B prices for storefronts: thin views over orders.pricing (who) and catalog.pricing (how much).
+
+A channel token may quote only customers attached to its channel; any other code, existing or
+not, answers the same 404. Nothing is cached: every call reads the current prices.
+"""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.pricing import format_price, price_lines
+from hub.api.auth import ChannelTokenAuthentication, request_channel
+from orders.pricing import customer_pricing_for
+
+MAX_GET_SKUS = 100
+MAX_QUOTE_LINES = 500
+MAX_QUANTITY = 1_000_000
+NOT_FOUND = {"detail": "No such customer for this channel."}
+
+
+class QuoteLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class QuoteRequestSerializer(serializers.Serializer):
+    customer = serializers.CharField(max_length=50)
+    lines = QuoteLineSerializer(many=True, allow_empty=False, max_length=MAX_QUOTE_LINES)
+
+
+PRICED_LINE = inline_serializer("PricedLine", {
+    "sku": serializers.CharField(),
+    "quantity": serializers.IntegerField(),
+    "unit_price": serializers.DecimalField(max_digits=14, decimal_places=4, required=False,
+                                           help_text="Decimal string; absent when the line has an error."),
+    "reference_price": serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True, required=False,
+                                                help_text="The channel public list's price for the same quantity."),
+    "price_list": serializers.CharField(required=False, help_text="Code of the list that gave the price."),
+    "source": serializers.ChoiceField(["contract", "customer_list", "group_list", "public_list"], required=False),
+    "error": serializers.ChoiceField(["unknown_sku", "no_price"], required=False,
+                                     help_text="unknown_sku: no active product with this SKU; no_price: no applicable price."),
+})
+PRICES_RESPONSE = inline_serializer("PricesResponse", {
+    "customer": serializers.CharField(),
+    "currency": serializers.CharField(),
+    "lines": PRICED_LINE.__class__(many=True),
+})
+ERRORS = {400: inline_serializer("FieldErrors", {"field": serializers.ListField(child=serializers.CharField())}),
+          401: None, 404: None}
+
+
+def _answer(pricing, lines):
+    currency = pricing.currency
+    out = []
+    for line in price_lines(lines=lines, request=pricing.request):
+        if line.error == "unknown_sku":
+            out.append({"sku": line.sku, "error": line.error})
+        elif line.error:
+            out.append({"sku": line.sku, "quantity": line.quantity, "error": line.error,
+                        "reference_price": format_price(line.reference_price, currency)})
+        else:
+            out.append({"sku": line.sku, "quantity": line.quantity, "unit_price": format_price(line.unit_price, currency),
+                        "reference_price": format_price(line.reference_price, currency),
+                        "price_list": line.price_list, "source": line.source})
+    return {"customer": pricing.customer_code, "currency": currency, "lines": out}
+
+
+class _PriceView(APIView):
+    authentication_classes = [ChannelTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+class PricesView(_PriceView):
+    @extend_schema(
+        operation_id="prices_get", tags=["prices"],
+        summary="Prices of up to 100 SKUs for one customer, quantity 1",
+        parameters=[
+            OpenApiParameter("customer", str, required=True, description="Customer code (attached to the token's channel)."),
+            OpenApiParameter("sku", str, many=True, required=True, description=f"Repeat for each SKU, 1 to {MAX_GET_SKUS}."),
+        ],
+        responses={200: PRICES_RESPONSE, **ERRORS},
+    )
+    def get(self, request):
+        customer = request.query_params.get("customer", "").strip()
+        skus = [s.strip() for s in request.query_params.getlist("sku")]
+        errors = {}
+        if not customer:
+            errors["customer"] = ["This field is required."]
+        if not skus:
+            errors["sku"] = ["Give at least one sku parameter."]
+        elif len(skus) > MAX_GET_SKUS:
+            errors["sku"] = [f"At most {MAX_GET_SKUS} SKUs per request (got {len(skus)}); use POST /api/v1/prices/quote/."]
+        elif any(not s or len(s) > 64 for s in skus):
+            errors["sku"] = ["Each sku must be 1 to 64 characters."]
+        if errors:
+            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+        pricing = customer_pricing_for(customer_code=customer, channel=request_channel(request))
+        if pricing is None:
+            return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+        return Response(_answer(pricing, [(sku, 1) for sku in skus]))
+
+
+class QuoteView(_PriceView):
+    @extend_schema(
+        operation_id="prices_quote", tags=["prices"],
+        summary="Prices of up to 500 (sku, quantity) lines for one customer",
+        request=QuoteRequestSerializer, responses={200: PRICES_RESPONSE, **ERRORS},
+        examples=[OpenApiExample("quote", request_only=True,
+                                 value={"customer": "C-1001", "lines": [{"sku": "LGT-GAR-10M", "quantity": 12}]})],
+    )
+    def post(self, request):
+        serializer = QuoteRequestSerializer(data=request.data)
+        if not serializer.is_valid():
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        data = serializer.validated_data
+        pricing = customer_pricing_for(customer_code=data["customer"], channel=request_channel(request))
+        if pricing is None:
+            return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+        return Response(_answer(pricing, [(line["sku"], line["quantity"]) for line in data["lines"]]))
