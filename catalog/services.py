@@ -126,6 +126,14 @@ def product_update(*, product: Product, **fields) -> Product:
 
 
 @transaction.atomic
+def product_touch(*, product: Product, reason: str) -> Product:
+    """Images or translations changed: bump `updated_at` (API `updated_since`) and tell the feed."""
+    product.save(update_fields=["updated_at"])
+    change_record(topic=PRODUCT_TOPIC, object_id=product.pk, data={"sku": product.sku, "fields": [reason]})
+    return product
+
+
+@transaction.atomic
 def product_archive(*, product: Product) -> Product:
     """Archive a product and its variants: they stop selling but stay for orders that reference them."""
     targets = [product, *product.variants.exclude(status=Product.Status.ARCHIVED)]

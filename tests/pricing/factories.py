@@ -16,6 +16,7 @@ class CustomerGroupFactory(factory.django.DjangoModelFactory):
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"C-{n:05d}")
     name = factory.Sequence(lambda n: f"Customer {n}")

@@ -1,0 +1,209 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from simple_history.admin import SimpleHistoryAdmin
+
+from catalog import services
+from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Product, ProductImage, ProductTranslation
+
+PRODUCT_SERVICE_FIELDS = services.PRODUCT_FIELDS
+
+
+def _error_text(error: ValidationError) -> str:
+    return "; ".join(f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in error.message_dict.items()) \
+        if hasattr(error, "error_dict") else " ".join(error.messages)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["path", "position", "product_count"]
+    search_fields = ["path"]
+    fields = ["name", "parent", "position", "path"]
+    readonly_fields = ["path"]
+    autocomplete_fields = ["parent"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(product_total=Count("products"))
+
+    @admin.display(description="Products", ordering="product_total")
+    def product_count(self, obj):
+        return obj.product_total
+
+    def save_model(self, request, obj, form, change):
+        # The path of the whole subtree is maintained by the service, never by hand.
+        if change:
+            saved = services.category_move(category=obj, parent=obj.parent, name=obj.name)
+        else:
+            saved = services.category_create(name=obj.name, parent=obj.parent, position=obj.position)
+        obj.pk, obj.path = saved.pk, saved.path
+        if change and obj.position != saved.position:
+            Category.objects.filter(pk=obj.pk).update(position=obj.position)
+
+
+class VariantInline(admin.TabularInline):
+    model = Product
+    fk_name = "parent"
+    fields = ["sku", "name", "option_values", "status", "gtin"]
+    readonly_fields = ["status"]
+    extra = 0
+    show_change_link = True
+    verbose_name = "variant"
+    verbose_name_plural = "Variants"
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    fields = ["position", "url", "alt_text"]
+    extra = 0
+
+
+class ProductTranslationInline(admin.TabularInline):
+    model = ProductTranslation
+    fields = ["language", "name", "description"]
+    extra = 0
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin):
+    list_display = ["sku", "name", "category", "brand", "status", "gtin", "parent", "updated_at"]
+    list_filter = ["status", "category", "brand", "hazardous", "track_expiry"]
+    search_fields = ["sku", "name", "gtin", "translations__name"]
+    list_select_related = ["category", "parent"]
+    autocomplete_fields = ["category", "parent"]
+    readonly_fields = ["status", "created_at", "updated_at"]
+    inlines = [ProductTranslationInline, ProductImageInline, VariantInline]
+    actions = ["activate", "archive"]
+    history_list_display = ["status", "name"]
+    fieldsets = [
+        (None, {"fields": ["sku", "name", "status", "category", "brand", "gtin", "description"]}),
+        ("Variants", {"fields": ["parent", "option_axes", "option_values"]}),
+        ("Logistics", {"fields": ["weight_g", ("length_mm", "width_mm", "height_mm"), ("storage_temp_min_c", "storage_temp_max_c"),
+                                  "hazardous", "shelf_life_days", "track_expiry", "allow_backorder", "country_of_origin", "customs_code"]}),
+        ("Attributes", {"fields": ["attributes"]}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in PRODUCT_SERVICE_FIELDS}
+        if change:
+            services.product_update(product=obj, **fields)
+        else:
+            data = {name: getattr(obj, name) for name in PRODUCT_SERVICE_FIELDS if name != "status"}
+            created = services.product_create(sku=obj.sku, **data)
+            obj.pk = created.pk
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Product:  # variants go through the services like any product
+            for variant in formset.save(commit=False):
+                values = {"name": variant.name, "option_values": variant.option_values, "gtin": variant.gtin}
+                try:
+                    if variant.pk:
+                        services.product_update(product=variant, **values)
+                    else:
+                        services.product_create(sku=variant.sku, parent=form.instance, category=form.instance.category,
+                                                brand=form.instance.brand, **values)
+                except ValidationError as error:
+                    self.message_user(request, f"{variant.sku}: {_error_text(error)}", messages.ERROR)
+            return
+        super().save_formset(request, form, formset, change)
+        if formset.has_changed():
+            services.product_touch(product=form.instance, reason=formset.model._meta.model_name)
+
+    @admin.action(description="Activate selected products")
+    def activate(self, request, queryset):
+        done = 0
+        for product in queryset.exclude(status=Product.Status.ACTIVE):
+            if product.status == Product.Status.ARCHIVED:
+                continue
+            services.product_update(product=product, status=Product.Status.ACTIVE)
+            done += 1
+        self.message_user(request, f"{done} product(s) activated (archived products stay archived).")
+
+    @admin.action(description="Archive selected products (and their variants)")
+    def archive(self, request, queryset):
+        for product in queryset:
+            services.product_archive(product=product)
+        self.message_user(request, f"{queryset.count()} product(s) archived; they stay on past orders but stop selling.")
+
+    def has_delete_permission(self, request, obj=None):
+        # Referenced products are archived, never deleted; drafts never referenced may go.
+        if obj is not None and (obj.status != Product.Status.DRAFT or obj.price_entries.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class PriceEntryInline(admin.TabularInline):
+    model = PriceEntry
+    fields = ["product", "min_quantity", "unit_price", "valid_from", "valid_to"]
+    autocomplete_fields = ["product"]
+    extra = 0
+
+
+@admin.register(PriceList)
+class PriceListAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "currency", "priority", "prices_include_tax", "valid_from", "valid_to", "is_active",
+                    "base_price_list", "base_adjustment_percent", "entry_count"]
+    list_filter = ["currency", "is_active", "prices_include_tax"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["base_price_list"]
+    inlines = [PriceEntryInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(entry_total=Count("entries")).select_related("base_price_list")
+
+    @admin.display(description="Entries", ordering="entry_total")
+    def entry_count(self, obj):
+        return obj.entry_total
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in services.PRICE_LIST_FIELDS if name in form.cleaned_data}
+        if change:
+            services.price_list_update(price_list=obj, **{k: v for k, v in fields.items() if k in form.changed_data})
+        else:
+            obj.pk = services.price_list_create(code=obj.code, **fields).pk
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not PriceEntry:
+            return super().save_formset(request, form, formset, change)
+        entries = formset.save(commit=False)
+        for entry in formset.deleted_objects:
+            services.price_entry_delete(entry=entry)
+        for entry in entries:
+            if entry.pk:
+                # A changed key (quantity/start) is a new break: remove the old row first.
+                original = PriceEntry.objects.get(pk=entry.pk)
+                if (original.min_quantity, original.valid_from, original.product_id) != (entry.min_quantity, entry.valid_from, entry.product_id):
+                    services.price_entry_delete(entry=original)
+            try:
+                services.price_entry_set(price_list=form.instance, product=entry.product, unit_price=entry.unit_price,
+                                         min_quantity=entry.min_quantity, valid_from=entry.valid_from, valid_to=entry.valid_to)
+            except ValidationError as error:
+                self.message_user(request, f"{entry.product.sku}: {_error_text(error)}", messages.ERROR)
+
+
+@admin.register(PriceEntry)
+class PriceEntryAdmin(SimpleHistoryAdmin):
+    list_display = ["price_list", "product", "min_quantity", "unit_price", "valid_from", "valid_to", "updated_at"]
+    list_filter = ["price_list"]
+    search_fields = ["product__sku", "price_list__code"]
+    list_select_related = ["price_list", "product"]
+    autocomplete_fields = ["price_list", "product"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            original = PriceEntry.objects.get(pk=obj.pk)
+            if (original.min_quantity, original.valid_from, original.product_id, original.price_list_id) != (
+                    obj.min_quantity, obj.valid_from, obj.product_id, obj.price_list_id):
+                services.price_entry_delete(entry=original)
+        saved = services.price_entry_set(price_list=obj.price_list, product=obj.product, unit_price=obj.unit_price,
+                                         min_quantity=obj.min_quantity, valid_from=obj.valid_from, valid_to=obj.valid_to)
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.price_entry_delete(entry=obj)
+
+
+@admin.register(ChannelCatalog)
+class ChannelCatalogAdmin(admin.ModelAdmin):
+    list_display = ["channel", "public_price_list"]
+    autocomplete_fields = ["public_price_list"]

@@ -1,0 +1,50 @@
+from decimal import Decimal
+
+import pytest
+
+from catalog.models import PriceEntry, Product
+from hub.models import ChangeEvent
+from tests.catalog.factories import PriceEntryFactory, PriceListFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("admin", "a@example.com", "pw"))
+    return client
+
+
+def test_product_admin_searches_by_sku_name_and_gtin_and_filters(staff):
+    ProductFactory(sku="LAMP-1", name="Desk lamp", gtin="3760000000000")
+    ProductFactory(sku="CHAIR", name="Chair")
+    for query in ("LAMP-1", "Desk", "3760000000000"):
+        page = staff.get(f"/admin/catalog/product/?q={query}").content.decode()
+        assert "LAMP-1" in page and "CHAIR" not in page
+    assert staff.get("/admin/catalog/product/?status__exact=active&brand=Lumi%C3%A8re").status_code == 200
+
+
+def test_product_admin_pages_and_history_open(staff):
+    product = ProductFactory(sku="LAMP-1")
+    ProductFactory(sku="LAMP-1-RED", parent=product)
+    assert staff.get(f"/admin/catalog/product/{product.pk}/change/").status_code == 200
+    assert staff.get(f"/admin/catalog/product/{product.pk}/history/").status_code == 200
+    assert staff.get("/admin/catalog/product/add/").status_code == 200
+
+
+def test_archive_action_archives_through_the_service(staff):
+    product = ProductFactory(sku="OLD")
+    staff.post("/admin/catalog/product/", {"action": "archive", "_selected_action": [product.pk]})
+    assert Product.objects.get(pk=product.pk).status == "archived"
+    assert ChangeEvent.objects.filter(topic="catalog.product").exists()
+
+
+def test_price_entry_admin_edits_go_through_the_service(staff):
+    entry = PriceEntryFactory(price_list=PriceListFactory(code="PRO"))
+    response = staff.post(f"/admin/catalog/priceentry/{entry.pk}/change/", {
+        "price_list": entry.price_list_id, "product": entry.product_id, "min_quantity": 10, "unit_price": "7.50",
+        "valid_from": "", "valid_to": ""})
+    assert response.status_code == 302
+    assert list(PriceEntry.objects.values_list("min_quantity", "unit_price")) == [(10, Decimal("7.50"))]
+    assert ChangeEvent.objects.filter(topic="catalog.price").count() == 2  # old break removed, new one set
+    assert staff.get(f"/admin/catalog/pricelist/{entry.price_list_id}/change/").status_code == 200

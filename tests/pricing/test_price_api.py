@@ -1,0 +1,188 @@
+"""The storefront price API over real HTTP requests (Django test client), real database."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from catalog import services
+from catalog.models import Product
+from hub.services import api_token_create, api_token_revoke
+from tests.catalog.factories import ChannelCatalogFactory, PriceEntryFactory, PriceListFactory, ProductFactory
+from tests.hub.factories import SalesChannelFactory
+from tests.pricing.factories import CustomerFactory, CustomerGroupFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop():
+    """A channel with a public list, a B2B customer with group and own lists, and a token."""
+    channel = SalesChannelFactory(code="b2b-portal")
+    public = PriceListFactory(code="PUBLIC")
+    ChannelCatalogFactory(channel=channel, public_price_list=public)
+    group_list = PriceListFactory(code="PRO")
+    own_list = PriceListFactory(code="ACME-LIST")
+    group = CustomerGroupFactory(code="pros")
+    group.price_lists.add(group_list)
+    customer = CustomerFactory(code="ACME", group=group, channels=[channel])
+    customer.price_lists.add(own_list)
+    lamp, garland, chair = (ProductFactory(sku=s) for s in ("LAMP", "GARLAND", "CHAIR"))
+    for product, price in ((lamp, "20.00"), (garland, "35.00"), (chair, "80.00")):
+        PriceEntryFactory(price_list=public, product=product, unit_price=Decimal(price))
+    PriceEntryFactory(price_list=group_list, product=lamp, unit_price=Decimal("16.00"))
+    PriceEntryFactory(price_list=group_list, product=lamp, min_quantity=10, unit_price=Decimal("14.50"))
+    PriceEntryFactory(price_list=own_list, product=garland, unit_price=Decimal("29.90"))
+    _, key = api_token_create(channel=channel)
+    return {"channel": channel, "customer": customer, "public": public, "group_list": group_list,
+            "own_list": own_list, "key": key, "lamp": lamp, "garland": garland}
+
+
+def auth(key):
+    return {"HTTP_AUTHORIZATION": f"Token {key}"}
+
+
+def get_prices(client, key, customer="ACME", skus=("LAMP",)):
+    query = "&".join([f"customer={customer}"] + [f"sku={s}" for s in skus])
+    return client.get(f"/api/v1/prices/?{query}", **auth(key))
+
+
+def quote(client, key, body):
+    return client.post("/api/v1/prices/quote/", body, content_type="application/json", **auth(key))
+
+
+def test_get_prices_each_sku_from_the_right_list_with_the_public_reference(client, shop):
+    response = get_prices(client, shop["key"], skus=("LAMP", "GARLAND", "CHAIR"))
+    assert response.status_code == 200
+    assert response.json() == {"customer": "ACME", "currency": "EUR", "lines": [
+        {"sku": "LAMP", "quantity": 1, "unit_price": "16.00", "reference_price": "20.00", "price_list": "PRO", "source": "group_list"},
+        {"sku": "GARLAND", "quantity": 1, "unit_price": "29.90", "reference_price": "35.00", "price_list": "ACME-LIST", "source": "customer_list"},
+        {"sku": "CHAIR", "quantity": 1, "unit_price": "80.00", "reference_price": "80.00", "price_list": "PUBLIC", "source": "public_list"},
+    ]}
+
+
+def test_quote_applies_quantity_breaks_and_the_contract_list_first(client, shop):
+    contract = PriceListFactory(code="ACME-CONTRACT")
+    PriceEntryFactory(price_list=contract, product=shop["garland"], unit_price=Decimal("25.00"))
+    shop["customer"].contract_price_list = contract
+    shop["customer"].save()
+    response = quote(client, shop["key"], {"customer": "ACME", "lines": [
+        {"sku": "LAMP", "quantity": 12}, {"sku": "GARLAND", "quantity": 3}]})
+    assert response.status_code == 200
+    lamp, garland = response.json()["lines"]
+    assert (lamp["unit_price"], lamp["price_list"], lamp["reference_price"]) == ("14.50", "PRO", "20.00")
+    assert (garland["unit_price"], garland["source"]) == ("25.00", "contract")
+
+
+def test_unknown_and_inactive_skus_error_on_their_line_while_others_price(client, shop):
+    ProductFactory(sku="OLD", status=Product.Status.ARCHIVED)
+    ProductFactory(sku="SOON", status=Product.Status.DRAFT)
+    response = get_prices(client, shop["key"], skus=("NOPE", "LAMP", "OLD", "SOON"))
+    lines = response.json()["lines"]
+    assert response.status_code == 200
+    assert lines[0] == {"sku": "NOPE", "error": "unknown_sku"}
+    assert lines[1]["unit_price"] == "16.00"
+    assert lines[2] == {"sku": "OLD", "error": "unknown_sku"}
+    assert lines[3] == {"sku": "SOON", "error": "unknown_sku"}
+
+
+def test_an_active_sku_without_any_applicable_price_says_no_price(client, shop):
+    ProductFactory(sku="UNPRICED")
+    assert get_prices(client, shop["key"], skus=("UNPRICED",)).json()["lines"] == [
+        {"sku": "UNPRICED", "quantity": 1, "error": "no_price", "reference_price": None}]
+
+
+def test_foreign_and_nonexistent_customers_get_the_same_404(client, shop):
+    other_channel = SalesChannelFactory(code="web-fr")
+    CustomerFactory(code="OTHER", channels=[other_channel])
+    CustomerFactory(code="INACTIVE", channels=[shop["channel"]], is_active=False)
+    answers = [get_prices(client, shop["key"], customer=code) for code in ("OTHER", "GHOST", "INACTIVE")]
+    answers.append(quote(client, shop["key"], {"customer": "OTHER", "lines": [{"sku": "LAMP", "quantity": 1}]}))
+    assert {r.status_code for r in answers} == {404}
+    assert len({r.content for r in answers}) == 1
+
+
+def test_missing_wrong_or_revoked_tokens_get_401(client, shop):
+    assert client.get("/api/v1/prices/?customer=ACME&sku=LAMP").status_code == 401
+    assert get_prices(client, "not-a-key").status_code == 401
+    token, key = api_token_create(channel=shop["channel"])
+    assert get_prices(client, key).status_code == 200
+    api_token_revoke(token=token)
+    assert get_prices(client, key).status_code == 401
+    assert quote(client, key, {"customer": "ACME", "lines": [{"sku": "LAMP", "quantity": 1}]}).status_code == 401
+
+
+def test_staff_sessions_cannot_use_the_channel_price_api(client, shop, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("admin", "a@example.com", "pw"))
+    assert client.get("/api/v1/prices/?customer=ACME&sku=LAMP").status_code == 401
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"lines": [{"sku": "LAMP", "quantity": 1}]}, "customer"),
+    ({"customer": "ACME"}, "lines"),
+    ({"customer": "ACME", "lines": []}, "lines"),
+    ({"customer": "ACME", "lines": [{"sku": "LAMP", "quantity": 0}]}, "lines"),
+    ({"customer": "ACME", "lines": [{"sku": "LAMP", "quantity": "many"}]}, "lines"),
+    ({"customer": "ACME", "lines": [{"quantity": 2}]}, "lines"),
+    ({"customer": "ACME", "lines": "LAMP"}, "lines"),
+])
+def test_malformed_quotes_get_400_with_field_messages(client, shop, body, field):
+    response = quote(client, shop["key"], body)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_a_quote_body_that_is_not_json_gets_400(client, shop):
+    response = client.post("/api/v1/prices/quote/", "{nope", content_type="application/json", **auth(shop["key"]))
+    assert response.status_code == 400
+
+
+def test_malformed_gets_get_400_with_field_messages(client, shop):
+    response = client.get("/api/v1/prices/", **auth(shop["key"]))
+    assert response.status_code == 400
+    assert set(response.json()) == {"customer", "sku"}
+
+
+def test_limits_are_100_skus_per_get_and_500_lines_per_quote(client, shop):
+    assert get_prices(client, shop["key"], skus=[f"S{i}" for i in range(100)]).status_code == 200
+    response = get_prices(client, shop["key"], skus=[f"S{i}" for i in range(101)])
+    assert response.status_code == 400 and "sku" in response.json()
+    lines = [{"sku": "LAMP", "quantity": 1}] * 500
+    assert len(quote(client, shop["key"], {"customer": "ACME", "lines": lines}).json()["lines"]) == 500
+    response = quote(client, shop["key"], {"customer": "ACME", "lines": lines + [{"sku": "LAMP", "quantity": 1}]})
+    assert response.status_code == 400 and "lines" in response.json()
+
+
+def test_a_changed_price_list_or_assignment_shows_on_the_very_next_call(client, shop):
+    assert get_prices(client, shop["key"]).json()["lines"][0]["unit_price"] == "16.00"
+    services.price_entry_set(price_list=shop["group_list"], product=shop["lamp"], unit_price="15.25")
+    assert get_prices(client, shop["key"]).json()["lines"][0]["unit_price"] == "15.25"
+    services.price_list_update(price_list=shop["group_list"], valid_to=timezone.localdate() - timedelta(days=1), valid_from=None)
+    assert get_prices(client, shop["key"]).json()["lines"][0]["price_list"] == "PUBLIC"
+    shop["customer"].price_lists.add(PriceListFactory(code="NEW"))
+    services.price_entry_set(price_list=shop["customer"].price_lists.get(code="NEW"), product=shop["lamp"], unit_price="9")
+    assert get_prices(client, shop["key"]).json()["lines"][0]["unit_price"] == "9.00"
+    shop["customer"].channels.clear()
+    assert get_prices(client, shop["key"]).status_code == 404
+
+
+def test_a_derived_list_prices_from_its_base(client, shop):
+    derived = services.price_list_create(code="PUBLIC-12", name="Public − 12 %", base_price_list=shop["public"],
+                                         base_adjustment_percent=Decimal("-12"))
+    shop["customer"].price_lists.add(derived)
+    line = quote(client, shop["key"], {"customer": "ACME", "lines": [{"sku": "CHAIR", "quantity": 1}]}).json()["lines"][0]
+    assert (line["unit_price"], line["price_list"], line["reference_price"]) == ("70.40", "PUBLIC-12", "80.00")
+
+
+def test_the_one_sku_get_stays_within_a_small_query_budget(client, shop, django_assert_max_num_queries):
+    get_prices(client, shop["key"])  # the first use of a token also stamps last_used_at
+    with django_assert_max_num_queries(6):
+        assert get_prices(client, shop["key"]).status_code == 200
+
+
+def test_the_schema_describes_the_price_and_product_endpoints(client):
+    schema = client.get("/api/schema/?format=json").json()
+    for route in ("/api/v1/prices/", "/api/v1/prices/quote/", "/api/v1/products/", "/api/v1/products/{sku}/"):
+        assert route in schema["paths"]
+    assert "channelToken" in schema["components"]["securitySchemes"]
