@@ -175,33 +175,62 @@ class PricingRequest:
     extra: dict = field(default_factory=dict)
 
 
-def price_data_fetch(*, skus: Iterable[str], list_ids: Iterable[int], on_date: date) -> PriceData:
-    """Three queries whatever the number of SKUs: lists (with their base lists), active products,
-    entries of those lists for those products that may be valid on the date."""
-    from django.db.models import Q
-
+def _fetch_sql(n_lists: int, n_skus: int) -> str:
+    """One statement, portable (SQLite and PostgreSQL): the wanted lists and their base lists,
+    then every requested active SKU left-joined to its entries in those lists that may be valid
+    on the date. Dates and decimals come back as text so both databases give the same values."""
     from catalog.models import PriceEntry, PriceList, Product
 
-    list_ids = set(list_ids)
+    lists_in = ", ".join(["%s"] * n_lists)
+    skus_in = ", ".join(["%s"] * n_skus)
+    pl, pe, pr = PriceList._meta.db_table, PriceEntry._meta.db_table, Product._meta.db_table
+    return f"""
+        WITH wanted AS (
+            SELECT id FROM {pl} WHERE id IN ({lists_in})
+            UNION SELECT base_price_list_id FROM {pl} WHERE id IN ({lists_in}) AND base_price_list_id IS NOT NULL
+        )
+        SELECT 0, l.id, l.code, l.currency, l.priority, l.is_active, CAST(l.valid_from AS TEXT), CAST(l.valid_to AS TEXT),
+               l.base_price_list_id, CAST(l.base_adjustment_percent AS TEXT), NULL, NULL, NULL
+          FROM {pl} l WHERE l.id IN (SELECT id FROM wanted)
+        UNION ALL
+        SELECT 1, e.price_list_id, NULL, NULL, NULL, NULL, CAST(e.valid_from AS TEXT), CAST(e.valid_to AS TEXT),
+               NULL, NULL, p.sku, e.min_quantity, CAST(e.unit_price AS TEXT)
+          FROM {pr} p LEFT JOIN {pe} e ON e.product_id = p.id AND e.price_list_id IN (SELECT id FROM wanted)
+               AND (e.valid_from IS NULL OR e.valid_from <= %s) AND (e.valid_to IS NULL OR e.valid_to >= %s)
+         WHERE p.sku IN ({skus_in}) AND p.status = %s
+    """
+
+
+def _day(text):
+    return date.fromisoformat(text[:10]) if text else None
+
+
+def price_data_fetch(*, skus: Iterable[str], list_ids: Iterable[int], on_date: date) -> PriceData:
+    """One query whatever the number of SKUs (see `_fetch_sql`)."""
+    from django.db import connection
+
+    from catalog.models import Product
+
+    list_ids = sorted(set(list_ids)) or [0]
+    skus = sorted(set(skus))
+    if not skus:
+        return PriceData(lists={}, entries={}, known_skus=frozenset())
+    params = [*list_ids, *list_ids, on_date, on_date, *skus, Product.Status.ACTIVE.value]
     lists: dict[int, ListInfo] = {}
-    if list_ids:
-        rows = PriceList.objects.filter(Q(pk__in=list_ids) | Q(derived_lists__in=list_ids)).values_list(
-            "id", "code", "currency", "priority", "is_active", "valid_from", "valid_to", "base_price_list_id", "base_adjustment_percent"
-        )
-        for row in rows:
-            lists[row[0]] = ListInfo(*row)
-    skus = set(skus)
-    products = dict(Product.objects.filter(sku__in=skus, status=Product.Status.ACTIVE).values_list("id", "sku")) if skus else {}
     entries: dict[tuple[int, str], list[Break]] = {}
-    if products and lists:
-        rows = (
-            PriceEntry.objects.filter(product_id__in=products, price_list_id__in=lists)
-            .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=on_date), Q(valid_to__isnull=True) | Q(valid_to__gte=on_date))
-            .values_list("price_list_id", "product_id", "min_quantity", "unit_price", "valid_from", "valid_to")
-        )
-        for list_id, product_id, min_quantity, unit_price, valid_from, valid_to in rows:
-            entries.setdefault((list_id, products[product_id]), []).append(Break(min_quantity, unit_price, valid_from, valid_to))
-    return PriceData(lists=lists, entries=entries, known_skus=frozenset(products.values()))
+    known = set()
+    with connection.cursor() as cursor:
+        cursor.execute(_fetch_sql(len(list_ids), len(skus)), params)
+        rows = cursor.fetchall()
+    for kind, list_id, code, currency, priority, active, valid_from, valid_to, base_id, adjustment, sku, min_quantity, price in rows:
+        if kind == 0:
+            lists[list_id] = ListInfo(list_id, code, currency, priority, bool(active), _day(valid_from), _day(valid_to),
+                                      base_id, Decimal(adjustment))
+        else:
+            known.add(sku)
+            if list_id is not None:
+                entries.setdefault((list_id, sku), []).append(Break(min_quantity, Decimal(price), _day(valid_from), _day(valid_to)))
+    return PriceData(lists=lists, entries=entries, known_skus=frozenset(known))
 
 
 def price_lines(*, lines: Sequence[tuple[str, int]], request: PricingRequest, on_date: date | None = None) -> list[PricedLine]:

@@ -8,6 +8,8 @@ local customers = tonumber(os.getenv("CUSTOMERS") or "2000")
 
 wrk.headers["Authorization"] = "Token " .. token
 wrk.headers["Accept"] = "application/json"
+local post_headers = {["Authorization"] = "Token " .. token, ["Accept"] = "application/json",
+                      ["Content-Type"] = "application/json"}
 
 local function sku()
   return string.format("BENCH-%06d", math.random(1, products))
@@ -36,6 +38,7 @@ function request()
       lines[i] = string.format('{"sku":"%s","quantity":%d}', sku(), math.random(1, 60))
     end
     local body = '{"customer":"' .. customer() .. '","lines":[' .. table.concat(lines, ",") .. ']}'
-    return wrk.format("POST", "/api/v1/prices/quote/", {["Content-Type"] = "application/json"}, body)
+    -- wrk.format uses the headers it is given instead of wrk.headers: repeat the token here.
+    return wrk.format("POST", "/api/v1/prices/quote/", post_headers, body)
   end
 end

@@ -28,7 +28,7 @@ GROUPS = 5
 GROUP_LISTS_PER_GROUP = 2
 CUSTOMER_LISTS = 5
 CONTRACTS = 3
-B2B_LIST_PRODUCTS = 10_000  # per non-public list, two breaks each → 15 lists × 20 000 = 300 000
+B2B_ENTRIES = 300_000  # over the 18 non-public, non-derived lists, two breaks per product
 BATCH = 10_000
 
 
@@ -75,8 +75,10 @@ def seed(rng: random.Random) -> None:
         (public.pk, pid, qty, f"{public_prices[i] * factor / 100:.4f}", None, None, now)
         for i, pid in enumerate(product_ids) for qty, factor in ((1, 1.0), (10, 0.95))
     ))
-    for price_list in group_lists + customer_lists + contract_lists:
-        chosen = rng.sample(range(PRODUCTS), B2B_LIST_PRODUCTS)
+    b2b_lists = group_lists + customer_lists + contract_lists
+    per_list, extra = divmod(B2B_ENTRIES // 2, len(b2b_lists))
+    for index, price_list in enumerate(b2b_lists):
+        chosen = rng.sample(range(PRODUCTS), per_list + (1 if index < extra else 0))
         copy_rows("catalog_priceentry", columns, (
             (price_list.pk, product_ids[i], qty, f"{public_prices[i] * factor / 100:.4f}", None, None, now)
             for i in chosen for qty, factor in ((1, 0.85), (20, 0.78))
