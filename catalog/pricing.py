@@ -201,6 +201,23 @@ def _fetch_sql(n_lists: int, n_skus: int) -> str:
     """
 
 
+_PG_FETCH_SQL = """
+    WITH wanted AS (
+        SELECT id FROM catalog_pricelist WHERE id = ANY($1)
+        UNION SELECT base_price_list_id FROM catalog_pricelist WHERE id = ANY($1) AND base_price_list_id IS NOT NULL
+    )
+    SELECT 0, l.id, l.code, l.currency, l.priority, l.is_active, CAST(l.valid_from AS TEXT), CAST(l.valid_to AS TEXT),
+           l.base_price_list_id, CAST(l.base_adjustment_percent AS TEXT), NULL, NULL, NULL
+      FROM catalog_pricelist l WHERE l.id IN (SELECT id FROM wanted)
+    UNION ALL
+    SELECT 1, e.price_list_id, NULL, NULL, NULL, NULL, CAST(e.valid_from AS TEXT), CAST(e.valid_to AS TEXT),
+           NULL, NULL, p.sku, e.min_quantity, CAST(e.unit_price AS TEXT)
+      FROM catalog_product p LEFT JOIN catalog_priceentry e ON e.product_id = p.id AND e.price_list_id IN (SELECT id FROM wanted)
+           AND (e.valid_from IS NULL OR e.valid_from <= $3) AND (e.valid_to IS NULL OR e.valid_to >= $3)
+     WHERE p.sku = ANY($2) AND p.status = $4
+"""
+
+
 def _day(text):
     return date.fromisoformat(text[:10]) if text else None
 
@@ -210,6 +227,7 @@ def price_data_fetch(*, skus: Iterable[str], list_ids: Iterable[int], on_date: d
     from django.db import connection
 
     from catalog.models import Product
+    from catalog.sql import execute_prepared, prepared_statements_enabled
 
     list_ids = sorted(set(list_ids)) or [0]
     skus = sorted(set(skus))
@@ -220,7 +238,12 @@ def price_data_fetch(*, skus: Iterable[str], list_ids: Iterable[int], on_date: d
     entries: dict[tuple[int, str], list[Break]] = {}
     known = set()
     with connection.cursor() as cursor:
-        cursor.execute(_fetch_sql(len(list_ids), len(skus)), params)
+        if prepared_statements_enabled():
+            execute_prepared(cursor, name="catalog_price_fetch", sql=_PG_FETCH_SQL,
+                             params=[list_ids, skus, on_date, Product.Status.ACTIVE.value],
+                             types=["bigint[]", "text[]", "date", "text"])
+        else:
+            cursor.execute(_fetch_sql(len(list_ids), len(skus)), params)
         rows = cursor.fetchall()
     for kind, list_id, code, currency, priority, active, valid_from, valid_to, base_id, adjustment, sku, min_quantity, price in rows:
         if kind == 0:

@@ -6,6 +6,7 @@ from django.db import connection
 
 from catalog.models import ChannelCatalog
 from catalog.pricing import PricingRequest, Tier
+from catalog.sql import execute_prepared, prepared_statements_enabled
 from orders.models import Customer, CustomerGroup
 
 CONTRACT = "contract"
@@ -63,7 +64,11 @@ def customer_pricing_for(*, customer_code: str, channel) -> CustomerPricing | No
     if _CUSTOMER_SQL is None:
         _CUSTOMER_SQL = _customer_sql()
     with connection.cursor() as cursor:
-        cursor.execute(_CUSTOMER_SQL, [channel.pk, customer_code, True])
+        if prepared_statements_enabled():
+            execute_prepared(cursor, name="orders_customer_pricing", sql=_CUSTOMER_SQL.replace("%s", "$1", 1).replace("%s", "$2", 1).replace("%s", "$3", 1),
+                             params=[channel.pk, customer_code, True], types=["bigint", "text", "boolean"])
+        else:
+            cursor.execute(_CUSTOMER_SQL, [channel.pk, customer_code, True])
         row = cursor.fetchone()
     if row is None:
         return None
