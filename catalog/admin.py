@@ -1,9 +1,12 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog import services
+from catalog.pricing import PricingRequest, Tier, format_price, price_lines
 from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Product, ProductImage, ProductTranslation
 
 PRODUCT_SERVICE_FIELDS = services.PRODUCT_FIELDS
@@ -70,7 +73,7 @@ class ProductAdmin(SimpleHistoryAdmin):
     search_fields = ["sku", "name", "gtin", "translations__name"]
     list_select_related = ["category", "parent"]
     autocomplete_fields = ["category", "parent"]
-    readonly_fields = ["status", "created_at", "updated_at"]
+    readonly_fields = ["status", "created_at", "updated_at", "channel_prices"]
     inlines = [ProductTranslationInline, ProductImageInline, VariantInline]
     actions = ["activate", "archive"]
     history_list_display = ["status", "name"]
@@ -80,8 +83,24 @@ class ProductAdmin(SimpleHistoryAdmin):
         ("Logistics", {"fields": ["weight_g", ("length_mm", "width_mm", "height_mm"), ("storage_temp_min_c", "storage_temp_max_c"),
                                   "hazardous", "shelf_life_days", "track_expiry", "allow_backorder", "country_of_origin", "customs_code"]}),
         ("Attributes", {"fields": ["attributes"]}),
+        ("Prices", {"fields": ["channel_prices"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    @admin.display(description="Public prices today (quantity 1)")
+    def channel_prices(self, obj):
+        if not obj.pk:
+            return "—"
+        rows = []
+        for catalog in ChannelCatalog.objects.select_related("channel", "public_price_list").filter(public_price_list__isnull=False):
+            price_list = catalog.public_price_list
+            request = PricingRequest(tiers=(Tier("public_list", (price_list.pk,)),), currency=price_list.currency)
+            line = price_lines(lines=[(obj.sku, 1)], request=request)[0]
+            shown = f"{format_price(line.unit_price, price_list.currency)} {price_list.currency}" if line.unit_price is not None else line.error
+            rows.append((catalog.channel.code, price_list.code, shown, line.why))
+        if not rows:
+            return "No channel has a public price list."
+        return format_html_join(mark_safe("<br>"), "{} ({}): <b>{}</b> <small>{}</small>", rows)
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in PRODUCT_SERVICE_FIELDS}

@@ -10,3 +10,7 @@ class ChannelTokenScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "header", "name": "Authorization",
                 "description": "`Token <key>`; one key per sales channel (`manage.py hub_token`)."}
+
+
+class PriceTokenScheme(ChannelTokenScheme):
+    target_class = "orders.api.prices.PriceTokenAuthentication"

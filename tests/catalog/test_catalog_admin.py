@@ -48,3 +48,12 @@ def test_price_entry_admin_edits_go_through_the_service(staff):
     assert list(PriceEntry.objects.values_list("min_quantity", "unit_price")) == [(10, Decimal("7.50"))]
     assert ChangeEvent.objects.filter(topic="catalog.price").count() == 2  # old break removed, new one set
     assert staff.get(f"/admin/catalog/pricelist/{entry.price_list_id}/change/").status_code == 200
+
+
+def test_product_page_shows_each_channels_public_price_resolved_today(staff):
+    from tests.catalog.factories import ChannelCatalogFactory
+
+    entry = PriceEntryFactory(price_list=PriceListFactory(code="PUBLIC"), unit_price=Decimal("12.5"))
+    ChannelCatalogFactory(public_price_list=entry.price_list)
+    page = staff.get(f"/admin/catalog/product/{entry.product_id}/change/").content.decode()
+    assert "<b>12.50 EUR</b>" in page

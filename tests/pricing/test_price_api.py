@@ -113,6 +113,12 @@ def test_missing_wrong_or_revoked_tokens_get_401(client, shop):
     assert quote(client, key, {"customer": "ACME", "lines": [{"sku": "LAMP", "quantity": 1}]}).status_code == 401
 
 
+def test_a_deactivated_channels_tokens_get_401(client, shop):
+    shop["channel"].is_active = False
+    shop["channel"].save()
+    assert get_prices(client, shop["key"]).status_code == 401
+
+
 def test_staff_sessions_cannot_use_the_channel_price_api(client, shop, django_user_model):
     client.force_login(django_user_model.objects.create_superuser("admin", "a@example.com", "pw"))
     assert client.get("/api/v1/prices/?customer=ACME&sku=LAMP").status_code == 401
@@ -186,3 +192,13 @@ def test_the_schema_describes_the_price_and_product_endpoints(client):
     for route in ("/api/v1/prices/", "/api/v1/prices/quote/", "/api/v1/products/", "/api/v1/products/{sku}/"):
         assert route in schema["paths"]
     assert "channelToken" in schema["components"]["securitySchemes"]
+
+
+def test_the_order_import_entry_point_prices_a_customer_instance_like_the_api(shop):
+    from catalog.pricing import price_lines
+    from orders.pricing import customer_pricing_for_instance
+
+    request = customer_pricing_for_instance(customer=shop["customer"], channel=shop["channel"])
+    lamp, garland = price_lines(lines=[("LAMP", 10), ("GARLAND", 1)], request=request)
+    assert (lamp.unit_price, lamp.source, lamp.reference_price) == (Decimal("14.50"), "group_list", Decimal("20.00"))
+    assert (garland.price_list, garland.source) == ("ACME-LIST", "customer_list")
