@@ -1,0 +1,137 @@
+from django.contrib import admin, messages
+from django.db.models import F
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from hub.admin import ReadOnlyAdmin
+from inventory import services
+from inventory.forms import AdjustmentForm, TransferForm
+from inventory.models import ChannelStockPolicy, Reservation, StockLevel, StockLot, StockMovement, Warehouse
+
+LOW_STOCK_THRESHOLD = 5
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "country", "priority", "is_sellable", "allow_negative", "is_active"]
+    list_filter = ["kind", "is_sellable", "is_active", "country"]
+    search_fields = ["code", "name"]
+    list_editable = ["priority"]
+
+
+class AvailabilityFilter(admin.SimpleListFilter):
+    title = "availability"
+    parameter_name = "availability"
+
+    def lookups(self, request, model_admin):
+        return [("low", f"Low (≤ {LOW_STOCK_THRESHOLD} available)"), ("out", "Out of stock"), ("negative", "Negative on hand"), ("reserved", "Has reservations")]
+
+    def queryset(self, request, queryset):
+        available = F("on_hand") - F("reserved")
+        if self.value() == "low":
+            return queryset.alias(free=available).filter(free__lte=LOW_STOCK_THRESHOLD, free__gt=0)
+        if self.value() == "out":
+            return queryset.alias(free=available).filter(free__lte=0)
+        if self.value() == "negative":
+            return queryset.filter(on_hand__lt=0)
+        if self.value() == "reserved":
+            return queryset.filter(reserved__gt=0)
+        return queryset
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdmin):
+    list_display = ["product", "warehouse", "on_hand", "reserved", "available_units", "movements_link", "updated_at"]
+    list_filter = [AvailabilityFilter, "warehouse", "product__status"]
+    search_fields = ["product__sku", "product__name"]
+    list_select_related = ["product", "warehouse"]
+    change_list_template = "admin/inventory/stocklevel/change_list.html"
+
+    @admin.display(description="Available", ordering=F("on_hand") - F("reserved"))
+    def available_units(self, obj):
+        return obj.available
+
+    @admin.display(description="History")
+    def movements_link(self, obj):
+        url = reverse("admin:inventory_stockmovement_changelist")
+        return format_html('<a href="{}?product__id__exact={}&warehouse__id__exact={}">movements</a>', url, obj.product_id, obj.warehouse_id)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("inventory.view_stocklevel")
+
+    def get_urls(self):
+        return [
+            path("adjust/", self.admin_site.admin_view(self.adjust_view), name="inventory_stock_adjust"),
+            path("transfer/", self.admin_site.admin_view(self.transfer_view), name="inventory_stock_transfer"),
+        ] + super().get_urls()
+
+    def _form_view(self, request, form_class, title, apply):
+        if not request.user.has_perm("inventory.add_stockmovement"):
+            messages.error(request, "You need the 'add stock movement' permission.")
+            return redirect("admin:inventory_stocklevel_changelist")
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                message = apply(form.cleaned_data, request.user)
+            except services.StockError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, message)
+                return redirect("admin:inventory_stocklevel_changelist")
+        context = {**self.admin_site.each_context(request), "title": title, "form": form, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/inventory/stock_form.html", context)
+
+    def adjust_view(self, request):
+        def apply(data, user):
+            movement = services.stock_adjust(
+                product=data["product"], warehouse=data["warehouse"], quantity_delta=data["quantity_delta"],
+                reason=data["reason"], kind=data["kind"], lot=data["lot"], user=user, source="admin",
+            )
+            return f"Recorded {movement}."
+        return self._form_view(request, AdjustmentForm, "Adjust stock", apply)
+
+    def transfer_view(self, request):
+        def apply(data, user):
+            services.stock_transfer(
+                product=data["product"], from_warehouse=data["from_warehouse"], to_warehouse=data["to_warehouse"],
+                quantity=data["quantity"], reference=data["reference"], user=user,
+            )
+            return f"Transferred {data['quantity']} × {data['product'].sku} from {data['from_warehouse'].code} to {data['to_warehouse'].code}."
+        return self._form_view(request, TransferForm, "Transfer stock", apply)
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "product", "warehouse", "quantity", "lot", "reason", "reference", "source", "user"]
+    list_filter = ["kind", "warehouse", "source", "created_at"]
+    search_fields = ["product__sku", "reference", "lot", "reason"]
+    list_select_related = ["product", "warehouse", "user"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(StockLot)
+class StockLotAdmin(ReadOnlyAdmin):
+    list_display = ["product", "warehouse", "lot", "expiry", "on_hand", "reserved"]
+    list_filter = ["warehouse", "expiry"]
+    search_fields = ["product__sku", "lot"]
+    list_select_related = ["product", "warehouse"]
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = ["document", "line_ref", "product", "warehouse", "lot", "quantity", "created_at"]
+    list_filter = ["warehouse"]
+    search_fields = ["document", "product__sku"]
+    list_select_related = ["product", "warehouse", "lot"]
+
+
+@admin.register(ChannelStockPolicy)
+class ChannelStockPolicyAdmin(admin.ModelAdmin):
+    list_display = ["channel", "safety_buffer", "allow_split", "warehouse_codes"]
+    filter_horizontal = ["warehouses"]
+
+    @admin.display(description="Warehouses")
+    def warehouse_codes(self, obj):
+        return ", ".join(w.code for w in obj.warehouses.all()) or "all sellable"

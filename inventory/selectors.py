@@ -1,0 +1,57 @@
+"""Reads: available-to-sell per channel, levels, and the ledger drift check."""
+
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from inventory.models import StockLevel, StockLot, StockMovement
+from inventory.services import channel_policy, channel_warehouses
+
+
+def _free(on_hand: str, reserved: str):
+    """Units free in one row, never below zero (a negative warehouse does not eat another's stock)."""
+    return Case(When(**{f"{on_hand}__gt": F(reserved)}, then=F(on_hand) - F(reserved)), default=Value(0), output_field=IntegerField())
+
+
+def available_to_sell(*, channel, skus=None) -> dict[str, int]:
+    """Units a channel may sell per SKU: free stock in the warehouses feeding it (expired lots
+    excluded), minus the channel's safety buffer, never below zero. Two aggregate queries,
+    whatever the number of SKUs. With `skus`, every asked SKU is in the answer (0 if none)."""
+    warehouse_ids = [w.pk for w in channel_warehouses(channel)]
+    buffer = channel_policy(channel).safety_buffer
+    today = timezone.localdate()
+
+    untracked = StockLevel.objects.filter(warehouse_id__in=warehouse_ids, product__track_expiry=False)
+    tracked = StockLot.objects.filter(warehouse_id__in=warehouse_ids, product__track_expiry=True).filter(
+        Q(expiry__isnull=True) | Q(expiry__gte=today)
+    )
+    if skus is not None:
+        skus = list(dict.fromkeys(skus))
+        untracked = untracked.filter(product__sku__in=skus)
+        tracked = tracked.filter(product__sku__in=skus)
+    totals: dict[str, int] = dict.fromkeys(skus or [], 0)
+    for queryset in (untracked, tracked):
+        rows = queryset.values_list("product__sku").annotate(free=Sum(_free("on_hand", "reserved"))).order_by()
+        for sku, free in rows:
+            totals[sku] = totals.get(sku, 0) + (free or 0)
+    return {sku: max(0, free - buffer) for sku, free in totals.items()}
+
+
+def stock_levels_for(*, product):
+    return StockLevel.objects.filter(product=product).select_related("warehouse").order_by("-warehouse__priority", "warehouse__code")
+
+
+def ledger_drift():
+    """Levels whose on-hand differs from the sum of their movements (should be none)."""
+    ledger_sum = (
+        StockMovement.objects.filter(product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"))
+        .order_by()
+        .values("product_id", "warehouse_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return (
+        StockLevel.objects.annotate(ledger=Coalesce(Subquery(ledger_sum, output_field=IntegerField()), Value(0)))
+        .exclude(on_hand=F("ledger"))
+        .select_related("product", "warehouse")
+    )
