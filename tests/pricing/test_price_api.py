@@ -132,11 +132,24 @@ def test_staff_sessions_cannot_use_the_channel_price_api(client, shop, django_us
     ({"customer": "ACME", "lines": [{"sku": "LAMP", "quantity": "many"}]}, "lines"),
     ({"customer": "ACME", "lines": [{"quantity": 2}]}, "lines"),
     ({"customer": "ACME", "lines": "LAMP"}, "lines"),
+    ({"customer": "ACME", "lines": [{"sku": "LAMP", "quantity": True}]}, "lines"),
+    ({"customer": "ACME", "lines": [{"sku": "LAMP", "quantity": 1.5}]}, "lines"),
+    ({"customer": "ACME", "lines": [{"sku": "", "quantity": 1}]}, "lines"),
+    ({"customer": "ACME", "lines": [{"sku": "X" * 65, "quantity": 1}]}, "lines"),
+    ({"customer": "ACME", "lines": [{"sku": "LAMP", "quantity": 1_000_001}]}, "lines"),
+    ({"customer": ["ACME"], "lines": [{"sku": "LAMP", "quantity": 1}]}, "customer"),
+    (["not", "an", "object"], "non_field_errors"),
 ])
 def test_malformed_quotes_get_400_with_field_messages(client, shop, body, field):
     response = quote(client, shop["key"], body)
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_field_messages_point_at_the_bad_line(client, shop):
+    response = quote(client, shop["key"], {"customer": "ACME", "lines": [{"sku": "LAMP", "quantity": 1}, {"sku": "LAMP", "quantity": 0}]})
+    assert response.status_code == 400
+    assert response.json()["lines"][0] == {} and "quantity" in response.json()["lines"][1]
 
 
 def test_a_quote_body_that_is_not_json_gets_400(client, shop):
