@@ -335,7 +335,7 @@ def _unreserve(reservation: Reservation, quantity: int) -> None:
 @transaction.atomic
 def stock_release(*, document, line_ref=None) -> int:
     """Give back what a document (or one of its lines) holds; returns the units released."""
-    reservations = Reservation.objects.select_for_update().filter(document=str(document)).select_related("product")
+    reservations = Reservation.objects.select_for_update(of=("self",)).filter(document=str(document)).select_related("product")
     if line_ref is not None:
         reservations = reservations.filter(line_ref=str(line_ref))
     released = 0
@@ -358,7 +358,7 @@ def stock_ship(*, document, line_ref, quantity, warehouse=None, product=None, re
     _positive(quantity)
     document, line_ref = str(document), str(line_ref)
     reservations = list(
-        Reservation.objects.select_for_update().filter(document=document, line_ref=line_ref).select_related("product", "warehouse", "lot").order_by("id")
+        Reservation.objects.select_for_update(of=("self",)).filter(document=document, line_ref=line_ref).select_related("product", "warehouse", "lot").order_by("id")
     )
     if warehouse is not None:
         reservations = [r for r in reservations if r.warehouse_id == warehouse.pk]
