@@ -417,3 +417,54 @@ def channel_stock_policy_set(*, channel, warehouses=None, safety_buffer=0, allow
     if warehouses is not None:
         policy.warehouses.set(warehouses)
     return policy
+
+
+@transaction.atomic
+def stock_receive_many(*, rows, source="", reference="", user=None, batch_size=5000) -> int:
+    """Bulk receipts (opening stock, 3PL receipt files): rows of {product, warehouse, quantity[, lot, expiry]}.
+
+    Same rules as `stock_receive`, written set-wise: existing levels and lots are locked and
+    updated, missing ones created, one movement per row. Returns the number of movements.
+    """
+    rows = list(rows)
+    for row in rows:
+        _positive(row["quantity"])
+        if row["product"].track_expiry and not (row.get("lot") and row.get("expiry")):
+            raise StockError(f"{row['product'].sku} is tracked by lot and expiry: a receipt needs both")
+    pairs = {(r["product"].pk, r["warehouse"].pk) for r in rows}
+    product_ids = {p for p, _ in pairs}
+    existing = {
+        (level.product_id, level.warehouse_id): level
+        for level in StockLevel.objects.select_for_update().filter(product_id__in=product_ids)
+        if (level.product_id, level.warehouse_id) in pairs
+    }
+    new_levels = [StockLevel(product_id=p, warehouse_id=w) for p, w in pairs if (p, w) not in existing]
+    StockLevel.objects.bulk_create(new_levels, batch_size=batch_size)
+    levels = {**existing, **{(lv.product_id, lv.warehouse_id): lv for lv in new_levels}}
+    lots = {
+        (lot.product_id, lot.warehouse_id, lot.lot): lot
+        for lot in StockLot.objects.select_for_update().filter(product_id__in=product_ids)
+    }
+    new_lots = []
+    movements = []
+    for row in rows:
+        product, warehouse, quantity = row["product"], row["warehouse"], row["quantity"]
+        levels[(product.pk, warehouse.pk)].on_hand += quantity
+        lot_code = row.get("lot", "") if product.track_expiry else ""
+        if lot_code:
+            key = (product.pk, warehouse.pk, lot_code)
+            if key not in lots:
+                lots[key] = StockLot(product=product, warehouse=warehouse, lot=lot_code, expiry=row["expiry"])
+                new_lots.append(lots[key])
+            lots[key].on_hand += quantity
+        movements.append(StockMovement(product=product, warehouse=warehouse, kind=Kind.RECEIPT, quantity=quantity,
+                                       lot=lot_code, expiry=row.get("expiry") if lot_code else None, source=source,
+                                       reference=reference, user=user if getattr(user, "pk", None) else None))
+    StockLevel.objects.bulk_update(list(levels.values()), ["on_hand"], batch_size=batch_size)
+    StockLot.objects.bulk_create(new_lots, batch_size=batch_size)
+    StockLot.objects.bulk_update([lot for lot in lots.values() if lot.pk and lot not in new_lots], ["on_hand"], batch_size=batch_size)
+    StockMovement.objects.bulk_create(movements, batch_size=batch_size)
+    from hub.changes import change_record_many
+
+    change_record_many(topic="inventory.stock", object_ids=sorted({r["product"].sku for r in rows}))
+    return len(movements)
