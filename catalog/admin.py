@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -58,6 +59,7 @@ class ProductImageInline(admin.TabularInline):
     model = ProductImage
     fields = ["position", "url", "alt_text"]
     extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ProductTranslationInline(admin.TabularInline):

@@ -57,3 +57,30 @@ def test_product_page_shows_each_channels_public_price_resolved_today(staff):
     ChannelCatalogFactory(public_price_list=entry.price_list)
     page = staff.get(f"/admin/catalog/product/{entry.product_id}/change/").content.decode()
     assert "<b>12.50 EUR</b>" in page
+
+
+def test_category_admin_keeps_paths_through_the_service(staff):
+    from catalog.models import Category
+
+    staff.post("/admin/catalog/category/add/", {"name": "Lighting", "position": 0})
+    lighting = Category.objects.get(name="Lighting")
+    staff.post("/admin/catalog/category/add/", {"name": "Outdoor", "parent": lighting.pk, "position": 0})
+    staff.post("/admin/catalog/category/add/", {"name": "Garden", "position": 0})
+    garden = Category.objects.get(name="Garden")
+    outdoor = Category.objects.get(name="Outdoor")
+    response = staff.post(f"/admin/catalog/category/{lighting.pk}/change/", {"name": "Lights", "parent": garden.pk, "position": 2})
+    assert response.status_code == 302
+    assert Category.objects.get(pk=outdoor.pk).path == "Garden > Lights > Outdoor"
+    assert Category.objects.get(pk=lighting.pk).position == 2
+
+
+def test_price_list_admin_saves_entries_through_the_service(staff):
+    product = ProductFactory(sku="LAMP")
+    response = staff.post("/admin/catalog/pricelist/add/", {
+        "code": "PRO", "name": "Pro", "currency": "EUR", "priority": 0, "is_active": "on", "base_adjustment_percent": "0",
+        "entries-TOTAL_FORMS": 1, "entries-INITIAL_FORMS": 0, "entries-MIN_NUM_FORMS": 0, "entries-MAX_NUM_FORMS": 1000,
+        "entries-0-product": product.pk, "entries-0-min_quantity": 10, "entries-0-unit_price": "9.90",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(PriceEntry.objects.values_list("price_list__code", "min_quantity", "unit_price")) == [("PRO", 10, Decimal("9.90"))]
+    assert ChangeEvent.objects.filter(topic="catalog.price").count() == 2  # list created, entry created
