@@ -201,10 +201,17 @@ def _fetch_sql(n_lists: int, n_skus: int) -> str:
     """
 
 
-_PG_FETCH_SQL = """
-    WITH wanted AS (
-        SELECT id FROM catalog_pricelist WHERE id = ANY($1)
-        UNION SELECT base_price_list_id FROM catalog_pricelist WHERE id = ANY($1) AND base_price_list_id IS NOT NULL
+def pg_fetch_sql(*, wanted_lists: str, skus: str, on_date: str, status: str, ctes: str = "") -> str:
+    """The PostgreSQL form of the fetch, composable: `wanted_lists` is a subquery giving list ids
+    (a caller may compute them in the same statement, given as extra `ctes`); the other
+    arguments name parameters. Rows: kind 0 = a list, kind 1 = a requested active SKU and one of
+    its entries (or NULLs). Callers may add rows of other kinds (see `price_data_from_rows`)."""
+    return f"""
+    WITH {ctes + "," if ctes else ""}
+    chosen AS ({wanted_lists}),
+    wanted AS (
+        SELECT id FROM catalog_pricelist WHERE id IN (SELECT * FROM chosen)
+        UNION SELECT base_price_list_id FROM catalog_pricelist WHERE id IN (SELECT * FROM chosen) AND base_price_list_id IS NOT NULL
     )
     SELECT 0, l.id, l.code, l.currency, l.priority, l.is_active, CAST(l.valid_from AS TEXT), CAST(l.valid_to AS TEXT),
            l.base_price_list_id, CAST(l.base_adjustment_percent AS TEXT), NULL, NULL, NULL
@@ -213,9 +220,12 @@ _PG_FETCH_SQL = """
     SELECT 1, e.price_list_id, NULL, NULL, NULL, NULL, CAST(e.valid_from AS TEXT), CAST(e.valid_to AS TEXT),
            NULL, NULL, p.sku, e.min_quantity, CAST(e.unit_price AS TEXT)
       FROM catalog_product p LEFT JOIN catalog_priceentry e ON e.product_id = p.id AND e.price_list_id IN (SELECT id FROM wanted)
-           AND (e.valid_from IS NULL OR e.valid_from <= $3) AND (e.valid_to IS NULL OR e.valid_to >= $3)
-     WHERE p.sku = ANY($2) AND p.status = $4
-"""
+           AND (e.valid_from IS NULL OR e.valid_from <= {on_date}) AND (e.valid_to IS NULL OR e.valid_to >= {on_date})
+     WHERE p.sku = ANY({skus}) AND p.status = {status}
+    """
+
+
+_PG_FETCH_SQL = pg_fetch_sql(wanted_lists="SELECT unnest($1::bigint[])", skus="$2", on_date="$3", status="$4")
 
 
 def _day(text):
@@ -234,22 +244,27 @@ def price_data_fetch(*, skus: Iterable[str], list_ids: Iterable[int], on_date: d
     if not skus:
         return PriceData(lists={}, entries={}, known_skus=frozenset())
     params = [*list_ids, *list_ids, on_date, on_date, *skus, Product.Status.ACTIVE.value]
-    lists: dict[int, ListInfo] = {}
-    entries: dict[tuple[int, str], list[Break]] = {}
-    known = set()
     with connection.cursor() as cursor:
         if prepared_statements_enabled():
-            execute_prepared(cursor, name="catalog_price_fetch", sql=_PG_FETCH_SQL,
+            execute_prepared(cursor, name="catalog_price_fetch_v2", sql=_PG_FETCH_SQL,
                              params=[list_ids, skus, on_date, Product.Status.ACTIVE.value],
                              types=["bigint[]", "text[]", "date", "text"])
         else:
             cursor.execute(_fetch_sql(len(list_ids), len(skus)), params)
         rows = cursor.fetchall()
+    return price_data_from_rows(rows)
+
+
+def price_data_from_rows(rows) -> PriceData:
+    """Build PriceData from fetch rows (kinds 0 and 1; rows of other kinds are the caller's)."""
+    lists: dict[int, ListInfo] = {}
+    entries: dict[tuple[int, str], list[Break]] = {}
+    known = set()
     for kind, list_id, code, currency, priority, active, valid_from, valid_to, base_id, adjustment, sku, min_quantity, price in rows:
         if kind == 0:
             lists[list_id] = ListInfo(list_id, code, currency, priority, bool(active), _day(valid_from), _day(valid_to),
                                       base_id, Decimal(adjustment))
-        else:
+        elif kind == 1:
             known.add(sku)
             if list_id is not None:
                 entries.setdefault((list_id, sku), []).append(Break(min_quantity, Decimal(price), _day(valid_from), _day(valid_to)))

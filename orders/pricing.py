@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils import timezone
 
 from catalog.models import ChannelCatalog
-from catalog.pricing import PricingRequest, Tier
+from catalog.models import Product
+from catalog.pricing import PricingRequest, Tier, pg_fetch_sql, price_data_from_rows, price_lines, resolve_prices
 from catalog.sql import execute_prepared, prepared_statements_enabled
 from orders.models import Customer, CustomerGroup
 
@@ -90,6 +92,63 @@ def _request(currency, contract_id, assigned, public_id) -> PricingRequest:
     if public_id is not None:
         tiers.append(Tier(PUBLIC_LIST, (public_id,)))
     return PricingRequest(tiers=tuple(t for t in tiers if t.list_ids), currency=currency, reference_list_id=public_id)
+
+
+_PG_QUOTE_CTES = """
+    cust AS (
+        SELECT c.id, c.code, c.currency, c.contract_price_list_id, c.group_id
+          FROM orders_customer c
+          JOIN orders_customer_channels ch ON ch.customer_id = c.id AND ch.saleschannel_id = $1
+         WHERE c.code = $2 AND c.is_active
+    ),
+    assigned AS (
+        SELECT contract_price_list_id AS list_id, 'contract' AS source FROM cust WHERE contract_price_list_id IS NOT NULL
+        UNION ALL SELECT cl.pricelist_id, 'customer_list' FROM orders_customer_price_lists cl JOIN cust ON cl.customer_id = cust.id
+        UNION ALL SELECT gl.pricelist_id, 'group_list' FROM orders_customergroup_price_lists gl JOIN cust ON gl.customergroup_id = cust.group_id
+        UNION ALL SELECT pub.public_price_list_id, 'public_list' FROM catalog_channelcatalog pub JOIN cust ON TRUE
+         WHERE pub.channel_id = $1 AND pub.public_price_list_id IS NOT NULL
+    )
+"""
+
+
+def _pg_quote_sql() -> str:
+    fetch = pg_fetch_sql(ctes=_PG_QUOTE_CTES, wanted_lists="SELECT list_id FROM assigned", skus="$3", on_date="$4", status="$5")
+    # Rows of kind 2 (the customer) and 3 (its lists with their tier) ride along with the prices.
+    return fetch + """
+    UNION ALL SELECT 2, id, code, currency, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM cust
+    UNION ALL SELECT 3, list_id, source, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM assigned
+    """
+
+
+def customer_quote(*, customer_code: str, channel, lines, on_date=None) -> tuple[CustomerPricing, list] | None:
+    """Price `lines` for a customer of `channel`: None when the channel may not quote them.
+
+    On PostgreSQL one prepared statement finds the customer, its tiers, the lists and the entries
+    of every SKU; elsewhere `customer_pricing_for` then `price_lines` (two queries)."""
+    on_date = on_date or timezone.localdate()
+    if not prepared_statements_enabled():
+        pricing = customer_pricing_for(customer_code=customer_code, channel=channel)
+        if pricing is None:
+            return None
+        return pricing, price_lines(lines=lines, request=pricing.request, on_date=on_date)
+    skus = sorted({sku for sku, _ in lines})
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, name="orders_customer_quote", sql=_pg_quote_sql(),
+                         params=[channel.pk, customer_code, skus, on_date, Product.Status.ACTIVE.value],
+                         types=["bigint", "text", "text[]", "date", "text"])
+        rows = cursor.fetchall()
+    customer = next((row for row in rows if row[0] == 2), None)
+    if customer is None:
+        return None
+    assigned = {CONTRACT: set(), CUSTOMER_LIST: set(), GROUP_LIST: set(), PUBLIC_LIST: set()}
+    for row in rows:
+        if row[0] == 3:
+            assigned[row[2]].add(row[1])
+    public_id = next(iter(assigned[PUBLIC_LIST]), None)
+    request = _request(customer[3], next(iter(assigned[CONTRACT]), None), assigned, public_id)
+    results = resolve_prices(lines=lines, tiers=request.tiers, currency=request.currency, on_date=on_date,
+                             data=price_data_from_rows(rows), reference_list_id=public_id)
+    return CustomerPricing(customer[1], customer[2], request), results
 
 
 def customer_request(*, customer_id: int, currency: str, contract_list_id: int | None, group_id: int | None,

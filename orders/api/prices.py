@@ -12,12 +12,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.pricing import format_price, price_lines
+from catalog.pricing import format_price
 from catalog.sql import execute_prepared, prepared_statements_enabled
 from hub.api.auth import LAST_USED_RESOLUTION_SECONDS, ChannelPrincipal, ChannelTokenAuthentication, request_channel
 from hub.models import ApiToken, SalesChannel
 from hub.services import hash_token_key
-from orders.pricing import customer_pricing_for
+from orders.pricing import customer_quote
 
 MAX_GET_SKUS = 100
 MAX_QUOTE_LINES = 500
@@ -56,10 +56,10 @@ ERRORS = {400: inline_serializer("FieldErrors", {"field": serializers.ListField(
           401: None, 404: None}
 
 
-def _answer(pricing, lines):
+def _answer(pricing, priced):
     currency = pricing.currency
     out = []
-    for line in price_lines(lines=lines, request=pricing.request):
+    for line in priced:
         if line.error == "unknown_sku":
             out.append({"sku": line.sku, "error": line.error})
         elif line.error:
@@ -138,10 +138,10 @@ class PricesView(_PriceView):
             errors["sku"] = ["Each sku must be 1 to 64 characters."]
         if errors:
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
-        pricing = customer_pricing_for(customer_code=customer, channel=request_channel(request))
-        if pricing is None:
+        quoted = customer_quote(customer_code=customer, channel=request_channel(request), lines=[(sku, 1) for sku in skus])
+        if quoted is None:
             return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
-        return Response(_answer(pricing, [(sku, 1) for sku in skus]))
+        return Response(_answer(*quoted))
 
 
 class QuoteView(_PriceView):
@@ -156,10 +156,10 @@ class QuoteView(_PriceView):
         customer, lines, errors = validate_quote(request.data)
         if errors:
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
-        pricing = customer_pricing_for(customer_code=customer, channel=request_channel(request))
-        if pricing is None:
+        quoted = customer_quote(customer_code=customer, channel=request_channel(request), lines=lines)
+        if quoted is None:
             return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
-        return Response(_answer(pricing, lines))
+        return Response(_answer(*quoted))
 
 
 def validate_quote(data):
