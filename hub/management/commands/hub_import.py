@@ -16,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--decimal-comma", action="store_true", help="Numbers use a decimal comma (12,50).")
         parser.add_argument("--delimiter", default=None, help="CSV delimiter; detected when omitted.")
         parser.add_argument("--encoding", default=None, help="CSV encoding; detected when omitted (UTF-8, UTF-8 with BOM, Windows-1252).")
+        parser.add_argument("--replace", action="store_true", help="Delete what the file no longer lists (resources that support it, e.g. prices).")
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, resource, file, dry_run, **options):
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         if getattr(result, "errors", None):
             for error in result.errors[:1000]:
                 self.stderr.write(str(error))
-            self.stderr.write(f"{len(result.errors)} error(s); nothing was written.")
+            if len(result.errors) > 1000:
+                self.stderr.write(f"… and {result.error_count - 1000} more")
+            self.stderr.write(f"{result.error_count} error(s) in {file}; nothing was written.")
             sys.exit(1)
         self.stdout.write(self.style.SUCCESS(str(result)))

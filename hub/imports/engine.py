@@ -1,0 +1,307 @@
+"""Validate-then-write imports and streaming exports, shared by every resource."""
+
+import csv
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from hub.imports.columns import CellError, Column
+from hub.imports.readers import FileFormatError, TabularFile
+from hub.registry import ResourceSpec, register_resource
+
+MAX_REPORTED_ERRORS = 10_000
+
+
+@dataclass
+class ImportOptions:
+    decimal_comma: bool = False
+    delimiter: str | None = None
+    encoding: str | None = None
+    replace: bool = False  # resources that support it delete what the file no longer lists
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column '{self.column}'" if self.column else "")
+        value = f", value {self.value!r}" if self.value != "" else ""
+        return f"{where}{value}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"line": self.line, "column": self.column, "value": self.value, "message": self.message}
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict
+    raw: dict
+
+
+@dataclass
+class ImportResult:
+    resource: str
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def counts(self) -> dict:
+        return {"rows": self.rows, "new": self.new, "updated": self.updated, "unchanged": self.unchanged, "deleted": self.deleted}
+
+    def __str__(self) -> str:
+        verb = "would be" if self.dry_run else "were"
+        rate = f", {self.rows / self.seconds:,.0f} rows/s" if self.seconds else ""
+        return (f"{self.resource}: {self.rows} rows — {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.deleted} deleted {verb} written{' (dry run: nothing written)' if self.dry_run else ''}{rate}")
+
+
+class Errors:
+    def __init__(self):
+        self.items: list[RowError] = []
+        self.count = 0
+
+    def add(self, line: int, column: str, value, message: str) -> None:
+        self.count += 1
+        if len(self.items) < MAX_REPORTED_ERRORS:
+            self.items.append(RowError(line, column, "" if value is None else str(value), message))
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+@dataclass
+class Plan:
+    """What a write will do. `apply()` runs inside the import transaction."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    apply: Callable[[], None] = lambda: None
+
+
+Progress = Callable[[str, int, int], None]
+
+
+class Resource:
+    """One spreadsheet resource. Subclasses declare `columns` and implement `check`, `plan`
+    and the export side (`export_queryset`, `export_values`)."""
+
+    name: str = ""
+    label: str = ""
+    columns: list[Column] = []
+    importable: bool = True
+    order: int = 100
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    # --- import -------------------------------------------------------------------------------
+    def check(self, rows: list[Row], errors: Errors, options: ImportOptions) -> None:
+        """Set-wise checks: references, uniqueness within the file, business rules."""
+
+    def plan(self, rows: list[Row], options: ImportOptions, user=None) -> Plan:
+        raise NotImplementedError
+
+    # --- export -------------------------------------------------------------------------------
+    def export_queryset(self):
+        raise NotImplementedError
+
+    def export_values(self, obj) -> list:
+        raise NotImplementedError
+
+    def export_header(self) -> list[str]:
+        return self.column_names
+
+
+def _parse(resource: Resource, table: TabularFile, errors: Errors, options: ImportOptions, progress: Progress | None) -> list[Row]:
+    rows: list[Row] = []
+    invalid_lines: set[int] = set()
+    header_checked = False
+    columns = resource.columns
+    for line, raw in table.rows():
+        if not header_checked:
+            header_checked = True
+            missing = [c.name for c in columns if c.required and c.name not in table.header]
+            if missing:
+                errors.add(1, ", ".join(missing), "", f"missing required column(s): {', '.join(missing)}; found: {', '.join(table.header)}")
+                return rows, 0
+            unknown = [h for h in table.header if h and h not in resource.column_names]
+            if unknown:
+                errors.add(1, ", ".join(unknown), "", f"unknown column(s): {', '.join(unknown)}; expected: {', '.join(resource.column_names)}")
+                return rows, 0
+        if "__extra__" in raw:
+            errors.add(line, "", "", f"more values than columns ({raw['__extra__']})")
+            continue
+        values = {}
+        valid = True
+        for column in columns:
+            text = raw.get(column.name, "")
+            try:
+                values[column.name] = column.parse(text, options=options)
+            except CellError as exc:
+                errors.add(line, column.name, text, f"{column.name} {exc}")
+                valid = False
+        if valid:
+            rows.append(Row(line, values, raw))
+        else:
+            invalid_lines.add(line)
+        if progress and len(rows) % 5000 == 0:
+            progress("validating", len(rows), 0)
+    if not header_checked and not table.header:
+        errors.add(1, "", "", "the file has no header row")
+    return rows, len(rows) + len(invalid_lines)
+
+
+def run_import(resource: Resource, path: Path, *, dry_run: bool = False, options: ImportOptions | None = None,
+               user=None, progress: Progress | None = None) -> ImportResult:
+    options = options or ImportOptions()
+    started = time.perf_counter()
+    result = ImportResult(resource=resource.name, dry_run=dry_run)
+    errors = Errors()
+    table = TabularFile(path, delimiter=options.delimiter, encoding=options.encoding)
+    try:
+        rows, result.rows = _parse(resource, table, errors, options, progress)
+    except FileFormatError as exc:
+        errors.add(1, "", "", str(exc))
+        rows = []
+    header_broken = any(e.line == 1 for e in errors.items)
+    if rows and not header_broken:
+        # Rows whose cells all parsed still get reference and rule checks, so one run reports everything.
+        resource.check(rows, errors, options)
+    if errors:
+        result.errors = sorted(errors.items, key=lambda e: (e.line, e.column))
+        result.error_count = errors.count
+        result.seconds = time.perf_counter() - started
+        return result
+    with transaction.atomic():
+        plan = resource.plan(rows, options, user=user)
+        result.new, result.updated, result.unchanged, result.deleted = plan.new, plan.updated, plan.unchanged, plan.deleted
+        if not dry_run:
+            if progress:
+                progress("writing", 0, len(rows))
+            plan.apply()
+            if progress:
+                progress("writing", len(rows), len(rows))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# --- export ----------------------------------------------------------------------------------
+
+def export_rows(resource: Resource, *, chunk_size: int = 2000) -> Iterator[list]:
+    for obj in resource.export_queryset().iterator(chunk_size=chunk_size):
+        yield resource.export_values(obj)
+
+
+def _formatted(resource: Resource, values: list, options) -> list[str]:
+    by_name = {c.name: c for c in resource.columns}
+    out = []
+    for name, value in zip(resource.export_header(), values):
+        column = by_name.get(name)
+        out.append(column.format(value, options=options) if column else ("" if value is None else str(value)))
+    return out
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def stream_csv(resource: Resource, *, delimiter: str = ",", options=None) -> Iterator[str]:
+    """CSV text in pieces, for a streaming HTTP response: memory stays flat."""
+    writer = csv.writer(_Echo(), delimiter=delimiter)
+    yield "\ufeff" + writer.writerow(resource.export_header())
+    for values in export_rows(resource):
+        yield writer.writerow(_formatted(resource, values, options))
+
+
+def export_to_file(resource: Resource, path: Path, *, delimiter: str = ",", progress: Progress | None = None) -> int:
+    path = Path(path)
+    count = 0
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(resource.name)
+        sheet.append(resource.export_header())
+        for values in export_rows(resource):
+            sheet.append([_xlsx_cell(v) for v in values])
+            count += 1
+            if progress and count % 20000 == 0:
+                progress("exporting", count, 0)
+        workbook.save(path)
+        return count
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(resource.export_header())
+        batch = []
+        for values in export_rows(resource):
+            batch.append(_formatted(resource, values, None))
+            if len(batch) == 5000:
+                writer.writerows(batch)
+                count += len(batch)
+                batch.clear()
+                if progress:
+                    progress("exporting", count, 0)
+        writer.writerows(batch)
+        count += len(batch)
+    return count
+
+
+def _xlsx_cell(value):
+    from datetime import date
+    from decimal import Decimal
+
+    if isinstance(value, (int, Decimal, date)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, (list, tuple)):
+        return ";".join(map(str, value))
+    if isinstance(value, dict):
+        return ";".join(f"{k}={v}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+# --- registry --------------------------------------------------------------------------------
+
+RESOURCES: dict[str, Resource] = {}
+
+
+def register(resource: Resource) -> Resource:
+    """Make a resource available to `hub_import`/`hub_export` and the admin's Imports page."""
+    RESOURCES[resource.name] = resource
+
+    def importer(path, *, dry_run, options, stdout=None):
+        from hub.imports.cli import cli_import
+
+        return cli_import(resource, path, dry_run=dry_run, options=options, stdout=stdout)
+
+    def exporter(path, *, options, stdout=None):
+        from hub.imports.cli import cli_export
+
+        return cli_export(resource, path, options=options, stdout=stdout)
+
+    register_resource(ResourceSpec(
+        name=resource.name, label=resource.label, importer=importer if resource.importable else None,
+        exporter=exporter, order=resource.order,
+    ))
+    return resource

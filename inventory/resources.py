@@ -1,0 +1,116 @@
+"""Spreadsheet resources of inventory: warehouses, and stock imported as a count."""
+
+from catalog.models import Product
+from hub.imports.columns import Boolean, Choice, Date, Integer, Text
+from hub.imports.engine import Plan, Resource, register
+from inventory.models import StockLevel, StockLot, Warehouse
+from inventory.services import StockError, stock_count_many
+
+
+class WarehouseResource(Resource):
+    name, label, order = "warehouses", "Warehouses", 50
+    columns = [
+        Text("code", required=True, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", pattern_message="use letters, digits, '.', '_' or '-'"),
+        Text("name", required=True, max_length=200), Choice("kind", Warehouse.Kind.choices, default=Warehouse.Kind.OWN),
+        Text("country", max_length=2, default="FR", pattern=r"^[A-Z]{2}$", pattern_message="must be a 2-letter ISO country code"),
+        Integer("priority", default=0), Boolean("is_sellable", default=True), Boolean("allow_negative", default=False),
+        Boolean("is_active", default=True), Text("address"),
+    ]
+    FIELDS = ["name", "kind", "country", "priority", "is_sellable", "allow_negative", "is_active", "address"]
+
+    def check(self, rows, errors, options):
+        seen = {}
+        for row in rows:
+            code = row.values["code"]
+            if code in seen:
+                errors.add(row.line, "code", code, f"duplicate of line {seen[code]}")
+            seen[code] = row.line
+
+    def plan(self, rows, options, user=None):
+        existing = {d["code"]: d for d in Warehouse.objects.values("code", *self.FIELDS)}
+        new = [r for r in rows if r.values["code"] not in existing]
+        changed = [r for r in rows if r.values["code"] in existing and any(existing[r.values["code"]][f] != r.values[f] for f in self.FIELDS)]
+
+        def apply():
+            Warehouse.objects.bulk_create(
+                [Warehouse(code=r.values["code"], **{f: r.values[f] for f in self.FIELDS}) for r in new + changed],
+                update_conflicts=True, unique_fields=["code"], update_fields=self.FIELDS,
+            )
+
+        return Plan(new=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed), apply=apply)
+
+    def export_queryset(self):
+        return Warehouse.objects.order_by("code")
+
+    def export_values(self, w):
+        return [w.code, w.name, w.kind, w.country, w.priority, w.is_sellable, w.allow_negative, w.is_active, w.address]
+
+
+class StockResource(Resource):
+    """A stocktake: each row says how many units were counted. Differences become count
+    movements in the ledger (never silent overwrites); unchanged rows write nothing."""
+
+    name, label, order = "stock", "Stock (count)", 60
+    columns = [
+        Text("sku", required=True, max_length=64), Text("warehouse", required=True, max_length=50),
+        Integer("quantity", required=True, minimum=0), Text("lot", max_length=64), Date("expiry"),
+    ]
+
+    def check(self, rows, errors, options):
+        skus = list({r.values["sku"] for r in rows})
+        self._products = {}
+        for start in range(0, len(skus), 20000):
+            self._products.update({p.sku: p for p in Product.objects.filter(sku__in=skus[start:start + 20000])})
+        self._warehouses = {w.code: w for w in Warehouse.objects.all()}
+        seen = {}
+        for row in rows:
+            v = row.values
+            product = self._products.get(v["sku"])
+            if product is None:
+                errors.add(row.line, "sku", v["sku"], "no such product")
+            if v["warehouse"] not in self._warehouses:
+                errors.add(row.line, "warehouse", v["warehouse"], "no such warehouse (import warehouses first)")
+            if product is not None and product.track_expiry and not v["lot"]:
+                errors.add(row.line, "lot", "", f"{v['sku']} is tracked by lot: give the lot (and expiry for a new lot)")
+            if product is not None and not product.track_expiry and (v["lot"] or v["expiry"]):
+                errors.add(row.line, "lot", v["lot"], f"{v['sku']} is not tracked by lot; leave lot and expiry empty")
+            key = (v["sku"], v["warehouse"], v["lot"])
+            if key in seen:
+                errors.add(row.line, "sku", v["sku"], f"counted twice (see line {seen[key]})")
+            seen[key] = row.line
+
+    def plan(self, rows, options, user=None):
+        product_ids = {p.pk for p in self._products.values()}
+        levels = {(pid, wid): on for pid, wid, on in StockLevel.objects.filter(product_id__in=product_ids).values_list("product_id", "warehouse_id", "on_hand")}
+        lots = {(pid, wid, lot): on for pid, wid, lot, on in StockLot.objects.filter(product_id__in=product_ids).values_list("product_id", "warehouse_id", "lot", "on_hand")}
+        changes, new, unchanged = [], 0, 0
+        for row in rows:
+            v = row.values
+            product, warehouse = self._products[v["sku"]], self._warehouses[v["warehouse"]]
+            current = lots.get((product.pk, warehouse.pk, v["lot"])) if v["lot"] else levels.get((product.pk, warehouse.pk))
+            if current == v["quantity"] or (current is None and v["quantity"] == 0):
+                unchanged += 1
+                continue
+            new += current is None
+            changes.append({"product": product, "warehouse": warehouse, "counted": v["quantity"], "lot": v["lot"], "expiry": v["expiry"]})
+
+        def apply():
+            try:
+                stock_count_many(rows=changes, source="import", reference="stock import", user=user)
+            except StockError as exc:
+                raise ValueError(str(exc)) from exc
+
+        return Plan(new=new, updated=len(changes) - new, unchanged=unchanged, apply=apply)
+
+    def export_header(self):
+        return ["sku", "warehouse", "quantity", "lot", "expiry", "reserved", "available"]
+
+    def export_queryset(self):
+        return StockLevel.objects.select_related("product", "warehouse").order_by("product__sku", "warehouse__code")
+
+    def export_values(self, level):
+        return [level.product.sku, level.warehouse.code, level.on_hand, "", None, level.reserved, level.on_hand - level.reserved]
+
+
+register(WarehouseResource())
+register(StockResource())
