@@ -110,3 +110,4 @@ class ChangeEventAdmin(ReadOnlyAdmin):
     list_filter = ["topic", "action", "origin"]
     search_fields = ["object_id"]
     date_hierarchy = "created_at"
+from hub.imports import admin as _imports_admin  # noqa: E402,F401  (registers the Imports pages)

@@ -131,3 +131,4 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=50, unique=True)
     seen_at = models.DateTimeField()
+from hub.imports.models import ImportJob  # noqa: E402,F401  (import history lives with the import engine)

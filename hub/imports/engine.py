@@ -142,12 +142,12 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
         if not header_checked:
             header_checked = True
             missing = [c.name for c in columns if c.required and c.name not in table.header]
+            unknown = [h for h in table.header if h and h not in resource.column_names]
             if missing:
                 errors.add(1, ", ".join(missing), "", f"missing required column(s): {', '.join(missing)}; found: {', '.join(table.header)}")
-                return rows, 0
-            unknown = [h for h in table.header if h and h not in resource.column_names]
             if unknown:
                 errors.add(1, ", ".join(unknown), "", f"unknown column(s): {', '.join(unknown)}; expected: {', '.join(resource.column_names)}")
+            if missing or unknown:
                 return rows, 0
         if "__extra__" in raw:
             errors.add(line, "", "", f"more values than columns ({raw['__extra__']})")

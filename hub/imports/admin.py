@@ -1,0 +1,146 @@
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.files.base import ContentFile
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from hub.imports.engine import RESOURCES, export_to_file, stream_csv
+from hub.imports.models import ImportJob
+from hub.imports.progress import progress_read
+from hub.imports.services import import_job_create, resource_get
+
+
+def _resource_choices(importable_only: bool):
+    resource_get("products")  # autodiscovers every app's resources
+    return [(r.name, r.label) for r in sorted(RESOURCES.values(), key=lambda r: r.order) if r.importable or not importable_only]
+
+
+class ImportForm(forms.Form):
+    resource = forms.ChoiceField()
+    file = forms.FileField(help_text="CSV (UTF-8 or Windows-1252, ',' or ';') or XLSX, with a header row.")
+    decimal_comma = forms.BooleanField(required=False, help_text="Numbers are written 12,50.")
+    replace = forms.BooleanField(required=False, help_text="Prices: delete breaks of the listed price lists that the file no longer contains.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].choices = _resource_choices(True)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if Path(upload.name).suffix.lower() not in {".csv", ".txt", ".xlsx"}:
+            raise forms.ValidationError("Upload a .csv or .xlsx file.")
+        return upload
+
+
+class ExportForm(forms.Form):
+    resource = forms.ChoiceField()
+    format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "XLSX")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].choices = _resource_choices(False)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "resource", "original_name", "status_badge", "dry_run", "rows", "new", "updated", "unchanged", "deleted", "error_count", "user", "created_at", "duration"]
+    list_filter = ["status", "resource", "dry_run", "background"]
+    search_fields = ["original_name", "resource", "user__username"]
+    date_hierarchy = "created_at"
+    change_list_template = "admin/hub/importjob/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Status")
+    def status_badge(self, job):
+        colour = {"succeeded": "#2e7d32", "failed": "#c62828", "crashed": "#c62828", "running": "#1565c0"}.get(job.status, "#555")
+        return format_html('<b style="color:{}">{}</b>', colour, job.get_status_display())
+
+    @admin.display(description="Duration")
+    def duration(self, job):
+        if job.started_at and job.finished_at:
+            return f"{(job.finished_at - job.started_at).total_seconds():.1f} s"
+        return "—"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("new/", view(self.new_import_view), name="hub_importjob_new"),
+            path("export/", view(self.export_view), name="hub_importjob_export"),
+            path("<int:job_id>/result/", view(self.result_view), name="hub_importjob_result"),
+            path("<int:job_id>/confirm/", view(self.confirm_view), name="hub_importjob_confirm"),
+            path("<int:job_id>/errors.csv", view(self.errors_csv_view), name="hub_importjob_errors"),
+        ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return redirect("admin:hub_importjob_result", job_id=object_id)
+
+    def _context(self, request, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def new_import_view(self, request):
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            job = import_job_create(
+                resource=data["resource"], uploaded_file=data["file"], user=request.user,
+                dry_run="validate" in request.POST,
+                options={"decimal_comma": data["decimal_comma"], "replace": data["replace"]},
+            )
+            return redirect("admin:hub_importjob_result", job_id=job.pk)
+        return TemplateResponse(request, "admin/hub/importjob/new.html", self._context(request, title="Import a spreadsheet", form=form))
+
+    def result_view(self, request, job_id):
+        job = get_object_or_404(ImportJob, pk=job_id)
+        return TemplateResponse(request, "admin/hub/importjob/result.html", self._context(
+            request, title=str(job), job=job, progress=None if job.is_finished else progress_read(job.pk),
+        ))
+
+    def confirm_view(self, request, job_id):
+        """Run for real a dry run that found no error, from the same file."""
+        dry = get_object_or_404(ImportJob, pk=job_id, dry_run=True, status=ImportJob.Status.SUCCEEDED)
+        if request.method != "POST":
+            return redirect("admin:hub_importjob_result", job_id=dry.pk)
+        with dry.file.open("rb") as handle:
+            upload = ContentFile(handle.read(), name=dry.original_name)
+        job = import_job_create(resource=dry.resource, uploaded_file=upload, user=request.user, options=dry.options)
+        messages.success(request, f"Import #{job.pk} started from {dry.original_name}.")
+        return redirect("admin:hub_importjob_result", job_id=job.pk)
+
+    def errors_csv_view(self, request, job_id):
+        job = get_object_or_404(ImportJob, pk=job_id)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["line", "column", "value", "message"])
+        for error in job.errors:
+            writer.writerow([error["line"], error["column"], error["value"], error["message"]])
+        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+        return response
+
+    def export_view(self, request):
+        form = ExportForm(request.GET or None)
+        if request.GET and form.is_valid():
+            resource = resource_get(form.cleaned_data["resource"])
+            stamp = timezone.now().strftime("%Y%m%d-%H%M")
+            if form.cleaned_data["format"] == "csv":
+                response = StreamingHttpResponse(stream_csv(resource), content_type="text/csv; charset=utf-8")
+                response["Content-Disposition"] = f'attachment; filename="{resource.name}-{stamp}.csv"'
+                return response
+            handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=True)
+            export_to_file(resource, Path(handle.name))
+            return FileResponse(open(handle.name, "rb"), as_attachment=True, filename=f"{resource.name}-{stamp}.xlsx")
+        return TemplateResponse(request, "admin/hub/importjob/export.html", self._context(request, title="Export a spreadsheet", form=form))
