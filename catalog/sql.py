@@ -3,8 +3,10 @@
 On PostgreSQL, planning the price queries costs more than running them; a statement prepared
 once per database connection skips that. Django's psycopg setup binds parameters client-side
 and never prepares, so we PREPARE/EXECUTE explicitly, remembering per physical connection what
-is prepared. Set `HUB_PREPARED_STATEMENTS = False` (e.g. behind PgBouncer in transaction
-pooling mode, where a session's prepared statements are not kept) to use plain queries.
+is prepared. By default this is on only with persistent connections (`CONN_MAX_AGE`, env
+`DB_CONN_MAX_AGE`, > 0): on a connection used for one request, preparing is an extra round trip.
+`HUB_PREPARED_STATEMENTS = True/False` forces it; use False behind PgBouncer in transaction
+pooling mode, where a session's prepared statements are not kept.
 """
 
 from django.conf import settings
@@ -12,7 +14,13 @@ from django.db import connection
 
 
 def prepared_statements_enabled() -> bool:
-    return connection.vendor == "postgresql" and getattr(settings, "HUB_PREPARED_STATEMENTS", True)
+    if connection.vendor != "postgresql":
+        return False
+    forced = getattr(settings, "HUB_PREPARED_STATEMENTS", None)
+    if forced is not None:
+        return bool(forced)
+    max_age = connection.settings_dict.get("CONN_MAX_AGE")
+    return max_age is None or max_age > 0
 
 
 def execute_prepared(cursor, *, name: str, sql: str, params: list, types: list[str]) -> None:
