@@ -111,7 +111,8 @@ class ProductAdmin(SimpleHistoryAdmin):
         else:
             data = {name: getattr(obj, name) for name in PRODUCT_SERVICE_FIELDS if name != "status"}
             created = services.product_create(sku=obj.sku, **data)
-            obj.pk = created.pk
+            for field in Product._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(created, field.attname))
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Product:  # variants go through the services like any product
@@ -181,7 +182,9 @@ class PriceListAdmin(SimpleHistoryAdmin):
         if change:
             services.price_list_update(price_list=obj, **{k: v for k, v in fields.items() if k in form.changed_data})
         else:
-            obj.pk = services.price_list_create(code=obj.code, **fields).pk
+            created = services.price_list_create(code=obj.code, **fields)
+            for field in PriceList._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(created, field.attname))
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not PriceEntry:

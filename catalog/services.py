@@ -128,7 +128,10 @@ def product_update(*, product: Product, **fields) -> Product:
 @transaction.atomic
 def product_touch(*, product: Product, reason: str) -> Product:
     """Images or translations changed: bump `updated_at` (API `updated_since`) and tell the feed."""
-    product.save(update_fields=["updated_at"])
+    from django.utils import timezone
+
+    product.updated_at = timezone.now()
+    Product.objects.filter(pk=product.pk).update(updated_at=product.updated_at)
     change_record(topic=PRODUCT_TOPIC, object_id=product.pk, data={"sku": product.sku, "fields": [reason]})
     return product
 

@@ -84,3 +84,25 @@ def test_price_list_admin_saves_entries_through_the_service(staff):
     assert response.status_code == 302, response.content.decode()[:2000]
     assert list(PriceEntry.objects.values_list("price_list__code", "min_quantity", "unit_price")) == [("PRO", 10, Decimal("9.90"))]
     assert ChangeEvent.objects.filter(topic="catalog.price").count() == 2  # list created, entry created
+
+
+def test_product_add_in_the_admin_creates_a_draft_with_variants_images_and_translations(staff):
+    def management(prefix):
+        return {f"{prefix}-TOTAL_FORMS": 1, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000}
+
+    data = {
+        "sku": "GAR", "name": "Guirlande", "brand": "Lumina", "gtin": "", "description": "", "option_axes": '["length"]',
+        "option_values": "{}", "attributes": "{}", "country_of_origin": "FR", "customs_code": "94054099",
+        **management("translations"), "translations-0-language": "en", "translations-0-name": "Garland",
+        **management("images"), "images-0-position": 0, "images-0-url": "https://img.example.com/g.jpg", "images-0-alt_text": "G",
+        **management("variants"), "variants-0-sku": "GAR-10", "variants-0-name": "Guirlande 10 m",
+        "variants-0-option_values": '{"length": "10 m"}', "variants-0-gtin": "",
+    }
+    response = staff.post("/admin/catalog/product/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    parent = Product.objects.get(sku="GAR")
+    assert (parent.status, parent.customs_code) == ("draft", "94054099")
+    assert parent.variants.get().option_values == {"length": "10 m"}
+    assert parent.images.get().url == "https://img.example.com/g.jpg"
+    assert parent.translations.get().name == "Garland"
+    assert ChangeEvent.objects.filter(topic="catalog.product", action="created").count() == 2
