@@ -3,6 +3,7 @@
 
 from catalog.models import Category, PriceEntry, PriceList, Product, gtin_is_valid
 from catalog.services import CATEGORY_TOPIC, PRICE_TOPIC, PRODUCT_TOPIC, category_get_or_create_path
+from hub.bulk import bulk_upsert
 from hub.changes import change_record_many
 from hub.imports.columns import Boolean, Choice, Date, DecimalNumber, Integer, KeyValues, Text
 from hub.imports.engine import Plan, Resource, register
@@ -149,10 +150,8 @@ class ProductResource(Resource):
                 if group:
                     missing = {r.values["parent_sku"] for r in batch_rows} - set(parent_ids)
                     parent_ids.update(dict(Product.objects.filter(sku__in=missing).values_list("sku", "pk")))
-                objects = [Product(sku=r.values["sku"], **self._fields(r.values, parent_ids)) for r in batch_rows]
-                Product.objects.bulk_create(
-                    objects, batch_size=BATCH, update_conflicts=True, unique_fields=["sku"], update_fields=PRODUCT_FIELDS + ["updated_at"],
-                )
+                values = [{"sku": r.values["sku"], **self._fields(r.values, parent_ids)} for r in batch_rows]
+                bulk_upsert(Product, values, unique_fields=["sku"], update_fields=PRODUCT_FIELDS)
             touched = [r.values["sku"] for r in ordered]
             ids = []
             for start in range(0, len(touched), 20000):

@@ -34,9 +34,10 @@ def change_record(*, topic: str, object_id, action: str = ChangeEvent.Action.UPD
 def change_record_many(*, topic: str, object_ids, action: str = ChangeEvent.Action.UPDATED, batch_size: int = 2000) -> int:
     """Bulk form for imports: one row per object, written in batches."""
     origin = current_origin()
-    rows = [ChangeEvent(topic=topic, object_id=str(pk), action=action, origin=origin) for pk in object_ids]
-    ChangeEvent.objects.bulk_create(rows, batch_size=batch_size)
-    return len(rows)
+    from hub.bulk import bulk_insert
+
+    rows = [{"topic": topic, "object_id": str(pk), "action": action, "origin": origin, "data": {}} for pk in object_ids]
+    return bulk_insert(ChangeEvent, rows, batch_size=batch_size)
 
 
 def on_commit(func) -> None:
