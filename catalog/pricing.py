@@ -111,44 +111,46 @@ def derive_price(base_price: Decimal, adjustment_percent: Decimal, currency: str
     return max(adjusted, Decimal(0)).quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
-def _price_in_list(list_id: int, sku: str, quantity: int, currency: str, on_date: date, data: PriceData) -> _Found | None:
-    info = data.lists.get(list_id)
-    if not _usable(info, currency, on_date):
+def _price_in_list(info: ListInfo | None, sku: str, quantity: int, currency: str, on_date: date,
+                   usable: dict[int, ListInfo], entries) -> _Found | None:
+    """`usable` holds only the lists that are active, in their window and in the currency."""
+    if info is None:
         return None
-    own = best_break(data.entries.get((list_id, sku), ()), quantity, on_date)
+    own = best_break(entries.get((info.id, sku), ()), quantity, on_date)
     if own is not None:
         return _Found(own.unit_price, own)
     if info.base_id is not None:
-        base = data.lists.get(info.base_id)
-        if base is not None and base.base_id is None and _usable(base, currency, on_date):
-            inherited = best_break(data.entries.get((base.id, sku), ()), quantity, on_date)
+        base = usable.get(info.base_id)
+        if base is not None and base.base_id is None:
+            inherited = best_break(entries.get((base.id, sku), ()), quantity, on_date)
             if inherited is not None:
                 return _Found(derive_price(inherited.unit_price, info.adjustment_percent, currency), inherited, base.code)
     return None
 
 
-def _ordered(list_ids: Iterable[int], data: PriceData) -> list[ListInfo]:
-    infos = [data.lists[i] for i in dict.fromkeys(list_ids) if i in data.lists]
+def _ordered(list_ids: Iterable[int], usable: dict[int, ListInfo]) -> list[ListInfo]:
+    infos = [usable[i] for i in dict.fromkeys(list_ids) if i in usable]
     return sorted(infos, key=lambda info: (-info.priority, info.code))
 
 
 def resolve_prices(*, lines: Sequence[tuple[str, int]], tiers: Sequence[Tier], currency: str, on_date: date,
                    data: PriceData, reference_list_id: int | None = None) -> list[PricedLine]:
     """Price each (sku, quantity) line. Pure: same inputs, same answer; no database access."""
-    ordered_tiers = [(tier.reason, _ordered(tier.list_ids, data)) for tier in tiers]
+    usable = {list_id: info for list_id, info in data.lists.items() if _usable(info, currency, on_date)}
+    ordered_tiers = [(tier.reason, _ordered(tier.list_ids, usable)) for tier in tiers]
+    reference_list = usable.get(reference_list_id) if reference_list_id is not None else None
+    entries = data.entries
     results = []
     for sku, quantity in lines:
         if sku not in data.known_skus:
             results.append(PricedLine(sku=sku, quantity=quantity, error=UNKNOWN_SKU))
             continue
-        reference = None
-        if reference_list_id is not None:
-            found_reference = _price_in_list(reference_list_id, sku, quantity, currency, on_date, data)
-            reference = found_reference.price if found_reference else None
+        found_reference = _price_in_list(reference_list, sku, quantity, currency, on_date, usable, entries)
+        reference = found_reference.price if found_reference else None
         line = None
         for reason, infos in ordered_tiers:
             for info in infos:
-                found = _price_in_list(info.id, sku, quantity, currency, on_date, data)
+                found = _price_in_list(info, sku, quantity, currency, on_date, usable, entries)
                 if found is None:
                     continue
                 why = f"{reason} list {info.code}: break from {found.break_.min_quantity}"
