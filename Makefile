@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-shopify clean
+.PHONY: run test install migrate bench-price-api bench-atp bench-import clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,16 @@ run: $(INSTALLED)
 # Whole suite. SQLite by default; PostgreSQL when DATABASE_URL is set.
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (figures and the references they are compared with: docs/performance.md)
+bench-price-api: $(INSTALLED)
+	bench/price_api/run.sh
+
+bench-atp: $(INSTALLED)
+	$(BIN)/python bench/atp/run.py
+
+bench-import: $(INSTALLED)
+	$(BIN)/python bench/import_products/run.py
 
 migrate: $(INSTALLED)
 	$(BIN)/python manage.py migrate
