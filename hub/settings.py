@@ -123,6 +123,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file (not memory) so that a real task cluster in another process can share it.
     DATABASES["default"]["TEST"] = {"NAME": env_str("SQLITE_TEST_NAME", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))}
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+# Price API on PostgreSQL: prepared statements (on by default when DB_CONN_MAX_AGE > 0).
+# Set HUB_PREPARED_STATEMENTS=0 behind PgBouncer in transaction pooling mode.
+_prepared = env_str("HUB_PREPARED_STATEMENTS", "")
+if _prepared:
+    HUB_PREPARED_STATEMENTS = env_bool("HUB_PREPARED_STATEMENTS", False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
