@@ -143,6 +143,7 @@ class ProductResource(Resource):
         def apply():
             # Parents first, so variants can point to them.
             ordered = sorted(new_rows + changed_rows, key=lambda r: bool(r.values["parent_sku"]))
+            written_ids = []
             for group in (False, True):
                 batch_rows = [r for r in ordered if bool(r.values["parent_sku"]) == group]
                 if not batch_rows:
@@ -151,12 +152,14 @@ class ProductResource(Resource):
                     missing = {r.values["parent_sku"] for r in batch_rows} - set(parent_ids)
                     parent_ids.update(dict(Product.objects.filter(sku__in=missing).values_list("sku", "pk")))
                 values = [{"sku": r.values["sku"], **self._fields(r.values, parent_ids)} for r in batch_rows]
-                bulk_upsert(Product, values, unique_fields=["sku"], update_fields=PRODUCT_FIELDS)
-            touched = [r.values["sku"] for r in ordered]
-            ids = []
-            for start in range(0, len(touched), 20000):
-                ids.extend(Product.objects.filter(sku__in=touched[start:start + 20000]).values_list("pk", flat=True))
-            change_record_many(topic=PRODUCT_TOPIC, object_ids=ids)
+                written = bulk_upsert(Product, values, unique_fields=["sku"], update_fields=PRODUCT_FIELDS, returning="id")
+                if written is None:  # the database cannot return ids from a bulk upsert: look them up
+                    skus = [r.values["sku"] for r in batch_rows]
+                    written = []
+                    for start in range(0, len(skus), 20000):
+                        written.extend(Product.objects.filter(sku__in=skus[start:start + 20000]).values_list("pk", flat=True))
+                written_ids.extend(written)
+            change_record_many(topic=PRODUCT_TOPIC, object_ids=written_ids)
 
         return Plan(new=len(new_rows), updated=len(changed_rows), unchanged=len(rows) - len(new_rows) - len(changed_rows), apply=apply)
 

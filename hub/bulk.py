@@ -42,7 +42,7 @@ def _tuples(rows, plan):
         yield values
 
 
-def _execute(model, sql_tail, rows, batch_size, using):
+def _execute(model, sql_tail, rows, batch_size, using, returning=None):
     connection = connections[using]
     fields, plan = _preparers(model, connection)
     quote = connection.ops.quote_name
@@ -62,8 +62,11 @@ def _execute(model, sql_tail, rows, batch_size, using):
                 for values in _tuples(rows, plan):
                     copy.write_row(values)
                     total += 1
-            cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {columns} FROM {staging}{tail}")
+            returning_sql = f" RETURNING {quote(returning)}" if returning else ""
+            cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {columns} FROM {staging}{tail}{returning_sql}")
+            returned = [row[0] for row in cursor.fetchall()] if returning else None
             cursor.execute(f"TRUNCATE {staging}")
+            return returned if returning else total
         else:
             for start in range(0, len(rows), batch_size):
                 batch = list(_tuples(rows[start:start + batch_size], plan))
@@ -73,9 +76,10 @@ def _execute(model, sql_tail, rows, batch_size, using):
 
 
 def bulk_upsert(model, rows: list[dict], *, unique_fields: list[str], update_fields: list[str], batch_size: int = 5000,
-                using: str = DEFAULT_DB_ALIAS) -> int:
+                using: str = DEFAULT_DB_ALIAS, returning: str | None = None):
     """Insert rows, or update `update_fields` (attnames) of those that clash on `unique_fields`.
-    Auto-updated timestamps (`auto_now`) are set to now on insert and update."""
+    Auto-updated timestamps (`auto_now`) are set to now on insert and update. Returns the row
+    count, or with `returning="id"` on PostgreSQL the written rows' ids (None elsewhere)."""
 
     def tail(fields, quote):
         by_name = {f.attname: f for f in fields} | {f.name: f for f in fields}
@@ -84,7 +88,10 @@ def bulk_upsert(model, rows: list[dict], *, unique_fields: list[str], update_fie
         sets = ", ".join(f"{quote(by_name[n].column)} = excluded.{quote(by_name[n].column)}" for n in updated)
         return f" ON CONFLICT ({conflict}) DO UPDATE SET {sets}"
 
-    return _execute(model, tail, rows, batch_size, using)
+    result = _execute(model, tail, rows, batch_size, using, returning=returning)
+    if returning and not isinstance(result, list):
+        return None
+    return result
 
 
 def bulk_insert(model, rows: list[dict], *, batch_size: int = 5000, using: str = DEFAULT_DB_ALIAS) -> int:
