@@ -6,17 +6,15 @@ not, answers the same 404. Nothing is cached: every call reads the current price
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from django.db import connection
-from django.utils import timezone
-from rest_framework import authentication, exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.pricing import format_price
 from catalog.sql import execute_prepared, prepared_statements_enabled
-from hub.api.auth import LAST_USED_RESOLUTION_SECONDS, ChannelPrincipal, ChannelTokenAuthentication, request_channel
+from hub.api.auth import ChannelTokenAuthentication, request_channel
 from hub.models import ApiToken, SalesChannel
-from hub.services import hash_token_key
 from orders.pricing import customer_quote
 
 MAX_GET_SKUS = 100
@@ -83,30 +81,17 @@ class PriceTokenAuthentication(ChannelTokenAuthentication):
         "WHERE t.key_hash = $1 AND t.revoked_at IS NULL AND c.is_active"
     )
 
-    def authenticate(self, request):
+    def find_active_token(self, key_hash):
         if not prepared_statements_enabled():
-            return super().authenticate(request)
-        header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
-            return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Invalid token header: expected 'Token <key>'.")
-        try:
-            key = header[1].decode("ascii")
-        except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token header: the key must be ASCII.") from None
+            return super().find_active_token(key_hash)
         with connection.cursor() as cursor:
-            execute_prepared(cursor, name="hub_token_lookup", sql=self._SQL, params=[hash_token_key(key)], types=["text"])
+            execute_prepared(cursor, name="hub_token_lookup", sql=self._SQL, params=[key_hash], types=["text"])
             row = cursor.fetchone()
         if row is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+            return None
         token_id, last_used_at, channel_id, channel_code, channel_currency = row
         channel = SalesChannel(id=channel_id, code=channel_code, currency=channel_currency, is_active=True)
-        token = ApiToken(id=token_id, channel=channel, revoked_at=None, last_used_at=last_used_at)
-        now = timezone.now()
-        if last_used_at is None or (now - last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
-            ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
-        return ChannelPrincipal(token), token
+        return ApiToken(id=token_id, channel=channel, revoked_at=None, last_used_at=last_used_at)
 
 
 class _PriceView(APIView):
