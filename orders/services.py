@@ -1,0 +1,515 @@
+"""Orders: import from any channel, lifecycle, shipments, invoices, credit notes, payments.
+
+Status changes only here. Each transition records a timeline event (who, when, why).
+"""
+
+import calendar
+import hashlib
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from catalog.models import Product
+from hub.changes import change_record
+from hub.money import round_money
+from hub.services import sequence_next, timeline_record
+from inventory.services import StockError, stock_release, stock_reserve, stock_ship
+from orders.models import (
+    ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelIdentity, Invoice, InvoiceLine,
+    OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment, ShipmentLine, ShippingLine,
+)
+from orders.validation import validate_order_payload
+
+S = OrderStatus
+OPEN_STATUSES = {S.RECEIVED, S.CONFIRMED, S.ALLOCATED, S.PARTIALLY_SHIPPED, S.ON_HOLD}
+# Lines, prices and addresses may change on a re-sent order only before stock is held.
+EDITABLE_STATUSES = {S.RECEIVED, S.ON_HOLD, S.CONFIRMED}
+
+
+class OrderError(ValueError):
+    """A transition that the order's state does not allow, with the reason."""
+
+
+def _actor_kwargs(user, actor_label):
+    return {"actor": user, "actor_label": actor_label or ("" if getattr(user, "is_authenticated", False) else "system")}
+
+
+def _transition(order, status, *, event, message="", user=None, actor_label="", hold_reason=""):
+    previous = order.status
+    order.status = status
+    order.hold_reason = hold_reason if status == S.ON_HOLD else ""
+    order.save(update_fields=["status", "hold_reason", "updated_at"])
+    timeline_record(subject=order, event=event, message=message or f"{previous} → {status}",
+                    data={"from": previous, "to": status}, **_actor_kwargs(user, actor_label))
+    change_record(topic="orders.order", object_id=order.pk, data={"status": status})
+
+
+def channel_settings(channel) -> ChannelOrderSettings:
+    return ChannelOrderSettings.objects.filter(channel=channel).first() or ChannelOrderSettings(channel=channel)
+
+
+# --- Customers -------------------------------------------------------------------------------
+
+def customer_for_order(*, channel, data: dict) -> Customer:
+    """One customer per (channel, external id); an existing customer with the same e-mail is
+    reused and linked, never duplicated."""
+    if data.get("code"):
+        customer = Customer.objects.filter(code=data["code"], channels=channel).first()
+        if customer is None:
+            raise OrderError(f"customer {data['code']!r} is not a customer of channel {channel.code}")
+        return customer
+    external_id, email = data.get("external_id", ""), (data.get("email") or "").strip().lower()
+    if external_id:
+        identity = CustomerChannelIdentity.objects.select_related("customer").filter(channel=channel, external_id=external_id).first()
+        if identity:
+            return identity.customer
+    customer = Customer.objects.filter(email__iexact=email).order_by("pk").first() if email else None
+    if customer is None:
+        code = f"{channel.code.upper()}-{external_id or hashlib.sha1(email.encode()).hexdigest()[:10]}"[:50]
+        customer, _ = Customer.objects.get_or_create(code=code, defaults={
+            "name": data.get("name") or data.get("company") or email or code, "company": data.get("company", ""),
+            "email": email, "phone": data.get("phone", ""), "type": Customer.Type.B2C,
+        })
+    customer.channels.add(channel)
+    if external_id:
+        try:
+            with transaction.atomic():
+                CustomerChannelIdentity.objects.get_or_create(channel=channel, external_id=external_id, defaults={"customer": customer})
+        except IntegrityError:
+            customer = CustomerChannelIdentity.objects.get(channel=channel, external_id=external_id).customer
+    return customer
+
+
+# --- Import ----------------------------------------------------------------------------------
+
+def _fingerprint(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _computed_totals(data: dict) -> dict:
+    currency = data["currency"]
+    lines = [round_money(line["quantity"] * line["unit_price"] - line["discount"], currency) for line in data["lines"]]
+    subtotal = sum(lines, Decimal(0))
+    shipping = sum((round_money(s["price"], currency) for s in data["shipping_lines"]), Decimal(0))
+    tax = sum((l["tax_amount"] for l in data["lines"]), Decimal(0)) + sum((s["tax_amount"] for s in data["shipping_lines"]), Decimal(0))
+    if data.get("tax_total") is not None:
+        tax = data["tax_total"]
+    total = subtotal + shipping - data["order_discount"] + (Decimal(0) if data["prices_include_tax"] else tax)
+    return {"lines": lines, "subtotal": subtotal, "shipping": shipping, "tax": round_money(tax, currency), "total": round_money(total, currency)}
+
+
+def _write_lines(order, data, totals):
+    order.lines.all().delete()
+    order.shipping_lines.all().delete()
+    products = {p.sku: p for p in Product.objects.filter(sku__in=[l["sku"] for l in data["lines"]])}
+    OrderLine.objects.bulk_create([
+        OrderLine(order=order, position=i, sku=line["sku"], product=products.get(line["sku"]),
+                  name=line["name"] or getattr(products.get(line["sku"]), "name", line["sku"]), quantity=line["quantity"],
+                  unit_price=line["unit_price"], discount=line["discount"], tax_rate=line["tax_rate"],
+                  tax_amount=line["tax_amount"], line_total=totals["lines"][i - 1])
+        for i, line in enumerate(data["lines"], start=1)
+    ])
+    ShippingLine.objects.bulk_create([ShippingLine(order=order, **s) for s in data["shipping_lines"]])
+
+
+def _problems(order, data, totals) -> list[str]:
+    problems = []
+    unknown = [l.sku for l in order.lines.all() if l.product_id is None or l.product.status != Product.Status.ACTIVE]
+    if unknown:
+        problems.append(f"unknown SKU: {', '.join(unknown)}")
+    if totals["total"] != round_money(data["total"], order.currency):
+        tax_part = "" if data["prices_include_tax"] else f" + tax {totals['tax']}"
+        problems.append(f"totals do not add up: lines {totals['subtotal']} + shipping {totals['shipping']} − discounts "
+                        f"{data['order_discount']}{tax_part} "
+                        f"= {totals['total']}, but the order says {data['total']}")
+    customer = order.customer
+    if customer.type == Customer.Type.B2B and customer.credit_limit is not None:
+        exposure = customer_exposure(customer=customer, excluding=order)
+        if exposure + order.total > customer.credit_limit:
+            problems.append(f"credit limit exceeded: {exposure} open + {order.total} > limit {customer.credit_limit}")
+    if customer.type == Customer.Type.B2B:
+        problems.extend(_price_deviations(order))
+    return problems
+
+
+def _price_deviations(order) -> list[str]:
+    from catalog.pricing import price_lines
+    from orders.pricing import customer_pricing_for_instance
+
+    request = customer_pricing_for_instance(customer=order.customer, channel=order.channel)
+    tolerance = channel_settings(order.channel).price_tolerance_percent / Decimal(100)
+    lines = list(order.lines.filter(product__isnull=False))
+    quoted = price_lines(lines=[(l.sku, l.quantity) for l in lines], request=request)
+    problems = []
+    for line, quote in zip(lines, quoted):
+        expected = getattr(quote, "unit_price", None)
+        if expected and abs(line.unit_price - expected) > expected * tolerance:
+            problems.append(f"price of {line.sku} is {line.unit_price}, hub price {expected} (tolerance {tolerance:.0%})")
+    return problems
+
+
+def customer_exposure(*, customer, excluding=None) -> Decimal:
+    """Open order value not yet invoiced plus unpaid invoices (credit-limit check)."""
+    open_orders = SalesOrder.objects.filter(customer=customer, status__in=OPEN_STATUSES - {S.ON_HOLD}).exclude(pk=getattr(excluding, "pk", None))
+    total = open_orders.aggregate(s=Sum("total"))["s"] or Decimal(0)
+    invoiced = Invoice.objects.filter(order__in=open_orders).aggregate(s=Sum("total"))["s"] or Decimal(0)
+    unpaid = sum((invoice_balance(invoice=i) for i in Invoice.objects.filter(customer=customer).exclude(order__in=open_orders)), Decimal(0))
+    return total - invoiced + unpaid
+
+
+def order_import(*, channel, data: dict, user=None, actor_label: str = "") -> tuple[SalesOrder, bool]:
+    """Create or update the order (channel, external id). Idempotent: the same payload twice is
+    one order and no change; a changed re-send updates what may still change. Problems put the
+    order on hold with the reason, never drop it. Raises `rest_framework.ValidationError` for
+    a malformed payload (nothing is written)."""
+    data = validate_order_payload(data)
+    fingerprint = _fingerprint(data)
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                existing = SalesOrder.objects.select_for_update().filter(channel=channel, external_id=data["external_id"]).first()
+                if existing is not None:
+                    order, created = _order_update(existing, data, fingerprint, user=user, actor_label=actor_label), False
+                else:
+                    order, created = _order_create(channel, data, fingerprint, user=user, actor_label=actor_label), True
+                order.refresh_from_db()
+                return order, created
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            # A concurrent import created the same order first: the next attempt updates it.
+    raise AssertionError("unreachable")
+
+
+def _order_create(channel, data, fingerprint, *, user, actor_label):
+    customer = customer_for_order(channel=channel, data=data["customer"])
+    totals = _computed_totals(data)
+    order = SalesOrder.objects.create(
+        number=f"SO-{sequence_next(series='SO'):06d}", channel=channel, external_id=data["external_id"], customer=customer,
+        currency=data["currency"], payment_status=data["payment_status"], prices_include_tax=data["prices_include_tax"],
+        billing_address=dict(data.get("billing_address") or {}), shipping_address=dict(data.get("shipping_address") or {}),
+        discount_codes=[{"code": d["code"], "amount": str(d["amount"])} for d in data["discount_codes"]],
+        subtotal=totals["subtotal"], discount_total=data["order_discount"], shipping_total=totals["shipping"],
+        tax_total=totals["tax"], total=data["total"], notes=data["notes"], placed_at=data["placed_at"] or timezone.now(),
+        payload_fingerprint=fingerprint,
+    )
+    _write_lines(order, data, totals)
+    timeline_record(subject=order, event="received", message=f"received from {channel.code} as {data['external_id']}",
+                    **_actor_kwargs(user, actor_label))
+    _evaluate(order, data, totals, user=user, actor_label=actor_label)
+    return order
+
+
+def _order_update(order, data, fingerprint, *, user, actor_label):
+    if order.payload_fingerprint == fingerprint:
+        return order
+    changed = []
+    if order.payment_status != data["payment_status"] and order.payment_status in {PaymentStatus.PENDING, PaymentStatus.AUTHORISED}:
+        order.payment_status = data["payment_status"]
+        changed.append("payment status")
+    if order.notes != data["notes"]:
+        order.notes = data["notes"]
+        changed.append("notes")
+    if order.status in EDITABLE_STATUSES:
+        totals = _computed_totals(data)
+        for field, value in [("billing_address", dict(data.get("billing_address") or {})), ("shipping_address", dict(data.get("shipping_address") or {}))]:
+            if getattr(order, field) != value:
+                setattr(order, field, value)
+                changed.append(field.replace("_", " "))
+        order.subtotal, order.shipping_total, order.tax_total = totals["subtotal"], totals["shipping"], totals["tax"]
+        order.discount_total, order.total = data["order_discount"], data["total"]
+        _write_lines(order, data, totals)
+        changed.append("lines and totals")
+    order.payload_fingerprint = fingerprint
+    order.save()
+    timeline_record(subject=order, event="updated", message=f"re-sent by {order.channel.code}: {', '.join(changed) or 'nothing that may still change'}",
+                    **_actor_kwargs(user, actor_label))
+    if order.status in {S.RECEIVED, S.ON_HOLD}:
+        _evaluate(order, data, _computed_totals(data), user=user, actor_label=actor_label)
+    return order
+
+
+def _evaluate(order, data, totals, *, user, actor_label):
+    problems = _problems(order, data, totals)
+    if problems:
+        if order.status != S.ON_HOLD or order.hold_reason != "; ".join(problems):
+            _transition(order, S.ON_HOLD, event="held", message="; ".join(problems), hold_reason="; ".join(problems)[:300], user=user, actor_label=actor_label)
+        return
+    if _may_confirm(order):
+        order_confirm(order=order, user=user, actor_label=actor_label)
+    elif order.status == S.ON_HOLD:
+        _transition(order, S.RECEIVED, event="released", message="problems resolved; waiting for payment", user=user, actor_label=actor_label)
+
+
+def _may_confirm(order) -> bool:
+    on_terms = order.customer.type == Customer.Type.B2B and order.customer.payment_terms != PaymentTerms.IMMEDIATE
+    return order.payment_status in {PaymentStatus.AUTHORISED, PaymentStatus.PAID} or on_terms or channel_settings(order.channel).confirm_unpaid
+
+
+# --- Lifecycle -------------------------------------------------------------------------------
+
+@transaction.atomic
+def order_confirm(*, order, user=None, actor_label=""):
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status not in {S.RECEIVED, S.ON_HOLD}:
+        raise OrderError(f"{order.number} is {order.status}; only received or held orders can be confirmed")
+    _transition(order, S.CONFIRMED, event="confirmed", message=f"payment {order.payment_status}", user=user, actor_label=actor_label)
+    return order_allocate(order=order, user=user, actor_label=actor_label)
+
+
+@transaction.atomic
+def order_allocate(*, order, user=None, actor_label=""):
+    """Reserve stock for every line; short lines put the order on hold (backorderable products
+    keep their backorder)."""
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status != S.CONFIRMED:
+        raise OrderError(f"{order.number} is {order.status}; only confirmed orders are allocated")
+    country = (order.shipping_address or {}).get("country", "")
+    short = []
+    for line in order.lines.select_related("product"):
+        result = stock_reserve(channel=order.channel, product=line.product, quantity=line.quantity, document=order.number,
+                               line_ref=str(line.pk), country=country)
+        if result.shortfall:
+            short.append(f"{line.sku} short by {result.shortfall}")
+    if short:
+        stock_release(document=order.number)
+        _transition(order, S.ON_HOLD, event="held", message="insufficient stock: " + ", ".join(short),
+                    hold_reason=("insufficient stock: " + ", ".join(short))[:300], user=user, actor_label=actor_label)
+        return order
+    _transition(order, S.ALLOCATED, event="allocated", message="stock reserved", user=user, actor_label=actor_label)
+    return order
+
+
+@transaction.atomic
+def order_hold(*, order, reason, user=None, actor_label=""):
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status not in {S.RECEIVED, S.CONFIRMED, S.ALLOCATED}:
+        raise OrderError(f"{order.number} is {order.status}; it cannot be put on hold")
+    if not reason.strip():
+        raise OrderError("say why the order is held")
+    stock_release(document=order.number)
+    _transition(order, S.ON_HOLD, event="held", message=reason, hold_reason=reason[:300], user=user, actor_label=actor_label)
+    return order
+
+
+@transaction.atomic
+def order_release(*, order, user=None, actor_label="", note=""):
+    """Lift a hold: a person has checked the reason. The order is confirmed and allocated again
+    (its stock is checked again)."""
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status != S.ON_HOLD:
+        raise OrderError(f"{order.number} is not on hold")
+    timeline_record(subject=order, event="hold lifted", message=note or f"was: {order.hold_reason}", **_actor_kwargs(user, actor_label))
+    return order_confirm(order=order, user=user, actor_label=actor_label)
+
+
+@transaction.atomic
+def order_cancel(*, order, reason, user=None, actor_label=""):
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status in {S.PARTIALLY_SHIPPED, S.SHIPPED, S.COMPLETED}:
+        raise OrderError(f"{order.number} is {order.status}: shipped goods are returned through an RMA, not cancelled")
+    if order.status == S.CANCELLED:
+        return order
+    released = stock_release(document=order.number)
+    _transition(order, S.CANCELLED, event="cancelled", message=f"{reason} ({released} reserved units released)", user=user, actor_label=actor_label)
+    return order
+
+
+@transaction.atomic
+def order_complete(*, order, user=None, actor_label=""):
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status != S.SHIPPED:
+        raise OrderError(f"{order.number} is {order.status}; only shipped orders are completed")
+    _transition(order, S.COMPLETED, event="completed", user=user, actor_label=actor_label)
+    return order
+
+
+# --- Shipments -------------------------------------------------------------------------------
+
+@transaction.atomic
+def shipment_create(*, order, warehouse, lines, carrier="", service="", tracking_numbers=(), tracking_urls=(), shipped_at=None,
+                    user=None, actor_label="") -> Shipment:
+    """Ship `lines` — [(order_line, quantity)] — from one warehouse. Consumes reservations
+    through the stock ledger; partial shipments are allowed."""
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status not in {S.ALLOCATED, S.PARTIALLY_SHIPPED}:
+        raise OrderError(f"{order.number} is {order.status}; only allocated orders ship")
+    lines = [(line, quantity) for line, quantity in lines if quantity]
+    if not lines:
+        raise OrderError("a shipment needs at least one line with a quantity")
+    index = order.shipments.count() + 1
+    shipment = Shipment.objects.create(
+        number=f"{order.number}-{index}", order=order, warehouse=warehouse, carrier=carrier, service=service,
+        tracking_numbers=list(tracking_numbers), tracking_urls=list(tracking_urls), shipped_at=shipped_at or timezone.now(),
+    )
+    for line, quantity in lines:
+        line = OrderLine.objects.select_for_update().get(pk=line.pk, order=order)
+        if quantity > line.quantity_open:
+            raise OrderError(f"{line.sku}: {quantity} to ship but only {line.quantity_open} still open")
+        try:
+            stock_ship(document=order.number, line_ref=str(line.pk), quantity=quantity, warehouse=warehouse, product=line.product,
+                       reference=shipment.number, user=user if getattr(user, "pk", None) else None)
+        except StockError as exc:
+            raise OrderError(str(exc)) from exc
+        ShipmentLine.objects.create(shipment=shipment, order_line=line, quantity=quantity)
+        line.quantity_shipped += quantity
+        line.save(update_fields=["quantity_shipped"])
+    fully = not any(l.quantity_open for l in order.lines.all())
+    _transition(order, S.SHIPPED if fully else S.PARTIALLY_SHIPPED, event="shipped" if fully else "partially shipped",
+                message=f"{shipment.number} from {warehouse.code} via {carrier or 'carrier'} {', '.join(tracking_numbers)}".strip(),
+                user=user, actor_label=actor_label)
+    change_record(topic="orders.shipment", object_id=shipment.pk, data={"order": order.number})
+    if channel_settings(order.channel).invoice_trigger == ChannelOrderSettings.InvoiceTrigger.SHIPMENT:
+        invoice_issue(order=order, shipment=shipment, user=user)
+    return shipment
+
+
+# --- Invoices, credit notes, payments --------------------------------------------------------
+
+def due_date(*, issued_on: date, terms: str) -> date:
+    days = {PaymentTerms.NET_15: 15, PaymentTerms.NET_30: 30, PaymentTerms.NET_45: 45, PaymentTerms.NET_60: 60,
+            PaymentTerms.NET_30_EOM: 30, PaymentTerms.NET_60_EOM: 60}.get(terms, 0)
+    due = issued_on + timedelta(days=days)
+    if terms in {PaymentTerms.NET_30_EOM, PaymentTerms.NET_60_EOM}:
+        due = due.replace(day=calendar.monthrange(due.year, due.month)[1])
+    return due
+
+
+def _tax_of(line_total: Decimal, rate: Decimal, include_tax: bool, currency: str) -> Decimal:
+    if include_tax:
+        return round_money(line_total - line_total / (1 + rate), currency)
+    return round_money(line_total * rate, currency)
+
+
+@transaction.atomic
+def invoice_issue(*, order, shipment=None, user=None, issued_on=None) -> Invoice:
+    """Issue the invoice of a shipment (what was shipped) or, with no shipment, of the whole
+    order. The number is taken from the year's gapless series in this same transaction."""
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if shipment is not None and Invoice.objects.filter(shipment=shipment).exists():
+        return Invoice.objects.get(shipment=shipment)
+    if shipment is None and order.invoices.exists():
+        raise OrderError(f"{order.number} is already invoiced")
+    issued_on = issued_on or timezone.localdate()
+    currency = order.currency
+    if shipment is not None:
+        items = [(sl.order_line, sl.quantity) for sl in shipment.lines.select_related("order_line")]
+    else:
+        items = [(line, line.quantity) for line in order.lines.all()]
+    invoice_lines = []
+    for line, quantity in items:
+        total = round_money(line.line_total * quantity / line.quantity, currency)
+        invoice_lines.append(InvoiceLine(order_line=line, sku=line.sku, description=line.name, quantity=quantity,
+                                         unit_price=line.unit_price, tax_rate=line.tax_rate, line_total=total,
+                                         tax_amount=_tax_of(total, line.tax_rate, order.prices_include_tax, currency)))
+    first = not order.invoices.exists()
+    if first:
+        for shipping in order.shipping_lines.all():
+            invoice_lines.append(InvoiceLine(sku="", description=f"Shipping: {shipping.title}", quantity=1, unit_price=shipping.price,
+                                             line_total=shipping.price, tax_amount=shipping.tax_amount))
+        if order.discount_total:
+            invoice_lines.append(InvoiceLine(sku="", description="Order discount", quantity=1, unit_price=-order.discount_total,
+                                             line_total=-order.discount_total, tax_amount=Decimal(0)))
+    subtotal = sum((l.line_total for l in invoice_lines), Decimal(0))
+    tax = sum((l.tax_amount for l in invoice_lines), Decimal(0))
+    total = subtotal if order.prices_include_tax else subtotal + tax
+    year = issued_on.year
+    invoice = Invoice.objects.create(
+        number=f"INV-{year}-{sequence_next(series=f'INV-{year}'):06d}", order=order, customer=order.customer, shipment=shipment,
+        currency=currency, issued_on=issued_on, due_on=due_date(issued_on=issued_on, terms=order.customer.payment_terms),
+        billing_address=order.billing_address, subtotal=subtotal, tax_total=tax, total=total,
+    )
+    for line in invoice_lines:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(invoice_lines)
+    timeline_record(subject=order, event="invoiced", message=f"{invoice.number}: {invoice.total} {currency}, due {invoice.due_on}",
+                    **_actor_kwargs(user, ""))
+    change_record(topic="orders.invoice", object_id=invoice.pk, data={"number": invoice.number})
+    return invoice
+
+
+@transaction.atomic
+def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> CreditNote:
+    """Credit (part of) an issued invoice. `lines`: [{"description", "quantity", "unit_price",
+    "tax_rate"?, "tax_amount"?}] with amounts as on the invoice (same tax convention).
+    Never more than the invoice's total less earlier credit notes."""
+    if not reason.strip():
+        raise OrderError("a credit note needs a reason")
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    order = invoice.order
+    currency = invoice.currency
+    note_lines = []
+    for item in lines:
+        quantity = int(item.get("quantity", 1))
+        line_total = round_money(Decimal(str(item["unit_price"])) * quantity, currency)
+        rate = Decimal(str(item.get("tax_rate", 0)))
+        tax = Decimal(str(item["tax_amount"])) if "tax_amount" in item else _tax_of(line_total, rate, order.prices_include_tax, currency)
+        note_lines.append(CreditNoteLine(description=item["description"], quantity=quantity, unit_price=Decimal(str(item["unit_price"])),
+                                         tax_rate=rate, tax_amount=tax, line_total=line_total))
+    subtotal = sum((l.line_total for l in note_lines), Decimal(0))
+    tax = sum((l.tax_amount for l in note_lines), Decimal(0))
+    total = subtotal if order.prices_include_tax else subtotal + tax
+    if total <= 0:
+        raise OrderError("a credit note must credit a positive amount")
+    credited = invoice.credit_notes.aggregate(s=Sum("total"))["s"] or Decimal(0)
+    if credited + total > invoice.total:
+        raise OrderError(f"{invoice.number}: crediting {total} would exceed the invoice ({invoice.total}, already credited {credited})")
+    issued_on = issued_on or timezone.localdate()
+    note = CreditNote.objects.create(
+        number=f"CN-{issued_on.year}-{sequence_next(series=f'CN-{issued_on.year}'):06d}", invoice=invoice, order=order,
+        currency=currency, issued_on=issued_on, reason=reason, subtotal=subtotal, tax_total=tax, total=total,
+    )
+    for line in note_lines:
+        line.credit_note = note
+    CreditNoteLine.objects.bulk_create(note_lines)
+    timeline_record(subject=order, event="credit note", message=f"{note.number}: {total} {currency} — {reason}", **_actor_kwargs(user, ""))
+    change_record(topic="orders.credit_note", object_id=note.pk, data={"number": note.number})
+    return note
+
+
+def invoice_balance(*, invoice) -> Decimal:
+    paid = invoice.payments.filter(kind=Payment.Kind.PAYMENT).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    credited = invoice.credit_notes.aggregate(s=Sum("total"))["s"] or Decimal(0)
+    return invoice.total - paid - credited
+
+
+@transaction.atomic
+def payment_record(*, order, amount, method, reference="", kind=Payment.Kind.PAYMENT, invoice=None, received_on=None,
+                   user=None) -> Payment:
+    """Record money in (payment) or out (refund) and update the order's payment status."""
+    amount = round_money(Decimal(str(amount)), order.currency)
+    if amount <= 0:
+        raise OrderError("a payment amount must be positive")
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    payments = order.payments.aggregate(s=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)))["s"] or Decimal(0)
+    refunds = order.payments.aggregate(s=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)))["s"] or Decimal(0)
+    if kind == Payment.Kind.REFUND and refunds + amount > payments:
+        raise OrderError(f"{order.number}: refunding {amount} would exceed what was paid ({payments}, refunded {refunds})")
+    payment = Payment.objects.create(order=order, invoice=invoice, kind=kind, method=method, amount=amount, currency=order.currency,
+                                     received_on=received_on or timezone.localdate(), reference=reference)
+    if kind == Payment.Kind.PAYMENT:
+        payments += amount
+    else:
+        refunds += amount
+    if refunds and refunds >= payments:
+        status = PaymentStatus.REFUNDED
+    elif refunds:
+        status = PaymentStatus.PARTIALLY_REFUNDED
+    elif payments >= order.total:
+        status = PaymentStatus.PAID
+    else:
+        status = order.payment_status
+    if status != order.payment_status:
+        order.payment_status = status
+        order.save(update_fields=["payment_status", "updated_at"])
+    timeline_record(subject=order, event=kind, message=f"{amount} {order.currency} by {method} {reference}".strip(), **_actor_kwargs(user, ""))
+    if (kind == Payment.Kind.PAYMENT and status == PaymentStatus.PAID and not order.invoices.exists()
+            and channel_settings(order.channel).invoice_trigger == ChannelOrderSettings.InvoiceTrigger.PAYMENT):
+        invoice_issue(order=order, user=user)
+    return payment
+
+
