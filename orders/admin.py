@@ -1,0 +1,217 @@
+from django.contrib import admin, messages
+from django.db.models import Sum
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from hub.admin import TimelineInline
+from inventory.models import Reservation, Warehouse
+from orders import services
+from orders.models import (
+    Address, ChannelOrderSettings, CreditNote, Customer, CustomerGroup, Invoice, OrderLine, Payment, SalesOrder, Shipment,
+    ShippingLine,
+)
+
+
+class AddressInline(admin.StackedInline):
+    model = Address
+    extra = 0
+
+
+@admin.register(CustomerGroup)
+class CustomerGroupAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+    filter_horizontal = ["price_lists"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "company", "type", "email", "group", "payment_terms", "credit_limit", "is_active"]
+    list_filter = ["type", "group", "payment_terms", "channels", "is_active"]
+    search_fields = ["code", "name", "company", "email", "vat_number"]
+    filter_horizontal = ["price_lists", "channels"]
+    inlines = [AddressInline]
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = ["position", "sku", "name", "quantity", "quantity_shipped", "unit_price", "discount", "tax_rate", "tax_amount", "line_total"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ShippingLineInline(OrderLineInline):
+    model = ShippingLine
+    fields = ["title", "code", "price", "tax_amount"]
+    readonly_fields = fields
+
+
+class ShipmentInline(OrderLineInline):
+    model = Shipment
+    fields = ["number", "warehouse", "carrier", "service", "tracking_numbers", "shipped_at"]
+    readonly_fields = fields
+
+
+class InvoiceInline(OrderLineInline):
+    model = Invoice
+    fields = ["number", "issued_on", "due_on", "total", "print_link"]
+    readonly_fields = fields
+
+    @admin.display(description="")
+    def print_link(self, obj):
+        return format_html('<a href="{}" target="_blank">print</a>', reverse("admin:orders_invoice_print", args=[obj.pk]))
+
+
+class PaymentInline(OrderLineInline):
+    model = Payment
+    fields = ["kind", "method", "amount", "received_on", "reference", "invoice"]
+    readonly_fields = fields
+
+
+@admin.register(SalesOrder)
+class SalesOrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "channel", "external_id", "customer", "status_label", "payment_status", "total", "currency", "created_at"]
+    list_filter = ["status", "payment_status", "channel", "created_at"]
+    search_fields = ["number", "external_id", "customer__code", "customer__name", "customer__email", "lines__sku"]
+    list_select_related = ["channel", "customer"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["number", "channel", "external_id", "customer", "currency", "status", "hold_reason", "payment_status",
+                       "prices_include_tax", "billing_address", "shipping_address", "discount_codes", "subtotal", "discount_total",
+                       "shipping_total", "tax_total", "total", "placed_at", "created_at", "updated_at"]
+    fields = readonly_fields + ["notes"]
+    inlines = [OrderLineInline, ShippingLineInline, ShipmentInline, InvoiceInline, PaymentInline, TimelineInline]
+    actions = ["confirm", "hold", "release", "cancel", "ship_reserved", "complete"]
+
+    def has_add_permission(self, request):
+        return False  # orders come from channels (order_import / API); staff orders use the API or a phone channel
+
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, obj):
+        colour = {"on_hold": "#c62828", "cancelled": "#777", "allocated": "#1565c0", "shipped": "#2e7d32", "completed": "#2e7d32"}.get(obj.status, "#333")
+        text = obj.get_status_display() + (f" — {obj.hold_reason}" if obj.hold_reason else "")
+        return format_html('<b style="color:{}">{}</b>', colour, text)
+
+    def _run(self, request, queryset, action, verb, **kwargs):
+        done = 0
+        for order in queryset:
+            try:
+                action(order=order, user=request.user, **kwargs)
+                done += 1
+            except services.OrderError as exc:
+                self.message_user(request, f"{order.number}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} order(s) {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Confirm (and allocate stock)")
+    def confirm(self, request, queryset):
+        self._run(request, queryset, services.order_confirm, "confirmed")
+
+    @admin.action(description="Put on hold")
+    def hold(self, request, queryset):
+        self._run(request, queryset, services.order_hold, "put on hold", reason=f"held by {request.user.get_username()} from the admin")
+
+    @admin.action(description="Release hold (check again and allocate)")
+    def release(self, request, queryset):
+        self._run(request, queryset, services.order_release, "released")
+
+    @admin.action(description="Cancel (releases reserved stock)")
+    def cancel(self, request, queryset):
+        self._run(request, queryset, services.order_cancel, "cancelled", reason=f"cancelled by {request.user.get_username()}")
+
+    @admin.action(description="Create shipment of everything reserved (per warehouse)")
+    def ship_reserved(self, request, queryset):
+        for order in queryset:
+            reserved = (Reservation.objects.filter(document=order.number).values("warehouse", "line_ref")
+                        .annotate(quantity=Sum("quantity")).order_by("warehouse"))
+            by_warehouse = {}
+            for row in reserved:
+                by_warehouse.setdefault(row["warehouse"], []).append((order.lines.get(pk=int(row["line_ref"])), row["quantity"]))
+            if not by_warehouse:
+                self.message_user(request, f"{order.number}: nothing reserved to ship.", messages.WARNING)
+            for warehouse_id, lines in by_warehouse.items():
+                try:
+                    shipment = services.shipment_create(order=order, warehouse=Warehouse.objects.get(pk=warehouse_id),
+                                                        lines=lines, user=request.user)
+                    self.message_user(request, f"{shipment.number} created.", messages.SUCCESS)
+                except services.OrderError as exc:
+                    self.message_user(request, f"{order.number}: {exc}", messages.ERROR)
+
+    @admin.action(description="Mark completed")
+    def complete(self, request, queryset):
+        self._run(request, queryset, services.order_complete, "completed")
+
+
+class ReadOnlyDocumentAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "payment"
+    parameter_name = "balance"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue (due date passed, not fully paid)"), ("open", "Not fully paid")]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"overdue", "open"}:
+            ids = [i.pk for i in queryset if services.invoice_balance(invoice=i) > 0]
+            queryset = queryset.filter(pk__in=ids)
+            if self.value() == "overdue":
+                queryset = queryset.filter(due_on__lt=timezone.localdate())
+        return queryset
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyDocumentAdmin):
+    list_display = ["number", "order", "customer", "issued_on", "due_on", "total", "balance", "currency", "print_link"]
+    list_filter = [OverdueFilter, "issued_on"]
+    search_fields = ["number", "order__number", "customer__code", "customer__name"]
+    list_select_related = ["order", "customer"]
+
+    @admin.display(description="Balance")
+    def balance(self, obj):
+        return services.invoice_balance(invoice=obj)
+
+    @admin.display(description="")
+    def print_link(self, obj):
+        return format_html('<a href="{}" target="_blank">print</a>', reverse("admin:orders_invoice_print", args=[obj.pk]))
+
+    def get_urls(self):
+        return [path("<int:pk>/print/", self.admin_site.admin_view(self.print_view), name="orders_invoice_print")] + super().get_urls()
+
+    def print_view(self, request, pk):
+        invoice = get_object_or_404(Invoice.objects.select_related("order", "customer"), pk=pk)
+        return TemplateResponse(request, "orders/invoice_print.html", {"document": invoice, "title": "Invoice", "lines": invoice.lines.all(),
+                                                                     "balance": services.invoice_balance(invoice=invoice)})
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyDocumentAdmin):
+    list_display = ["number", "invoice", "order", "issued_on", "total", "reason"]
+    search_fields = ["number", "invoice__number", "order__number"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyDocumentAdmin):
+    list_display = ["order", "kind", "method", "amount", "currency", "received_on", "reference"]
+    list_filter = ["kind", "method", "received_on"]
+    search_fields = ["order__number", "reference"]
+
+
+@admin.register(ChannelOrderSettings)
+class ChannelOrderSettingsAdmin(admin.ModelAdmin):
+    list_display = ["channel", "invoice_trigger", "confirm_unpaid", "price_tolerance_percent"]
