@@ -2,9 +2,10 @@
 below once their models exist."""
 
 from catalog.models import PriceList
-from hub.imports.columns import Choice, DecimalNumber, Text, TextList
+from hub.imports.columns import Choice, Date, DecimalNumber, Text, TextList
 from hub.imports.engine import Plan, Resource, register
 from hub.models import SalesChannel
+from hub.money import round_money
 from orders.models import Customer, CustomerGroup, PaymentTerms
 
 EU_VAT_PATTERN = r"^(AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)[0-9A-Z]{2,13}$"
@@ -91,3 +92,47 @@ class CustomerResource(Resource):
 
 
 register(CustomerResource())
+
+
+class OrderExportResource(Resource):
+    """One row per order. `subtotal` is the lines before order-level discounts, `discount` the
+    order's discounts, `tax` its total tax: total = subtotal − discount + shipping (+ tax when
+    prices exclude tax). `lines` is `sku×quantity` joined by `;`."""
+
+    name, label, order, importable = "orders", "Orders (export)", 80, False
+    columns = [Text(n) for n in ["number", "channel", "external_id", "customer", "status", "payment_status", "currency"]] + [
+        DecimalNumber(n, places=2) for n in ["subtotal", "shipping", "discount", "tax", "total"]] + [Text("lines")]
+
+    def export_queryset(self):
+        from orders.models import SalesOrder
+
+        return SalesOrder.objects.select_related("channel", "customer").prefetch_related("lines").order_by("pk")
+
+    def export_values(self, o):
+        return [o.number, o.channel.code, o.external_id, o.customer.code, o.status, o.payment_status, o.currency, o.subtotal,
+                o.shipping_total, o.discount_total, o.tax_total, o.total, ";".join(f"{l.sku}×{l.quantity}" for l in o.lines.all())]
+
+
+class InvoiceExportResource(Resource):
+    name, label, order, importable = "invoices", "Invoices (export)", 90, False
+    columns = [Text(n) for n in ["number", "order", "customer", "currency"]] + [Date("issued_on"), Date("due_on")] + [
+        DecimalNumber(n, places=2) for n in ["subtotal", "tax", "total", "credited", "paid", "balance"]]
+
+    def export_queryset(self):
+        from orders.models import Invoice
+
+        return Invoice.objects.select_related("order", "customer").order_by("pk")
+
+    def export_values(self, i):
+        from django.db.models import Sum
+
+        from orders.services import invoice_balance
+
+        credited = i.credit_notes.aggregate(s=Sum("total"))["s"] or 0
+        paid = i.payments.filter(kind="payment").aggregate(s=Sum("amount"))["s"] or 0
+        return [i.number, i.order.number, i.customer.code, i.currency, i.issued_on, i.due_on, i.subtotal, i.tax_total, i.total,
+                round_money(credited, i.currency), round_money(paid, i.currency), round_money(invoice_balance(invoice=i), i.currency)]
+
+
+register(OrderExportResource())
+register(InvoiceExportResource())

@@ -79,3 +79,30 @@ def test_overdue_filter_lists_unpaid_invoices_past_due(admin_client, api):
     services.invoice_issue(order=order, issued_on=__import__("datetime").date(2020, 1, 1))
     page = admin_client.get("/admin/orders/invoice/?balance=overdue").content.decode()
     assert order.invoices.get().number in page
+
+
+def test_demo_has_orders_in_every_state_with_timelines():
+    from django.core.management import call_command
+
+    from hub.models import TimelineEvent
+
+    call_command("seed_demo")
+    statuses = set(SalesOrder.objects.values_list("status", flat=True))
+    assert {"received", "allocated", "partially_shipped", "shipped", "completed", "on_hold", "cancelled"} <= statuses
+    held = SalesOrder.objects.filter(status="on_hold").first()
+    assert held.hold_reason and TimelineEvent.objects.filter(object_id=str(held.pk), event="held").exists()
+
+
+def test_orders_and_invoices_export(tmp_path, api):
+    from django.core.management import call_command
+
+    api(order_payload())
+    order = SalesOrder.objects.get()
+    services.invoice_issue(order=order)
+    call_command("hub_export", "orders", str(tmp_path / "orders.csv"))
+    call_command("hub_export", "invoices", str(tmp_path / "invoices.csv"))
+    rows = (tmp_path / "orders.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == "number,channel,external_id,customer,status,payment_status,currency,subtotal,shipping,discount,tax,total,lines"
+    assert rows[1].startswith(f"{order.number},web,1001,") and rows[1].endswith(",50.00,4.90,0.00,8.33,54.90,LAMP-1×2")
+    invoice_row = (tmp_path / "invoices.csv").read_text(encoding="utf-8-sig").splitlines()[1]
+    assert invoice_row.startswith(order.invoices.get().number) and invoice_row.endswith(",54.90,0.00,0.00,54.90")
