@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 from django.db.models import Sum
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from hub.admin import TimelineInline
 from inventory.models import Reservation, Warehouse
 from orders import services
+from orders.forms import StaffOrderForm
 from orders.models import (
     Address, ChannelOrderSettings, CreditNote, Customer, CustomerGroup, Invoice, OrderLine, Payment, SalesOrder, Shipment,
     ShippingLine,
@@ -89,8 +90,28 @@ class SalesOrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, ShippingLineInline, ShipmentInline, InvoiceInline, PaymentInline, TimelineInline]
     actions = ["confirm", "hold", "release", "cancel", "ship_reserved", "complete"]
 
+    change_list_template = "admin/orders/salesorder/change_list.html"
+
     def has_add_permission(self, request):
-        return False  # orders come from channels (order_import / API); staff orders use the API or a phone channel
+        return False  # channel orders arrive through order_import; staff use "New staff order"
+
+    def get_urls(self):
+        return [path("staff-order/", self.admin_site.admin_view(self.staff_order_view), name="orders_staff_order")] + super().get_urls()
+
+    def staff_order_view(self, request):
+        form = StaffOrderForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                order, _ = services.order_import(channel=form.cleaned_data["channel"], data=form.payload(), user=request.user)
+            except services.OrderError as exc:
+                form.add_error("customer", str(exc))
+            else:
+                level = messages.WARNING if order.status == "on_hold" else messages.SUCCESS
+                self.message_user(request, f"{order.number} created: {order.get_status_display()}"
+                                           f"{' — ' + order.hold_reason if order.hold_reason else ''}, total {order.total} {order.currency}.", level)
+                return redirect("admin:orders_salesorder_change", order.pk)
+        context = {**self.admin_site.each_context(request), "title": "New staff order", "form": form, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/inventory/stock_form.html", context)
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, obj):

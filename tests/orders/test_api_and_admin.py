@@ -106,3 +106,38 @@ def test_orders_and_invoices_export(tmp_path, api):
     assert rows[1].startswith(f"{order.number},web,1001,") and rows[1].endswith(",50.00,4.90,0.00,8.33,54.90,LAMP-1×2")
     invoice_row = (tmp_path / "invoices.csv").read_text(encoding="utf-8-sig").splitlines()[1]
     assert invoice_row.startswith(order.invoices.get().number) and invoice_row.endswith(",54.90,0.00,0.00,54.90")
+
+
+def test_staff_order_is_priced_by_the_hub_for_the_customer(admin_client):
+    from catalog.models import ChannelCatalog
+    from tests.catalog.factories import PriceEntryFactory, PriceListFactory
+    from tests.orders.factories import CustomerFactory
+
+    channel = SalesChannelFactory(code="phone")
+    product = ProductFactory(sku="GUI-10M")
+    stock.stock_receive(product=product, warehouse=WarehouseFactory(code="LYON"), quantity=50)
+    public, b2b = PriceListFactory(code="PUBLIC"), PriceListFactory(code="B2B")
+    ChannelCatalog.objects.create(channel=channel, public_price_list=public)
+    PriceEntryFactory(price_list=public, product=product, unit_price="39.90")
+    PriceEntryFactory(price_list=b2b, product=product, min_quantity=10, unit_price="27.50")
+    customer = CustomerFactory(code="HOTEL", channels=[channel], payment_terms="net30", credit_limit="10000")
+    customer.price_lists.add(b2b)
+    response = admin_client.post("/admin/orders/salesorder/staff-order/", {
+        "channel": channel.pk, "customer": "HOTEL", "lines": "GUI-10M 12", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending", "notes": "",
+    }, follow=True)
+    order = SalesOrder.objects.get(channel=channel)
+    assert f"{order.number} created: Allocated" in response.content.decode()
+    line = order.lines.get()
+    assert (line.unit_price, order.total) == (__import__("decimal").Decimal("27.5000"), __import__("decimal").Decimal("396.00"))
+
+
+def test_staff_order_form_explains_a_bad_line(admin_client):
+    channel = SalesChannelFactory(code="phone")
+    from tests.orders.factories import CustomerFactory
+
+    CustomerFactory(code="HOTEL", channels=[channel])
+    response = admin_client.post("/admin/orders/salesorder/staff-order/", {
+        "channel": channel.pk, "customer": "HOTEL", "lines": "GUI-10M twelve", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending",
+    })
+    assert "Line 1: write `SKU quantity`" in response.content.decode()
+    assert not SalesOrder.objects.exists()
