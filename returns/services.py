@@ -1,0 +1,314 @@
+"""Returns: request → authorise (or reject) → in transit → receive → inspect → refund → close.
+
+Status changes only here; each writes a timeline event. Refunds follow the channel's policy and
+are computed from what the customer paid for the returned units (their share of order
+discounts and taxes included), never more than was paid.
+"""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q, Sum
+
+from hub.changes import change_record
+from hub.money import round_money
+from hub.services import sequence_next, timeline_record
+from inventory.services import StockError, stock_quarantine, stock_restock, stock_write_off
+from inventory.models import Warehouse
+from orders.models import Payment, SalesOrder
+from orders.services import OrderError, credit_note_issue, order_import, payment_record
+from returns.models import ChannelReturnPolicy, Rma, RmaCreditNote, RmaLine, RmaStatus
+
+R = RmaStatus
+RETURNABLE_ORDER_STATUSES = {"partially_shipped", "shipped", "completed"}
+COUNTED_RMA_STATUSES = {R.REQUESTED, R.AUTHORISED, R.IN_TRANSIT, R.RECEIVED, R.INSPECTED, R.REFUNDED, R.CLOSED}
+
+
+class ReturnError(ValueError):
+    pass
+
+
+def policy_for(channel) -> ChannelReturnPolicy:
+    return ChannelReturnPolicy.objects.filter(channel=channel).first() or ChannelReturnPolicy(channel=channel)
+
+
+def _transition(rma, status, *, event, message="", user=None, actor_label=""):
+    previous = rma.status
+    rma.status = status
+    rma.save(update_fields=["status", "updated_at"])
+    timeline_record(subject=rma, event=event, message=message or f"{previous} → {status}", data={"from": previous, "to": status},
+                    actor=user, actor_label=actor_label or ("" if getattr(user, "is_authenticated", False) else "system"))
+
+
+def _locked(rma) -> Rma:
+    return Rma.objects.select_for_update().get(pk=rma.pk)
+
+
+def returnable_quantity(*, order_line, excluding_rma=None) -> int:
+    """Shipped minus what other live returns already cover."""
+    taken = (RmaLine.objects.filter(order_line=order_line, rma__status__in=COUNTED_RMA_STATUSES)
+             .exclude(rma=excluding_rma).aggregate(s=Sum("quantity"))["s"] or 0)
+    return order_line.quantity_shipped - taken
+
+
+@transaction.atomic
+def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=None, notes="", user=None, actor_label="") -> Rma:
+    """`lines`: [{"order_line", "quantity", "reason", "replacement_sku"?}]."""
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status not in RETURNABLE_ORDER_STATUSES:
+        raise ReturnError(f"{order.number} is {order.status}: only shipped goods can be returned")
+    if not lines:
+        raise ReturnError("a return needs at least one line")
+    from catalog.models import Product
+
+    checked = []
+    for item in lines:
+        line, quantity = item["order_line"], int(item["quantity"])
+        if line.order_id != order.pk:
+            raise ReturnError(f"line {line.sku} is not on {order.number}")
+        available = returnable_quantity(order_line=line)
+        if quantity < 1 or quantity > available:
+            raise ReturnError(f"{line.sku}: {quantity} asked, {available} returnable (shipped {line.quantity_shipped}, others already returned)")
+        replacement = None
+        if item.get("replacement_sku"):
+            replacement = Product.objects.filter(sku=item["replacement_sku"], status=Product.Status.ACTIVE).first()
+            if replacement is None:
+                raise ReturnError(f"replacement SKU {item['replacement_sku']!r} is unknown or not active")
+        checked.append(RmaLine(order_line=line, quantity=quantity, reason=item.get("reason") or RmaLine.Reason.OTHER,
+                               replacement_product=replacement))
+    warehouse = expected_warehouse or Warehouse.objects.filter(is_active=True, is_sellable=True).order_by("-priority").first()
+    rma = Rma.objects.create(number=f"RMA-{sequence_next(series='RMA'):06d}", order=order, customer=order.customer, channel=order.channel,
+                             source=source, expected_warehouse=warehouse, notes=notes)
+    for line in checked:
+        line.rma = rma
+    RmaLine.objects.bulk_create(checked)
+    timeline_record(subject=rma, event="requested", message=f"{sum(l.quantity for l in checked)} unit(s) from {order.number} via {rma.get_source_display()}",
+                    actor=user, actor_label=actor_label)
+    timeline_record(subject=order, event="return requested", message=rma.number, actor=user, actor_label=actor_label)
+    return rma
+
+
+@transaction.atomic
+def rma_authorise(*, rma, user=None, actor_label="") -> Rma:
+    rma = _locked(rma)
+    if rma.status != R.REQUESTED:
+        raise ReturnError(f"{rma.number} is {rma.status}; only requested returns are authorised")
+    _transition(rma, R.AUTHORISED, event="authorised", user=user, actor_label=actor_label)
+    exchanges = [line for line in rma.lines.select_related("replacement_product") if line.replacement_product_id]
+    if exchanges:
+        order = rma.order
+        address = order.shipping_address or None
+        payload = {
+            "external_id": f"{rma.number}-EXCHANGE", "currency": order.currency, "customer": {"code": order.customer.code},
+            "lines": [{"sku": l.replacement_product.sku, "name": l.replacement_product.name, "quantity": l.quantity, "unit_price": "0"} for l in exchanges],
+            "total": "0", "payment_status": "paid", "notes": f"Exchange for {rma.number} (order {order.number})",
+        }
+        if address:
+            payload["shipping_address"] = address
+        order.customer.channels.add(order.channel)
+        replacement, _ = order_import(channel=order.channel, data=payload, user=user, actor_label=actor_label or "returns")
+        rma.replacement_order = replacement
+        rma.save(update_fields=["replacement_order", "updated_at"])
+        timeline_record(subject=rma, event="exchange", message=f"replacement order {replacement.number} ({replacement.status})", actor=user)
+    return rma
+
+
+@transaction.atomic
+def rma_reject(*, rma, reason, user=None) -> Rma:
+    rma = _locked(rma)
+    if rma.status != R.REQUESTED:
+        raise ReturnError(f"{rma.number} is {rma.status}; only requested returns are rejected")
+    if not reason.strip():
+        raise ReturnError("say why the return is rejected")
+    _transition(rma, R.REJECTED, event="rejected", message=reason, user=user)
+    return rma
+
+
+@transaction.atomic
+def rma_cancel(*, rma, reason, user=None) -> Rma:
+    rma = _locked(rma)
+    if rma.status not in {R.REQUESTED, R.AUTHORISED, R.IN_TRANSIT}:
+        raise ReturnError(f"{rma.number} is {rma.status}; a return can be cancelled only before it is received")
+    _transition(rma, R.CANCELLED, event="cancelled", message=reason, user=user)
+    return rma
+
+
+@transaction.atomic
+def rma_mark_in_transit(*, rma, carrier="", tracking_number="", user=None, actor_label="") -> Rma:
+    rma = _locked(rma)
+    if rma.status != R.AUTHORISED:
+        raise ReturnError(f"{rma.number} is {rma.status}; only authorised returns go in transit")
+    rma.carrier, rma.tracking_number = carrier, tracking_number
+    rma.save(update_fields=["carrier", "tracking_number", "updated_at"])
+    _transition(rma, R.IN_TRANSIT, event="in transit", message=f"{carrier} {tracking_number}".strip(), user=user, actor_label=actor_label)
+    if policy_for(rma.channel).refund_trigger == ChannelReturnPolicy.RefundTrigger.CARRIER_SCAN:
+        rma_refund(rma=rma, user=user)
+    return rma
+
+
+@transaction.atomic
+def rma_receive(*, rma, quantities: dict, user=None, actor_label="") -> Rma:
+    """`quantities`: {rma_line_id: units received now}. Partial receipts add up."""
+    rma = _locked(rma)
+    if rma.status not in {R.AUTHORISED, R.IN_TRANSIT, R.RECEIVED}:
+        raise ReturnError(f"{rma.number} is {rma.status}; it cannot be received")
+    lines = {line.pk: line for line in rma.lines.all()}
+    received = 0
+    for line_id, quantity in quantities.items():
+        line = lines.get(int(line_id))
+        quantity = int(quantity)
+        if line is None:
+            raise ReturnError(f"line {line_id} is not on {rma.number}")
+        if quantity < 0 or line.received_quantity + quantity > line.quantity:
+            raise ReturnError(f"{line.order_line.sku}: {quantity} received, but only {line.quantity - line.received_quantity} still expected")
+        line.received_quantity += quantity
+        line.save(update_fields=["received_quantity"])
+        received += quantity
+    if not received:
+        raise ReturnError("nothing received")
+    outstanding = sum(l.quantity - l.received_quantity for l in lines.values())
+    message = f"{received} unit(s) received" + (f", {outstanding} still expected" if outstanding else ", complete")
+    if rma.status == R.RECEIVED:
+        timeline_record(subject=rma, event="received", message=message, actor=user, actor_label=actor_label)
+    else:
+        _transition(rma, R.RECEIVED, event="received", message=message, user=user, actor_label=actor_label)
+    if policy_for(rma.channel).refund_trigger == ChannelReturnPolicy.RefundTrigger.RECEIVED:
+        rma_refund(rma=rma, user=user)
+    return rma
+
+
+@transaction.atomic
+def rma_inspect(*, rma, results: dict, user=None) -> Rma:
+    """`results`: {rma_line_id: {"condition", "disposition", "warehouse"?}} for received lines.
+    Sellable units go back to stock through the ledger; others to quarantine or written off."""
+    rma = _locked(rma)
+    if rma.status != R.RECEIVED:
+        raise ReturnError(f"{rma.number} is {rma.status}; only received returns are inspected")
+    lines = {line.pk: line for line in rma.lines.select_related("order_line__product")}
+    missing = [line.order_line.sku for pk, line in lines.items() if pk not in {int(k) for k in results} and line.received_quantity]
+    if missing:
+        raise ReturnError(f"inspect every received line (missing: {', '.join(missing)})")
+    quarantine = Warehouse.objects.filter(is_active=True, is_sellable=False).order_by("code").first()
+    for line_id, result in results.items():
+        line = lines[int(line_id)]
+        condition, disposition = result["condition"], result.get("disposition") or ""
+        product, units = line.order_line.product, line.received_quantity
+        warehouse = result.get("warehouse") or rma.expected_warehouse
+        if condition not in RmaLine.Condition.values or (disposition and disposition not in RmaLine.Disposition.values):
+            raise ReturnError(f"{line.order_line.sku}: unknown condition {condition!r} or disposition {disposition!r}")
+        if condition == RmaLine.Condition.MISSING or not units:
+            disposition, warehouse = "", None
+        elif disposition == RmaLine.Disposition.RESTOCK:
+            if condition != RmaLine.Condition.SELLABLE:
+                raise ReturnError(f"{line.order_line.sku} is {condition}: only sellable units are restocked")
+            stock_restock(product=product, warehouse=warehouse, quantity=units, reference=rma.number, user=user if getattr(user, "pk", None) else None)
+        else:
+            if quarantine is None:
+                raise ReturnError("no quarantine (non-sellable) warehouse is set up")
+            warehouse = quarantine
+            try:
+                stock_quarantine(product=product, warehouse=quarantine, quantity=units, reason=f"{rma.number}: {condition}", reference=rma.number)
+                if disposition in {RmaLine.Disposition.SCRAP, RmaLine.Disposition.RETURN_TO_VENDOR}:
+                    stock_write_off(product=product, warehouse=quarantine, quantity=units, reference=rma.number,
+                                    reason=f"{rma.number}: {RmaLine.Disposition(disposition).label.lower()} ({condition})")
+            except StockError as exc:
+                raise ReturnError(str(exc)) from exc
+        line.condition, line.disposition, line.disposition_warehouse = condition, disposition, warehouse
+        line.save(update_fields=["condition", "disposition", "disposition_warehouse"])
+    _transition(rma, R.INSPECTED, event="inspected",
+                message="; ".join(f"{l.order_line.sku}: {l.received_quantity} {l.condition} → {l.disposition or '—'}" for l in lines.values()), user=user)
+    if policy_for(rma.channel).refund_trigger == ChannelReturnPolicy.RefundTrigger.INSPECTED:
+        rma_refund(rma=rma, user=user)
+    return rma
+
+
+def _unit_paid(line) -> Decimal:
+    """What the customer paid for one unit of an order line: line total after its discount,
+    less its share of order-level discounts, plus its tax when prices exclude tax."""
+    order = line.order
+    share = (line.line_total / order.subtotal * order.discount_total) if order.subtotal else Decimal(0)
+    paid = line.line_total - share + (Decimal(0) if order.prices_include_tax else line.tax_amount)
+    return paid / line.quantity
+
+
+def refund_amount(*, rma) -> tuple[Decimal, list[dict]]:
+    """The amount the return is worth now under its channel's policy, with credit-note lines."""
+    policy = policy_for(rma.channel)
+    order, currency = rma.order, rma.order.currency
+    trigger = policy.refund_trigger
+    items, goods = [], Decimal(0)
+    for line in rma.lines.select_related("order_line__order"):
+        if trigger == ChannelReturnPolicy.RefundTrigger.CARRIER_SCAN:
+            units = line.quantity
+        elif trigger == ChannelReturnPolicy.RefundTrigger.RECEIVED:
+            units = line.received_quantity
+        else:
+            units = 0 if line.condition in {"", RmaLine.Condition.MISSING} else line.received_quantity
+        if not units:
+            continue
+        value = round_money(_unit_paid(line.order_line) * units, currency)
+        goods += value
+        items.append({"description": f"Return {rma.number}: {line.order_line.sku} {line.order_line.name}", "quantity": 1,
+                      "unit_price": str(value), "tax_rate": str(line.order_line.tax_rate), "value": value})
+    fee = round_money(goods * policy.restocking_fee_percent / 100, currency)
+    if fee:
+        items.append({"description": f"Restocking fee {policy.restocking_fee_percent} %", "quantity": 1, "unit_price": str(-fee), "tax_rate": "0", "value": -fee})
+    order_lines = list(order.lines.all())
+    returned = dict(RmaLine.objects.filter(order_line__order=order, rma__status__in=COUNTED_RMA_STATUSES)
+                    .values_list("order_line").annotate(s=Sum("quantity")).values_list("order_line", "s"))
+    everything_back = all(returned.get(l.pk, 0) == l.quantity for l in order_lines)
+    if policy.refund_shipping and order.shipping_total and everything_back and goods:
+        items.append({"description": "Shipping refund", "quantity": 1, "unit_price": str(order.shipping_total), "tax_rate": "0", "value": order.shipping_total})
+    return sum((i["value"] for i in items), Decimal(0)), items
+
+
+@transaction.atomic
+def rma_refund(*, rma, user=None) -> Decimal:
+    """Refund what the return is worth now and was not refunded yet, capped at what the order
+    still has paid; issues a credit note and records the refund payment. Returns the amount."""
+    rma = _locked(rma)
+    if rma.status not in {R.IN_TRANSIT, R.RECEIVED, R.INSPECTED}:
+        raise ReturnError(f"{rma.number} is {rma.status}; it cannot be refunded")
+    order = SalesOrder.objects.select_for_update().get(pk=rma.order_id)
+    worth, items = refund_amount(rma=rma)
+    due = worth - rma.refunded_total
+    paid = order.payments.aggregate(p=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)), r=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)))
+    refundable = (paid["p"] or Decimal(0)) - (paid["r"] or Decimal(0))
+    amount = min(due, refundable) if order.payments.exists() else due
+    if amount <= 0:
+        return Decimal(0)
+    invoice = order.invoices.order_by("issued_on", "number").first()
+    if invoice is not None:
+        scale = amount / worth if worth else Decimal(1)
+        lines = [{k: v for k, v in i.items() if k != "value"} | {"unit_price": str(round_money(i["value"] * scale, order.currency))} for i in items]
+        try:
+            note = credit_note_issue(invoice=invoice, lines=lines, reason=f"Return {rma.number}", user=user)
+        except OrderError as exc:
+            raise ReturnError(str(exc)) from exc
+        RmaCreditNote.objects.create(rma=rma, credit_note=note)
+        amount = note.total
+    if order.payments.filter(kind=Payment.Kind.PAYMENT).exists():
+        payment_record(order=order, amount=amount, method="refund", reference=rma.number, kind=Payment.Kind.REFUND, user=user)
+    rma.refunded_total += amount
+    rma.save(update_fields=["refunded_total", "updated_at"])
+    timeline_record(subject=rma, event="refund", message=f"{amount} {order.currency} refunded (total {rma.refunded_total})", actor=user)
+    change_record(topic="returns.refund", object_id=rma.pk, data={"amount": str(amount), "order": order.number})
+    if rma.status == R.INSPECTED:
+        _transition(rma, R.REFUNDED, event="refunded", user=user)
+    return amount
+
+
+@transaction.atomic
+def rma_close(*, rma, user=None) -> Rma:
+    rma = _locked(rma)
+    if rma.status not in {R.INSPECTED, R.REFUNDED}:
+        raise ReturnError(f"{rma.number} is {rma.status}; only inspected or refunded returns are closed")
+    if rma.status == R.INSPECTED:
+        worth, _ = refund_amount(rma=rma)
+        if worth - rma.refunded_total > 0 and rma.order.payments.exists():
+            rma_refund(rma=rma, user=user)
+            rma.refresh_from_db()
+        if rma.status == R.INSPECTED:
+            _transition(rma, R.REFUNDED, event="refunded", message=f"{rma.refunded_total} refunded in all", user=user)
+    _transition(rma, R.CLOSED, event="closed", user=user)
+    return rma
