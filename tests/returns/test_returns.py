@@ -225,3 +225,36 @@ def test_exchange_creates_a_linked_replacement_order(shipped):
     assert replacement.lines.get().sku == "LAMP-2" and rma.number in replacement.notes
     assert SalesOrder.objects.filter(external_id=f"{rma.number}-EXCHANGE").count() == 1
     assert RmaLine.objects.get(rma=rma).replacement_product == blue
+
+
+@pytest.mark.django_db
+def test_admin_receipt_and_inspection_forms_drive_the_return(admin_client, shipped):
+    order, warehouse, product = shipped
+    rma = request(order, quantity=2)
+    admin_client.post("/admin/returns/rma/", {"action": "authorise", "_selected_action": [rma.pk]})
+    line = rma.lines.get()
+    page = admin_client.post(f"/admin/returns/rma/{rma.pk}/receive/", {f"line_{line.pk}": 5})
+    assert "Ensure this value is less than or equal to 2" in page.content.decode()
+    admin_client.post(f"/admin/returns/rma/{rma.pk}/receive/", {f"line_{line.pk}": 2})
+    response = admin_client.post(f"/admin/returns/rma/{rma.pk}/inspect/", {
+        f"condition_{line.pk}": "sellable", f"disposition_{line.pk}": "restock", f"warehouse_{line.pk}": warehouse.pk}, follow=True)
+    assert "inspection recorded" in response.content.decode()
+    rma.refresh_from_db()
+    assert rma.status == S.REFUNDED and rma.refunded_total == Decimal("50.00")
+    assert StockLevel.objects.get(product=product, warehouse=warehouse).on_hand == 10
+    page = admin_client.get(f"/admin/returns/rma/{rma.pk}/change/").content.decode()
+    assert "Timeline" in page and "refunded" in page
+
+
+@pytest.mark.django_db
+def test_demo_has_returns_at_every_stage_and_they_export(tmp_path):
+    from django.core.management import call_command
+
+    from returns.models import Rma
+
+    call_command("seed_demo")
+    statuses = set(Rma.objects.values_list("status", flat=True))
+    assert {"requested", "authorised", "rejected", "in_transit", "received", "refunded", "closed", "cancelled"} <= statuses
+    call_command("hub_export", "returns", str(tmp_path / "returns.csv"))
+    rows = (tmp_path / "returns.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("rma,status,order,customer") and len(rows) == Rma.objects.count() + 1
