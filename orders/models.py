@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 
 from catalog.models import PriceList
@@ -37,7 +38,9 @@ class Customer(models.Model):
     type = models.CharField(max_length=3, choices=Type.choices, default=Type.B2C)
     name = models.CharField(max_length=200)
     company = models.CharField(max_length=200, blank=True)
-    vat_number = models.CharField("EU VAT number", max_length=20, blank=True)
+    vat_number = models.CharField("EU VAT number", max_length=20, blank=True, validators=[
+        RegexValidator(r"^(AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)[0-9A-Z]{2,13}$",
+                       "Enter an EU VAT number: country prefix and number, no spaces (e.g. FR40303265045).")])
     email = models.EmailField(blank=True, db_index=True)
     phone = models.CharField(max_length=40, blank=True)
     group = models.ForeignKey(CustomerGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="customers")

@@ -295,3 +295,29 @@ def test_twenty_invoices_issued_concurrently_get_twenty_consecutive_numbers():
     assert errors == []
     numbers = sorted(int(number.rsplit("-", 1)[1]) for number in Invoice.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 21))
+
+
+@pytest.mark.django_db
+def test_refusals_of_the_remaining_transitions(shop):
+    channel, _, _ = shop
+    order, _ = services.order_import(channel=channel, data=order_payload())
+    with pytest.raises(OrderError, match="is not on hold"):
+        services.order_release(order=order)
+    with pytest.raises(OrderError, match="only shipped orders are completed"):
+        services.order_complete(order=order)
+    with pytest.raises(OrderError, match="say why"):
+        services.order_hold(order=order, reason=" ")
+    services.order_cancel(order=order, reason="test")
+    with pytest.raises(OrderError, match="cannot be put on hold"):
+        services.order_hold(order=order, reason="late")
+    with pytest.raises(OrderError, match="only allocated orders ship"):
+        services.shipment_create(order=order, warehouse=shop[1], lines=[(order.lines.get(), 1)])
+
+
+@pytest.mark.django_db
+def test_eu_vat_numbers_are_format_checked():
+    customer = Customer(code="ACME", name="Acme", vat_number="FR 403 03")
+    with pytest.raises(ModelValidationError) as error:
+        customer.full_clean(exclude=["group", "contract_price_list"])
+    assert "EU VAT number" in str(error.value)
+    Customer(code="ACME2", name="Acme", vat_number="FR40303265045").full_clean(exclude=["group", "contract_price_list"])

@@ -258,3 +258,20 @@ def test_demo_has_returns_at_every_stage_and_they_export(tmp_path):
     call_command("hub_export", "returns", str(tmp_path / "returns.csv"))
     rows = (tmp_path / "returns.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].startswith("rma,status,order,customer") and len(rows) == Rma.objects.count() + 1
+
+
+@pytest.mark.django_db
+def test_authorise_reject_and_close_refuse_the_wrong_state(shipped):
+    order, _, _ = shipped
+    rma = request(order)
+    with pytest.raises(ReturnError, match="say why"):
+        services.rma_reject(rma=rma, reason="")
+    services.rma_authorise(rma=rma)
+    with pytest.raises(ReturnError, match="only requested returns are authorised"):
+        services.rma_authorise(rma=rma)
+    with pytest.raises(ReturnError, match="only requested returns are rejected"):
+        services.rma_reject(rma=rma, reason="late")
+    with pytest.raises(ReturnError, match="only inspected or refunded returns are closed"):
+        services.rma_close(rma=rma)
+    with pytest.raises(ReturnError, match="cannot be refunded"):
+        services.rma_refund(rma=rma)
