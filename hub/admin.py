@@ -87,6 +87,23 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} token(s) revoked; they stop working at once.", messages.SUCCESS)
 
 
+class ServiceActionsMixin:
+    """Admin actions that call a service per selected row and report each refusal by name."""
+
+    service_errors: tuple = (ValueError,)
+
+    def run_service(self, request, queryset, service, verb, *, subject, **kwargs):
+        done = 0
+        for obj in queryset:
+            try:
+                service(**{subject: obj}, user=request.user, **kwargs)
+                done += 1
+            except self.service_errors as exc:
+                self.message_user(request, f"{obj}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} {queryset.model._meta.verbose_name_plural if done > 1 else queryset.model._meta.verbose_name} {verb}.", messages.SUCCESS)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False

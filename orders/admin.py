@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from hub.admin import TimelineInline
+from hub.admin import ReadOnlyAdmin, ServiceActionsMixin, TimelineInline
 from inventory.models import Reservation, Warehouse
 from orders import services
 from orders.forms import StaffOrderForm
@@ -77,7 +77,8 @@ class PaymentInline(OrderLineInline):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(admin.ModelAdmin):
+class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
+    service_errors = (services.OrderError,)
     list_display = ["number", "channel", "external_id", "customer", "status_label", "payment_status", "total", "currency", "created_at"]
     list_filter = ["status", "payment_status", "channel", "created_at"]
     search_fields = ["number", "external_id", "customer__code", "customer__name", "customer__email", "lines__sku"]
@@ -119,16 +120,8 @@ class SalesOrderAdmin(admin.ModelAdmin):
         text = obj.get_status_display() + (f" — {obj.hold_reason}" if obj.hold_reason else "")
         return format_html('<b style="color:{}">{}</b>', colour, text)
 
-    def _run(self, request, queryset, action, verb, **kwargs):
-        done = 0
-        for order in queryset:
-            try:
-                action(order=order, user=request.user, **kwargs)
-                done += 1
-            except services.OrderError as exc:
-                self.message_user(request, f"{order.number}: {exc}", messages.ERROR)
-        if done:
-            self.message_user(request, f"{done} order(s) {verb}.", messages.SUCCESS)
+    def _run(self, request, queryset, service, verb, **kwargs):
+        self.run_service(request, queryset, service, verb, subject="order", **kwargs)
 
     @admin.action(description="Confirm (and allocate stock)")
     def confirm(self, request, queryset):
@@ -169,17 +162,6 @@ class SalesOrderAdmin(admin.ModelAdmin):
         self._run(request, queryset, services.order_complete, "completed")
 
 
-class ReadOnlyDocumentAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class OverdueFilter(admin.SimpleListFilter):
     title = "payment"
     parameter_name = "balance"
@@ -197,7 +179,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyDocumentAdmin):
+class InvoiceAdmin(ReadOnlyAdmin):
     list_display = ["number", "order", "customer", "issued_on", "due_on", "total", "balance", "currency", "print_link"]
     list_filter = [OverdueFilter, "issued_on"]
     search_fields = ["number", "order__number", "customer__code", "customer__name"]
@@ -221,13 +203,13 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnlyDocumentAdmin):
+class CreditNoteAdmin(ReadOnlyAdmin):
     list_display = ["number", "invoice", "order", "issued_on", "total", "reason"]
     search_fields = ["number", "invoice__number", "order__number"]
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyDocumentAdmin):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["order", "kind", "method", "amount", "currency", "received_on", "reference"]
     list_filter = ["kind", "method", "received_on"]
     search_fields = ["order__number", "reference"]

@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from hub.admin import TimelineInline
+from hub.admin import ServiceActionsMixin, TimelineInline
 from inventory.models import Warehouse
 from returns import services
 from returns.models import ChannelReturnPolicy, Rma, RmaLine, RmaStatus
@@ -38,7 +38,8 @@ class AgeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Rma)
-class RmaAdmin(admin.ModelAdmin):
+class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
+    service_errors = (services.ReturnError,)
     list_display = ["number", "order", "customer", "channel", "status", "source", "age_days", "refunded_total", "step_links"]
     list_filter = ["status", AgeFilter, "channel", "source"]
     search_fields = ["number", "order__number", "order__external_id", "customer__code", "customer__name", "customer__email"]
@@ -65,16 +66,8 @@ class RmaAdmin(admin.ModelAdmin):
             return link
         return ""
 
-    def _run(self, request, queryset, action, verb, **kwargs):
-        done = 0
-        for rma in queryset:
-            try:
-                action(rma=rma, user=request.user, **kwargs)
-                done += 1
-            except services.ReturnError as exc:
-                self.message_user(request, f"{rma.number}: {exc}", messages.ERROR)
-        if done:
-            self.message_user(request, f"{done} return(s) {verb}.", messages.SUCCESS)
+    def _run(self, request, queryset, service, verb, **kwargs):
+        self.run_service(request, queryset, service, verb, subject="rma", **kwargs)
 
     @admin.action(description="Authorise (creates exchange orders)")
     def authorise(self, request, queryset):
