@@ -1,0 +1,35 @@
+"""Endpoint kind → connector. One sub-package per external system registers itself here."""
+
+
+class Connector:
+    """What the sync engine needs from one external system's protocol."""
+
+    kind = ""
+
+    def verify_webhook(self, *, endpoint, headers: dict, body: bytes) -> bool:
+        raise NotImplementedError
+
+    def delivery_id(self, headers: dict) -> str:
+        return ""
+
+    def topic(self, headers: dict) -> str:
+        return ""
+
+    def process(self, *, message) -> str:
+        """Apply an accepted inbox message; returns a short outcome for the operator."""
+        raise NotImplementedError
+
+
+CONNECTORS: dict[str, Connector] = {}
+
+
+def register(connector: Connector) -> Connector:
+    CONNECTORS[connector.kind] = connector
+    return connector
+
+
+def connector_for(endpoint) -> Connector:
+    try:
+        return CONNECTORS[endpoint.kind]
+    except KeyError:
+        raise LookupError(f"no connector for kind {endpoint.kind!r}; known: {', '.join(sorted(CONNECTORS))}") from None

@@ -1,0 +1,51 @@
+"""Pure functions: Shopify Admin API (2025-01) order JSON → the hub's order payload."""
+
+from decimal import Decimal
+
+FINANCIAL_TO_PAYMENT = {"paid": "paid", "authorized": "authorised", "partially_paid": "pending", "pending": "pending"}
+
+
+def _money(value) -> Decimal:
+    return Decimal(str(value or "0"))
+
+
+def _address(address: dict | None) -> dict | None:
+    if not address:
+        return None
+    name = address.get("name") or " ".join(p for p in [address.get("first_name"), address.get("last_name")] if p)
+    return {"name": name or "—", "company": address.get("company") or "", "line1": address.get("address1") or "—",
+            "line2": address.get("address2") or "", "postcode": address.get("zip") or "—", "city": address.get("city") or "—",
+            "country": (address.get("country_code") or "FR").upper(), "phone": address.get("phone") or ""}
+
+
+def order_payload(order: dict) -> dict:
+    """Line discounts are Shopify's `discount_allocations` (order-level discounts already spread
+    over the lines), so the hub's `order_discount` stays 0 and totals add up as Shopify's do."""
+    customer = order.get("customer") or {}
+    lines = []
+    for item in order.get("line_items", []):
+        tax = sum((_money(t.get("price")) for t in item.get("tax_lines", [])), Decimal(0))
+        rate = max((_money(t.get("rate")) for t in item.get("tax_lines", [])), default=Decimal(0))
+        lines.append({"sku": item.get("sku") or f"shopify-variant-{item.get('variant_id')}", "name": item.get("title") or "",
+                      "quantity": int(item["quantity"]), "unit_price": str(_money(item.get("price"))),
+                      "discount": str(sum((_money(d.get("amount")) for d in item.get("discount_allocations", [])), Decimal(0))),
+                      "tax_rate": str(rate), "tax_amount": str(tax)})
+    shipping = [{"title": s.get("title") or "Shipping", "code": s.get("code") or "", "price": str(_money(s.get("price"))),
+                 "tax_amount": str(sum((_money(t.get("price")) for t in s.get("tax_lines", [])), Decimal(0)))}
+                for s in order.get("shipping_lines", [])]
+    payload = {
+        "external_id": str(order["id"]), "currency": order.get("currency") or "EUR",
+        "customer": {"external_id": str(customer.get("id") or ""), "email": order.get("email") or customer.get("email") or "",
+                     "name": " ".join(p for p in [customer.get("first_name"), customer.get("last_name")] if p)},
+        "lines": lines, "shipping_lines": shipping,
+        "discount_codes": [{"code": d.get("code", ""), "amount": str(_money(d.get("amount")))} for d in order.get("discount_codes", [])],
+        "order_discount": "0", "prices_include_tax": bool(order.get("taxes_included")),
+        "tax_total": str(_money(order.get("total_tax"))), "total": str(_money(order.get("total_price"))),
+        "payment_status": FINANCIAL_TO_PAYMENT.get(order.get("financial_status") or "pending", "pending"),
+        "placed_at": order.get("created_at"), "notes": order.get("note") or "",
+    }
+    for key in ("billing_address", "shipping_address"):
+        address = _address(order.get(key))
+        if address:
+            payload[key] = address
+    return payload

@@ -1,0 +1,17 @@
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from connectors.models import Endpoint, InboxMessage
+from connectors.services import inbox_receive
+
+
+@csrf_exempt
+@require_POST
+def webhook(request, code):
+    endpoint = get_object_or_404(Endpoint, code=code, is_active=True)
+    message = inbox_receive(endpoint=endpoint, headers=request.headers, body=request.body)
+    if message.status == InboxMessage.Status.REJECTED:
+        return JsonResponse({"error": "invalid signature"}, status=401)
+    return JsonResponse({"received": message.pk, "status": message.status})
