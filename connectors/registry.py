@@ -15,6 +15,10 @@ class Connector:
     def topic(self, headers: dict) -> str:
         return ""
 
+    def check_connection(self, *, endpoint) -> str:
+        """Reach the system with the endpoint's credentials; return a one-line description or raise."""
+        raise NotImplementedError
+
     def process(self, *, message) -> str:
         """Apply an accepted inbox message; returns a short outcome for the operator."""
         raise NotImplementedError

@@ -5,6 +5,7 @@ from connectors.shopify.mapping import order_payload
 from connectors.shopify.webhooks import signature_valid
 from hub.changes import change_origin
 
+API_VERSION = "2025-01"
 ORDER_TOPICS = {"orders/create", "orders/updated", "orders/paid", "orders/cancelled"}
 
 
@@ -19,6 +20,20 @@ class ShopifyConnector(Connector):
 
     def topic(self, headers):
         return headers.get("X-Shopify-Topic", "")
+
+    def check_connection(self, *, endpoint):
+        import requests
+
+        token = endpoint.credentials.get("access_token", "")
+        if not token:
+            raise ValueError("no 'access_token' credential (add it with --credential access_token=…)")
+        response = requests.get(f"{endpoint.base_url.rstrip('/')}/admin/api/{API_VERSION}/shop.json",
+                                headers={"X-Shopify-Access-Token": token, "Accept": "application/json"}, timeout=10)
+        if response.status_code == 401:
+            raise ValueError("the shop refused the access token (401)")
+        response.raise_for_status()
+        shop = response.json().get("shop", {})
+        return f"connected to {shop.get('name', '?')} ({shop.get('myshopify_domain', '?')}), API {API_VERSION}"
 
     def process(self, *, message):
         from orders.models import SalesOrder

@@ -1,0 +1,65 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import URLValidator
+from django.core.exceptions import ValidationError
+
+from connectors.models import Endpoint
+from connectors.registry import CONNECTORS, connector_for
+from hub.services import sales_channel_get_or_create
+
+
+class Command(BaseCommand):
+    help = "Manage connected systems: add, list, test."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="Add (or update) an endpoint.")
+        add.add_argument("kind")
+        add.add_argument("code")
+        add.add_argument("--base-url", required=True)
+        add.add_argument("--webhook-secret", default="")
+        add.add_argument("--channel", required=True, help="Sales channel code (created if missing).")
+        add.add_argument("--name", default="")
+        add.add_argument("--credential", action="append", default=[], metavar="NAME=VALUE")
+        sub.add_parser("list", help="List endpoints (secrets never shown).")
+        test = sub.add_parser("test", help="Check connectivity and credentials.")
+        test.add_argument("code")
+
+    def handle(self, *args, action, **options):
+        getattr(self, f"_{action}")(**options)
+
+    def _add(self, *, kind, code, base_url, webhook_secret, channel, name, credential, **_):
+        if kind not in CONNECTORS:
+            raise CommandError(f"unknown kind {kind!r}; known: {', '.join(sorted(CONNECTORS))}")
+        try:
+            URLValidator()(base_url)
+        except ValidationError:
+            raise CommandError(f"--base-url {base_url!r} is not a URL") from None
+        credentials = {}
+        for item in credential:
+            if "=" not in item:
+                raise CommandError(f"--credential {item!r}: write NAME=VALUE")
+            key, value = item.split("=", 1)
+            credentials[key.strip()] = value
+        sales_channel, _ = sales_channel_get_or_create(code=channel)
+        endpoint, created = Endpoint.objects.update_or_create(code=code, defaults={
+            "kind": kind, "name": name or code, "base_url": base_url, "channel": sales_channel,
+            **({"webhook_secret": webhook_secret} if webhook_secret else {}), **({"credentials": credentials} if credentials else {}),
+        })
+        endpoint.full_clean()
+        self.stdout.write(f"{'added' if created else 'updated'} {endpoint}; webhooks: POST /webhooks/{endpoint.code}/")
+
+    def _list(self, **_):
+        for endpoint in Endpoint.objects.select_related("channel"):
+            secrets = ", ".join(sorted(endpoint.credentials)) or "none"
+            self.stdout.write(f"{endpoint.code:<20} {endpoint.kind:<10} {endpoint.channel.code:<15} {endpoint.base_url}  "
+                              f"credentials: {secrets}; webhook secret {'set' if endpoint.webhook_secret else 'not set'}"
+                              f"{'' if endpoint.is_active else ' (inactive)'}")
+
+    def _test(self, *, code, **_):
+        endpoint = Endpoint.objects.filter(code=code).first()
+        if endpoint is None:
+            raise CommandError(f"no endpoint {code!r}")
+        try:
+            self.stdout.write(self.style.SUCCESS(connector_for(endpoint).check_connection(endpoint=endpoint)))
+        except Exception as exc:
+            raise CommandError(f"{code}: {exc}") from None
