@@ -214,8 +214,8 @@ def _order_update(order, data, fingerprint, *, user, actor_label):
     if order.notes != data["notes"]:
         order.notes = data["notes"]
         changed.append("notes")
+    totals = _computed_totals(data)
     if order.status in EDITABLE_STATUSES:
-        totals = _computed_totals(data)
         for field, value in [("billing_address", dict(data.get("billing_address") or {})), ("shipping_address", dict(data.get("shipping_address") or {}))]:
             if getattr(order, field) != value:
                 setattr(order, field, value)
@@ -229,7 +229,7 @@ def _order_update(order, data, fingerprint, *, user, actor_label):
     timeline_record(subject=order, event="updated", message=f"re-sent by {order.channel.code}: {', '.join(changed) or 'nothing that may still change'}",
                     **_actor_kwargs(user, actor_label))
     if order.status in {S.RECEIVED, S.ON_HOLD}:
-        _evaluate(order, data, _computed_totals(data), user=user, actor_label=actor_label)
+        _evaluate(order, data, totals, user=user, actor_label=actor_label)
     return order
 
 

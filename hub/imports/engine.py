@@ -175,6 +175,9 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
 def run_import(resource: Resource, path: Path, *, dry_run: bool = False, options: ImportOptions | None = None,
                user=None, progress: Progress | None = None) -> ImportResult:
     options = options or ImportOptions()
+    # Resources keep lookups between check() and plan(): each run gets its own instance, so
+    # imports running at the same time (web threads, workers) never share them.
+    resource = type(resource)()
     started = time.perf_counter()
     result = ImportResult(resource=resource.name, dry_run=dry_run)
     errors = Errors()
@@ -213,13 +216,16 @@ def export_rows(resource: Resource, *, chunk_size: int = 2000) -> Iterator[list]
         yield resource.export_values(obj)
 
 
-def _formatted(resource: Resource, values: list, options) -> list[str]:
+def _formatter(resource: Resource, options):
+    """Turns one exported row into cell texts; built once per export, not per row."""
     by_name = {c.name: c for c in resource.columns}
-    out = []
-    for name, value in zip(resource.export_header(), values):
-        column = by_name.get(name)
-        out.append(column.format(value, options=options) if column else ("" if value is None else str(value)))
-    return out
+    columns = [by_name.get(name) for name in resource.export_header()]
+
+    def cells(values: list) -> list[str]:
+        return [column.format(value, options=options) if column else ("" if value is None else str(value))
+                for column, value in zip(columns, values)]
+
+    return cells
 
 
 class _Echo:
@@ -230,9 +236,10 @@ class _Echo:
 def stream_csv(resource: Resource, *, delimiter: str = ",", options=None) -> Iterator[str]:
     """CSV text in pieces, for a streaming HTTP response: memory stays flat."""
     writer = csv.writer(_Echo(), delimiter=delimiter)
+    cells = _formatter(resource, options)
     yield "\ufeff" + writer.writerow(resource.export_header())
     for values in export_rows(resource):
-        yield writer.writerow(_formatted(resource, values, options))
+        yield writer.writerow(cells(values))
 
 
 def export_to_file(resource: Resource, path: Path, *, delimiter: str = ",", progress: Progress | None = None) -> int:
@@ -254,9 +261,10 @@ def export_to_file(resource: Resource, path: Path, *, delimiter: str = ",", prog
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter)
         writer.writerow(resource.export_header())
+        cells = _formatter(resource, None)
         batch = []
         for values in export_rows(resource):
-            batch.append(_formatted(resource, values, None))
+            batch.append(cells(values))
             if len(batch) == 5000:
                 writer.writerows(batch)
                 count += len(batch)

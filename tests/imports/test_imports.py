@@ -252,3 +252,10 @@ def test_admin_export_streams_csv(admin_client):
     assert response.streaming
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     assert body.splitlines()[1].startswith("A1,")
+
+
+def test_an_import_keeps_its_lookups_to_itself_not_on_the_shared_resource(write):
+    CategoryFactory(name="Lighting", path="Lighting")
+    shared = products()
+    assert run_import(shared, write("p.csv", "sku,name,category\nA1,Lamp,Lighting\n")).ok
+    assert not hasattr(shared, "_categories")

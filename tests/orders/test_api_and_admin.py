@@ -1,4 +1,6 @@
 import json
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -76,7 +78,7 @@ def test_admin_actions_run_services_and_show_refusals(admin_client, api):
 def test_overdue_filter_lists_unpaid_invoices_past_due(admin_client, api):
     api(order_payload())
     order = SalesOrder.objects.get()
-    services.invoice_issue(order=order, issued_on=__import__("datetime").date(2020, 1, 1))
+    services.invoice_issue(order=order, issued_on=date(2020, 1, 1))
     page = admin_client.get("/admin/orders/invoice/?balance=overdue").content.decode()
     assert order.invoices.get().number in page
 
@@ -128,7 +130,7 @@ def test_staff_order_is_priced_by_the_hub_for_the_customer(admin_client):
     order = SalesOrder.objects.get(channel=channel)
     assert f"{order.number} created: Allocated" in response.content.decode()
     line = order.lines.get()
-    assert (line.unit_price, order.total) == (__import__("decimal").Decimal("27.5000"), __import__("decimal").Decimal("396.00"))
+    assert (line.unit_price, order.total) == (Decimal("27.5000"), Decimal("396.00"))
 
 
 def test_staff_order_form_explains_a_bad_line(admin_client):
