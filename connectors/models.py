@@ -1,7 +1,13 @@
+from django.conf import settings
 from django.db import models
 
 from catalog.models import PriceList
 from hub.models import SalesChannel, code_validator
+
+
+class EndpointHealth(models.TextChoices):
+    OK = "ok", "Healthy"
+    FAILING = "failing", "Failing"
 
 
 class Endpoint(models.Model):
@@ -21,6 +27,13 @@ class Endpoint(models.Model):
     price_list = models.ForeignKey(PriceList, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     confirm_only_paid = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
+    poll_minutes = models.PositiveSmallIntegerField(default=10, help_text="Polling safety net: fetch orders updated since the last cursor every N minutes (0 = off).")
+    reconcile_minutes = models.PositiveSmallIntegerField(default=360, help_text="Full stock reconcile every N minutes (0 = off).")
+    alert_emails = models.CharField(max_length=500, blank=True, help_text="Comma-separated; falls back to HUB_ALERT_EMAILS.")
+    health = models.CharField(max_length=10, default=EndpointHealth.OK, choices=EndpointHealth.choices, editable=False)
+    health_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    throttle_tat = models.FloatField(default=0, editable=False, help_text="Shared request scheduler state (epoch seconds).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -62,3 +75,123 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint.code} {self.topic} {self.delivery_id}"
+
+
+class Binding(models.Model):
+    """A local record ↔ its id in one external system, with the fingerprint of what was last synced."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="bindings")
+    model = models.CharField(max_length=60, help_text="What is bound, e.g. 'product', 'variant', 'order', 'customer', 'shipment'.")
+    local_id = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64, blank=True, help_text="Hash of what was last pushed; unchanged → nothing is sent.")
+    data = models.JSONField(default=dict, blank=True, help_text="Vendor ids that go with the record (e.g. inventory item id).")
+    synced_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["endpoint", "model", "local_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "model", "external_id"], name="binding_unique_external"),
+            models.UniqueConstraint(fields=["endpoint", "model", "local_id"], name="binding_unique_local"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint.code} {self.model} {self.local_id} ↔ {self.external_id}"
+
+
+class SyncJob(models.Model):
+    """One record (or one scheduled run) to sync with one endpoint through one flow.
+
+    Jobs are written in the transaction that changes the record; a pending job absorbs later
+    changes of the same record (one pending job per endpoint, flow and record)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed — waiting for a person"
+        RESOLVED = "resolved", "Resolved"
+
+    class ErrorClass(models.TextChoices):
+        NONE = "", "—"
+        TRANSIENT = "transient", "Transient (retried)"
+        PERMANENT = "permanent", "Permanent (needs a person)"
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="jobs")
+    flow = models.CharField(max_length=60, db_index=True)
+    record_key = models.CharField(max_length=100, help_text="The record this job syncs (or '*' for a scheduled run).")
+    record_label = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    payload = models.JSONField(null=True, blank=True, help_text="What was (or will be) sent.")
+    payload_edited = models.BooleanField(default=False, help_text="Set when a person edited the payload: it is sent as is.")
+    changes = models.PositiveIntegerField(default=1, help_text="Changes absorbed by this job.")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    lease_token = models.CharField(max_length=36, blank=True, db_index=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    error_class = models.CharField(max_length=10, choices=ErrorClass.choices, blank=True)
+    last_error = models.TextField(blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolution = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["endpoint", "status", "next_attempt_at"]),
+                   models.Index(fields=["endpoint", "flow", "record_key"])]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "flow", "record_key"], condition=models.Q(status="pending"),
+                                    name="syncjob_one_pending_per_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint.code} {self.flow} {self.record_label or self.record_key}"
+
+
+class SyncAttempt(models.Model):
+    """One try of a job: what was asked, what came back, how long it took, what went wrong."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Succeeded"
+        TRANSIENT = "transient", "Transient failure"
+        PERMANENT = "permanent", "Permanent failure"
+        LOST = "lost", "Worker lost"
+
+    job = models.ForeignKey(SyncJob, on_delete=models.CASCADE, related_name="attempt_log")
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    request_summary = models.TextField(blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["endpoint", "finished_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.job} #{self.number} {self.outcome}"
+
+
+class SyncCursor(models.Model):
+    """Where a scheduled flow got to (e.g. the last 'updated_at' polled) and when it last ran."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="cursors")
+    name = models.CharField(max_length=60)
+    value = models.CharField(max_length=100, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["endpoint", "name"], name="cursor_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint.code} {self.name} = {self.value}"
