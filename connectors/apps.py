@@ -6,3 +6,9 @@ class ConnectorsConfig(AppConfig):
 
     def ready(self):
         from connectors.shopify import connector  # noqa: F401  (registers the Shopify connector)
+        from connectors.sync import sync_jobs_for_changes
+        from hub.changes import change_subscribe
+        from hub.registry import ScheduleSpec, register_schedule
+
+        change_subscribe(sync_jobs_for_changes)
+        register_schedule(ScheduleSpec(name="connectors.sync_tick", func="connectors.tasks.sync_tick_task", minutes=1))

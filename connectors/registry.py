@@ -5,6 +5,21 @@ class Connector:
     """What the sync engine needs from one external system's protocol."""
 
     kind = ""
+    flows: tuple = ()
+
+    def client(self, *, endpoint, recorder):
+        """The vendor's HTTP client for this endpoint, recording into `recorder`."""
+        raise NotImplementedError
+
+    def flow(self, name: str):
+        for flow in self.flows:
+            if flow.name == name:
+                return flow
+        raise LookupError(f"{self.kind} has no flow {name!r}")
+
+    def enabled_flows(self, endpoint) -> list:
+        chosen = set(endpoint.enabled_flows or [])
+        return [flow for flow in self.flows if (flow.name in chosen if chosen else flow.enabled_by_default)]
 
     def verify_webhook(self, *, endpoint, headers: dict, body: bytes) -> bool:
         raise NotImplementedError

@@ -1,0 +1,56 @@
+"""What a connector declares for each kind of data it syncs; the engine runs them all alike."""
+
+from dataclasses import dataclass, field
+
+from connectors.errors import SyncError
+from connectors.http import Recorder
+
+
+class Flow:
+    """One kind of sync with one system, e.g. "stock out" or "orders poll".
+
+    Change-driven flows name the feed topics they follow and map changed objects to record keys;
+    scheduled flows name the endpoint field that holds their interval in minutes. A job's payload
+    is prepared from the hub's current state when it runs (so coalesced changes send the latest),
+    unless a person edited it; `send` pushes a batch and reports per job through the context."""
+
+    name = ""
+    label = ""
+    topics: tuple[str, ...] = ()
+    interval_field: str | None = None
+    batch_size = 1
+    lease_seconds = 300
+    max_attempts = 10
+    enabled_by_default = True
+
+    def record_keys(self, *, endpoint, topic: str, object_ids: list[str], data_by_id: dict) -> list[tuple[str, str]]:
+        """(record key, label) pairs for the changed objects; [] when the change does not concern this flow."""
+        return [(object_id, "") for object_id in object_ids]
+
+    def prepare(self, ctx: "FlowContext", job) -> dict | None:
+        """The payload to send for `job`, or None when there is nothing to send."""
+        raise NotImplementedError
+
+    def send(self, ctx: "FlowContext", jobs: list) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class FlowContext:
+    endpoint: object
+    connector: object
+    recorder: Recorder = field(default_factory=Recorder)
+    outcomes: dict = field(default_factory=dict)
+    _client: object = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self.connector.client(endpoint=self.endpoint, recorder=self.recorder)
+        return self._client
+
+    def done(self, job, outcome: str = "sent") -> None:
+        self.outcomes[job.pk] = outcome
+
+    def fail(self, job, error: SyncError) -> None:
+        self.outcomes[job.pk] = error

@@ -1,0 +1,133 @@
+"""Outbound HTTP for connectors: every exchange is recorded for the job's attempt log, and
+failures are classed (transient or permanent) the same way for every vendor."""
+
+import json
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+from connectors.errors import PermanentError, TransientError
+
+EXCERPT_CHARS = 1000
+
+
+@dataclass
+class Exchange:
+    method: str
+    path: str
+    status: int | None
+    duration_ms: int
+    excerpt: str = ""
+    error: str = ""
+
+    def line(self) -> str:
+        answer = str(self.status) if self.status is not None else (self.error or "no answer")
+        return f"{self.method} {self.path} → {answer} ({self.duration_ms} ms)"
+
+
+@dataclass
+class Recorder:
+    """Collects the exchanges of one job run (the console shows them)."""
+
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def summary(self, limit: int = 20) -> str:
+        lines = [e.line() for e in self.exchanges[-limit:]]
+        if len(self.exchanges) > limit:
+            lines.insert(0, f"… {len(self.exchanges) - limit} earlier requests")
+        return "\n".join(lines)
+
+    @property
+    def last(self) -> Exchange | None:
+        return self.exchanges[-1] if self.exchanges else None
+
+
+def retry_after_seconds(response: requests.Response, default: float) -> float:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return default
+
+
+class ApiClient:
+    """Base HTTP client for one endpoint. Vendor clients add auth headers and rate-limit rules
+    through `before_request` / `after_response`."""
+
+    timeout = (5, 30)
+    max_rate_limit_waits = 5
+
+    def __init__(self, *, endpoint, recorder: Recorder | None = None, session: requests.Session | None = None, sleep=time.sleep):
+        self.endpoint = endpoint
+        self.recorder = recorder or Recorder()
+        self.session = session or requests.Session()
+        self.sleep = sleep
+
+    def url(self, path: str) -> str:
+        return f"{self.endpoint.base_url.rstrip('/')}/{path.lstrip('/')}"
+
+    def headers(self) -> dict:
+        return {"Accept": "application/json"}
+
+    def before_request(self) -> None:
+        """Wait for a slot under the endpoint's limits."""
+
+    def after_response(self, response: requests.Response) -> None:
+        """Learn from the vendor's rate-limit headers."""
+
+    def on_rate_limited(self, response: requests.Response) -> float:
+        """Seconds to wait after a 429 before trying the same request again."""
+        return retry_after_seconds(response, 1.0)
+
+    def request(self, method: str, path: str, *, params=None, json_body=None, full_url: str | None = None) -> requests.Response:
+        for _ in range(self.max_rate_limit_waits + 1):
+            response = self._send(method, path, params=params, json_body=json_body, full_url=full_url)
+            if response.status_code != 429:
+                break
+            wait = self.on_rate_limited(response)
+            self.sleep(wait)
+        else:
+            raise TransientError(f"{method} {path}: still rate limited (429) after {self.max_rate_limit_waits} waits",
+                                 status=429, retry_after=retry_after_seconds(response, 2.0), excerpt=response.text[:EXCERPT_CHARS])
+        self._raise_for_status(method, path, response)
+        return response
+
+    def json(self, method: str, path: str, **kwargs) -> dict:
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except (ValueError, json.JSONDecodeError):
+            raise TransientError(f"{method} {path}: the answer is not valid JSON", status=response.status_code,
+                                 excerpt=response.text[:EXCERPT_CHARS]) from None
+
+    def _send(self, method, path, *, params, json_body, full_url) -> requests.Response:
+        self.before_request()
+        started = time.perf_counter()
+        shown_path = path if not full_url else full_url.split("//", 1)[-1].split("/", 1)[-1]
+        try:
+            response = self.session.request(method, full_url or self.url(path), params=params, json=json_body,
+                                            headers=self.headers(), timeout=self.timeout)
+        except requests.Timeout as exc:
+            self._record(method, shown_path, None, started, error=f"timeout: {exc}")
+            raise TransientError(f"{method} {shown_path}: timed out") from exc
+        except requests.ConnectionError as exc:
+            self._record(method, shown_path, None, started, error=f"connection error: {exc}")
+            raise TransientError(f"{method} {shown_path}: connection failed ({type(exc).__name__})") from exc
+        self._record(method, shown_path, response.status_code, started, excerpt=response.text[:EXCERPT_CHARS])
+        self.after_response(response)
+        return response
+
+    def _record(self, method, path, status, started, *, excerpt="", error=""):
+        self.recorder.exchanges.append(Exchange(method=method, path=path, status=status,
+                                                duration_ms=int((time.perf_counter() - started) * 1000), excerpt=excerpt, error=error))
+
+    def _raise_for_status(self, method, path, response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        excerpt = response.text[:EXCERPT_CHARS]
+        if status >= 500 or status in (408, 425):
+            raise TransientError(f"{method} {path}: server error {status}", status=status, excerpt=excerpt,
+                                 retry_after=retry_after_seconds(response, 0) or None)
+        raise PermanentError(f"{method} {path}: refused with {status}: {excerpt[:300]}", status=status, excerpt=excerpt)

@@ -1,0 +1,405 @@
+"""The outbound sync engine: jobs from the change feed, a coalescing dispatcher, claims with
+per-endpoint in-flight limits, attempts with backoff, a sweeper, schedules and health alerts.
+
+django-q2 only runs the work; these tables are the truth about what must be synced, so a lost or
+duplicated task changes nothing: a run claims jobs atomically, and a job whose worker died is
+handed out again once its lease expires."""
+
+import logging
+import math
+import random
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from connectors.errors import PermanentError, SyncError, TransientError
+from connectors.flows import FlowContext
+from connectors.models import Endpoint, EndpointHealth, SyncAttempt, SyncCursor, SyncJob
+from connectors.registry import connector_for
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_MAX_SECONDS = 3600
+RUN_BUDGET_SECONDS = 50
+SCHEDULED_KEY = "*"
+
+
+def backoff_seconds(attempt: int, *, retry_after: float | None = None, rng=random) -> float:
+    """Exponential backoff with ±25 % jitter, never sooner than the vendor's Retry-After."""
+    delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    delay *= rng.uniform(0.75, 1.25)
+    return max(delay, retry_after or 0)
+
+
+# --- Outbox: changes become jobs in the same transaction ------------------------------------------
+
+def _kick_dispatch() -> None:
+    from django_q.tasks import async_task
+
+    async_task("connectors.tasks.sync_dispatch_task")
+
+
+def _kick_after_commit() -> None:
+    """Queue one dispatch per transaction, however many changes it records."""
+    if any(callback is _kick_dispatch for _, callback, *_ in connection.run_on_commit):
+        return
+    transaction.on_commit(_kick_dispatch)
+
+
+def sync_jobs_for_changes(*, topic: str, object_ids: list[str], origin: str, data_by_id: dict) -> int:
+    """Change-feed subscriber: one pending job per endpoint, flow and record (a pending job
+    absorbs later changes). Changes that came from an endpoint are never sent back to it."""
+    created = 0
+    now = timezone.now()
+    for endpoint in Endpoint.objects.filter(is_active=True):
+        if origin and origin == endpoint.code:
+            continue
+        try:
+            connector = connector_for(endpoint)
+        except LookupError:
+            continue
+        for flow in connector.enabled_flows(endpoint):
+            if topic not in flow.topics:
+                continue
+            keys = flow.record_keys(endpoint=endpoint, topic=topic, object_ids=object_ids, data_by_id=data_by_id)
+            if not keys:
+                continue
+            created += _jobs_upsert(endpoint, flow.name, keys, now)
+    if created:
+        _kick_after_commit()
+    return created
+
+
+def _jobs_upsert(endpoint, flow_name: str, keys: list[tuple[str, str]], now) -> int:
+    labels = dict(keys)
+    key_list = list(labels)
+    for start in range(0, len(key_list), 1000):
+        chunk = key_list[start:start + 1000]
+        SyncJob.objects.filter(endpoint=endpoint, flow=flow_name, record_key__in=chunk, status=SyncJob.Status.PENDING).update(
+            changes=F("changes") + 1, updated_at=now)
+    rows = [SyncJob(endpoint=endpoint, flow=flow_name, record_key=key[:100], record_label=(label or key)[:200], next_attempt_at=now)
+            for key, label in labels.items()]
+    SyncJob.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return len(rows)
+
+
+def sync_job_enqueue(*, endpoint: Endpoint, flow: str, record_key: str, label: str = "") -> None:
+    """Queue one record by hand (e.g. 'push this product now')."""
+    connector_for(endpoint).flow(flow)
+    _jobs_upsert(endpoint, flow, [(record_key, label)], timezone.now())
+    _kick_after_commit()
+
+
+# --- Claims and runs ------------------------------------------------------------------------------
+
+def _in_flight(endpoint_id: int) -> int:
+    return (SyncJob.objects.filter(endpoint_id=endpoint_id, status=SyncJob.Status.RUNNING)
+            .values("lease_token").distinct().count())
+
+
+def sync_jobs_claim(*, endpoint_id: int, flow_name: str) -> tuple[str, list[SyncJob]]:
+    """Take up to one batch of due jobs, unless the endpoint already has its limit of runs in flight."""
+    endpoint = Endpoint.objects.get(pk=endpoint_id)
+    flow = connector_for(endpoint).flow(flow_name)
+    now = timezone.now()
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint_id)
+        if not endpoint.is_active or _in_flight(endpoint_id) >= max(1, endpoint.concurrency_limit):
+            return "", []
+        ids = list(SyncJob.objects.filter(endpoint_id=endpoint_id, flow=flow_name, status=SyncJob.Status.PENDING,
+                                          next_attempt_at__lte=now).order_by("next_attempt_at", "id")
+                   .values_list("pk", flat=True)[:flow.batch_size])
+        if not ids:
+            return "", []
+        token = str(uuid.uuid4())
+        SyncJob.objects.filter(pk__in=ids, status=SyncJob.Status.PENDING).update(
+            status=SyncJob.Status.RUNNING, lease_token=token, lease_expires_at=now + timedelta(seconds=flow.lease_seconds),
+            started_at=now, updated_at=now)
+    return token, list(SyncJob.objects.filter(lease_token=token, status=SyncJob.Status.RUNNING).order_by("id"))
+
+
+def sync_run(*, endpoint_id: int, flow_name: str, budget_seconds: float = RUN_BUDGET_SECONDS) -> int:
+    """Claim and execute batches of one flow until none is due or the time budget is spent.
+    Safe to run twice: each run only touches the jobs it claimed."""
+    deadline = time.monotonic() + budget_seconds
+    handled = 0
+    while time.monotonic() < deadline:
+        token, jobs = sync_jobs_claim(endpoint_id=endpoint_id, flow_name=flow_name)
+        if not jobs:
+            break
+        sync_execute(token=token, jobs=jobs)
+        handled += len(jobs)
+    return handled
+
+
+def sync_execute(*, token: str, jobs: list[SyncJob]) -> None:
+    endpoint = Endpoint.objects.select_related("channel", "price_list").get(pk=jobs[0].endpoint_id)
+    connector = connector_for(endpoint)
+    flow = connector.flow(jobs[0].flow)
+    ctx = FlowContext(endpoint=endpoint, connector=connector)
+    started = timezone.now()
+    to_send = []
+    for job in jobs:
+        try:
+            if not job.payload_edited:
+                job.payload = flow.prepare(ctx, job)
+            if job.payload is None:
+                ctx.done(job, ctx.outcomes.get(job.pk) or "nothing to send")
+            else:
+                to_send.append(job)
+        except SyncError as exc:
+            ctx.fail(job, exc)
+        except Exception as exc:  # a mapping bug or bad data: a person must look
+            logger.exception("preparing %s failed", job)
+            ctx.fail(job, PermanentError(f"could not prepare the payload: {type(exc).__name__}: {exc}"))
+    if to_send:
+        try:
+            flow.send(ctx, to_send)
+        except SyncError as exc:
+            for job in to_send:
+                ctx.outcomes.setdefault(job.pk, exc)
+        except Exception as exc:
+            logger.exception("sending %s jobs of %s failed", len(to_send), flow.name)
+            error = PermanentError(f"{type(exc).__name__}: {exc}")
+            for job in to_send:
+                ctx.outcomes.setdefault(job.pk, error)
+    ok = failed = 0
+    for job in jobs:
+        result = ctx.outcomes.get(job.pk, "sent")
+        if sync_job_finish(job=job, token=token, result=result, started=started, recorder=ctx.recorder, max_attempts=flow.max_attempts):
+            if isinstance(result, SyncError):
+                failed += 1
+            else:
+                ok += 1
+    endpoint_health_record(endpoint_id=endpoint.pk, succeeded=ok, failed=failed)
+
+
+def sync_job_finish(*, job: SyncJob, token: str, result, started, recorder, max_attempts: int = 10) -> bool:
+    """Record the attempt and move the job on. Returns False when the job was no longer ours
+    (its lease expired and it was handed out again): the newer run decides."""
+    now = timezone.now()
+    error = result if isinstance(result, SyncError) else None
+    last = recorder.last if recorder else None
+    with transaction.atomic():
+        fresh = SyncJob.objects.select_for_update().filter(pk=job.pk, lease_token=token, status=SyncJob.Status.RUNNING).first()
+        if fresh is None:
+            return False
+        fresh.attempts += 1
+        outcome = SyncAttempt.Outcome.OK if error is None else (
+            SyncAttempt.Outcome.TRANSIENT if error.transient else SyncAttempt.Outcome.PERMANENT)
+        SyncAttempt.objects.create(
+            job=fresh, endpoint_id=fresh.endpoint_id, number=fresh.attempts, outcome=outcome,
+            request_summary=recorder.summary() if recorder else "",
+            response_status=(error.status if error and error.status else (last.status if last else None)),
+            response_excerpt=(error.excerpt if error and error.excerpt else (last.excerpt if last else ""))[:2000],
+            error=str(error) if error else "", duration_ms=int((now - started).total_seconds() * 1000), started_at=started, finished_at=now)
+        fresh.payload = job.payload
+        fresh.lease_token, fresh.lease_expires_at = "", None
+        if error is None:
+            fresh.status, fresh.outcome, fresh.error_class, fresh.last_error = SyncJob.Status.DONE, str(result)[:300], "", ""
+            fresh.finished_at = now
+            fresh.save()
+            _resolve_older(fresh, "resolved: a later sync of this record succeeded")
+        elif error.transient and fresh.attempts < max_attempts:
+            fresh.error_class, fresh.last_error = SyncJob.ErrorClass.TRANSIENT, str(error)
+            fresh.next_attempt_at = now + timedelta(seconds=backoff_seconds(fresh.attempts, retry_after=error.retry_after))
+            _back_to_pending(fresh)
+        else:
+            fresh.status, fresh.finished_at = SyncJob.Status.FAILED, now
+            fresh.error_class = SyncJob.ErrorClass.TRANSIENT if error.transient else SyncJob.ErrorClass.PERMANENT
+            fresh.last_error = str(error) + ("" if not error.transient else f" (gave up after {fresh.attempts} attempts)")
+            fresh.save()
+            _resolve_older(fresh, f"resolved: superseded by the newer error of job #{fresh.pk}", only_failed=True)
+    return True
+
+
+def _back_to_pending(job: SyncJob) -> None:
+    """Return a job to the queue; if a newer change already queued the same record, that job
+    carries on (it sends the latest state) and this one is closed."""
+    job.status = SyncJob.Status.PENDING
+    try:
+        with transaction.atomic():
+            job.save()
+    except IntegrityError:
+        newer = SyncJob.objects.get(endpoint_id=job.endpoint_id, flow=job.flow, record_key=job.record_key, status=SyncJob.Status.PENDING)
+        SyncJob.objects.filter(pk=newer.pk).update(next_attempt_at=max(newer.next_attempt_at, job.next_attempt_at))
+        job.status, job.resolution, job.finished_at = SyncJob.Status.RESOLVED, f"superseded by job #{newer.pk}", timezone.now()
+        job.save()
+
+
+def _resolve_older(job: SyncJob, note: str, *, only_failed: bool = False) -> None:
+    older = SyncJob.objects.filter(endpoint_id=job.endpoint_id, flow=job.flow, record_key=job.record_key,
+                                   status=SyncJob.Status.FAILED, pk__lt=job.pk)
+    older.update(status=SyncJob.Status.RESOLVED, resolution=note[:300], updated_at=timezone.now())
+
+
+# --- Dispatcher, sweeper, schedules ---------------------------------------------------------------
+
+def sync_dispatch() -> int:
+    """Hand due work to the task cluster: per endpoint and flow, as many runs as the endpoint's
+    in-flight limit leaves room for (each run drains batches until nothing is due)."""
+    from django_q.tasks import async_task
+
+    now = timezone.now()
+    due = (SyncJob.objects.filter(status=SyncJob.Status.PENDING, next_attempt_at__lte=now, endpoint__is_active=True)
+           .values("endpoint_id", "flow").annotate(n=Count("id")).order_by("endpoint_id", "flow"))
+    limits = dict(Endpoint.objects.values_list("pk", "concurrency_limit"))
+    room: dict[int, int] = {}
+    queued = 0
+    for row in due:
+        endpoint_id = row["endpoint_id"]
+        if endpoint_id not in room:
+            room[endpoint_id] = max(1, limits.get(endpoint_id, 1)) - _in_flight(endpoint_id)
+        endpoint = Endpoint.objects.get(pk=endpoint_id)
+        batch = connector_for(endpoint).flow(row["flow"]).batch_size
+        runs = min(room[endpoint_id], math.ceil(row["n"] / batch))
+        for _ in range(max(0, runs)):
+            async_task("connectors.tasks.sync_run_task", endpoint_id, row["flow"])
+            queued += 1
+        room[endpoint_id] -= max(0, runs)
+    return queued
+
+
+def sync_sweep() -> int:
+    """Jobs whose worker died (lease expired while running) go back to the queue."""
+    now = timezone.now()
+    swept = 0
+    for job in SyncJob.objects.filter(status=SyncJob.Status.RUNNING, lease_expires_at__lt=now):
+        with transaction.atomic():
+            fresh = SyncJob.objects.select_for_update().filter(pk=job.pk, status=SyncJob.Status.RUNNING, lease_expires_at__lt=now).first()
+            if fresh is None:
+                continue
+            fresh.attempts += 1
+            SyncAttempt.objects.create(job=fresh, endpoint_id=fresh.endpoint_id, number=fresh.attempts, outcome=SyncAttempt.Outcome.LOST,
+                                       error="the worker stopped before finishing (lease expired); queued again",
+                                       started_at=fresh.started_at or now, finished_at=now)
+            fresh.lease_token, fresh.lease_expires_at, fresh.next_attempt_at = "", None, now
+            fresh.error_class, fresh.last_error = SyncJob.ErrorClass.TRANSIENT, "worker lost"
+            _back_to_pending(fresh)
+            swept += 1
+    return swept
+
+
+def sync_schedule_due(*, now=None) -> int:
+    """Queue a run of every scheduled flow whose interval has elapsed for its endpoint."""
+    now = now or timezone.now()
+    queued = 0
+    for endpoint in Endpoint.objects.filter(is_active=True):
+        try:
+            connector = connector_for(endpoint)
+        except LookupError:
+            continue
+        for flow in connector.enabled_flows(endpoint):
+            minutes = getattr(endpoint, flow.interval_field, 0) if flow.interval_field else 0
+            if not minutes:
+                continue
+            with transaction.atomic():
+                cursor, _ = SyncCursor.objects.select_for_update().get_or_create(endpoint=endpoint, name=f"{flow.name}.schedule")
+                if cursor.last_run_at and cursor.last_run_at > now - timedelta(minutes=minutes):
+                    continue
+                cursor.last_run_at = now
+                cursor.save(update_fields=["last_run_at", "updated_at"])
+                queued += _jobs_upsert(endpoint, flow.name, [(SCHEDULED_KEY, f"scheduled {flow.label or flow.name}")], now)
+    return queued
+
+
+def sync_tick() -> dict:
+    """Every minute: sweep lost jobs, queue scheduled flows, dispatch what is due."""
+    return {"swept": sync_sweep(), "scheduled": sync_schedule_due(), "dispatched": sync_dispatch()}
+
+
+def cursor_get(*, endpoint, name: str) -> str:
+    return SyncCursor.objects.filter(endpoint=endpoint, name=name).values_list("value", flat=True).first() or ""
+
+
+def cursor_set(*, endpoint, name: str, value: str) -> None:
+    SyncCursor.objects.update_or_create(endpoint=endpoint, name=name, defaults={"value": value})
+
+
+# --- Operator actions -----------------------------------------------------------------------------
+
+class JobActionError(Exception):
+    pass
+
+
+def sync_job_retry(*, job: SyncJob, user=None, payload=None) -> SyncJob:
+    """Send a failed (or waiting) job again now; with `payload`, send that instead of what the
+    hub would compute (edit-and-retry)."""
+    with transaction.atomic():
+        fresh = SyncJob.objects.select_for_update().get(pk=job.pk)
+        if fresh.status not in (SyncJob.Status.FAILED, SyncJob.Status.PENDING, SyncJob.Status.RESOLVED):
+            raise JobActionError(f"job #{fresh.pk} is {fresh.get_status_display().lower()}; only failed or waiting jobs can be retried")
+        if payload is not None:
+            fresh.payload, fresh.payload_edited = payload, True
+        fresh.status, fresh.next_attempt_at, fresh.finished_at = SyncJob.Status.PENDING, timezone.now(), None
+        fresh.resolution = f"retried by {user}" if user else "retried"
+        try:
+            with transaction.atomic():
+                fresh.save()
+        except IntegrityError:
+            newer = SyncJob.objects.get(endpoint_id=fresh.endpoint_id, flow=fresh.flow, record_key=fresh.record_key, status=SyncJob.Status.PENDING)
+            raise JobActionError(f"job #{newer.pk} already queues this record; retry that one") from None
+    _kick_after_commit()
+    return fresh
+
+
+def sync_job_resolve(*, job: SyncJob, user=None, note: str = "") -> SyncJob:
+    with transaction.atomic():
+        fresh = SyncJob.objects.select_for_update().get(pk=job.pk)
+        if fresh.status != SyncJob.Status.FAILED:
+            raise JobActionError(f"job #{fresh.pk} is {fresh.get_status_display().lower()}, not failed")
+        fresh.status, fresh.resolved_by = SyncJob.Status.RESOLVED, user if getattr(user, "pk", None) else None
+        fresh.resolution = (note or f"resolved by {user or 'an operator'}")[:300]
+        fresh.save()
+    return fresh
+
+
+# --- Health and alerts ----------------------------------------------------------------------------
+
+def endpoint_health_record(*, endpoint_id: int, succeeded: int, failed: int) -> str | None:
+    """An endpoint turns 'failing' after HUB_ALERT_AFTER_FAILURES failed attempts in a row and
+    'ok' at the next success; one e-mail per turn, not one per error. Returns the new state when it turned."""
+    if not succeeded and not failed:
+        return None
+    threshold = getattr(settings, "HUB_ALERT_AFTER_FAILURES", 5)
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint_id)
+        turned = None
+        if succeeded:
+            endpoint.consecutive_failures = 0
+            if endpoint.health == EndpointHealth.FAILING:
+                turned = EndpointHealth.OK
+        else:
+            endpoint.consecutive_failures += failed
+            if endpoint.health == EndpointHealth.OK and endpoint.consecutive_failures >= threshold:
+                turned = EndpointHealth.FAILING
+        if turned:
+            endpoint.health, endpoint.health_changed_at = turned, timezone.now()
+        endpoint.save(update_fields=["consecutive_failures", "health", "health_changed_at"])
+        if turned:
+            transaction.on_commit(lambda: _alert(endpoint, turned))
+    return turned
+
+
+def _alert(endpoint: Endpoint, state: str) -> None:
+    recipients = [a.strip() for a in endpoint.alert_emails.split(",") if a.strip()] or list(settings.HUB_ALERT_EMAILS)
+    if not recipients:
+        logger.warning("endpoint %s is %s (no alert recipients configured)", endpoint.code, state)
+        return
+    if state == EndpointHealth.FAILING:
+        last = SyncJob.objects.filter(endpoint=endpoint).exclude(last_error="").order_by("-updated_at").first()
+        subject = f"[ERP Hub] {endpoint.name} ({endpoint.code}) is failing"
+        body = (f"The last {endpoint.consecutive_failures} sync attempts with {endpoint.name} failed.\n"
+                f"Last error: {last.last_error if last else 'unknown'}\n\n"
+                f"Jobs keep retrying by themselves where the failure is transient. Open errors: /admin/connectors/syncjob/?status__exact=failed\n")
+    else:
+        subject = f"[ERP Hub] {endpoint.name} ({endpoint.code}) has recovered"
+        body = f"Syncs with {endpoint.name} succeed again since {timezone.localtime(endpoint.health_changed_at):%Y-%m-%d %H:%M}.\n"
+    send_mail(subject, body, None, recipients, fail_silently=True)
