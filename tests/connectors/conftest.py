@@ -1,0 +1,23 @@
+import pytest
+
+from connectors.models import Endpoint
+from connectors.registry import CONNECTORS, register
+from tests.connectors.echo import EchoConnector, Receiver
+from tests.hub.factories import SalesChannelFactory
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def echo_endpoint(db, receiver):
+    """An endpoint of the test connector, pushing to `receiver`."""
+    register(EchoConnector())
+    endpoint = Endpoint.objects.create(kind="echo-test", code="echo", name="Echo receiver", base_url=receiver.url,
+                                       channel=SalesChannelFactory(code="echo-channel"), concurrency_limit=2)
+    yield endpoint
+    CONNECTORS.pop("echo-test", None)
