@@ -31,6 +31,17 @@ class Flow:
         """The payload to send for `job`, or None when there is nothing to send."""
         raise NotImplementedError
 
+    def prepare_batch(self, ctx: "FlowContext", jobs: list) -> dict:
+        """Payloads for several jobs ({job id: payload, None or a SyncError}); flows that can read
+        the state of a whole batch in a few queries override this."""
+        payloads = {}
+        for job in jobs:
+            try:
+                payloads[job.pk] = self.prepare(ctx, job)
+            except SyncError as exc:
+                payloads[job.pk] = exc
+        return payloads
+
     def send(self, ctx: "FlowContext", jobs: list) -> None:
         raise NotImplementedError
 

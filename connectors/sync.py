@@ -146,19 +146,24 @@ def sync_execute(*, token: str, jobs: list[SyncJob]) -> None:
     ctx = FlowContext(endpoint=endpoint, connector=connector)
     started = timezone.now()
     to_send = []
+    fresh = [job for job in jobs if not job.payload_edited]
+    try:
+        payloads = flow.prepare_batch(ctx, fresh) if fresh else {}
+    except SyncError as exc:
+        payloads = {job.pk: exc for job in fresh}
+    except Exception as exc:  # a mapping bug or bad data: a person must look
+        logger.exception("preparing %s jobs of %s failed", len(fresh), flow.name)
+        payloads = {job.pk: PermanentError(f"could not prepare the payload: {type(exc).__name__}: {exc}") for job in fresh}
     for job in jobs:
-        try:
-            if not job.payload_edited:
-                job.payload = flow.prepare(ctx, job)
-            if job.payload is None:
-                ctx.done(job, ctx.outcomes.get(job.pk) or "nothing to send")
-            else:
-                to_send.append(job)
-        except SyncError as exc:
-            ctx.fail(job, exc)
-        except Exception as exc:  # a mapping bug or bad data: a person must look
-            logger.exception("preparing %s failed", job)
-            ctx.fail(job, PermanentError(f"could not prepare the payload: {type(exc).__name__}: {exc}"))
+        if not job.payload_edited:
+            job.payload = payloads.get(job.pk)
+        if isinstance(job.payload, SyncError):
+            ctx.fail(job, job.payload)
+            job.payload = None
+        elif job.payload is None:
+            ctx.done(job, ctx.outcomes.get(job.pk) or "nothing to send")
+        else:
+            to_send.append(job)
     if to_send:
         try:
             flow.send(ctx, to_send)

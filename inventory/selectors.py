@@ -13,11 +13,12 @@ def _free(on_hand: str, reserved: str):
     return Case(When(**{f"{on_hand}__gt": F(reserved)}, then=F(on_hand) - F(reserved)), default=Value(0), output_field=IntegerField())
 
 
-def available_to_sell(*, channel, skus=None) -> dict[str, int]:
+def available_to_sell(*, channel, skus=None, warehouse_codes=None) -> dict[str, int]:
     """Units a channel may sell per SKU: free stock in the warehouses feeding it (expired lots
     excluded), minus the channel's safety buffer, never below zero. Two aggregate queries,
-    whatever the number of SKUs. With `skus`, every asked SKU is in the answer (0 if none)."""
-    warehouse_ids = [w.pk for w in channel_warehouses(channel)]
+    whatever the number of SKUs. With `skus`, every asked SKU is in the answer (0 if none).
+    With `warehouse_codes`, only those of the channel's warehouses count (e.g. one shop location)."""
+    warehouse_ids = [w.pk for w in channel_warehouses(channel) if warehouse_codes is None or w.code in warehouse_codes]
     buffer = channel_policy(channel).safety_buffer
     today = timezone.localdate()
 

@@ -1,16 +1,21 @@
 import json
 
 from connectors.registry import Connector, register
+from connectors.shopify.client import API_VERSION, ShopifyClient
+from connectors.shopify.flows import FLOWS
 from connectors.shopify.mapping import order_payload
 from connectors.shopify.webhooks import signature_valid
 from hub.changes import change_origin
 
-API_VERSION = "2025-01"
-ORDER_TOPICS = {"orders/create", "orders/updated", "orders/paid", "orders/cancelled"}
+ORDER_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/cancelled")
 
 
 class ShopifyConnector(Connector):
     kind = "shopify"
+    flows = FLOWS
+
+    def client(self, *, endpoint, recorder):
+        return ShopifyClient(endpoint=endpoint, recorder=recorder)
 
     def verify_webhook(self, *, endpoint, headers, body):
         return signature_valid(secret=endpoint.webhook_secret, body=body, header_value=headers.get("X-Shopify-Hmac-Sha256", ""))
@@ -22,35 +27,53 @@ class ShopifyConnector(Connector):
         return headers.get("X-Shopify-Topic", "")
 
     def check_connection(self, *, endpoint):
-        import requests
+        from connectors.errors import PermanentError
+        from connectors.http import Recorder
 
-        token = endpoint.credentials.get("access_token", "")
-        if not token:
-            raise ValueError("no 'access_token' credential (add it with --credential access_token=…)")
-        response = requests.get(f"{endpoint.base_url.rstrip('/')}/admin/api/{API_VERSION}/shop.json",
-                                headers={"X-Shopify-Access-Token": token, "Accept": "application/json"}, timeout=10)
-        if response.status_code == 401:
-            raise ValueError("the shop refused the access token (401)")
-        response.raise_for_status()
-        shop = response.json().get("shop", {})
+        client = self.client(endpoint=endpoint, recorder=Recorder())
+        try:
+            shop = client.rest("GET", "shop.json").get("shop", {})
+        except PermanentError as exc:
+            if exc.status in (401, 403):
+                raise ValueError(f"the shop refused the access token ({exc.status})") from None
+            raise
         return f"connected to {shop.get('name', '?')} ({shop.get('myshopify_domain', '?')}), API {API_VERSION}"
 
+    def topic_handlers(self) -> dict:
+        handlers = {topic: self._order_handler(topic) for topic in ORDER_TOPICS}
+        try:
+            from connectors.shopify.inbound import TOPIC_HANDLERS
+        except ImportError:
+            TOPIC_HANDLERS = {}
+        handlers.update(TOPIC_HANDLERS)
+        return handlers
+
+    def _order_handler(self, topic):
+        def handle(*, endpoint, payload):
+            created = self.apply_order(endpoint=endpoint, order_json=payload, topic=topic)
+            return f"order {payload.get('name') or payload.get('id')} {'created' if created else 'updated'}"
+        return handle
+
     def process(self, *, message):
+        handler = self.topic_handlers().get(message.topic)
+        if handler is None:
+            return "ignored"
+        return handler(endpoint=message.endpoint, payload=json.loads(message.body))
+
+    def apply_order(self, *, endpoint, order_json: dict, topic: str) -> bool:
+        """Create or update the hub order from Shopify's order JSON (webhook or poll); cancel it
+        when Shopify did. Attributed to the endpoint so nothing is sent back. Returns True if new."""
         from orders.models import SalesOrder
         from orders.services import order_cancel, order_import
 
-        if message.topic not in ORDER_TOPICS:
-            return "ignored"
-        endpoint = message.endpoint
-        order_json = json.loads(message.body)
         with change_origin(endpoint.code):
             order, created = order_import(channel=endpoint.channel, data=order_payload(order_json), actor_label=f"shopify:{endpoint.code}")
-            if message.topic == "orders/cancelled" or order_json.get("cancelled_at"):
+            if topic == "orders/cancelled" or order_json.get("cancelled_at"):
                 order = SalesOrder.objects.get(pk=order.pk)
                 if order.status != "cancelled":
                     order_cancel(order=order, reason=f"cancelled in Shopify ({order_json.get('cancel_reason') or 'no reason'})",
                                  actor_label=f"shopify:{endpoint.code}")
-        return f"{order.number} {'created' if created else 'updated'}"
+        return created
 
 
 register(ShopifyConnector())
