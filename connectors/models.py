@@ -25,7 +25,6 @@ class Endpoint(models.Model):
     rate_limit_per_second = models.DecimalField(max_digits=6, decimal_places=2, default=2)
     warehouse_map = models.JSONField(default=dict, blank=True, help_text="Hub warehouse code → vendor location id.")
     price_list = models.ForeignKey(PriceList, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    confirm_only_paid = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
     poll_minutes = models.PositiveSmallIntegerField(default=10, help_text="Polling safety net: fetch orders updated since the last cursor every N minutes (0 = off).")
     reconcile_minutes = models.PositiveSmallIntegerField(default=360, help_text="Full stock reconcile every N minutes (0 = off).")
