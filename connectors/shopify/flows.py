@@ -12,7 +12,7 @@ from catalog.pricing import PricingRequest, Tier, price_lines
 from connectors.errors import PermanentError
 from connectors.flows import Flow
 from connectors.models import Binding
-from connectors.sync import SCHEDULED_KEY, cursor_get, cursor_set
+from connectors.sync import cursor_get, cursor_set, sync_job_enqueue
 from inventory.selectors import available_to_sell
 from orders.models import SalesOrder, Shipment
 
@@ -157,7 +157,17 @@ class ProductsOut(Flow):
                 body["product"]["id"] = int(binding.external_id)
                 answer = ctx.client.rest("PUT", f"products/{binding.external_id}.json", body=body)["product"]
             self._bind(endpoint, job, answer)
+            if binding is None:
+                self._queue_first_stock(ctx, answer)
             ctx.done(job, f"{'created' if binding is None else 'updated'} Shopify product {answer['id']} ({len(answer.get('variants', []))} variants)")
+
+    @staticmethod
+    def _queue_first_stock(ctx, answer) -> None:
+        """A newly published product gets its stock pushed without waiting for a stock change."""
+        if "stock.out" in {flow.name for flow in ctx.connector.enabled_flows(ctx.endpoint)} and ctx.endpoint.warehouse_map:
+            for variant in answer.get("variants", []):
+                if variant.get("sku"):
+                    sync_job_enqueue(endpoint=ctx.endpoint, flow="stock.out", record_key=variant["sku"], label=variant["sku"])
 
     @staticmethod
     def _bind(endpoint, job, answer) -> None:
