@@ -5,7 +5,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from connectors.models import Endpoint, InboxMessage
+from connectors.models import Binding, Endpoint, InboxMessage
 from connectors.registry import connector_for
 from hub.tasks import enqueue_on_commit
 
@@ -58,3 +58,14 @@ def inbox_process(*, message_id: int, replay: bool = False) -> InboxMessage:
         status = InboxMessage.Status.IGNORED if outcome == "ignored" else InboxMessage.Status.PROCESSED
         InboxMessage.objects.filter(pk=message.pk).update(status=status, error=outcome, processed_at=timezone.now())
     return InboxMessage.objects.get(pk=message.pk)
+
+
+def binding_save(*, endpoint, model: str, local_id, external_id, fingerprint_value: str = "", data: dict | None = None) -> Binding:
+    """Store the vendor id at once, in its own transaction, so a crash later in the job never
+    leads to creating the same record twice."""
+    with transaction.atomic():
+        binding, _ = Binding.objects.update_or_create(
+            endpoint=endpoint, model=model, local_id=str(local_id),
+            defaults={"external_id": str(external_id), **({"fingerprint": fingerprint_value} if fingerprint_value else {}),
+                      **({"data": data} if data is not None else {})})
+    return binding

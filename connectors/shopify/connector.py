@@ -1,6 +1,7 @@
 import json
 
 from connectors.registry import Connector, register
+from connectors.services import binding_save
 from connectors.shopify.client import API_VERSION, ShopifyClient
 from connectors.shopify.flows import FLOWS
 from connectors.shopify.mapping import order_payload
@@ -68,6 +69,7 @@ class ShopifyConnector(Connector):
 
         with change_origin(endpoint.code):
             order, created = order_import(channel=endpoint.channel, data=order_payload(order_json), actor_label=f"shopify:{endpoint.code}")
+            binding_save(endpoint=endpoint, model="order", local_id=order.pk, external_id=order_json["id"])
             if topic == "orders/cancelled" or order_json.get("cancelled_at"):
                 order = SalesOrder.objects.get(pk=order.pk)
                 if order.status != "cancelled":

@@ -12,6 +12,7 @@ from catalog.pricing import PricingRequest, Tier, price_lines
 from connectors.errors import PermanentError
 from connectors.flows import Flow
 from connectors.models import Binding
+from connectors.services import binding_save
 from connectors.sync import cursor_get, cursor_set, sync_job_enqueue
 from inventory.selectors import available_to_sell
 from orders.models import SalesOrder, Shipment
@@ -34,17 +35,6 @@ def fingerprint(payload) -> str:
 
 def gid(kind: str, number) -> str:
     return f"gid://shopify/{kind}/{number}"
-
-
-def binding_save(*, endpoint, model: str, local_id, external_id, fingerprint_value: str = "", data: dict | None = None) -> Binding:
-    """Store the vendor id at once, in its own transaction, so a crash later in the job never
-    leads to creating the same record twice."""
-    with transaction.atomic():
-        binding, _ = Binding.objects.update_or_create(
-            endpoint=endpoint, model=model, local_id=str(local_id),
-            defaults={"external_id": str(external_id), **({"fingerprint": fingerprint_value} if fingerprint_value else {}),
-                      **({"data": data} if data is not None else {})})
-    return binding
 
 
 def _endpoint_price_list_id(endpoint) -> int | None:
@@ -300,9 +290,8 @@ class StockReconcile(Flow):
 # --- Orders: fulfilments and cancellations out, polling in ----------------------------------------
 
 def _shop_orders(endpoint, object_ids) -> dict[str, str]:
-    """Hub order id → Shopify order id, for orders that came from this endpoint's channel."""
-    return {str(pk): ext for pk, ext in SalesOrder.objects.filter(pk__in=[i for i in object_ids if str(i).isdigit()], channel=endpoint.channel)
-            .exclude(external_id="").values_list("pk", "external_id")}
+    """Hub order id → Shopify order id, for orders that came from this shop."""
+    return dict(Binding.objects.filter(endpoint=endpoint, model="order", local_id__in=[str(i) for i in object_ids]).values_list("local_id", "external_id"))
 
 
 class FulfilmentsOut(Flow):
@@ -311,15 +300,19 @@ class FulfilmentsOut(Flow):
     topics = ("orders.shipment",)
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
-        rows = Shipment.objects.filter(pk__in=[i for i in object_ids if i.isdigit()], order__channel=endpoint.channel).exclude(order__external_id="")
-        return [(str(pk), number) for pk, number in rows.values_list("pk", "number")]
+        rows = list(Shipment.objects.filter(pk__in=[i for i in object_ids if i.isdigit()]).values_list("pk", "number", "order_id"))
+        from_shop = _shop_orders(endpoint, [order_id for _, _, order_id in rows])
+        return [(str(pk), number) for pk, number, order_id in rows if str(order_id) in from_shop]
 
     def prepare(self, ctx, job):
         if Binding.objects.filter(endpoint=ctx.endpoint, model="shipment", local_id=job.record_key).exists():
             ctx.done(job, "already fulfilled in Shopify")
             return None
         shipment = Shipment.objects.select_related("order").prefetch_related("lines__order_line").get(pk=job.record_key)
-        return {"order_id": shipment.order.external_id, "shipment": shipment.number,
+        order_binding = Binding.objects.filter(endpoint=ctx.endpoint, model="order", local_id=str(shipment.order_id)).first()
+        if order_binding is None:
+            raise PermanentError(f"order {shipment.order.number} did not come from this shop")
+        return {"order_id": order_binding.external_id, "shipment": shipment.number,
                 "lines": [{"sku": line.order_line.sku, "quantity": line.quantity} for line in shipment.lines.all()],
                 "tracking_info": {"company": shipment.carrier, "number": (shipment.tracking_numbers or [""])[0],
                                   "url": (shipment.tracking_urls or [""])[0]}}
@@ -378,8 +371,10 @@ class CancellationsOut(Flow):
         return [(pk, f"order {ext}") for pk, ext in _shop_orders(endpoint, cancelled).items()]
 
     def prepare(self, ctx, job):
-        order = SalesOrder.objects.get(pk=job.record_key)
-        return {"order_id": order.external_id, "reason": "other", "email": False}
+        order_binding = Binding.objects.filter(endpoint=ctx.endpoint, model="order", local_id=job.record_key).first()
+        if order_binding is None:
+            raise PermanentError(f"order #{job.record_key} did not come from this shop")
+        return {"order_id": order_binding.external_id, "reason": "other", "email": False}
 
     def send(self, ctx, jobs):
         for job in jobs:
@@ -411,16 +406,25 @@ class OrdersPoll(Flow):
     def send(self, ctx, jobs):
         started = timezone.now()
         seen = created = 0
-        newest = None
+        newest, failures = None, []
         for order_json in ctx.client.paginate("orders.json", "orders", params={
                 "status": "any", "updated_at_min": jobs[0].payload["updated_at_min"], "limit": 250, "order": "updated_at asc"}):
-            was_new = ctx.connector.apply_order(endpoint=ctx.endpoint, order_json=order_json, topic="orders/updated")
+            updated = datetime.fromisoformat(order_json["updated_at"]) if order_json.get("updated_at") else None
             seen += 1
-            created += was_new
-            updated = order_json.get("updated_at")
+            try:
+                created += ctx.connector.apply_order(endpoint=ctx.endpoint, order_json=order_json, topic="orders/updated")
+            except Exception as exc:  # one bad order must not hide the others; it is reported below
+                failures.append((updated, f"{order_json.get('name') or order_json.get('id')}: {exc}"))
+                continue
             if updated and (newest is None or updated > newest):
                 newest = updated
-        cursor_set(endpoint=ctx.endpoint, name=self.name, value=newest or started.isoformat())
+        if failures:
+            # Poll again from the first order that failed (re-imports are idempotent).
+            first_failed = min((u for u, _ in failures if u), default=None)
+            if first_failed is not None:
+                cursor_set(endpoint=ctx.endpoint, name=self.name, value=first_failed.isoformat())
+            raise PermanentError(f"{len(failures)} of {seen} orders could not be imported: " + "; ".join(m for _, m in failures[:5]))
+        cursor_set(endpoint=ctx.endpoint, name=self.name, value=(newest or started).isoformat())
         for job in jobs:
             ctx.done(job, f"{seen} orders checked, {created} new")
 

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import queue
 import random
 import re
@@ -416,7 +417,7 @@ class ShopifySandbox:
                 headers["X-Shopify-Shop-Api-Call-Limit"] = f"{self.rest_bucket.used()}/{self.rest_bucket.size}"
             if not allowed:
                 self._count("429 sent")
-                headers["Retry-After"] = f"{max(retry_after, 0.1):.1f}"
+                headers["Retry-After"] = f"{max(math.ceil(retry_after * 10) / 10, 0.1):.1f}"
                 return self._reply(handler, 429, {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}, headers)
         try:
             body = json.loads(raw) if raw else {}

@@ -3,6 +3,7 @@ from time to time, all through the sandbox's control API (as if people used the 
 
 import random
 import threading
+import unicodedata
 import time
 
 import requests
@@ -30,11 +31,15 @@ def traffic_step(*, sandbox_url: str, rng: random.Random, session=requests) -> s
                                 json={"lines": [{"line_item_id": item["id"], "quantity": 1}], "restock": True, "note": "returned by the customer"}, timeout=5)
         return f"refund 1 × {item['sku']} of {order['name']}: {response.status_code}"
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-    email = f"{first.lower()}.{last.lower()}{rng.randint(1, 40)}@example.com"
+    email = f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 40)}@example.com"
     lines = [{"sku": sku, "quantity": rng.choice([1, 1, 1, 2, 3])} for sku in rng.sample(skus, k=min(len(skus), rng.randint(1, 3)))]
     response = session.post(f"{sandbox_url}/_sandbox/orders", json={"lines": lines, "email": email,
                                                                     "financial_status": "paid" if rng.random() < 0.9 else "pending"}, timeout=5)
     return f"order for {email}: {response.status_code}"
+
+
+def _ascii(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
 
 
 def run_traffic(*, sandbox_url: str, interval_seconds: float = 8.0, rng: random.Random | None = None,

@@ -10,19 +10,19 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from connectors.models import Endpoint
+from connectors.models import Binding
 from inventory.models import Reservation
-from orders.models import SalesOrder
+from orders.models import OrderStatus, SalesOrder
 from orders.services import OrderError, shipment_create
 
 
 def ship_ready_orders(*, older_than_seconds: int = 15, rng=random) -> list[str]:
     """Ship every allocated order of a connected shop that has waited long enough; one shipment
     per warehouse holding its reservations. Returns the shipment numbers."""
-    channels = Endpoint.objects.filter(is_active=True).values("channel_id")
+    from_shops = Binding.objects.filter(model="order", endpoint__is_active=True).values_list("local_id", flat=True)
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     shipped = []
-    for order in SalesOrder.objects.filter(channel__in=channels, status=SalesOrder.Status.ALLOCATED, updated_at__lt=cutoff).order_by("id")[:20]:
+    for order in SalesOrder.objects.filter(pk__in=[int(pk) for pk in from_shops], status=OrderStatus.ALLOCATED, updated_at__lt=cutoff).order_by("id")[:20]:
         by_warehouse: dict = {}
         for reservation in Reservation.objects.filter(document=order.number).select_related("warehouse"):
             by_warehouse.setdefault(reservation.warehouse, []).append(reservation)
