@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from connectors.errors import PermanentError, SyncError, TransientError
+from connectors.errors import PermanentError, SyncError
 from connectors.flows import FlowContext
 from connectors.models import Endpoint, EndpointHealth, SyncAttempt, SyncCursor, SyncJob
 from connectors.registry import connector_for

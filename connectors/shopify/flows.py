@@ -15,7 +15,7 @@ from connectors.models import Binding
 from connectors.services import binding_save
 from connectors.sync import cursor_get, cursor_set, sync_job_enqueue
 from inventory.selectors import available_to_sell
-from orders.models import SalesOrder, Shipment
+from orders.models import Shipment
 
 QUANTITIES_PER_CALL = 250
 POLL_OVERLAP = timedelta(minutes=5)

@@ -4,7 +4,6 @@ from time to time, all through the sandbox's control API (as if people used the 
 import random
 import threading
 import unicodedata
-import time
 
 import requests
 

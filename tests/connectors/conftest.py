@@ -3,6 +3,7 @@ import pytest
 from connectors.models import Endpoint
 from connectors.registry import CONNECTORS, register
 from tests.connectors.echo import EchoConnector, Receiver
+from tests.connectors.shopify_world import hub_url, sandbox_options, shop, world  # noqa: F401  (fixtures)
 from tests.hub.factories import SalesChannelFactory
 
 

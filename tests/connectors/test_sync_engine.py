@@ -2,13 +2,12 @@
 
 from datetime import timedelta
 
-import pytest
 from django.core import mail
 from django.utils import timezone
 
 from catalog.services import product_update
 from connectors import sync
-from connectors.models import SyncAttempt, SyncJob
+from connectors.models import SyncJob
 from connectors.throttle import throttle_reserve
 from hub.changes import change_origin
 from tests.catalog.factories import ProductFactory

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import models
 from django.core.validators import URLValidator
 from django.core.exceptions import ValidationError
 
@@ -8,7 +9,7 @@ from hub.services import sales_channel_get_or_create
 
 
 class Command(BaseCommand):
-    help = "Manage connected systems: add, list, test."
+    help = "Manage connected systems: add, list, test, sync."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -23,6 +24,10 @@ class Command(BaseCommand):
         sub.add_parser("list", help="List endpoints (secrets never shown).")
         test = sub.add_parser("test", help="Check connectivity and credentials.")
         test.add_argument("code")
+        run = sub.add_parser("sync", help="Run the endpoint's due sync jobs now, in the foreground.")
+        run.add_argument("code")
+        run.add_argument("--flow", action="append", default=[], help="Only this flow (repeatable); default: every flow with due jobs.")
+        run.add_argument("--seconds", type=float, default=50.0, help="Time budget per flow.")
 
     def handle(self, *args, action, **options):
         getattr(self, f"_{action}")(**options)
@@ -63,3 +68,21 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(connector_for(endpoint).check_connection(endpoint=endpoint)))
         except Exception as exc:
             raise CommandError(f"{code}: {exc}") from None
+
+    def _sync(self, *, code, flow, seconds, **_):
+        from connectors.models import SyncJob
+        from connectors.sync import sync_run, sync_sweep
+
+        endpoint = Endpoint.objects.filter(code=code).first()
+        if endpoint is None:
+            raise CommandError(f"no endpoint {code!r}")
+        sync_sweep()
+        flows = flow or sorted(set(SyncJob.objects.filter(endpoint=endpoint, status=SyncJob.Status.PENDING).values_list("flow", flat=True)))
+        for name in flows:
+            try:
+                connector_for(endpoint).flow(name)
+            except LookupError as exc:
+                raise CommandError(str(exc)) from None
+            handled = sync_run(endpoint_id=endpoint.pk, flow_name=name, budget_seconds=seconds)
+            counts = dict(SyncJob.objects.filter(endpoint=endpoint, flow=name).values_list("status").annotate(n=models.Count("id")))
+            self.stdout.write(f"{name}: ran {handled} jobs; now " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))

@@ -1,0 +1,134 @@
+"""Shopify under faults, over real HTTP: server-error storms, a worker killed mid-job, 429 bursts."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from catalog.services import price_entry_set, product_create, product_update
+from connectors import sync
+from connectors.models import Binding, SyncJob
+from inventory import services as stock
+from inventory.selectors import available_to_sell
+from orders.models import SalesOrder
+from orders.services import shipment_create
+from tests.connectors.shopify_world import TOKEN, publish, run_flows, wait_for_inbox
+from tests.hub.test_task_cluster import database_url_of_test_db
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def drain(endpoint, *, until_seconds: float, flows=("products.out", "stock.out", "fulfilments.out")):
+    """What the cluster does every tick: sweep, then run whatever is due, until nothing is left."""
+    deadline = time.monotonic() + until_seconds
+    while time.monotonic() < deadline:
+        sync.sync_sweep()
+        for flow in flows:
+            sync.sync_run(endpoint_id=endpoint.pk, flow_name=flow, budget_seconds=5)
+        if not SyncJob.objects.filter(endpoint=endpoint, status__in=["pending", "running"]).exists():
+            return
+        time.sleep(0.5)
+
+
+def more_products(world, count):
+    public = world["endpoint"].channel.catalog.public_price_list
+    products = []
+    for n in range(count):
+        product = product_create(sku=f"GARL-{n}", name=f"Guirlande {n}", status="active")
+        price_entry_set(price_list=public, product=product, unit_price=Decimal("19.90"))
+        stock.stock_receive(product=product, warehouse=world["lyon"], quantity=20 + n)
+        products.append(product)
+    return products
+
+
+def test_a_30_second_server_error_storm_delays_everything_and_loses_or_doubles_nothing(world, monkeypatch):
+    monkeypatch.setattr(sync, "BACKOFF_BASE_SECONDS", 1)
+    publish(world)
+    placed = world["shop"].control("orders", {"lines": [{"sku": "LAMP-1", "quantity": 2}], "email": "storm@example.com", "financial_status": "paid"})
+    order_id = str(placed["order"]["id"])
+    wait_for_inbox("orders/create", order_id)
+    world["sandbox"].set_faults(fail_5xx_for_seconds=30)
+    started = time.monotonic()
+    products = more_products(world, 5)
+    for product in products:
+        sync.sync_job_enqueue(endpoint=world["endpoint"], flow="products.out", record_key=str(product.pk), label=product.sku)
+    product_update(product=world["lamp"], name="Lampe Baladeuse (storm edition)")
+    order = SalesOrder.objects.get(external_id=order_id)
+    shipment_create(order=order, warehouse=world["lyon"], lines=[(order.lines.get(), 2)], carrier="Colissimo", tracking_numbers=["6ASTORM"])
+    drain(world["endpoint"], until_seconds=5)
+    assert SyncJob.objects.filter(status="pending", error_class="transient").exists(), "the storm should make jobs wait"
+    drain(world["endpoint"], until_seconds=120)
+    assert time.monotonic() - started >= 30
+    assert not SyncJob.objects.exclude(status__in=["done", "resolved"]).exists(), list(SyncJob.objects.exclude(status="done").values("flow", "status", "last_error"))
+    shop = world["shop"]
+    titles = sorted(p["title"] for p in shop.get("products.json", limit=250)["products"])
+    assert titles == sorted(["Lampe Baladeuse (storm edition)"] + [p.name for p in products])  # each product once
+    assert [f["tracking_number"] for f in shop.get(f"orders/{order_id}.json")["order"]["fulfillments"]] == ["6ASTORM"]
+    wanted = available_to_sell(channel=world["endpoint"].channel, skus=["LAMP-1"] + [p.sku for p in products])
+    for sku, units in wanted.items():
+        item = Binding.objects.get(endpoint=world["endpoint"], model="variant", data__sku=sku).data["inventory_item_id"]
+        level = shop.get("inventory_levels.json", inventory_item_ids=item, location_ids=world["location"])["inventory_levels"][0]
+        assert level["available"] == units, sku
+
+
+def test_a_worker_killed_mid_job_leaves_one_fulfilment_once_the_job_is_handed_out_again(world):
+    publish(world)
+    placed = world["shop"].control("orders", {"lines": [{"sku": "LAMP-1", "quantity": 1}], "email": "kill@example.com", "financial_status": "paid"})
+    order_id = str(placed["order"]["id"])
+    wait_for_inbox("orders/create", order_id)
+    order = SalesOrder.objects.get(external_id=order_id)
+    shipment_create(order=order, warehouse=world["lyon"], lines=[(order.lines.get(), 1)], carrier="DPD", tracking_numbers=["DPD-KILL-1"])
+    world["sandbox"].set_faults(slow_after_ms=4000)  # the shop applies the fulfilment, then answers late
+    env = {**os.environ, "DATABASE_URL": database_url_of_test_db()}
+    worker = subprocess.Popen([sys.executable, "manage.py", "hub_endpoint", "sync", "shop-fr", "--flow", "fulfilments.out"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not world["shop"].get(f"orders/{order_id}.json")["order"]["fulfillments"]:
+        assert time.monotonic() < deadline and worker.poll() is None, worker.stderr.read().decode() if worker.poll() is not None else "timeout"
+        time.sleep(0.1)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    world["sandbox"].set_faults(slow_after_ms=0)
+    job = SyncJob.objects.get(flow="fulfilments.out")
+    assert job.status == "running" and not Binding.objects.filter(model="shipment").exists()
+    SyncJob.objects.filter(pk=job.pk).update(lease_expires_at=job.started_at)  # the lease runs out
+    assert sync.sync_sweep() == 1
+    run_flows(world["endpoint"], "fulfilments.out")
+    job.refresh_from_db()
+    assert job.status == "done" and "already in Shopify" in job.outcome
+    assert list(job.attempt_log.order_by("number").values_list("outcome", flat=True)) == ["lost", "ok"]
+    assert len(world["shop"].get(f"orders/{order_id}.json")["order"]["fulfillments"]) == 1
+    assert Binding.objects.filter(model="shipment").count() == 1
+
+
+@pytest.mark.parametrize("sandbox_options", [{"rest_bucket": 5, "rest_leak_per_second": 10.0}])
+def test_429_bursts_are_waited_out_and_everything_is_delivered_once(world, sandbox_options):
+    world["endpoint"].rate_limit_per_second = 100  # far above the shop's real limit: it answers 429s
+    world["endpoint"].save()
+    products = more_products(world, 25)
+    for product in products:
+        sync.sync_job_enqueue(endpoint=world["endpoint"], flow="products.out", record_key=str(product.pk), label=product.sku)
+    run_flows(world["endpoint"], "products.out")
+    assert world["sandbox"].stats.get("429 sent", 0) > 0
+    assert not SyncJob.objects.filter(flow="products.out").exclude(status="done").exists()
+    assert len(world["shop"].get("products.json", limit=250)["products"]) == 25
+
+
+@pytest.mark.parametrize("sandbox_options", [{"rest_bucket": 5, "rest_leak_per_second": 10.0}])
+def test_a_rate_that_follows_the_shops_limits_gets_no_429_at_all(world, sandbox_options):
+    world["endpoint"].rate_limit_per_second = 10
+    world["endpoint"].save()
+    products = more_products(world, 25)
+    for product in products:
+        sync.sync_job_enqueue(endpoint=world["endpoint"], flow="products.out", record_key=str(product.pk), label=product.sku)
+    started = time.monotonic()
+    run_flows(world["endpoint"], "products.out")
+    assert world["sandbox"].stats.get("429 sent", 0) == 0
+    assert not SyncJob.objects.filter(flow="products.out").exclude(status="done").exists()
+    assert time.monotonic() - started >= (25 - 5) / 10 * 0.9  # the shop's bucket bounds the pace
