@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install migrate bench-price-api bench-atp bench-import clean
+.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-stock-push clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench-atp: $(INSTALLED)
 
 bench-import: $(INSTALLED)
 	$(BIN)/python bench/import_products/run.py
+
+bench-stock-push: $(INSTALLED)
+	$(BIN)/python bench/stock_push/run.py
+	$(BIN)/python bench/stock_push/run.py --graphql-maximum 100 --graphql-restore 10
 
 migrate: $(INSTALLED)
 	$(BIN)/python manage.py migrate

@@ -22,6 +22,7 @@ from connectors.errors import PermanentError, SyncError
 from connectors.flows import FlowContext
 from connectors.models import Endpoint, EndpointHealth, SyncAttempt, SyncCursor, SyncJob
 from connectors.registry import connector_for
+from hub.bulk import bulk_insert, bulk_update_fields
 
 logger = logging.getLogger(__name__)
 
@@ -175,54 +176,86 @@ def sync_execute(*, token: str, jobs: list[SyncJob]) -> None:
             error = PermanentError(f"{type(exc).__name__}: {exc}")
             for job in to_send:
                 ctx.outcomes.setdefault(job.pk, error)
-    ok = failed = 0
-    for job in jobs:
-        result = ctx.outcomes.get(job.pk, "sent")
-        if sync_job_finish(job=job, token=token, result=result, started=started, recorder=ctx.recorder, max_attempts=flow.max_attempts):
-            if isinstance(result, SyncError):
-                failed += 1
-            else:
-                ok += 1
+    results = {job.pk: ctx.outcomes.get(job.pk, "sent") for job in jobs}
+    ok, failed = sync_jobs_finish(jobs=jobs, token=token, results=results, started=started, recorder=ctx.recorder,
+                                  max_attempts=flow.max_attempts)
     endpoint_health_record(endpoint_id=endpoint.pk, succeeded=ok, failed=failed)
 
 
 def sync_job_finish(*, job: SyncJob, token: str, result, started, recorder, max_attempts: int = 10) -> bool:
-    """Record the attempt and move the job on. Returns False when the job was no longer ours
+    """Record one job's attempt and move it on. Returns False when the job was no longer ours
     (its lease expired and it was handed out again): the newer run decides."""
+    ok, failed = sync_jobs_finish(jobs=[job], token=token, results={job.pk: result}, started=started, recorder=recorder,
+                                  max_attempts=max_attempts)
+    return bool(ok or failed)
+
+
+def sync_jobs_finish(*, jobs: list[SyncJob], token: str, results: dict, started, recorder, max_attempts: int = 10) -> tuple[int, int]:
+    """Record the attempts of a batch and move each job on, set-wise (a 250-SKU batch is a few
+    statements, not 250 round trips). Jobs no longer ours are left alone. Returns (ok, failed)."""
     now = timezone.now()
-    error = result if isinstance(result, SyncError) else None
     last = recorder.last if recorder else None
+    summary = recorder.summary() if recorder else ""
+    duration_ms = int((now - started).total_seconds() * 1000)
     with transaction.atomic():
-        fresh = SyncJob.objects.select_for_update().filter(pk=job.pk, lease_token=token, status=SyncJob.Status.RUNNING).first()
-        if fresh is None:
-            return False
-        fresh.attempts += 1
-        outcome = SyncAttempt.Outcome.OK if error is None else (
-            SyncAttempt.Outcome.TRANSIENT if error.transient else SyncAttempt.Outcome.PERMANENT)
-        SyncAttempt.objects.create(
-            job=fresh, endpoint_id=fresh.endpoint_id, number=fresh.attempts, outcome=outcome,
-            request_summary=recorder.summary() if recorder else "",
-            response_status=(error.status if error and error.status else (last.status if last else None)),
-            response_excerpt=(error.excerpt if error and error.excerpt else (last.excerpt if last else ""))[:2000],
-            error=str(error) if error else "", duration_ms=int((now - started).total_seconds() * 1000), started_at=started, finished_at=now)
-        fresh.payload = job.payload
-        fresh.lease_token, fresh.lease_expires_at = "", None
-        if error is None:
-            fresh.status, fresh.outcome, fresh.error_class, fresh.last_error = SyncJob.Status.DONE, str(result)[:300], "", ""
-            fresh.finished_at = now
-            fresh.save()
-            _resolve_older(fresh, "resolved: a later sync of this record succeeded")
-        elif error.transient and fresh.attempts < max_attempts:
-            fresh.error_class, fresh.last_error = SyncJob.ErrorClass.TRANSIENT, str(error)
-            fresh.next_attempt_at = now + timedelta(seconds=backoff_seconds(fresh.attempts, retry_after=error.retry_after))
-            _back_to_pending(fresh)
-        else:
-            fresh.status, fresh.finished_at = SyncJob.Status.FAILED, now
-            fresh.error_class = SyncJob.ErrorClass.TRANSIENT if error.transient else SyncJob.ErrorClass.PERMANENT
-            fresh.last_error = str(error) + ("" if not error.transient else f" (gave up after {fresh.attempts} attempts)")
-            fresh.save()
-            _resolve_older(fresh, f"resolved: superseded by the newer error of job #{fresh.pk}", only_failed=True)
-    return True
+        owned = set(SyncJob.objects.select_for_update().filter(pk__in=[job.pk for job in jobs], lease_token=token,
+                                                               status=SyncJob.Status.RUNNING).values_list("pk", flat=True))
+        attempts, finished, retried, ok, failed = [], [], [], [], []
+        for job in jobs:
+            if job.pk not in owned:
+                continue
+            result = results.get(job.pk, "sent")
+            error = result if isinstance(result, SyncError) else None
+            job.attempts += 1
+            outcome = SyncAttempt.Outcome.OK if error is None else (
+                SyncAttempt.Outcome.TRANSIENT if error.transient else SyncAttempt.Outcome.PERMANENT)
+            attempts.append({
+                "job_id": job.pk, "endpoint_id": job.endpoint_id, "number": job.attempts, "outcome": outcome, "request_summary": summary,
+                "response_status": (error.status if error and error.status else (last.status if last else None)),
+                "response_excerpt": (error.excerpt if error and error.excerpt else (last.excerpt if last else ""))[:2000],
+                "error": str(error) if error else "", "duration_ms": duration_ms, "started_at": started, "finished_at": now})
+            job.lease_token, job.lease_expires_at, job.updated_at = "", None, now
+            if error is None:
+                job.status, job.outcome, job.error_class, job.last_error, job.finished_at = SyncJob.Status.DONE, str(result)[:300], "", "", now
+                finished.append(job)
+                ok.append(job)
+            elif error.transient and job.attempts < max_attempts:
+                job.error_class, job.last_error = SyncJob.ErrorClass.TRANSIENT, str(error)
+                job.next_attempt_at = now + timedelta(seconds=backoff_seconds(job.attempts, retry_after=error.retry_after))
+                retried.append(job)
+                failed.append(job)
+            else:
+                job.status, job.finished_at = SyncJob.Status.FAILED, now
+                job.error_class = SyncJob.ErrorClass.TRANSIENT if error.transient else SyncJob.ErrorClass.PERMANENT
+                job.last_error = str(error) + ("" if not error.transient else f" (gave up after {job.attempts} attempts)")
+                finished.append(job)
+                failed.append(job)
+        bulk_insert(SyncAttempt, attempts)
+        bulk_update_fields(finished, ["status", "outcome", "error_class", "last_error", "finished_at", "attempts", "payload",
+                                      "lease_token", "lease_expires_at", "updated_at"])
+        for job in retried:
+            _back_to_pending(job)
+        _resolve_older_many(ok, "resolved: a later sync of this record succeeded")
+        _resolve_older_many([j for j in failed if j.status == SyncJob.Status.FAILED], "resolved: superseded by a newer error of this record")
+    return len(ok), len(failed)
+
+
+def _resolve_older_many(jobs: list[SyncJob], note: str) -> None:
+    """Failed jobs of the same records that are older than these ones resolve themselves."""
+    newest: dict[tuple[int, str, str], int] = {}
+    for job in jobs:
+        key = (job.endpoint_id, job.flow, job.record_key)
+        newest[key] = max(newest.get(key, 0), job.pk)
+    by_flow: dict[tuple[int, str], list[str]] = {}
+    for endpoint_id, flow, record_key in newest:
+        by_flow.setdefault((endpoint_id, flow), []).append(record_key)
+    for (endpoint_id, flow), keys in by_flow.items():
+        for start in range(0, len(keys), 1000):
+            candidates = SyncJob.objects.filter(endpoint_id=endpoint_id, flow=flow, record_key__in=keys[start:start + 1000],
+                                                status=SyncJob.Status.FAILED).values_list("pk", "record_key")
+            older = [pk for pk, record_key in candidates if pk < newest[(endpoint_id, flow, record_key)]]
+            if older:
+                SyncJob.objects.filter(pk__in=older).update(status=SyncJob.Status.RESOLVED, resolution=note[:300], updated_at=timezone.now())
 
 
 def _back_to_pending(job: SyncJob) -> None:
@@ -237,12 +270,6 @@ def _back_to_pending(job: SyncJob) -> None:
         SyncJob.objects.filter(pk=newer.pk).update(next_attempt_at=max(newer.next_attempt_at, job.next_attempt_at))
         job.status, job.resolution, job.finished_at = SyncJob.Status.RESOLVED, f"superseded by job #{newer.pk}", timezone.now()
         job.save()
-
-
-def _resolve_older(job: SyncJob, note: str, *, only_failed: bool = False) -> None:
-    older = SyncJob.objects.filter(endpoint_id=job.endpoint_id, flow=job.flow, record_key=job.record_key,
-                                   status=SyncJob.Status.FAILED, pk__lt=job.pk)
-    older.update(status=SyncJob.Status.RESOLVED, resolution=note[:300], updated_at=timezone.now())
 
 
 # --- Dispatcher, sweeper, schedules ---------------------------------------------------------------

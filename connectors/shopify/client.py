@@ -33,12 +33,16 @@ class CostBucket:
     def now_available(self, now: float) -> float:
         return min(self.maximum, self.available + (now - self.at) * self.restore_rate)
 
-    def wait_for(self, cost: float, now: float) -> float:
-        missing = min(cost, self.maximum) - self.now_available(now)
-        return max(0.0, missing / self.restore_rate)
+    def reserve(self, cost: float, now: float) -> float:
+        """Take `cost` points (the balance may go below zero: later callers queue behind);
+        returns the seconds to wait until the points exist."""
+        self.available, self.at = self.now_available(now) - min(cost, self.maximum), now
+        return max(0.0, -self.available / self.restore_rate)
 
-    def spend(self, cost: float, now: float) -> None:
-        self.available, self.at = self.now_available(now) - cost, now
+    def learn(self, *, maximum: float, available: float, restore_rate: float, now: float) -> None:
+        """The shop's own figures; ours may hold reservations still in flight, so keep the lower."""
+        self.maximum, self.restore_rate = maximum, restore_rate or self.restore_rate
+        self.available, self.at = min(self.now_available(now), available), now
 
 
 _cost_buckets: dict[int, CostBucket] = {}
@@ -106,11 +110,9 @@ class ShopifyClient(ApiClient):
         bucket = self._bucket()
         for _ in range(max_throttled + 1):
             with _cost_lock:
-                wait = bucket.wait_for(cost, time.time())
+                wait = bucket.reserve(cost, time.time())
             if wait > 0:
                 self.sleep(wait)
-            with _cost_lock:
-                bucket.spend(cost, time.time())
             self._graphql = True
             try:
                 answer = self.json("POST", self.path("graphql.json"), json_body={"query": query, "variables": variables or {}})
@@ -135,6 +137,6 @@ class ShopifyClient(ApiClient):
         if not status:
             return
         with _cost_lock:
-            bucket.maximum = float(status.get("maximumAvailable", bucket.maximum))
-            bucket.restore_rate = float(status.get("restoreRate", bucket.restore_rate)) or bucket.restore_rate
-            bucket.available, bucket.at = float(status.get("currentlyAvailable", bucket.available)), time.time()
+            bucket.learn(maximum=float(status.get("maximumAvailable", bucket.maximum)),
+                         available=float(status.get("currentlyAvailable", bucket.available)),
+                         restore_rate=float(status.get("restoreRate", bucket.restore_rate)), now=time.time())

@@ -14,6 +14,7 @@ from connectors.flows import Flow
 from connectors.models import Binding
 from connectors.services import binding_save
 from connectors.sync import cursor_get, cursor_set, sync_job_enqueue
+from hub.bulk import bulk_update_fields
 from inventory.selectors import available_to_sell
 from orders.models import Shipment
 
@@ -246,7 +247,7 @@ def _remember_levels(endpoint, levels_by_sku: dict[str, dict]) -> None:
         bindings = list(Binding.objects.select_for_update().filter(endpoint=endpoint, model="variant", data__sku__in=list(levels_by_sku)))
         for binding in bindings:
             binding.data = {**binding.data, "levels": {**binding.data.get("levels", {}), **levels_by_sku[binding.data["sku"]]}}
-        Binding.objects.bulk_update(bindings, ["data"], batch_size=500)
+        bulk_update_fields(bindings, ["data"])
 
 
 class StockReconcile(Flow):

@@ -778,6 +778,11 @@ class ShopifySandbox:
                                "skus": sorted(v["sku"] for v in self.variants.values() if v["sku"]),
                                "open_orders": sorted(o["id"] for o in self.orders.values() if not o["cancelled_at"])}
                 return self._reply(handler, 200, payload)
+            if method == "GET" and path == "inventory":
+                with self.lock:
+                    levels = [{"inventory_item_id": item, "location_id": location, "available": level["available"]}
+                              for (item, location), level in self.levels.items()]
+                return self._reply(handler, 200, {"inventory_levels": levels})
             if method == "GET" and (match := re.fullmatch(r"orders/(\d+)", path)):
                 with self.lock:
                     return self._reply(handler, 200, {"order": self._order(int(match.group(1)))})
@@ -791,6 +796,10 @@ class ShopifySandbox:
             if match := re.fullmatch(r"orders/(\d+)/refunds", path):
                 return self._reply(handler, 201, {"refund": self.refund(int(match.group(1)), lines=body.get("lines") or [],
                                                                           restock=body.get("restock", True), note=body.get("note", ""))})
+            if path == "products":  # bulk seeding for benchmarks: no rate limit, no webhooks
+                with self.lock:
+                    created = [self._product_create({}, {"product": product})[1]["product"] for product in body.get("products") or []]
+                return self._reply(handler, 201, {"products": created})
             if path == "customers":
                 return self._reply(handler, 201, {"customer": self.create_customer(email=body["email"], first_name=body.get("first_name", ""),
                                                                                   last_name=body.get("last_name", ""))})

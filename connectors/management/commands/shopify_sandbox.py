@@ -13,9 +13,12 @@ class Command(BaseCommand):
         parser.add_argument("--webhook-url", default="")
         parser.add_argument("--webhook-secret", default="")
         parser.add_argument("--duplicate-rate", type=float, default=0.0, help="Share of webhooks delivered twice (real shops do this).")
+        parser.add_argument("--graphql-maximum", type=float, default=2000.0, help="GraphQL cost bucket (standard plan: 2000 points).")
+        parser.add_argument("--graphql-restore", type=float, default=100.0, help="GraphQL points restored per second (standard: 100).")
 
-    def handle(self, *args, host, port, access_token, webhook_url, webhook_secret, duplicate_rate, **options):
+    def handle(self, *args, host, port, access_token, webhook_url, webhook_secret, duplicate_rate, graphql_maximum, graphql_restore, **options):
         sandbox = ShopifySandbox(access_token=access_token, webhook_url=webhook_url or None, webhook_secret=webhook_secret,
-                                 host=host, port=port, duplicate_rate=duplicate_rate)
+                                 host=host, port=port, duplicate_rate=duplicate_rate, graphql_maximum=graphql_maximum,
+                                 graphql_restore=graphql_restore)
         self.stdout.write(f"Shopify sandbox on {sandbox.url} (control API: {sandbox.url}/_sandbox/state)")
         sandbox.serve_forever()
