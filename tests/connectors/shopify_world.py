@@ -58,7 +58,11 @@ class Shop:
         self.http.headers["X-Shopify-Access-Token"] = TOKEN
 
     def get(self, resource, **params):
-        response = self.http.get(f"{self.url}/{API}/{resource}", params=params, timeout=10)
+        for _ in range(20):
+            response = self.http.get(f"{self.url}/{API}/{resource}", params=params, timeout=10)
+            if response.status_code != 429:
+                break
+            time.sleep(float(response.headers["Retry-After"]))
         response.raise_for_status()
         return response.json()
 
