@@ -19,7 +19,7 @@ from hub.money import round_money
 from hub.services import sequence_next, timeline_record
 from inventory.services import StockError, stock_release, stock_reserve, stock_ship
 from orders.models import (
-    ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelIdentity, Invoice, InvoiceLine,
+    Address, ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelIdentity, Invoice, InvoiceLine,
     OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment, ShipmentLine, ShippingLine,
 )
 from orders.validation import validate_order_payload
@@ -513,3 +513,38 @@ def payment_record(*, order, amount, method, reference="", kind=Payment.Kind.PAY
     return payment
 
 
+
+
+@transaction.atomic
+def customer_upsert_from_channel(*, channel, external_id: str, email: str = "", name: str = "", phone: str = "",
+                                 addresses: list[dict] = ()) -> tuple[Customer, bool]:
+    """A customer as a sales channel knows it (e.g. Shopify's customers/create and /update):
+    found by the channel's id, else by e-mail, else created; name, e-mail and phone follow the
+    channel; addresses are added once (the same address again changes nothing). Each address:
+    {name, company, line1, line2, postcode, city, country, phone, is_default}. Returns (customer, created)."""
+    existed = CustomerChannelIdentity.objects.filter(channel=channel, external_id=external_id).exists() or (
+        bool(email) and Customer.objects.filter(email__iexact=email.strip()).exists())
+    customer = customer_for_order(channel=channel, data={"external_id": external_id, "email": email, "name": name, "phone": phone})
+    changed = []
+    for field, value in (("name", name), ("email", (email or "").strip().lower()), ("phone", phone)):
+        if value and getattr(customer, field) != value:
+            setattr(customer, field, value)
+            changed.append(field)
+    if changed:
+        customer.full_clean(exclude=["code", "contract_price_list", "group"], validate_unique=False)
+        customer.save(update_fields=changed)
+    for address in addresses:
+        values = {k: (address.get(k) or "").strip() for k in ("name", "company", "line1", "line2", "postcode", "city", "phone")}
+        values["country"] = (address.get("country") or "FR").upper()[:2]
+        if not (values["line1"] and values["postcode"] and values["city"]):
+            continue
+        for kind in (Address.Kind.SHIPPING, Address.Kind.BILLING):
+            same = Address.objects.filter(customer=customer, kind=kind, line1=values["line1"], postcode=values["postcode"],
+                                          city=values["city"], country=values["country"]).first()
+            if same is None:
+                same = Address.objects.create(customer=customer, kind=kind, is_default=False, **{**values, "name": values["name"] or customer.name})
+            if address.get("is_default") and not same.is_default:
+                Address.objects.filter(customer=customer, kind=kind, is_default=True).update(is_default=False)
+                Address.objects.filter(pk=same.pk).update(is_default=True)
+    change_record(topic="orders.customer", object_id=customer.pk, data={"code": customer.code, "fields": changed})
+    return customer, not existed

@@ -312,3 +312,69 @@ def rma_close(*, rma, user=None) -> Rma:
             _transition(rma, R.REFUNDED, event="refunded", message=f"{rma.refunded_total} refunded in all", user=user)
     _transition(rma, R.CLOSED, event="closed", user=user)
     return rma
+
+
+OPEN_RMA_STATUSES = {R.REQUESTED, R.AUTHORISED, R.IN_TRANSIT, R.RECEIVED, R.INSPECTED}
+
+
+def _matching_open_rma(order, wanted: dict) -> Rma | None:
+    for rma in Rma.objects.filter(order=order, status__in=OPEN_RMA_STATUSES, refunded_total=0).order_by("pk"):
+        have = dict(rma.lines.values_list("order_line_id").annotate(q=Sum("quantity")).values_list("order_line_id", "q"))
+        if all(have.get(line_id, 0) >= quantity for line_id, quantity in wanted.items()):
+            return rma
+    return None
+
+
+@transaction.atomic
+def refund_record_external(*, order, amount, lines, reference: str, source_label: str, actor_label: str = "") -> tuple[Rma | None, Decimal]:
+    """A refund a sales channel already paid out (e.g. in Shopify). It is linked to the open
+    return that covers the refunded lines, or to a new authorised one (the goods are expected
+    back; stock returns when they are received); a credit note of exactly `amount` is issued
+    against the invoice and the refund is recorded as a payment. `lines`: [{"order_line",
+    "quantity", "amount"}] with amounts as on the invoice. Returns (the return or None, amount)."""
+    amount = round_money(Decimal(str(amount)), order.currency)
+    if amount <= 0:
+        raise ReturnError("a refund amount must be positive")
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    wanted: dict[int, int] = {}
+    for item in lines:
+        if item["order_line"].order_id != order.pk:
+            raise ReturnError(f"line {item['order_line'].sku} is not on {order.number}")
+        wanted[item["order_line"].pk] = wanted.get(item["order_line"].pk, 0) + int(item["quantity"])
+    rma = _matching_open_rma(order, wanted) if wanted else None
+    order_lines = {item["order_line"].pk: item["order_line"] for item in lines}
+    returnable = order.status in RETURNABLE_ORDER_STATUSES and all(
+        wanted[pk] <= returnable_quantity(order_line=line) for pk, line in order_lines.items())
+    if rma is None and wanted and returnable:
+        rma = rma_request(order=order, lines=[{"order_line": item["order_line"], "quantity": item["quantity"]} for item in lines],
+                          source=Rma.Source.STOREFRONT, notes=f"Refunded in {source_label} ({reference}).", actor_label=actor_label)
+        rma = rma_authorise(rma=rma, actor_label=actor_label)
+    invoice = order.invoices.order_by("issued_on", "number").first()
+    if invoice is not None:
+        note_lines = [{"description": f"Refund {reference}: {item['order_line'].sku} {item['order_line'].name}", "quantity": 1,
+                       "unit_price": str(round_money(Decimal(str(item["amount"])), order.currency)), "tax_rate": str(item["order_line"].tax_rate)}
+                      for item in lines]
+        rest = amount - sum((Decimal(line["unit_price"]) for line in note_lines), Decimal(0))
+        if rest:
+            note_lines.append({"description": f"Refund {reference}: shipping and adjustments", "quantity": 1, "unit_price": str(rest), "tax_rate": "0"})
+        try:
+            note = credit_note_issue(invoice=invoice, lines=note_lines, reason=f"Refund {reference} in {source_label}")
+        except OrderError as exc:
+            raise ReturnError(str(exc)) from exc
+        if rma is not None:
+            RmaCreditNote.objects.create(rma=rma, credit_note=note)
+    if not order.payments.filter(kind=Payment.Kind.PAYMENT).exists() and order.payment_status in {"paid", "partially_refunded"}:
+        payment_record(order=order, amount=order.total, method=source_label, reference=f"collected by {source_label}")
+    if order.payments.filter(kind=Payment.Kind.PAYMENT).exists():
+        try:
+            payment_record(order=order, amount=amount, method=source_label, reference=reference, kind=Payment.Kind.REFUND)
+        except OrderError as exc:
+            raise ReturnError(str(exc)) from exc
+    if rma is not None:
+        rma.refunded_total += amount
+        rma.save(update_fields=["refunded_total", "updated_at"])
+        timeline_record(subject=rma, event="refund", message=f"{amount} {order.currency} refunded in {source_label} ({reference})",
+                        actor_label=actor_label)
+    timeline_record(subject=order, event="refunded", message=f"{amount} {order.currency} in {source_label} ({reference})", actor_label=actor_label)
+    change_record(topic="returns.refund", object_id=rma.pk if rma else f"order:{order.pk}", data={"amount": str(amount), "order": order.number})
+    return rma, amount

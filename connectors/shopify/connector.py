@@ -4,6 +4,7 @@ from connectors.registry import Connector, register
 from connectors.services import binding_save
 from connectors.shopify.client import API_VERSION, ShopifyClient
 from connectors.shopify.flows import FLOWS
+from connectors.shopify.inbound import TOPIC_HANDLERS
 from connectors.shopify.mapping import order_payload
 from connectors.shopify.webhooks import signature_valid
 from hub.changes import change_origin
@@ -41,13 +42,7 @@ class ShopifyConnector(Connector):
         return f"connected to {shop.get('name', '?')} ({shop.get('myshopify_domain', '?')}), API {API_VERSION}"
 
     def topic_handlers(self) -> dict:
-        handlers = {topic: self._order_handler(topic) for topic in ORDER_TOPICS}
-        try:
-            from connectors.shopify.inbound import TOPIC_HANDLERS
-        except ImportError:
-            TOPIC_HANDLERS = {}
-        handlers.update(TOPIC_HANDLERS)
-        return handlers
+        return {**{topic: self._order_handler(topic) for topic in ORDER_TOPICS}, **TOPIC_HANDLERS}
 
     def _order_handler(self, topic):
         def handle(*, endpoint, payload):

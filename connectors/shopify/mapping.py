@@ -2,7 +2,9 @@
 
 from decimal import Decimal
 
-FINANCIAL_TO_PAYMENT = {"paid": "paid", "authorized": "authorised", "partially_paid": "pending", "pending": "pending"}
+# Refunded orders were paid first; the refunds themselves are recorded from refunds/create.
+FINANCIAL_TO_PAYMENT = {"paid": "paid", "authorized": "authorised", "partially_paid": "pending", "pending": "pending",
+                        "partially_refunded": "paid", "refunded": "paid"}
 
 
 def _money(value) -> Decimal:
@@ -49,3 +51,31 @@ def order_payload(order: dict) -> dict:
         if address:
             payload[key] = address
     return payload
+
+
+def customer_payload(customer: dict) -> dict:
+    """Shopify customer JSON → the arguments of orders.services.customer_upsert_from_channel."""
+    name = " ".join(p for p in [customer.get("first_name"), customer.get("last_name")] if p)
+    default_id = (customer.get("default_address") or {}).get("id")
+    addresses = []
+    for address in customer.get("addresses") or ([customer["default_address"]] if customer.get("default_address") else []):
+        mapped = _address(address)
+        if mapped:
+            addresses.append({**mapped, "is_default": bool(address.get("default")) or address.get("id") == default_id})
+    return {"external_id": str(customer["id"]), "email": customer.get("email") or "", "name": name or (customer.get("email") or ""),
+            "phone": customer.get("phone") or "", "addresses": addresses}
+
+
+def refund_lines(refund: dict, *, prices_include_tax: bool) -> list[dict]:
+    """Shopify refund line items → [{line_item_id, sku, quantity, amount}], amounts as the invoice shows them."""
+    lines = []
+    for item in refund.get("refund_line_items") or []:
+        subtotal, tax = _money(item.get("subtotal")), _money(item.get("total_tax"))
+        lines.append({"line_item_id": str(item.get("line_item_id")), "sku": (item.get("line_item") or {}).get("sku") or "",
+                      "quantity": int(item.get("quantity") or 0), "amount": subtotal + tax if prices_include_tax else subtotal})
+    return lines
+
+
+def refund_total(refund: dict) -> Decimal:
+    return sum((_money(t.get("amount")) for t in refund.get("transactions") or []
+                if t.get("kind") == "refund" and t.get("status") == "success"), Decimal(0))

@@ -17,7 +17,7 @@ from inventory import services as stock
 from inventory.selectors import available_to_sell
 from orders.models import SalesOrder
 from orders.services import shipment_create
-from tests.connectors.shopify_world import TOKEN, publish, run_flows, wait_for_inbox
+from tests.connectors.shopify_world import publish, run_flows, wait_for_inbox
 from tests.hub.test_task_cluster import database_url_of_test_db
 
 ROOT = Path(__file__).resolve().parents[2]
