@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-stock-push clean
+.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-stock-push bench-webhooks clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ bench-atp: $(INSTALLED)
 
 bench-import: $(INSTALLED)
 	$(BIN)/python bench/import_products/run.py
+
+bench-webhooks: $(INSTALLED)
+	$(BIN)/python bench/webhooks/run.py
 
 bench-stock-push: $(INSTALLED)
 	$(BIN)/python bench/stock_push/run.py
