@@ -3,9 +3,10 @@ shop talk to each other exactly as they would in production."""
 
 import time
 
-from catalog.services import product_update
+from catalog.services import price_entry_set, product_create, product_update
 from connectors import sync
 from connectors.models import Binding, InboxMessage, SyncJob
+from inventory import services as stock
 from orders.models import SalesOrder
 from orders.services import order_cancel, shipment_create
 from tests.connectors.shopify_world import publish, run_flows, shop_available, wait_for_inbox
@@ -99,3 +100,22 @@ def test_the_demo_warehouse_ships_only_orders_that_came_from_a_shop(world):
     assert shipped == [f"{SalesOrder.objects.get(external_id=order_id).number}-1"]
     run_flows(world["endpoint"], "fulfilments.out")
     assert world["shop"].get(f"orders/{order_id}.json")["order"]["fulfillment_status"] == "fulfilled"
+
+
+def test_the_stock_reconcile_corrects_only_what_differs_in_the_shop(world):
+    publish(world)
+    lamp2 = product_create(sku="LAMP-2", name="Lampe 2", status="active")
+    price_entry_set(price_list=world["endpoint"].channel.catalog.public_price_list, product=lamp2, unit_price="30.00")
+    stock.stock_receive(product=lamp2, warehouse=world["lyon"], quantity=4)
+    sync.sync_job_enqueue(endpoint=world["endpoint"], flow="products.out", record_key=str(lamp2.pk), label="LAMP-2")
+    run_flows(world["endpoint"], "products.out", "stock.out")
+    assert shop_available(world, "LAMP-2") == 4
+    item = Binding.objects.get(endpoint=world["endpoint"], model="variant", data__sku="LAMP-1").data["inventory_item_id"]
+    world["shop"].http.post(f"{world['shop'].url}/admin/api/2025-01/inventory_levels/set.json", timeout=10,
+                            json={"location_id": int(world["location"]), "inventory_item_id": int(item), "available": 99}).raise_for_status()
+    before = world["sandbox"].stats.get("quantities set", 0)
+    sync.sync_job_enqueue(endpoint=world["endpoint"], flow="stock.reconcile", record_key="*", label="reconcile")
+    run_flows(world["endpoint"], "stock.reconcile")
+    assert shop_available(world, "LAMP-1") == 10 and shop_available(world, "LAMP-2") == 4
+    assert world["sandbox"].stats["quantities set"] - before == 1  # only the drifted level was sent
+    assert SyncJob.objects.get(flow="stock.reconcile").outcome == "checked 2 variants at 1 locations, corrected 1"
