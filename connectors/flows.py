@@ -65,3 +65,12 @@ class FlowContext:
 
     def fail(self, job, error: SyncError) -> None:
         self.outcomes[job.pk] = error
+
+
+class ScheduledFlow(Flow):
+    """A flow run on a timer (one `*` job per run), not by changes; runs may be long."""
+
+    lease_seconds = 1800
+
+    def record_keys(self, **kwargs):
+        return []

@@ -10,7 +10,7 @@ from django.utils import timezone
 from catalog.models import ChannelCatalog, Product
 from catalog.pricing import PricingRequest, Tier, price_lines
 from connectors.errors import PermanentError
-from connectors.flows import Flow
+from connectors.flows import Flow, ScheduledFlow
 from connectors.models import Binding
 from connectors.services import binding_save
 from connectors.sync import cursor_get, cursor_set, sync_job_enqueue
@@ -250,16 +250,12 @@ def _remember_levels(endpoint, levels_by_sku: dict[str, dict]) -> None:
         bulk_update_fields(bindings, ["data"])
 
 
-class StockReconcile(Flow):
+class StockReconcile(ScheduledFlow):
     """Safety net: read what the shop shows at each location and push only the differences."""
 
     name = "stock.reconcile"
     label = "Stock reconcile"
     interval_field = "reconcile_minutes"
-    lease_seconds = 1800
-
-    def record_keys(self, **kwargs):
-        return []
 
     def prepare(self, ctx, job):
         return {"locations": sorted(_location_map(ctx.endpoint))} if ctx.endpoint.warehouse_map else None
@@ -388,16 +384,12 @@ class CancellationsOut(Flow):
             ctx.done(job, f"cancelled Shopify order {order_id}")
 
 
-class OrdersPoll(Flow):
+class OrdersPoll(ScheduledFlow):
     """Safety net for missed webhooks: orders updated since the last successful poll (with an overlap)."""
 
     name = "orders.poll"
     label = "Orders poll"
     interval_field = "poll_minutes"
-    lease_seconds = 1800
-
-    def record_keys(self, **kwargs):
-        return []
 
     def prepare(self, ctx, job):
         cursor = cursor_get(endpoint=ctx.endpoint, name=self.name)

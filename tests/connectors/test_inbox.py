@@ -2,12 +2,9 @@
 
 import json
 from decimal import Decimal
-import threading
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 import requests
-from django.core.handlers.wsgi import WSGIHandler
 
 from connectors.models import Endpoint, InboxMessage
 from connectors.services import inbox_process
@@ -34,18 +31,9 @@ SHOPIFY_ORDER = {
 }
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def hub_server(transactional_db):
-    server = make_server("127.0.0.1", 0, WSGIHandler(), handler_class=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+def hub_server(hub_url):
+    return hub_url
 
 
 @pytest.fixture
