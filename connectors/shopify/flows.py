@@ -76,8 +76,12 @@ class ProductsOut(Flow):
                 return [(b.local_id, b.data.get("sku", "")) for b in Binding.objects.filter(endpoint=endpoint, model="product")]
         else:
             product_ids = {int(i) for i in object_ids if i.isdigit()}
-        rows = Product.objects.filter(pk__in=product_ids).values_list("pk", "parent_id", "parent__sku", "sku")
-        return list({str(parent or pk): (parent_sku or sku) for pk, parent, parent_sku, sku in rows}.items())
+        keys: dict[str, str] = {}
+        ids = sorted(product_ids)
+        for start in range(0, len(ids), 5000):  # a 100 000-row import must stay under SQLite's variable limit
+            rows = Product.objects.filter(pk__in=ids[start:start + 5000]).values_list("pk", "parent_id", "parent__sku", "sku")
+            keys.update({str(parent or pk): (parent_sku or sku) for pk, parent, parent_sku, sku in rows})
+        return list(keys.items())
 
     def prepare_batch(self, ctx, jobs):
         endpoint = ctx.endpoint

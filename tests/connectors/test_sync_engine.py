@@ -190,3 +190,18 @@ def test_backoff_grows_exponentially_with_jitter_and_respects_retry_after():
     for n, delay in enumerate(delays, start=1):
         assert 0.75 * 5 * 2 ** (n - 1) <= delay <= 1.25 * 5 * 2 ** (n - 1)
     assert sync.backoff_seconds(1, retry_after=60) == 60
+
+
+def test_a_spreadsheet_import_queues_one_product_job_per_parent_for_a_shop(db, tmp_path):
+    from django.core.management import call_command
+
+    from connectors.models import Endpoint
+    from tests.hub.factories import SalesChannelFactory
+
+    shop = Endpoint.objects.create(kind="shopify", code="shop", name="Shop", base_url="http://127.0.0.1:9", channel=SalesChannelFactory())
+    rows = ["sku;name;status;parent_sku;options"] + [f"P{n};Product {n};active;;" for n in range(40)]
+    rows += [f"P{n}-{size};Product {n} {size};active;P{n};size={size}" for n in range(40) for size in ("S", "M")]
+    (tmp_path / "products.csv").write_text("\n".join(rows) + "\n")
+    call_command("hub_import", "products", str(tmp_path / "products.csv"))
+    jobs = SyncJob.objects.filter(endpoint=shop, flow="products.out")
+    assert jobs.count() == 40 and set(jobs.values_list("record_label", flat=True)) == {f"P{n}" for n in range(40)}
