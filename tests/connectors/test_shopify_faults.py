@@ -132,3 +132,24 @@ def test_a_rate_that_follows_the_shops_limits_gets_no_429_at_all(world, sandbox_
     assert world["sandbox"].stats.get("429 sent", 0) == 0
     assert not SyncJob.objects.filter(flow="products.out").exclude(status="done").exists()
     assert time.monotonic() - started >= (25 - 5) / 10 * 0.9  # the shop's bucket bounds the pace
+
+
+def test_the_console_shows_a_job_that_gave_up_and_retry_from_the_admin_succeeds_after_the_fault_clears(world, admin_client):
+    from django.urls import reverse
+
+    publish(world)
+    world["sandbox"].set_faults(fail_5xx_for_seconds=600)
+    product_update(product=world["lamp"], name="Lampe pendant la panne")
+    SyncJob.objects.filter(flow="products.out", status="pending").update(attempts=9)  # its last allowed attempt
+    run_flows(world["endpoint"], "products.out")
+    job = SyncJob.objects.get(flow="products.out", status="failed")
+    assert "gave up after 10 attempts" in job.last_error
+    console = admin_client.get(reverse("admin:connectors_console")).content.decode()
+    assert '<td class="open-errors">' in console and "server error" in console
+    world["sandbox"].set_faults(fail_5xx_for_seconds=0)
+    response = admin_client.post(reverse("admin:connectors_syncjob_changelist"), {"action": "retry", "_selected_action": [job.pk]}, follow=True)
+    assert "1 job queued again." in response.content.decode()
+    run_flows(world["endpoint"], "products.out")
+    job.refresh_from_db()
+    assert job.status == "done"
+    assert [p["title"] for p in world["shop"].get("products.json")["products"]] == ["Lampe pendant la panne"]
