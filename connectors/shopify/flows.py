@@ -180,6 +180,18 @@ class ProductsOut(Flow):
 
 # --- Available-to-sell out, per location ----------------------------------------------------------
 
+def _variant_bindings(endpoint, skus: list[str], *, for_update: bool = False) -> dict[str, Binding]:
+    """SKU → the endpoint's variant binding, through indexed columns (product SKU, binding local id)."""
+    found: dict[str, Binding] = {}
+    for start in range(0, len(skus), 2000):
+        pks = dict(Product.objects.filter(sku__in=skus[start:start + 2000]).values_list("pk", "sku"))
+        bindings = Binding.objects.filter(endpoint=endpoint, model="variant", local_id__in=[str(pk) for pk in pks])
+        if for_update:
+            bindings = bindings.select_for_update()
+        found.update({pks[int(b.local_id)]: b for b in bindings})
+    return found
+
+
 def stock_targets(endpoint, skus: list[str]) -> dict[str, dict[str, int]]:
     """SKU → {location id: units the shop may sell there}."""
     targets: dict[str, dict[str, int]] = {sku: {} for sku in skus}
@@ -213,15 +225,12 @@ class StockOut(Flow):
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
         if not endpoint.warehouse_map:
             return []
-        bound = set()
-        for start in range(0, len(object_ids), 2000):
-            bound |= set(Binding.objects.filter(endpoint=endpoint, model="variant", data__sku__in=object_ids[start:start + 2000])
-                         .values_list("data__sku", flat=True))
+        bound = set(_variant_bindings(endpoint, object_ids))
         return [(sku, sku) for sku in object_ids if sku in bound]
 
     def prepare_batch(self, ctx, jobs):
         skus = [job.record_key for job in jobs]
-        bindings = {b.data.get("sku"): b for b in Binding.objects.filter(endpoint=ctx.endpoint, model="variant", data__sku__in=skus)}
+        bindings = _variant_bindings(ctx.endpoint, skus)
         targets = stock_targets(ctx.endpoint, skus)
         payloads = {}
         for job in jobs:
@@ -248,7 +257,7 @@ class StockOut(Flow):
 
 def _remember_levels(endpoint, levels_by_sku: dict[str, dict]) -> None:
     with transaction.atomic():
-        bindings = list(Binding.objects.select_for_update().filter(endpoint=endpoint, model="variant", data__sku__in=list(levels_by_sku)))
+        bindings = list(_variant_bindings(endpoint, list(levels_by_sku), for_update=True).values())
         for binding in bindings:
             binding.data = {**binding.data, "levels": {**binding.data.get("levels", {}), **levels_by_sku[binding.data["sku"]]}}
         bulk_update_fields(bindings, ["data"])
