@@ -2,6 +2,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -32,6 +33,7 @@ class EndpointAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active", "health"]
     search_fields = ["code", "name"]
     exclude = ["credentials", "webhook_secret"]  # secrets are set from the command line and never shown back
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["secrets", "health", "health_changed_at", "consecutive_failures"]
 
     def get_queryset(self, request):

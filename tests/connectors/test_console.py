@@ -95,3 +95,22 @@ def test_job_pages_and_run_history_render_with_their_attempts(admin_client, echo
     assert history.status_code == 200 and "Permanent failure" in history.content.decode()
     endpoints = admin_client.get(reverse("admin:connectors_endpoint_changelist"))
     assert "Operator console" in endpoints.content.decode()
+
+
+def test_every_connectors_admin_page_renders_and_secrets_are_never_shown(admin_client, echo_endpoint, receiver):
+    from connectors.models import Binding, InboxMessage, SyncAttempt
+
+    echo_endpoint.credentials = {"access_token": "shpat_very_secret"}
+    echo_endpoint.webhook_secret = "whsec_very_secret"
+    echo_endpoint.save()
+    failing_job(echo_endpoint, receiver)
+    Binding.objects.create(endpoint=echo_endpoint, model="product", local_id="1", external_id="700")
+    InboxMessage.objects.create(endpoint=echo_endpoint, topic="orders/create", body="{}", signature_ok=True)
+    pages = [reverse("admin:connectors_endpoint_change", args=[echo_endpoint.pk])]
+    for model in (SyncJob, SyncAttempt, Binding, InboxMessage):
+        name = model._meta.model_name
+        pages += [reverse(f"admin:connectors_{name}_changelist"), reverse(f"admin:connectors_{name}_change", args=[model.objects.first().pk])]
+    for url in pages:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert "very_secret" not in response.content.decode(), url
