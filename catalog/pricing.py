@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from hub.money import quantum
 
@@ -79,13 +80,6 @@ class PricedLine:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    price: Decimal
-    break_: Break
-    derived_from: str | None = None
-
-
 def _in_window(valid_from, valid_to, on_date: date) -> bool:
     return (valid_from is None or valid_from <= on_date) and (valid_to is None or on_date <= valid_to)
 
@@ -111,58 +105,94 @@ def derive_price(base_price: Decimal, adjustment_percent: Decimal, currency: str
     return max(adjusted, Decimal(0)).quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
-def _price_in_list(info: ListInfo | None, sku: str, quantity: int, currency: str, on_date: date,
-                   usable: dict[int, ListInfo], entries) -> _Found | None:
-    """`usable` holds only the lists that are active, in their window and in the currency."""
-    if info is None:
-        return None
-    own = best_break(entries.get((info.id, sku), ()), quantity, on_date)
-    if own is not None:
-        return _Found(own.unit_price, own)
-    if info.base_id is not None:
-        base = usable.get(info.base_id)
-        if base is not None and base.base_id is None:
-            inherited = best_break(entries.get((base.id, sku), ()), quantity, on_date)
-            if inherited is not None:
-                return _Found(derive_price(inherited.unit_price, info.adjustment_percent, currency), inherited, base.code)
-    return None
-
-
 def _ordered(list_ids: Iterable[int], usable: dict[int, ListInfo]) -> list[ListInfo]:
     infos = [usable[i] for i in dict.fromkeys(list_ids) if i in usable]
     return sorted(infos, key=lambda info: (-info.priority, info.code))
 
 
+@dataclass(frozen=True, slots=True)
+class _Step:
+    reason: str
+    info: ListInfo
+    base: ListInfo | None  # for a derived list: its base list, if usable and not itself derived
+
+
+@dataclass(frozen=True, slots=True)
+class PricePlan:
+    """Who-pays-what compiled for one currency and date: the usable lists in precedence order.
+    Independent of SKUs, so one plan prices any number of lines (and may be cached)."""
+
+    currency: str
+    on_date: date
+    steps: tuple[_Step, ...]
+    reference: _Step | None
+
+
+def _step(reason: str, info: ListInfo, usable: dict[int, ListInfo]) -> _Step:
+    base = usable.get(info.base_id) if info.base_id is not None else None
+    return _Step(reason, info, base if base is not None and base.base_id is None else None)
+
+
+def price_plan(*, tiers: Sequence[Tier], currency: str, on_date: date, lists: dict[int, ListInfo],
+               reference_list_id: int | None = None) -> PricePlan:
+    usable = {list_id: info for list_id, info in lists.items() if _usable(info, currency, on_date)}
+    steps = tuple(_step(tier.reason, info, usable) for tier in tiers for info in _ordered(tier.list_ids, usable))
+    reference = usable.get(reference_list_id) if reference_list_id is not None else None
+    return PricePlan(currency, on_date, steps, _step("reference", reference, usable) if reference is not None else None)
+
+
+def _price_in_step(step: _Step, by_list, quantity: int, plan: PricePlan):
+    """(price, break, base list code or None) from this list for one SKU, or None.
+    `by_list` maps list id → that SKU's entries in the list."""
+    breaks = by_list.get(step.info.id)
+    if breaks:
+        own = best_break(breaks, quantity, plan.on_date)
+        if own is not None:
+            return own.unit_price, own, None
+    if step.base is not None:
+        breaks = by_list.get(step.base.id)
+        if breaks:
+            inherited = best_break(breaks, quantity, plan.on_date)
+            if inherited is not None:
+                return derive_price(inherited.unit_price, step.info.adjustment_percent, plan.currency), inherited, step.base.code
+    return None
+
+
+def price_line(plan: PricePlan, sku: str, quantity: int, by_list) -> PricedLine:
+    """Price one line. `by_list` maps list id → the SKU's entries (any lists; others are ignored);
+    None when the SKU is unknown or not active."""
+    if by_list is None:
+        return PricedLine(sku=sku, quantity=quantity, error=UNKNOWN_SKU)
+    reference = None
+    if plan.reference is not None:
+        found = _price_in_step(plan.reference, by_list, quantity, plan)
+        if found is not None:
+            reference = found[0]
+    if by_list:
+        for step in plan.steps:
+            found = _price_in_step(step, by_list, quantity, plan)
+            if found is not None:
+                price, break_, derived_from = found
+                why = f"{step.reason} list {step.info.code}: break from {break_.min_quantity}"
+                if derived_from:
+                    why += f" of base list {derived_from} adjusted {step.info.adjustment_percent:+}%"
+                return PricedLine(sku=sku, quantity=quantity, unit_price=price, reference_price=reference,
+                                  price_list=step.info.code, source=step.reason, why=why)
+    return PricedLine(sku=sku, quantity=quantity, reference_price=reference, error=NO_PRICE)
+
+
 def resolve_prices(*, lines: Sequence[tuple[str, int]], tiers: Sequence[Tier], currency: str, on_date: date,
                    data: PriceData, reference_list_id: int | None = None) -> list[PricedLine]:
     """Price each (sku, quantity) line. Pure: same inputs, same answer; no database access."""
-    usable = {list_id: info for list_id, info in data.lists.items() if _usable(info, currency, on_date)}
-    ordered_tiers = [(tier.reason, _ordered(tier.list_ids, usable)) for tier in tiers]
-    reference_list = usable.get(reference_list_id) if reference_list_id is not None else None
-    entries = data.entries
-    results = []
-    for sku, quantity in lines:
-        if sku not in data.known_skus:
-            results.append(PricedLine(sku=sku, quantity=quantity, error=UNKNOWN_SKU))
-            continue
-        found_reference = _price_in_list(reference_list, sku, quantity, currency, on_date, usable, entries)
-        reference = found_reference.price if found_reference else None
-        line = None
-        for reason, infos in ordered_tiers:
-            for info in infos:
-                found = _price_in_list(info, sku, quantity, currency, on_date, usable, entries)
-                if found is None:
-                    continue
-                why = f"{reason} list {info.code}: break from {found.break_.min_quantity}"
-                if found.derived_from:
-                    why += f" of base list {found.derived_from} adjusted {info.adjustment_percent:+}%"
-                line = PricedLine(sku=sku, quantity=quantity, unit_price=found.price, reference_price=reference,
-                                  price_list=info.code, source=reason, why=why)
-                break
-            if line is not None:
-                break
-        results.append(line or PricedLine(sku=sku, quantity=quantity, reference_price=reference, error=NO_PRICE))
-    return results
+    plan = price_plan(tiers=tiers, currency=currency, on_date=on_date, lists=data.lists, reference_list_id=reference_list_id)
+    by_sku: dict[str, dict[int, Sequence[Break]]] = {}
+    for (list_id, sku), breaks in data.entries.items():
+        by_sku.setdefault(sku, {})[list_id] = breaks
+    known = data.known_skus
+    return [price_line(plan, sku, quantity, by_sku.get(sku, _NO_ENTRIES) if sku in known else None) for sku, quantity in lines]
+
+
+_NO_ENTRIES: dict = {}
 
 
 # --- Fetching the data set-wise ------------------------------------------------------------------
@@ -273,6 +303,111 @@ def price_data_from_rows(rows) -> PriceData:
     return PriceData(lists=lists, entries=entries, known_skus=frozenset(known))
 
 
+def list_rows_sql(*, ids: str) -> str:
+    """Kind-0 rows (see `price_data_from_rows`) for the lists whose ids the subquery `ids` gives.
+    Portable SQL; compose it into a caller's statement."""
+    return f"""
+    SELECT 0, l.id, l.code, l.currency, l.priority, l.is_active, CAST(l.valid_from AS TEXT), CAST(l.valid_to AS TEXT),
+           l.base_price_list_id, CAST(l.base_adjustment_percent AS TEXT), NULL, NULL, NULL
+      FROM catalog_pricelist l WHERE l.id IN ({ids})"""
+
+
+def sku_rows_sql(*, skus: str, on_date: str, status: str, entry_filter: str = "") -> str:
+    """Kind-1 rows for each requested active SKU: one per entry that may be valid on the date (in
+    every list, or those `entry_filter`, a SQL condition on `e`, lets through), or one row of
+    NULLs. `skus` is a SQL condition on `p.sku`, e.g. `= ANY($4)`; the others name parameters."""
+    in_lists = f" AND ({entry_filter})" if entry_filter else ""
+    return f"""
+    SELECT 1, e.price_list_id, NULL, NULL, NULL, NULL, CAST(e.valid_from AS TEXT), CAST(e.valid_to AS TEXT),
+           NULL, NULL, p.sku, e.min_quantity, CAST(e.unit_price AS TEXT)
+      FROM catalog_product p LEFT JOIN catalog_priceentry e ON e.product_id = p.id{in_lists}
+           AND (e.valid_from IS NULL OR e.valid_from <= {on_date}) AND (e.valid_to IS NULL OR e.valid_to >= {on_date})
+     WHERE p.sku {skus} AND p.status = {status}"""
+
+
+def sku_entries_from_rows(rows) -> dict[str, dict[int, list[Break]]]:
+    """Kind-1 rows → {sku: {list id: entries}}: every active SKU among the rows, with or without
+    entries (rows of other kinds are ignored)."""
+    out: dict[str, dict[int, list[Break]]] = {}
+    for row in rows:
+        if row[0] != 1:
+            continue
+        by_list = out.get(row[10])
+        if by_list is None:
+            by_list = out[row[10]] = {}
+        list_id = row[1]
+        if list_id is not None:
+            entry = Break(row[11], Decimal(row[12]), _day(row[6]), _day(row[7]))
+            breaks = by_list.get(list_id)
+            if breaks is None:
+                by_list[list_id] = [entry]
+            else:
+                breaks.append(entry)
+    return out
+
+
+def list_infos_from_rows(rows) -> dict[int, ListInfo]:
+    return {row[1]: ListInfo(row[1], row[2], row[3], row[4], bool(row[5]), _day(row[6]), _day(row[7]), row[8], Decimal(row[9]))
+            for row in rows if row[0] == 0}
+
+
+# --- The per-process cache -------------------------------------------------------------------
+
+class PriceCacheState:
+    """Price data read at one pricing generation for one date: SKU → {list id: entries} (None for
+    a SKU that is unknown or not active), plus what callers keep (`extra`, e.g. compiled plans)."""
+
+    __slots__ = ("generation", "on_date", "skus", "extra")
+
+    def __init__(self, generation: int, on_date: date):
+        self.generation = generation
+        self.on_date = on_date
+        self.skus: dict[str, dict[int, list[Break]] | None] = {}
+        self.extra: dict = {}
+
+
+class PriceCache:
+    """Price data of this process, trusted only while the pricing generation is unchanged.
+
+    Database triggers bump the generation in the same transaction as any write to the tables
+    prices come from (migrations catalog 0003, orders 0005), so a reader that gets the
+    generation in the same statement as the data it lacks knows whether what it holds is
+    current. Callers: `peek` before querying (what may be reused), `adopt` after (with the
+    generation the statement saw) to learn whether it was, and where to store what was read.
+    """
+
+    def __init__(self):
+        self.current: PriceCacheState | None = None
+
+    def peek(self, on_date: date) -> PriceCacheState | None:
+        state = self.current
+        return state if state is not None and state.on_date == on_date else None
+
+    def adopt(self, generation: int, on_date: date) -> PriceCacheState | None:
+        """The state for data read at `generation`: the current one if it matches, else a new
+        current one; None if `generation` is older than the current one (a slow reader)."""
+        state = self.current
+        if state is not None and state.on_date == on_date:
+            if state.generation == generation:
+                return state
+            if generation < state.generation:
+                return None
+        self.current = state = PriceCacheState(generation, on_date)
+        return state
+
+    def clear(self) -> None:
+        self.current = None
+
+
+def store_skus(state: PriceCacheState, entries: dict, missing: Iterable[str], max_skus: int) -> None:
+    """Remember the entries read for `missing` SKUs (those absent from `entries` are unknown)."""
+    skus = state.skus
+    if len(skus) >= max_skus:
+        skus = state.skus = {}  # crude bound: start over rather than track recency on every hit
+    for sku in missing:
+        skus[sku] = entries.get(sku)
+
+
 def price_lines(*, lines: Sequence[tuple[str, int]], request: PricingRequest, on_date: date | None = None) -> list[PricedLine]:
     """Fetch what the lines need and resolve them: the entry point for API, admin and imports."""
     from django.utils import timezone
@@ -290,6 +425,11 @@ def format_price(value: Decimal | None, currency: str) -> str | None:
     """Decimal string with at least the currency's minor unit, at most 4 places (no trailing noise)."""
     if value is None:
         return None
+    return _format_price(value, currency)
+
+
+@lru_cache(maxsize=65536)
+def _format_price(value: Decimal, currency: str) -> str:
     value = value.quantize(Decimal("0.0001"))
     minimum = quantum(currency)
     normalized = value.normalize()

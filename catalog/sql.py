@@ -9,6 +9,8 @@ is prepared. By default this is on only with persistent connections (`CONN_MAX_A
 pooling mode, where a session's prepared statements are not kept.
 """
 
+import re
+
 from django.conf import settings
 from django.db import connection
 
@@ -38,3 +40,39 @@ def execute_prepared(cursor, *, name: str, sql: str, params: list, types: list[s
         cursor.execute(f"PREPARE {name} ({', '.join(types)}) AS {sql}")
         state[1].add(name)
     cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+
+
+_NUMBERED = re.compile(r"\$(\d+)")
+_positional_cache: dict[str, tuple[str, list[int]]] = {}
+
+
+def execute_numbered(cursor, *, name: str, sql: str, params: list, types: list[str]) -> None:
+    """Run `sql` written with $1…$n placeholders: as prepared statement `name` when enabled, else
+    rewritten to the driver's positional placeholders (parameters repeated as needed), so one
+    text serves PostgreSQL either way and SQLite."""
+    if prepared_statements_enabled():
+        execute_prepared(cursor, name=name, sql=sql, params=params, types=types)
+        return
+    cached = _positional_cache.get(sql)
+    if cached is None:
+        order = [int(n) - 1 for n in _NUMBERED.findall(sql)]
+        cached = _positional_cache[sql] = (_NUMBERED.sub("%s", sql.replace("%", "%%")), order)
+    text, order = cached
+    cursor.execute(text, [params[i] for i in order])
+
+
+# The pricing generation (migration catalog 0003): the sum of the counter rows. Any committed
+# write to a table prices are resolved from makes it larger.
+GENERATION_SQL = "(SELECT CAST(SUM(value) AS BIGINT) FROM catalog_pricing_generation)"
+
+
+def pricing_trigger_names() -> set[str]:
+    """Names of the pricing-generation triggers present in the database (all apps)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'pricing\\_gen\\_%%' AND NOT tgisinternal")
+        elif connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'pricing\\_gen\\_%%' ESCAPE '\\'")
+        else:
+            return set()
+        return {row[0] for row in cursor.fetchall()}
