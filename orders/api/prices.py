@@ -1,26 +1,30 @@
 """Live B2B prices for storefronts: thin views over orders.pricing (who) and catalog.pricing (how much).
 
 A channel token may quote only customers attached to its channel; any other code, existing or
-not, answers the same 404. Nothing is cached: every call reads the current prices.
+not, answers the same 404. Each call is one statement (`orders.pricing.token_quote`): the token,
+the pricing generation and whatever this process does not hold yet for this generation, so a
+change to a price, list, customer or assignment shows on the very next call.
 """
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from django.db import connection
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.pricing import format_price
 from catalog.sql import execute_prepared, prepared_statements_enabled
-from hub.api.auth import ChannelTokenAuthentication, request_channel
+from hub.api.auth import ChannelTokenAuthentication
 from hub.models import ApiToken, SalesChannel
-from orders.pricing import customer_quote
+from hub.services import hash_token_key
+from orders.pricing import ChannelToken, token_quote
 
 MAX_GET_SKUS = 100
 MAX_QUOTE_LINES = 500
 MAX_QUANTITY = 1_000_000
 NOT_FOUND = {"detail": "No such customer for this channel."}
+INVALID_TOKEN = "Invalid or revoked token."
 
 
 class QuoteLineSerializer(serializers.Serializer):
@@ -70,16 +74,71 @@ def _answer(pricing, priced):
     return {"customer": pricing.customer_code, "currency": currency, "lines": out}
 
 
+class PriceCaller:
+    """The caller of the price API once its key is read, before the key is looked up: the price
+    views check the token in the same statement as the prices (`orders.pricing.token_quote`).
+    Anything that asks for `token` or `channel` first gets the kernel's lookup (401 if invalid)."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+    pk = None
+
+    def __init__(self, authentication: "PriceTokenAuthentication", key_hash: str):
+        self._authentication = authentication
+        self.key_hash = key_hash
+        self._found: ChannelToken | None = None
+        self._token: ApiToken | None = None
+
+    def found(self, token: ChannelToken) -> None:
+        """The quote statement found this active token: stamp its use like the kernel does."""
+        self._found = token
+        if token.needs_stamp:
+            ChannelTokenAuthentication.stamp_last_used(ApiToken(id=token.token_id, last_used_at=None))
+
+    @property
+    def token(self) -> ApiToken:
+        if self._token is None:
+            if self._found is not None:
+                found = self._found
+                channel = SalesChannel(id=found.channel_id, code=found.channel_code, currency=found.channel_currency, is_active=True)
+                self._token = ApiToken(id=found.token_id, channel=channel, revoked_at=None)
+            else:
+                token = self._authentication.find_active_token(self.key_hash)
+                if token is None:
+                    raise exceptions.AuthenticationFailed(INVALID_TOKEN)
+                self._authentication.stamp_last_used(token)
+                self._token = token
+        return self._token
+
+    @property
+    def channel(self) -> SalesChannel:
+        return self.token.channel
+
+    def __str__(self) -> str:
+        return f"channel:{self.channel.code}"
+
+    def get_username(self) -> str:
+        return str(self)
+
+
 class PriceTokenAuthentication(ChannelTokenAuthentication):
     """The kernel's channel-token rules (hashed key, not revoked, active channel, `last_used_at`
-    stamped at most every few minutes) with the lookup as one prepared statement on PostgreSQL:
-    building the ORM query cost more than the rest of a one-SKU price request."""
+    stamped at most every few minutes), applied by the price views in their one statement; the
+    lookup alone, for error answers, is one prepared statement on PostgreSQL."""
 
     _SQL = (
         f"SELECT t.id, t.last_used_at, c.id, c.code, c.currency FROM {ApiToken._meta.db_table} t "
         f"JOIN {SalesChannel._meta.db_table} c ON c.id = t.channel_id "
         "WHERE t.key_hash = $1 AND t.revoked_at IS NULL AND c.is_active"
     )
+
+    def authenticate(self, request):
+        key = self.key_from_request(request)
+        if key is None:
+            return None
+        return PriceCaller(self, hash_token_key(key)), None
 
     def find_active_token(self, key_hash):
         if not prepared_statements_enabled():
@@ -97,6 +156,21 @@ class PriceTokenAuthentication(ChannelTokenAuthentication):
 class _PriceView(APIView):
     authentication_classes = [PriceTokenAuthentication]
     permission_classes = [IsAuthenticated]
+
+    def refuse(self, request, errors):
+        """400 with field messages, but only to a valid token (401 first, as for any request)."""
+        request.user.token  # noqa: B018 — raises AuthenticationFailed for an invalid token
+        return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+
+    def quote(self, request, customer, lines):
+        caller = request.user
+        quoted = token_quote(key_hash=caller.key_hash, customer_code=customer, lines=lines)
+        if quoted.token is None:
+            raise exceptions.AuthenticationFailed(INVALID_TOKEN)
+        caller.found(quoted.token)
+        if quoted.pricing is None:
+            return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+        return Response(_answer(quoted.pricing, quoted.lines))
 
 
 class PricesView(_PriceView):
@@ -122,11 +196,8 @@ class PricesView(_PriceView):
         elif any(not s or len(s) > 64 for s in skus):
             errors["sku"] = ["Each sku must be 1 to 64 characters."]
         if errors:
-            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
-        quoted = customer_quote(customer_code=customer, channel=request_channel(request), lines=[(sku, 1) for sku in skus])
-        if quoted is None:
-            return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
-        return Response(_answer(*quoted))
+            return self.refuse(request, errors)
+        return self.quote(request, customer, [(sku, 1) for sku in skus])
 
 
 class QuoteView(_PriceView):
@@ -140,11 +211,8 @@ class QuoteView(_PriceView):
     def post(self, request):
         customer, lines, errors = validate_quote(request.data)
         if errors:
-            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
-        quoted = customer_quote(customer_code=customer, channel=request_channel(request), lines=lines)
-        if quoted is None:
-            return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
-        return Response(_answer(*quoted))
+            return self.refuse(request, errors)
+        return self.quote(request, customer, lines)
 
 
 def validate_quote(data):

@@ -1,0 +1,263 @@
+"""The price API's per-process cache: any change to what a price depends on is visible on the very
+next call, however it was written (services, ORM bulk updates, raw SQL), because database
+triggers bump the pricing generation the API reads with the token.
+
+These tests commit (transactional database): the cache keeps only data read outside a
+transaction that has written, as another process's write would be seen in production."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from catalog import services
+from catalog.models import ChannelCatalog, PriceEntry, PriceList, Product
+from catalog.sql import pricing_trigger_names
+from hub.services import api_token_create, api_token_revoke
+from orders import pricing
+from orders.models import Customer
+from tests.catalog.factories import ChannelCatalogFactory, PriceEntryFactory, PriceListFactory, ProductFactory
+from tests.hub.factories import SalesChannelFactory
+from tests.pricing.factories import CustomerFactory, CustomerGroupFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def shop():
+    channel = SalesChannelFactory(code="b2b-portal")
+    public = PriceListFactory(code="PUBLIC")
+    ChannelCatalogFactory(channel=channel, public_price_list=public)
+    group_list = PriceListFactory(code="PRO")
+    group = CustomerGroupFactory(code="pros")
+    group.price_lists.add(group_list)
+    customer = CustomerFactory(code="ACME", group=group, channels=[channel])
+    lamp, garland = ProductFactory(sku="LAMP"), ProductFactory(sku="GARLAND")
+    PriceEntryFactory(price_list=public, product=lamp, unit_price=Decimal("20.00"))
+    PriceEntryFactory(price_list=public, product=garland, unit_price=Decimal("35.00"))
+    PriceEntryFactory(price_list=group_list, product=lamp, unit_price=Decimal("16.00"))
+    token, key = api_token_create(channel=channel)
+    return {"channel": channel, "customer": customer, "group": group, "public": public, "group_list": group_list,
+            "lamp": lamp, "garland": garland, "token": token, "key": key}
+
+
+def lamp(client, shop, customer="ACME", sku="LAMP"):
+    response = client.get(f"/api/v1/prices/?customer={customer}&sku={sku}", HTTP_AUTHORIZATION=f"Token {shop['key']}")
+    if response.status_code != 200:
+        return response.status_code
+    line = response.json()["lines"][0]
+    return line.get("unit_price", line.get("error")), line.get("price_list"), line.get("reference_price")
+
+
+def cached_skus():
+    state = pricing._CACHE.current
+    return set(state.skus) if state is not None else set()
+
+
+def test_the_cache_is_on_and_a_repeated_call_reads_only_the_token_and_generation(client, shop, django_assert_num_queries):
+    assert pricing.price_cache_size() > 0
+    assert lamp(client, shop) == ("16.00", "PRO", "20.00")
+    assert "LAMP" in cached_skus()
+    assert lamp(client, shop) == ("16.00", "PRO", "20.00")  # on PostgreSQL, also prepares the short statement
+    with django_assert_num_queries(1) as captured:
+        assert lamp(client, shop) == ("16.00", "PRO", "20.00")
+    assert "orders_customer" not in captured.captured_queries[0]["sql"]  # the customer came from the cache
+
+
+def test_a_price_set_through_the_services_shows_on_the_next_call(client, shop):
+    assert lamp(client, shop)[0] == "16.00"
+    services.price_entry_set(price_list=shop["group_list"], product=shop["lamp"], unit_price="15.25")
+    assert lamp(client, shop)[0] == "15.25"
+
+
+def test_a_bulk_update_of_prices_shows_on_the_next_call(client, shop):
+    assert lamp(client, shop)[0] == "16.00"
+    PriceEntry.objects.filter(price_list=shop["group_list"]).update(unit_price=Decimal("12.10"))
+    assert lamp(client, shop)[0] == "12.10"
+    PriceEntry.objects.filter(price_list=shop["group_list"]).delete()
+    assert lamp(client, shop)[:2] == ("20.00", "PUBLIC")
+
+
+def test_a_raw_sql_price_change_shows_on_the_next_call(client, shop):
+    assert lamp(client, shop)[0] == "16.00"
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE catalog_priceentry SET unit_price = 11.5 WHERE price_list_id = %s", [shop["group_list"].pk])
+    assert lamp(client, shop)[0] == "11.50"
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO catalog_priceentry (price_list_id, product_id, min_quantity, unit_price, updated_at)"
+                       " VALUES (%s, %s, 1, 30, %s)", [shop["group_list"].pk, shop["garland"].pk, timezone.now()])
+    assert lamp(client, shop, sku="GARLAND")[:2] == ("30.00", "PRO")
+
+
+def test_a_list_validity_or_activity_change_shows_on_the_next_call(client, shop):
+    assert lamp(client, shop)[1] == "PRO"
+    services.price_list_update(price_list=shop["group_list"], valid_to=timezone.localdate() - timedelta(days=1), valid_from=None)
+    assert lamp(client, shop)[1] == "PUBLIC"
+    PriceList.objects.filter(pk=shop["group_list"].pk).update(valid_to=None)
+    assert lamp(client, shop)[1] == "PRO"
+    PriceList.objects.filter(pk=shop["group_list"].pk).update(is_active=False)
+    assert lamp(client, shop)[1] == "PUBLIC"
+
+
+def test_a_derived_lists_adjustment_change_shows_on_the_next_call(client, shop):
+    derived = services.price_list_create(code="PUBLIC-10", name="Public − 10 %", base_price_list=shop["public"],
+                                         base_adjustment_percent=Decimal("-10"))
+    shop["customer"].price_lists.add(derived)
+    assert lamp(client, shop, sku="GARLAND")[:2] == ("31.50", "PUBLIC-10")
+    PriceList.objects.filter(pk=derived.pk).update(base_adjustment_percent=Decimal("-20"))
+    assert lamp(client, shop, sku="GARLAND")[:2] == ("28.00", "PUBLIC-10")
+
+
+def test_customer_reassignments_show_on_the_next_call(client, shop):
+    customer = shop["customer"]
+    assert lamp(client, shop)[1] == "PRO"
+    own = PriceListFactory(code="ACME-LIST")
+    PriceEntryFactory(price_list=own, product=shop["lamp"], unit_price=Decimal("9.00"))
+    customer.price_lists.add(own)
+    assert lamp(client, shop)[:2] == ("9.00", "ACME-LIST")
+    customer.price_lists.remove(own)
+    assert lamp(client, shop)[:2] == ("16.00", "PRO")
+    contract = PriceListFactory(code="ACME-CONTRACT")
+    PriceEntryFactory(price_list=contract, product=shop["lamp"], unit_price=Decimal("17.00"))
+    Customer.objects.filter(pk=customer.pk).update(contract_price_list=contract)
+    assert lamp(client, shop)[:2] == ("17.00", "ACME-CONTRACT")
+    Customer.objects.filter(pk=customer.pk).update(currency="GBP")
+    assert lamp(client, shop)[0] == "no_price"
+
+
+def test_a_group_change_or_a_groups_lists_change_shows_on_the_next_call(client, shop):
+    assert lamp(client, shop)[1] == "PRO"
+    other_list = PriceListFactory(code="RESELLER")
+    PriceEntryFactory(price_list=other_list, product=shop["lamp"], unit_price=Decimal("14.00"))
+    resellers = CustomerGroupFactory(code="resellers")
+    resellers.price_lists.add(other_list)
+    shop["customer"].group = resellers
+    shop["customer"].save()
+    assert lamp(client, shop)[:2] == ("14.00", "RESELLER")
+    resellers.price_lists.clear()
+    assert lamp(client, shop)[:2] == ("20.00", "PUBLIC")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE orders_customer SET group_id = NULL WHERE id = %s", [shop["customer"].pk])
+    shop["group"].price_lists.add(other_list)
+    assert lamp(client, shop)[:2] == ("20.00", "PUBLIC")
+
+
+def test_a_customer_leaving_the_channel_or_deactivated_gets_404_on_the_next_call(client, shop):
+    assert lamp(client, shop)[0] == "16.00"
+    shop["customer"].channels.clear()
+    assert lamp(client, shop) == 404
+    shop["customer"].channels.add(shop["channel"])
+    assert lamp(client, shop)[0] == "16.00"
+    Customer.objects.filter(pk=shop["customer"].pk).update(is_active=False)
+    assert lamp(client, shop) == 404
+    assert lamp(client, shop, customer="NEWCO") == 404
+    CustomerFactory(code="NEWCO", channels=[shop["channel"]])
+    assert lamp(client, shop, customer="NEWCO")[:2] == ("20.00", "PUBLIC")
+
+
+def test_the_channels_public_list_change_shows_on_the_next_call(client, shop):
+    assert lamp(client, shop, sku="GARLAND")[2] == "35.00"
+    new_public = PriceListFactory(code="PUBLIC-2027")
+    PriceEntryFactory(price_list=new_public, product=shop["garland"], unit_price=Decimal("36.00"))
+    ChannelCatalog.objects.filter(channel=shop["channel"]).update(public_price_list=new_public)
+    assert lamp(client, shop, sku="GARLAND") == ("36.00", "PUBLIC-2027", "36.00")
+
+
+def test_archived_reactivated_and_new_products_show_on_the_next_call(client, shop):
+    assert lamp(client, shop)[0] == "16.00"
+    services.product_archive(product=shop["lamp"])
+    assert lamp(client, shop)[0] == "unknown_sku"
+    Product.objects.filter(pk=shop["lamp"].pk).update(status=Product.Status.ACTIVE)
+    assert lamp(client, shop)[0] == "16.00"
+    assert lamp(client, shop, sku="CHAIR")[0] == "unknown_sku"
+    chair = ProductFactory(sku="CHAIR")
+    PriceEntryFactory(price_list=shop["public"], product=chair, unit_price=Decimal("80.00"))
+    assert lamp(client, shop, sku="CHAIR")[:2] == ("80.00", "PUBLIC")
+    Product.objects.filter(pk=chair.pk).update(sku="CHAIR-2")
+    assert lamp(client, shop, sku="CHAIR")[0] == "unknown_sku"
+    assert lamp(client, shop, sku="CHAIR-2")[0] == "80.00"
+
+
+def test_a_product_saved_without_a_status_or_sku_change_keeps_the_cache(client, shop):
+    assert lamp(client, shop)[0] == "16.00"
+    generation = pricing._CACHE.current.generation
+    services.product_update(product=shop["lamp"], name="Desk lamp, brushed steel")
+    assert lamp(client, shop)[0] == "16.00"
+    assert pricing._CACHE.current.generation == generation
+
+
+def test_a_revoked_token_or_deactivated_channel_gets_401_on_the_next_call(client, shop):
+    assert lamp(client, shop)[0] == "16.00"
+    api_token_revoke(token=shop["token"])
+    assert lamp(client, shop) == 401
+    _, shop["key"] = api_token_create(channel=shop["channel"])
+    assert lamp(client, shop)[0] == "16.00"
+    shop["channel"].is_active = False
+    shop["channel"].save()
+    assert lamp(client, shop) == 401
+
+
+def test_data_read_inside_a_transaction_that_wrote_is_not_kept(client, shop):
+    assert lamp(client, shop)[0] == "16.00"
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), transaction.atomic():
+        PriceEntry.objects.filter(price_list=shop["group_list"]).update(unit_price=Decimal("1.00"))
+        assert lamp(client, shop)[0] == "1.00"  # its own write, seen inside the transaction
+        raise Rollback
+    assert lamp(client, shop)[0] == "16.00"
+    # Another committed write leaves the generation where the rolled-back one had taken it.
+    PriceEntry.objects.filter(price_list=shop["group_list"]).update(unit_price=Decimal("2.00"))
+    assert lamp(client, shop)[0] == "2.00"
+
+
+def test_cached_answers_equal_uncached_ones(client, shop, settings):
+    derived = services.price_list_create(code="PUBLIC-12", name="Public − 12 %", base_price_list=shop["public"],
+                                         base_adjustment_percent=Decimal("-12"))
+    shop["group"].price_lists.add(derived)
+    PriceEntryFactory(price_list=shop["group_list"], product=shop["lamp"], min_quantity=10, unit_price=Decimal("14.50"))
+    body = {"customer": "ACME", "lines": [{"sku": s, "quantity": q} for s in ("LAMP", "GARLAND", "NOPE") for q in (1, 9, 10, 500)]}
+
+    def quote():
+        return client.post("/api/v1/prices/quote/", body, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Token {shop['key']}").json()
+
+    first, from_cache = quote(), quote()
+    settings.HUB_PRICE_CACHE_SKUS = 0
+    uncached = quote()
+    assert first == from_cache == uncached
+    assert [line.get("unit_price") for line in uncached["lines"][4:8]] == ["30.80"] * 4  # GARLAND via PUBLIC-12
+
+
+def test_the_generation_grows_with_each_committed_write(shop):
+    def generation():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT SUM(value) FROM catalog_pricing_generation")
+            return cursor.fetchone()[0]
+
+    before = generation()
+    services.price_entry_set(price_list=shop["public"], product=shop["garland"], unit_price="36")
+    after_one = generation()
+    shop["customer"].price_lists.add(shop["public"])
+    assert before < after_one < generation()
+
+
+@pytest.mark.django_db(transaction=False)
+def test_every_generation_trigger_exists_or_the_cache_stays_off(settings):
+    assert pricing.EXPECTED_TRIGGERS[connection.vendor] <= pricing_trigger_names()
+    # A later migration that rebuilds one of these tables on SQLite would drop its triggers:
+    # the cache must then switch itself off rather than serve stale prices.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER pricing_gen_catalog_priceentry_write ON catalog_priceentry")
+        else:
+            cursor.execute("DROP TRIGGER pricing_gen_catalog_priceentry_update")
+    pricing.price_cache_clear()
+    try:
+        assert pricing.price_cache_size() == 0
+    finally:
+        pricing.price_cache_clear()  # the test's transaction is rolled back: the trigger comes back
