@@ -19,6 +19,7 @@ Rules (docs/pricing.md has worked examples):
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -45,9 +46,11 @@ class ListInfo:
     adjustment_percent: Decimal = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class Break:
-    """One price entry: from `min_quantity` units, `unit_price` each, within its validity window."""
+class Break(NamedTuple):
+    """One price entry: from `min_quantity` units, `unit_price` each, within its validity window.
+    Code that reads entries indexes them (0 to 3), so that plain tuples serve too: the price
+    cache holds those, as the garbage collector stops tracking plain tuples of numbers and
+    dates (its full passes over a million tracked entries showed as 200 ms latency spikes)."""
 
     min_quantity: int
     unit_price: Decimal
@@ -92,9 +95,10 @@ def best_break(breaks: Iterable[Break], quantity: int, on_date: date) -> Break |
     best = None
     best_key = None
     for entry in breaks:
-        if entry.min_quantity > quantity or not _in_window(entry.valid_from, entry.valid_to, on_date):
+        min_quantity, unit_price, valid_from, valid_to = entry
+        if min_quantity > quantity or not _in_window(valid_from, valid_to, on_date):
             continue
-        key = (entry.min_quantity, entry.valid_from or _FAR_PAST, -entry.unit_price)
+        key = (min_quantity, valid_from or _FAR_PAST, -unit_price)
         if best_key is None or key > best_key:
             best, best_key = entry, key
     return best
@@ -148,13 +152,13 @@ def _price_in_step(step: _Step, by_list, quantity: int, plan: PricePlan):
     if breaks:
         own = best_break(breaks, quantity, plan.on_date)
         if own is not None:
-            return own.unit_price, own, None
+            return own[1], own, None
     if step.base is not None:
         breaks = by_list.get(step.base.id)
         if breaks:
             inherited = best_break(breaks, quantity, plan.on_date)
             if inherited is not None:
-                return derive_price(inherited.unit_price, step.info.adjustment_percent, plan.currency), inherited, step.base.code
+                return derive_price(inherited[1], step.info.adjustment_percent, plan.currency), inherited, step.base.code
     return None
 
 
@@ -173,7 +177,7 @@ def price_line(plan: PricePlan, sku: str, quantity: int, by_list) -> PricedLine:
             found = _price_in_step(step, by_list, quantity, plan)
             if found is not None:
                 price, break_, derived_from = found
-                why = f"{step.reason} list {step.info.code}: break from {break_.min_quantity}"
+                why = f"{step.reason} list {step.info.code}: break from {break_[0]}"
                 if derived_from:
                     why += f" of base list {derived_from} adjusted {step.info.adjustment_percent:+}%"
                 return PricedLine(sku=sku, quantity=quantity, unit_price=price, reference_price=reference,
@@ -325,10 +329,10 @@ def sku_rows_sql(*, skus: str, on_date: str, status: str, entry_filter: str = ""
      WHERE p.sku {skus} AND p.status = {status}"""
 
 
-def sku_entries_from_rows(rows) -> dict[str, dict[int, list[Break]]]:
+def sku_entries_from_rows(rows) -> dict[str, dict[int, tuple]]:
     """Kind-1 rows → {sku: {list id: entries}}: every active SKU among the rows, with or without
-    entries (rows of other kinds are ignored)."""
-    out: dict[str, dict[int, list[Break]]] = {}
+    entries (rows of other kinds are ignored). Tuples throughout (see `Break`)."""
+    out: dict[str, dict] = {}
     for row in rows:
         if row[0] != 1:
             continue
@@ -337,12 +341,9 @@ def sku_entries_from_rows(rows) -> dict[str, dict[int, list[Break]]]:
             by_list = out[row[10]] = {}
         list_id = row[1]
         if list_id is not None:
-            entry = Break(row[11], Decimal(row[12]), _day(row[6]), _day(row[7]))
+            entry = (row[11], Decimal(row[12]), _day(row[6]), _day(row[7]))  # a Break, as a plain tuple
             breaks = by_list.get(list_id)
-            if breaks is None:
-                by_list[list_id] = [entry]
-            else:
-                breaks.append(entry)
+            by_list[list_id] = (entry,) if breaks is None else (*breaks, entry)
     return out
 
 

@@ -42,6 +42,20 @@ def execute_prepared(cursor, *, name: str, sql: str, params: list, types: list[s
     cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
 
 
+def hot_cursor():
+    """A cursor for the price API's one statement per call. Creating a Django cursor costs about
+    as much as running that statement, so one is kept per database connection, except while
+    queries are being recorded (DEBUG, tests counting queries), which need a fresh one."""
+    if connection.queries_logged:
+        return connection.cursor()
+    connection.ensure_connection()
+    kept = getattr(connection, "_hub_cursor", None)
+    if kept is None or kept[0] is not connection.connection:
+        kept = (connection.connection, connection.cursor())
+        connection._hub_cursor = kept
+    return kept[1]
+
+
 _NUMBERED = re.compile(r"\$(\d+)")
 _positional_cache: dict[str, tuple[str, list[int]]] = {}
 

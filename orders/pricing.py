@@ -13,7 +13,9 @@ from catalog.pricing import (
     PriceCache, PricePlan, PricingRequest, Tier, list_infos_from_rows, list_rows_sql, price_line, price_lines, price_plan,
     sku_entries_from_rows, sku_rows_sql, store_skus,
 )
-from catalog.sql import GENERATION_SQL, execute_prepared, execute_numbered, prepared_statements_enabled, pricing_trigger_names
+from catalog.sql import (
+    GENERATION_SQL, execute_numbered, execute_prepared, hot_cursor, prepared_statements_enabled, pricing_trigger_names,
+)
 from hub.api.auth import LAST_USED_RESOLUTION_SECONDS
 from orders.models import Customer, CustomerGroup
 
@@ -175,9 +177,10 @@ def price_cache_clear() -> None:
     _triggers_checked.clear()
 
 
-def _token_quote_sql(vendor: str, *, with_customer: bool) -> str:
-    """The price API's one statement. Parameters: $1 key hash, $2 SKUs to read (JSON array),
-    $3 date (ISO), $4 active status; with the customer also $5 its code, $6 whether to read the
+def _token_quote_sql(vendor: str, *, with_customer: bool, with_skus: bool) -> str:
+    """The price API's one statement. Parameters: $1 key hash; with SKUs (always with the
+    customer) $2 the SKUs to read (PostgreSQL: a text[] literal; SQLite: a JSON array), $3 the
+    date (ISO), $4 the active status; with the customer also $5 its code, $6 whether to read the
     SKUs' entries in every list (to cache them) rather than only the customer's lists.
 
     Rows (13 columns; kinds 0 and 1 as in catalog.pricing): kind 5 = the token (token id, channel
@@ -185,7 +188,7 @@ def _token_quote_sql(vendor: str, *, with_customer: bool) -> str:
     generation); 2 = the customer (id, code, currency); 3 = an assigned list (id, tier); 0 = a
     list; 1 = a SKU's entry. No kind-5 row when the key is not an active token."""
     if vendor == "postgresql":
-        skus = "= ANY(ARRAY(SELECT json_array_elements_text(CAST($2 AS json))))"
+        skus = "= ANY(CAST($2 AS text[]))"
         store_ok = "CASE WHEN txid_current_if_assigned() IS NULL THEN 1 ELSE 0 END"
         stale = f"now() - interval '{LAST_USED_RESOLUTION_SECONDS} seconds'"
     else:
@@ -231,29 +234,38 @@ def _token_quote_sql(vendor: str, *, with_customer: bool) -> str:
     UNION ALL {list_rows_sql(ids="SELECT id FROM wanted")}
     UNION ALL {sku_rows_sql(skus=skus, on_date=on_date, status="$4", entry_filter="$6 OR e.price_list_id IN (SELECT id FROM wanted)")}
        AND EXISTS (SELECT 1 FROM tok)"""
-    else:
+    elif with_skus:
         sql += f"""
     UNION ALL {sku_rows_sql(skus=skus, on_date=on_date, status="$4")}
        AND EXISTS (SELECT 1 FROM tok)"""
     return sql
 
 
-_TOKEN_QUOTE_SQL: dict[tuple[str, bool], str] = {}
+_TOKEN_QUOTE_SQL: dict[tuple[str, bool, bool], str] = {}
 _TOKEN_QUOTE_TYPES = ["text", "text", "text", "text", "text", "boolean"]
+_STATEMENT_NAMES = {(True, True): "orders_token_quote_full", (False, True): "orders_token_quote_skus",
+                    (False, False): "orders_token_quote_head"}
+
+
+def _pg_text_array(values) -> str:
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
 def _token_quote_rows(*, key_hash, customer_code, want_customer, skus, on_date, all_lists) -> list:
     vendor = connection.vendor
-    sql = _TOKEN_QUOTE_SQL.get((vendor, want_customer))
+    variant = (vendor, want_customer, want_customer or bool(skus))
+    sql = _TOKEN_QUOTE_SQL.get(variant)
     if sql is None:
-        sql = _TOKEN_QUOTE_SQL[vendor, want_customer] = _token_quote_sql(vendor, with_customer=want_customer)
-    params = [key_hash, json.dumps(skus), on_date.isoformat(), Product.Status.ACTIVE.value]
+        sql = _TOKEN_QUOTE_SQL[variant] = _token_quote_sql(vendor, with_customer=variant[1], with_skus=variant[2])
+    params = [key_hash]
+    if variant[2]:
+        params += [_pg_text_array(skus) if vendor == "postgresql" else json.dumps(skus), on_date.isoformat(),
+                   Product.Status.ACTIVE.value]
     if want_customer:
         params += [customer_code, all_lists]
-    with connection.cursor() as cursor:
-        execute_numbered(cursor, name="orders_token_quote_full" if want_customer else "orders_token_quote",
-                         sql=sql, params=params, types=_TOKEN_QUOTE_TYPES[:len(params)])
-        return cursor.fetchall()
+    cursor = hot_cursor()
+    execute_numbered(cursor, name=_STATEMENT_NAMES[variant[1:]], sql=sql, params=params, types=_TOKEN_QUOTE_TYPES[:len(params)])
+    return cursor.fetchall()
 
 
 def _context_from_rows(rows, on_date):

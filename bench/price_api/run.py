@@ -54,6 +54,23 @@ def run_wrk(base: str, script: str, token: str, duration: int, connections: int,
     return result
 
 
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def workers_rss(master_pid: int) -> str:
+    """Resident memory of the gunicorn workers (the price cache lives in each)."""
+    sizes = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if re.search(rf"^PPid:\s+{master_pid}$", text, re.M):
+            sizes.append(int(re.search(r"^VmRSS:\s+(\d+)", text, re.M).group(1)) // 1024)
+    return ", ".join(f"{mb} MB" for mb in sorted(sizes)) or "?"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="5 s per case instead of 30 s")
@@ -62,6 +79,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "3")), help="gunicorn sync workers")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--no-cache", action="store_true", help="run the price API with its per-process cache off")
     args = parser.parse_args()
     duration = 5 if args.quick else args.duration
     OUT.mkdir(parents=True, exist_ok=True)
@@ -71,6 +89,8 @@ def main() -> int:
            "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "127.0.0.1,localhost",
            "DB_CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
     env.pop("REDIS_URL", None)
+    if args.no_cache:
+        env["HUB_PRICE_CACHE_SKUS"] = "0"
     python = str(ROOT / ".venv" / "bin" / "python")
     ensure_database(database_url)
     print(f"database {database_url}: migrating and seeding (first run takes a few minutes)…", flush=True)
@@ -96,7 +116,8 @@ def main() -> int:
             print("gunicorn did not start; see bench/out/price_api/gunicorn.log", file=sys.stderr)
             return 1
         print(f"gunicorn {args.workers} sync workers; wrk {args.threads} threads, {args.connections} connections, "
-              f"{duration} s per case (after a 3 s warm-up)\n", flush=True)
+              f"{duration} s per case (after a 3 s warm-up); price cache {'off' if args.no_cache else 'on'}; "
+              f"load average before: {load_average()}\n", flush=True)
         results = {}
         for label, script in CASES:
             run_wrk(base, script, token, 3, args.connections, args.threads)
@@ -105,6 +126,7 @@ def main() -> int:
             bad = f"  NON-2XX: {r['errors']}" if r["errors"] else ""
             bad += f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else ""
             print(f"{label:<22} {r['rps']:>9.0f} req/s   p50 {r['p50']:>7.2f} ms   p99 {r['p99']:>7.2f} ms{bad}", flush=True)
+        print(f"\nload average after: {load_average()}; gunicorn workers' resident memory: {workers_rss(server.pid)}")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -6,10 +6,15 @@ the pricing generation and whatever this process does not hold yet for this gene
 change to a price, list, customer or assignment shows on the very next call.
 """
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+import json
+
 from django.db import connection
+from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -154,8 +159,45 @@ class PriceTokenAuthentication(ChannelTokenAuthentication):
 
 
 class _PriceView(APIView):
+    """The price views. A well-formed request with a valid token for a customer of its channel (a
+    storefront's every call) is answered without DRF's request wrapping, negotiation and
+    rendering machinery, which cost more than pricing one SKU; anything else (no or bad token,
+    malformed request, unknown customer, another Accept, OPTIONS…) goes through DRF, so every
+    error answer is DRF's. Both paths price with `token_quote` and answer with `_answer`."""
+
     authentication_classes = [PriceTokenAuthentication]
     permission_classes = [IsAuthenticated]
+    renderer = JSONRenderer()
+
+    def dispatch(self, request, *args, **kwargs):
+        answer = self.lean_answer(request) if _lean_headers(request) else None
+        if answer is not None:
+            return answer
+        return super().dispatch(request, *args, **kwargs)
+
+    def lean_answer(self, request):
+        return None
+
+    def lean_quote(self, request, customer, lines):
+        """The 200 answer DRF would give, or None to let DRF answer."""
+        key = _token_key(request)
+        if key is None:
+            return None
+        quoted = token_quote(key_hash=hash_token_key(key), customer_code=customer, lines=lines)
+        if quoted.token is None or quoted.pricing is None:
+            return None
+        if quoted.token.needs_stamp:
+            ChannelTokenAuthentication.stamp_last_used(ApiToken(id=quoted.token.token_id, last_used_at=None))
+        response = HttpResponse(self.renderer.render(_answer(quoted.pricing, quoted.lines)), content_type="application/json")
+        headers = type(self).__dict__.get("_lean_response_headers")
+        if headers is None:
+            headers = type(self)._lean_response_headers = dict(self.default_response_headers)
+        for name, value in headers.items():
+            if name == "Vary":
+                patch_vary_headers(response, [value])
+            else:
+                response[name] = value
+        return response
 
     def refuse(self, request, errors):
         """400 with field messages, but only to a valid token (401 first, as for any request)."""
@@ -184,20 +226,18 @@ class PricesView(_PriceView):
         responses={200: PRICES_RESPONSE, **ERRORS},
     )
     def get(self, request):
-        customer = request.query_params.get("customer", "").strip()
-        skus = [s.strip() for s in request.query_params.getlist("sku")]
-        errors = {}
-        if not customer:
-            errors["customer"] = ["This field is required."]
-        if not skus:
-            errors["sku"] = ["Give at least one sku parameter."]
-        elif len(skus) > MAX_GET_SKUS:
-            errors["sku"] = [f"At most {MAX_GET_SKUS} SKUs per request (got {len(skus)}); use POST /api/v1/prices/quote/."]
-        elif any(not s or len(s) > 64 for s in skus):
-            errors["sku"] = ["Each sku must be 1 to 64 characters."]
+        customer, skus, errors = validate_get(request.query_params)
         if errors:
             return self.refuse(request, errors)
         return self.quote(request, customer, [(sku, 1) for sku in skus])
+
+    def lean_answer(self, request):
+        if request.method != "GET" or "format" in request.GET:
+            return None
+        customer, skus, errors = validate_get(request.GET)
+        if errors:
+            return None
+        return self.lean_quote(request, customer, [(sku, 1) for sku in skus])
 
 
 class QuoteView(_PriceView):
@@ -213,6 +253,55 @@ class QuoteView(_PriceView):
         if errors:
             return self.refuse(request, errors)
         return self.quote(request, customer, lines)
+
+    def lean_answer(self, request):
+        if request.method != "POST" or "format" in request.GET:
+            return None
+        content_type, _, charset = request.META.get("CONTENT_TYPE", "").partition(";")
+        if content_type.strip() != "application/json" or charset.strip().lower() not in ("", "charset=utf-8"):
+            return None
+        try:
+            data = json.loads(request.body.decode("utf-8"), parse_constant=_refuse_constant)
+        except ValueError:
+            return None  # DRF's parser words the 400
+        customer, lines, errors = validate_quote(data)
+        if errors:
+            return None
+        return self.lean_quote(request, customer, lines)
+
+
+def _lean_headers(request) -> bool:
+    """Whether DRF would negotiate JSON without looking further: no Accept, or JSON/any."""
+    accept = request.META.get("HTTP_ACCEPT", "")
+    return accept in ("", "*/*", "application/json")
+
+
+def _token_key(request) -> str | None:
+    """The key of a well-formed `Authorization: Token <key>` header, else None (DRF decides)."""
+    parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if len(parts) != 2 or parts[0].lower() != "token" or not parts[1].isascii():
+        return None
+    return parts[1]
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def validate_get(params):
+    """The GET's rules: (customer, skus, field errors)."""
+    customer = params.get("customer", "").strip()
+    skus = [s.strip() for s in params.getlist("sku")]
+    errors = {}
+    if not customer:
+        errors["customer"] = ["This field is required."]
+    if not skus:
+        errors["sku"] = ["Give at least one sku parameter."]
+    elif len(skus) > MAX_GET_SKUS:
+        errors["sku"] = [f"At most {MAX_GET_SKUS} SKUs per request (got {len(skus)}); use POST /api/v1/prices/quote/."]
+    elif any(not s or len(s) > 64 for s in skus):
+        errors["sku"] = ["Each sku must be 1 to 64 characters."]
+    return customer, skus, errors
 
 
 def validate_quote(data):

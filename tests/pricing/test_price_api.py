@@ -87,6 +87,14 @@ def test_unknown_and_inactive_skus_error_on_their_line_while_others_price(client
     assert lines[3] == {"sku": "SOON", "error": "unknown_sku"}
 
 
+def test_skus_with_quotes_commas_braces_and_backslashes_are_priced_as_given(client, shop):
+    odd = ProductFactory(sku='LAMP,"X"\\{1}')
+    PriceEntryFactory(price_list=shop["public"], product=odd, unit_price=Decimal("5.00"))
+    response = quote(client, shop["key"], {"customer": "ACME", "lines": [{"sku": odd.sku, "quantity": 1},
+                                                                         {"sku": "LAMP'", "quantity": 1}]})
+    assert [line.get("unit_price", line.get("error")) for line in response.json()["lines"]] == ["5.00", "unknown_sku"]
+
+
 def test_an_active_sku_without_any_applicable_price_says_no_price(client, shop):
     ProductFactory(sku="UNPRICED")
     assert get_prices(client, shop["key"], skus=("UNPRICED",)).json()["lines"] == [
@@ -225,6 +233,23 @@ def test_the_one_sku_get_stays_within_a_small_query_budget(client, shop, django_
     # prices (prepared on PostgreSQL; inside this test's transaction nothing is cached).
     with django_assert_max_num_queries(1):
         assert get_prices(client, shop["key"]).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["get", "quote"])
+def test_the_lean_answer_is_byte_for_byte_what_drf_answers(client, shop, method):
+    """Well-formed calls skip DRF's machinery (orders.api.prices._PriceView); an Accept header
+    other than JSON/any sends the same call through DRF: both must answer the same."""
+    def call(**extra):
+        if method == "get":
+            return client.get("/api/v1/prices/?customer=ACME&sku=LAMP&sku=NOPE&sku=GARLAND", **auth(shop["key"]), **extra)
+        return client.post("/api/v1/prices/quote/", {"customer": "ACME", "lines": [{"sku": "LAMP", "quantity": 12},
+                           {"sku": "NOPE", "quantity": 1}]}, content_type="application/json", **auth(shop["key"]), **extra)
+
+    lean, through_drf = call(), call(HTTP_ACCEPT="application/json;q=0.9")
+    assert lean.status_code == through_drf.status_code == 200
+    assert lean.content == through_drf.content
+    for header in ("Content-Type", "Allow", "Vary", "X-Frame-Options"):
+        assert lean.get(header) == through_drf.get(header)
 
 
 def test_the_schema_describes_the_price_and_product_endpoints(client):
