@@ -91,7 +91,12 @@ def _usable(info: ListInfo | None, currency: str, on_date: date) -> bool:
     return info is not None and info.is_active and info.currency == currency and _in_window(info.valid_from, info.valid_to, on_date)
 
 
-def best_break(breaks: Iterable[Break], quantity: int, on_date: date) -> Break | None:
+def best_break(breaks: Sequence[Break], quantity: int, on_date: date) -> Break | None:
+    if len(breaks) == 1:  # the usual case
+        entry = breaks[0]
+        if entry[0] <= quantity and (entry[2] is None or entry[2] <= on_date) and (entry[3] is None or on_date <= entry[3]):
+            return entry
+        return None
     best = None
     best_key = None
     for entry in breaks:
@@ -114,11 +119,13 @@ def _ordered(list_ids: Iterable[int], usable: dict[int, ListInfo]) -> list[ListI
     return sorted(infos, key=lambda info: (-info.priority, info.code))
 
 
-@dataclass(frozen=True, slots=True)
-class _Step:
+class _Step(NamedTuple):
     reason: str
-    info: ListInfo
-    base: ListInfo | None  # for a derived list: its base list, if usable and not itself derived
+    list_id: int
+    code: str
+    adjustment_percent: Decimal
+    base_id: int | None  # for a derived list: its base list, if usable and not itself derived
+    base_code: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +141,9 @@ class PricePlan:
 
 def _step(reason: str, info: ListInfo, usable: dict[int, ListInfo]) -> _Step:
     base = usable.get(info.base_id) if info.base_id is not None else None
-    return _Step(reason, info, base if base is not None and base.base_id is None else None)
+    if base is not None and base.base_id is not None:
+        base = None
+    return _Step(reason, info.id, info.code, info.adjustment_percent, base.id if base else None, base.code if base else None)
 
 
 def price_plan(*, tiers: Sequence[Tier], currency: str, on_date: date, lists: dict[int, ListInfo],
@@ -145,20 +154,20 @@ def price_plan(*, tiers: Sequence[Tier], currency: str, on_date: date, lists: di
     return PricePlan(currency, on_date, steps, _step("reference", reference, usable) if reference is not None else None)
 
 
-def _price_in_step(step: _Step, by_list, quantity: int, plan: PricePlan):
+def _price_in_step(step: _Step, by_list, quantity: int, on_date: date, currency: str):
     """(price, break, base list code or None) from this list for one SKU, or None.
     `by_list` maps list id → that SKU's entries in the list."""
-    breaks = by_list.get(step.info.id)
+    breaks = by_list.get(step.list_id)
     if breaks:
-        own = best_break(breaks, quantity, plan.on_date)
+        own = best_break(breaks, quantity, on_date)
         if own is not None:
             return own[1], own, None
-    if step.base is not None:
-        breaks = by_list.get(step.base.id)
+    if step.base_id is not None:
+        breaks = by_list.get(step.base_id)
         if breaks:
-            inherited = best_break(breaks, quantity, plan.on_date)
+            inherited = best_break(breaks, quantity, on_date)
             if inherited is not None:
-                return derive_price(inherited[1], step.info.adjustment_percent, plan.currency), inherited, step.base.code
+                return derive_price(inherited[1], step.adjustment_percent, currency), inherited, step.base_code
     return None
 
 
@@ -167,21 +176,26 @@ def price_line(plan: PricePlan, sku: str, quantity: int, by_list) -> PricedLine:
     None when the SKU is unknown or not active."""
     if by_list is None:
         return PricedLine(sku=sku, quantity=quantity, error=UNKNOWN_SKU)
+    if not by_list:
+        return PricedLine(sku=sku, quantity=quantity, error=NO_PRICE)
+    on_date, currency = plan.on_date, plan.currency
     reference = None
     if plan.reference is not None:
-        found = _price_in_step(plan.reference, by_list, quantity, plan)
+        found = _price_in_step(plan.reference, by_list, quantity, on_date, currency)
         if found is not None:
             reference = found[0]
-    if by_list:
-        for step in plan.steps:
-            found = _price_in_step(step, by_list, quantity, plan)
-            if found is not None:
-                price, break_, derived_from = found
-                why = f"{step.reason} list {step.info.code}: break from {break_[0]}"
-                if derived_from:
-                    why += f" of base list {derived_from} adjusted {step.info.adjustment_percent:+}%"
-                return PricedLine(sku=sku, quantity=quantity, unit_price=price, reference_price=reference,
-                                  price_list=step.info.code, source=step.reason, why=why)
+    for step in plan.steps:
+        # Most lists have nothing for a given SKU: look before calling.
+        if step.list_id not in by_list and (step.base_id is None or step.base_id not in by_list):
+            continue
+        found = _price_in_step(step, by_list, quantity, on_date, currency)
+        if found is not None:
+            price, break_, derived_from = found
+            why = f"{step.reason} list {step.code}: break from {break_[0]}"
+            if derived_from:
+                why += f" of base list {derived_from} adjusted {step.adjustment_percent:+}%"
+            return PricedLine(sku=sku, quantity=quantity, unit_price=price, reference_price=reference,
+                              price_list=step.code, source=step.reason, why=why)
     return PricedLine(sku=sku, quantity=quantity, reference_price=reference, error=NO_PRICE)
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Price API benchmark: PostgreSQL + gunicorn + wrk. Usage: bench/price_api/run.sh [--quick] [--duration S] [--workers N]
+# Price API benchmark: PostgreSQL + gunicorn + wrk. Usage: bench/price_api/run.sh [--quick] [--duration S] [--workers N] [--threads N] [--no-cache]
 # Needs: PostgreSQL at $DATABASE_URL (default postgres://postgres@127.0.0.1:5432/h_catalog_bench), wrk.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
