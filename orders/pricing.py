@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from catalog.models import ChannelCatalog, Product
@@ -156,13 +156,13 @@ _triggers_checked: dict[str, bool] = {}
 log = logging.getLogger(__name__)
 
 
-def price_cache_size() -> int:
+def price_cache_size(db=None) -> int:
     """How many SKUs the per-process cache may hold (setting `HUB_PRICE_CACHE_SKUS`); 0 when the
     cache is off, by setting or because the database lacks the generation triggers."""
     size = getattr(settings, "HUB_PRICE_CACHE_SKUS", DEFAULT_PRICE_CACHE_SKUS)
     if not size:
         return 0
-    vendor = connection.vendor
+    vendor = (db or connection).vendor
     ok = _triggers_checked.get(vendor)
     if ok is None:
         missing = EXPECTED_TRIGGERS.get(vendor, {"?"}) - pricing_trigger_names()
@@ -251,8 +251,8 @@ def _pg_text_array(values) -> str:
     return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
-def _token_quote_rows(*, key_hash, customer_code, want_customer, skus, on_date, all_lists) -> list:
-    vendor = connection.vendor
+def _token_quote_rows(*, db, key_hash, customer_code, want_customer, skus, on_date, all_lists) -> list:
+    vendor = db.vendor
     variant = (vendor, want_customer, want_customer or bool(skus))
     sql = _TOKEN_QUOTE_SQL.get(variant)
     if sql is None:
@@ -263,8 +263,9 @@ def _token_quote_rows(*, key_hash, customer_code, want_customer, skus, on_date, 
                    Product.Status.ACTIVE.value]
     if want_customer:
         params += [customer_code, all_lists]
-    cursor = hot_cursor()
-    execute_numbered(cursor, name=_STATEMENT_NAMES[variant[1:]], sql=sql, params=params, types=_TOKEN_QUOTE_TYPES[:len(params)])
+    cursor = hot_cursor(db)
+    execute_numbered(cursor, name=_STATEMENT_NAMES[variant[1:]], sql=sql, params=params, types=_TOKEN_QUOTE_TYPES[:len(params)],
+                     db=db)
     return cursor.fetchall()
 
 
@@ -292,7 +293,8 @@ def token_quote(*, key_hash: str, customer_code: str, lines, on_date=None) -> To
     statement reads only what is missing. When the generation moved, everything is read again
     in a second statement. Data read inside a transaction that has written is never kept."""
     on_date = on_date or timezone.localdate()
-    max_skus = price_cache_size()
+    db = connections[DEFAULT_DB_ALIAS]
+    max_skus = price_cache_size(db)
     state = _CACHE.peek(on_date) if max_skus else None
     wanted = list(dict.fromkeys(sku for sku, _ in lines))
     while True:
@@ -300,7 +302,7 @@ def token_quote(*, key_hash: str, customer_code: str, lines, on_date=None) -> To
         channel_id = state.extra.get(key_hash) if state is not None else None
         context = state.extra.get((channel_id, customer_code)) if channel_id is not None else None
         missing = [sku for sku in wanted if sku not in cached_skus]
-        rows = _token_quote_rows(key_hash=key_hash, customer_code=customer_code, want_customer=context is None,
+        rows = _token_quote_rows(db=db, key_hash=key_hash, customer_code=customer_code, want_customer=context is None,
                                  skus=missing, on_date=on_date, all_lists=bool(max_skus))
         head = next((row for row in rows if row[0] == 5), None)
         if head is None:
@@ -313,7 +315,7 @@ def token_quote(*, key_hash: str, customer_code: str, lines, on_date=None) -> To
     fetched = sku_entries_from_rows(rows)
     if context is None:
         context = _context_from_rows(rows, on_date)
-    if max_skus and head[4] and not (connection.vendor == "sqlite" and connection.in_atomic_block):
+    if max_skus and head[4] and not (db.vendor == "sqlite" and db.in_atomic_block):
         target = _CACHE.adopt(generation, on_date)
         if target is not None:
             if len(target.extra) >= _MAX_CONTEXTS:
