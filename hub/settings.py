@@ -128,6 +128,8 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.post
 _prepared = env_str("HUB_PREPARED_STATEMENTS", "")
 if _prepared:
     HUB_PREPARED_STATEMENTS = env_bool("HUB_PREPARED_STATEMENTS", False)
+# Price API: how many SKUs each web process keeps in its price cache (0 turns it off; docs/pricing.md).
+HUB_PRICE_CACHE_SKUS = env_int("HUB_PRICE_CACHE_SKUS", 200_000)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
