@@ -2,8 +2,10 @@
 
 `resolve_prices` knows nothing of requests, customers or the ORM: it takes SKUs and quantities,
 an ordered list of tiers (each tier = price lists with a reason label), a currency and a date,
-and the price data (lists and their entries). The API, the admin and the order import all call
-it, through `price_lines`, which fetches the data for many SKUs in a few queries.
+and the price data (lists and their entries). The admin and the order import call it through
+`price_lines`, which fetches the data for many SKUs in one query; the price API
+(`orders.pricing.token_quote`) uses its two steps, `price_plan` (per customer) and `price_line`
+(per line), over data it keeps per process for the current pricing generation (`PriceCache`).
 
 Rules (docs/pricing.md has worked examples):
 - tiers are tried in order (contract → customer lists → group lists → channel public list); the
@@ -19,10 +21,10 @@ Rules (docs/pricing.md has worked examples):
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from hub.money import quantum
 
