@@ -4,8 +4,8 @@ status or SKU). The price API caches price data per process and trusts it only w
 counter is unchanged; triggers, not signals, so bulk updates, imports and raw SQL count too.
 `orders` adds the same triggers on its customer tables. See docs/ARCHITECTURE.md.
 
-PostgreSQL: 16 counter rows; a transaction bumps the row `txid % 16` once per statement, so
-concurrent writers rarely wait on each other; readers sum the rows. SQLite (one writer at a
+PostgreSQL: 16 counter rows; a transaction bumps the row `txid % 16` once per statement;
+readers sum the rows (0004 replaces the row choice: a free row, once per transaction). SQLite (one writer at a
 time, row triggers only): one row, bumped per written row.
 """
 

@@ -5,6 +5,7 @@ triggers bump the pricing generation the API reads with the token.
 These tests commit (transactional database): the cache keeps only data read outside a
 transaction that has written, as another process's write would be seen in production."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -244,6 +245,110 @@ def test_the_generation_grows_with_each_committed_write(shop):
     after_one = generation()
     shop["customer"].price_lists.add(shop["public"])
     assert before < after_one < generation()
+
+
+def generation_sum():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT SUM(value) FROM catalog_pricing_generation")
+        return cursor.fetchone()[0]
+
+
+def in_thread(work):
+    """Run `work` on its own database connection; returns (thread, errors)."""
+    errors = []
+
+    def run():
+        try:
+            work()
+        except Exception as exc:  # pragma: no cover - reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def set_lock_timeout(ms):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{int(ms)}ms'")
+
+
+@pytest.mark.postgres_only
+def test_writers_of_different_prices_never_wait_on_the_pricing_counter(shop):
+    """One import holds its transaction open; admin edits of other prices go through at once."""
+    holding, release = threading.Event(), threading.Event()
+
+    def long_import():
+        with transaction.atomic():
+            services.price_entry_set(price_list=shop["public"], product=shop["lamp"], unit_price="21")
+            holding.set()
+            release.wait(30)
+
+    thread, errors = in_thread(long_import)
+    assert holding.wait(10)
+    before = generation_sum()
+    try:
+        for cents in range(40):
+            with transaction.atomic():
+                set_lock_timeout(1000)
+                services.price_entry_set(price_list=shop["public"], product=shop["garland"], unit_price=f"35.{cents:02d}")
+    finally:
+        release.set()
+        thread.join()
+    assert errors == []
+    assert generation_sum() == before + 41  # 40 edits, then the import committed
+    assert PriceEntry.objects.get(price_list=shop["public"], product=shop["garland"]).unit_price == Decimal("35.39")
+
+
+@pytest.mark.postgres_only
+def test_two_writers_crossing_on_the_same_prices_do_not_deadlock(shop):
+    """A writes LAMP then GARLAND; B writes GARLAND in between: A waits for B, as without the
+    counter, and both commit."""
+    a_wrote_lamp, b_wrote_garland = threading.Event(), threading.Event()
+
+    def writer_a():
+        with transaction.atomic():
+            services.price_entry_set(price_list=shop["public"], product=shop["lamp"], unit_price="22")
+            a_wrote_lamp.set()
+            b_wrote_garland.wait(10)
+            services.price_entry_set(price_list=shop["public"], product=shop["garland"], unit_price="38")
+
+    before = generation_sum()
+    for _ in range(10):
+        a_wrote_lamp.clear()
+        b_wrote_garland.clear()
+        thread, errors = in_thread(writer_a)
+        assert a_wrote_lamp.wait(10)
+        with transaction.atomic():
+            set_lock_timeout(5000)
+            services.price_entry_set(price_list=shop["public"], product=shop["garland"], unit_price="37")
+            b_wrote_garland.set()
+            threading.Event().wait(0.05)  # A is now queued behind this transaction's GARLAND row
+        thread.join()
+        assert errors == []
+    assert generation_sum() == before + 20
+    prices = dict(PriceEntry.objects.filter(price_list=shop["public"]).values_list("product__sku", "unit_price"))
+    assert prices == {"LAMP": Decimal("22.00"), "GARLAND": Decimal("38.00")}
+
+
+@pytest.mark.postgres_only
+def test_a_transaction_bumps_the_generation_once_and_again_after_a_rolled_back_savepoint(shop):
+    before = generation_sum()
+    with transaction.atomic():
+        services.price_entry_set(price_list=shop["public"], product=shop["lamp"], unit_price="23")
+        services.price_entry_set(price_list=shop["public"], product=shop["garland"], unit_price="39")
+    assert generation_sum() == before + 1
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                services.price_entry_set(price_list=shop["public"], product=shop["lamp"], unit_price="24")
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        services.price_entry_set(price_list=shop["public"], product=shop["garland"], unit_price="40")
+    assert generation_sum() == before + 2
 
 
 @pytest.mark.django_db(transaction=False)
