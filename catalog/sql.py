@@ -10,10 +10,13 @@ pooling mode, where a session's prepared statements are not kept.
 """
 
 import re
+import time
 
 from django.conf import settings
 from django.db import connection
-from psycopg.pq import Escaping
+from psycopg import errors as pg_errors
+from psycopg.adapt import Transformer
+from psycopg.pq import Escaping, ExecStatus
 
 
 def prepared_statements_enabled(db=None) -> bool:
@@ -41,20 +44,30 @@ def _literal(escaping, value) -> str | None:
     return None
 
 
+# Custom plans would re-plan on every call (the planner guesses them cheaper for these tiny
+# lookups); the generic plan is fine for indexed lookups. Only prepared statements are
+# affected, and Django prepares none of its own.
+_SESSION_SETUP = "SET plan_cache_mode = force_generic_plan"
+
+
+def _prepared_state(db, run):
+    """(connection, names prepared on it, escaping, row loader) for `db`'s current physical
+    connection, set up with `run(sql)` on first use."""
+    raw = db.connection
+    state = getattr(db, "_hub_prepared", None)
+    if state is None or state[0] is not raw:
+        run(_SESSION_SETUP)
+        state = (raw, set(), Escaping(raw.pgconn), Transformer(raw))
+        db._hub_prepared = state
+    return state
+
+
 def execute_prepared(cursor, *, name: str, sql: str, params: list, types: list[str], db=None) -> None:
     """Run `sql` (with $1…$n placeholders) as prepared statement `name` on this connection.
     Text, boolean and integer arguments are escaped by libpq into the EXECUTE statement itself,
     which skips the driver's parameter conversion (a measurable part of a one-row lookup)."""
     db = db or connection
-    raw = db.connection
-    state = getattr(db, "_hub_prepared", None)
-    if state is None or state[0] is not raw:
-        # Custom plans would re-plan on every call (the planner guesses them cheaper for these
-        # tiny lookups); the generic plan is fine for indexed lookups. Only prepared statements
-        # are affected, and Django prepares none of its own.
-        cursor.execute("SET plan_cache_mode = force_generic_plan")
-        state = (raw, set(), Escaping(raw.pgconn))
-        db._hub_prepared = state
+    state = _prepared_state(db, cursor.execute)
     if name not in state[1]:
         cursor.execute(f"PREPARE {name} ({', '.join(types)}) AS {sql}")
         state[1].add(name)
@@ -79,6 +92,50 @@ def hot_cursor(db=None):
         kept = (raw, db.cursor())
         db._hub_cursor = kept
     return kept[1]
+
+
+def fetch_numbered(*, name: str, sql: str, params: list, types: list[str], db=None) -> list[tuple]:
+    """The rows of `sql` (written with $1…$n placeholders), as `execute_numbered` then
+    `fetchall()` would give them. On PostgreSQL with prepared statements, outside a transaction
+    (Django's autocommit, as in a web request), the EXECUTE goes straight to libpq and psycopg's
+    loaders read the result: the cursor machinery around one small statement costs about as much
+    CPU as the database spends running it. Errors come out as Django's database errors, and the
+    statement is recorded when queries are (DEBUG, query-counting tests)."""
+    db = db or connection
+    db.ensure_connection()
+    raw = db.connection
+    if not (prepared_statements_enabled(db) and raw.autocommit and not db.in_atomic_block):
+        cursor = hot_cursor(db)
+        execute_numbered(cursor, name=name, sql=sql, params=params, types=types, db=db)
+        return cursor.fetchall()
+    started = time.monotonic() if db.queries_logged else None
+    with db.wrap_database_errors:
+        pgconn = raw.pgconn
+        state = _prepared_state(db, lambda text: _exec_checked(raw, pgconn, text))
+        if name not in state[1]:
+            _exec_checked(raw, pgconn, f"PREPARE {name} ({', '.join(types)}) AS {sql}")
+            state[1].add(name)
+        literals = [_literal(state[2], p) for p in params]
+        if None in literals:
+            cursor = hot_cursor(db)
+            execute_prepared(cursor, name=name, sql=sql, params=params, types=types, db=db)
+            return cursor.fetchall()
+        text = f"EXECUTE {name} ({', '.join(literals)})"
+        result = _exec_checked(raw, pgconn, text)
+        loader = state[3]
+        loader.set_pgresult(result)
+        rows = loader.load_rows(0, result.ntuples, tuple)
+        loader.set_pgresult(None)
+    if started is not None:
+        db.queries_log.append({"sql": text, "time": f"{time.monotonic() - started:.3f}"})
+    return rows
+
+
+def _exec_checked(raw, pgconn, text: str):
+    result = pgconn.exec_(text.encode())
+    if result.status not in (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK):
+        raise pg_errors.error_from_result(result, encoding=raw.info.encoding)
+    return result
 
 
 _NUMBERED = re.compile(r"\$(\d+)")

@@ -14,7 +14,7 @@ from catalog.pricing import (
     sku_entries_from_rows, sku_rows_sql, store_skus,
 )
 from catalog.sql import (
-    GENERATION_SQL, execute_numbered, execute_prepared, hot_cursor, prepared_statements_enabled, pricing_trigger_names,
+    GENERATION_SQL, execute_prepared, fetch_numbered, prepared_statements_enabled, pricing_trigger_names,
 )
 from hub.api.auth import LAST_USED_RESOLUTION_SECONDS
 from orders.models import Customer, CustomerGroup
@@ -263,10 +263,8 @@ def _token_quote_rows(*, db, key_hash, customer_code, want_customer, skus, on_da
                    Product.Status.ACTIVE.value]
     if want_customer:
         params += [customer_code, all_lists]
-    cursor = hot_cursor(db)
-    execute_numbered(cursor, name=_STATEMENT_NAMES[variant[1:]], sql=sql, params=params, types=_TOKEN_QUOTE_TYPES[:len(params)],
-                     db=db)
-    return cursor.fetchall()
+    return fetch_numbered(name=_STATEMENT_NAMES[variant[1:]], sql=sql, params=params, types=_TOKEN_QUOTE_TYPES[:len(params)],
+                          db=db)
 
 
 def _context_from_rows(rows, on_date):
