@@ -7,8 +7,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from hub import views
 
 DOMAIN_APP_URLCONFS = ["catalog.urls", "inventory.urls", "orders.urls", "returns.urls", "connectors.urls"]
+# Matched first: storefronts call the price API on every page, and each pattern tried before
+# it costs every one of those calls.
+HOT_URLCONFS = ["orders.api.price_urls"]
 
-urlpatterns = [
+urlpatterns = [path("", include(urlconf)) for urlconf in HOT_URLCONFS] + [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

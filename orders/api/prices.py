@@ -14,6 +14,7 @@ from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.compat import LONG_SEPARATORS, SHORT_SEPARATORS
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -192,7 +193,7 @@ class _PriceView(APIView):
             return None
         if quoted.token.needs_stamp:
             ChannelTokenAuthentication.stamp_last_used(ApiToken(id=quoted.token.token_id, last_used_at=None))
-        response = HttpResponse(self.renderer.render(_answer(quoted.pricing, quoted.lines)), content_type="application/json")
+        response = HttpResponse(_render(_answer(quoted.pricing, quoted.lines)), content_type="application/json")
         headers = type(self).__dict__.get("_lean_response_headers")
         if headers is None:
             headers = type(self)._lean_response_headers = dict(self.default_response_headers)
@@ -217,6 +218,19 @@ class _PriceView(APIView):
         if quoted.pricing is None:
             return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
         return Response(_answer(quoted.pricing, quoted.lines))
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=JSONRenderer.ensure_ascii, allow_nan=not JSONRenderer.strict,
+                            separators=SHORT_SEPARATORS if JSONRenderer.compact else LONG_SEPARATORS)
+
+
+def _render(answer) -> bytes:
+    """The bytes JSONRenderer gives for an answer (plain strings, integers and None), without
+    the per-call encoder set-up."""
+    text = _ENCODER.encode(answer)
+    if "\u2028" in text or "\u2029" in text:
+        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text.encode()
 
 
 class PricesView(_PriceView):

@@ -238,16 +238,21 @@ def test_the_one_sku_get_stays_within_a_small_query_budget(client, shop, django_
 @pytest.mark.parametrize("method", ["get", "quote"])
 def test_the_lean_answer_is_byte_for_byte_what_drf_answers(client, shop, method):
     """Well-formed calls skip DRF's machinery (orders.api.prices._PriceView); an Accept header
-    other than JSON/any sends the same call through DRF: both must answer the same."""
+    other than JSON/any sends the same call through DRF: both must answer the same, down to how
+    an echoed unknown SKU's non-ASCII and line-separator characters are escaped."""
+    unknown = "NÖ\u2028PE"
+
     def call(**extra):
         if method == "get":
-            return client.get("/api/v1/prices/?customer=ACME&sku=LAMP&sku=NOPE&sku=GARLAND", **auth(shop["key"]), **extra)
+            return client.get("/api/v1/prices/", {"customer": "ACME", "sku": ["LAMP", unknown, "GARLAND"]},
+                              **auth(shop["key"]), **extra)
         return client.post("/api/v1/prices/quote/", {"customer": "ACME", "lines": [{"sku": "LAMP", "quantity": 12},
-                           {"sku": "NOPE", "quantity": 1}]}, content_type="application/json", **auth(shop["key"]), **extra)
+                           {"sku": unknown, "quantity": 1}]}, content_type="application/json", **auth(shop["key"]), **extra)
 
     lean, through_drf = call(), call(HTTP_ACCEPT="application/json;q=0.9")
     assert lean.status_code == through_drf.status_code == 200
     assert lean.content == through_drf.content
+    assert {"sku": unknown, "error": "unknown_sku"} in lean.json()["lines"]
     for header in ("Content-Type", "Allow", "Vary", "X-Frame-Options"):
         assert lean.get(header) == through_drf.get(header)
 
