@@ -250,9 +250,16 @@ class PricesView(_PriceView):
         return self.quote(request, customer, [(sku, 1) for sku in skus])
 
     def lean_answer(self, request):
-        if request.method != "GET" or "format" in request.GET:
+        if request.method != "GET":
             return None
-        customer, skus, errors = validate_get(request.GET)
+        plain = _plain_query(request.META.get("QUERY_STRING", ""))
+        if plain is not None:
+            customer, skus = plain
+            errors = _get_errors(customer, skus)
+        elif "format" in request.GET:
+            return None
+        else:
+            customer, skus, errors = validate_get(request.GET)
         if errors:
             return None
         return self.lean_quote(request, customer, [(sku, 1) for sku in skus])
@@ -313,6 +320,31 @@ def validate_get(params):
     """The GET's rules: (customer, skus, field errors)."""
     customer = params.get("customer", "").strip()
     skus = [s.strip() for s in params.getlist("sku")]
+    return customer, skus, _get_errors(customer, skus)
+
+
+def _plain_query(query_string: str) -> tuple[str, list[str]] | None:
+    """(customer, skus) of a query string made only of `customer=…` once and `sku=…` pairs with
+    nothing to unescape, read as `validate_get` reads Django's QueryDict; None for anything else
+    (escapes, other or repeated keys), which then goes through the QueryDict."""
+    if not query_string.isascii() or "%" in query_string or "+" in query_string:
+        return None
+    customer = None
+    skus = []
+    for pair in query_string.split("&"):
+        key, equals, value = pair.partition("=")
+        if not equals:
+            return None
+        if key == "sku":
+            skus.append(value.strip())
+        elif key == "customer" and customer is None:
+            customer = value.strip()
+        else:
+            return None
+    return customer or "", skus
+
+
+def _get_errors(customer: str, skus: list[str]) -> dict:
     errors = {}
     if not customer:
         errors["customer"] = ["This field is required."]
@@ -322,7 +354,7 @@ def validate_get(params):
         errors["sku"] = [f"At most {MAX_GET_SKUS} SKUs per request (got {len(skus)}); use POST /api/v1/prices/quote/."]
     elif any(not s or len(s) > 64 for s in skus):
         errors["sku"] = ["Each sku must be 1 to 64 characters."]
-    return customer, skus, errors
+    return errors
 
 
 def _well_formed_lines(raw_lines):

@@ -196,6 +196,27 @@ def test_malformed_gets_get_400_with_field_messages(client, shop):
     assert set(response.json()) == {"customer", "sku"}
 
 
+@pytest.mark.parametrize("query, answer", [
+    ("customer=ACME&sku=LAMP", ("ACME", ["LAMP"])),
+    ("sku=LA%4DP&customer=AC%4DE", ("ACME", ["LAMP"])),  # escapes
+    ("customer=ACME&sku=+LAMP+&sku=%20GARLAND", ("ACME", ["LAMP", "GARLAND"])),  # spaces, stripped
+    ("customer=NOPE&customer=ACME&sku=LAMP", ("ACME", ["LAMP"])),  # the last customer counts
+    ("customer=ACME&sku=LAMP&page=2&sku=GARLAND", ("ACME", ["LAMP", "GARLAND"])),  # other parameters ignored
+    ("customer=ACME&sku=LAMP&sku=", 400),
+    ("customer=&sku=LAMP", 400),
+    ("customer=ACME&&sku", 400),
+])
+def test_a_get_query_string_is_read_the_way_django_reads_it(client, shop, query, answer):
+    response = client.get(f"/api/v1/prices/?{query}", **auth(shop["key"]))
+    if answer == 400:
+        assert response.status_code == 400
+        return
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["customer"], [line["sku"] for line in body["lines"]]) == answer
+    assert all("unit_price" in line for line in body["lines"])
+
+
 def test_limits_are_100_skus_per_get_and_500_lines_per_quote(client, shop):
     assert get_prices(client, shop["key"], skus=[f"S{i}" for i in range(100)]).status_code == 200
     response = get_prices(client, shop["key"], skus=[f"S{i}" for i in range(101)])
