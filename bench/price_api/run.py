@@ -4,6 +4,7 @@ Django view served by the same server in the same run. See bench/price_api/run.s
 import argparse
 import os
 import re
+import resource
 import secrets
 import signal
 import subprocess
@@ -71,6 +72,41 @@ def workers_rss(master_pid: int) -> str:
     return ", ".join(f"{mb} MB" for mb in sorted(sizes)) or "?"
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds the processes have used so far (gone ones count 0)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def server_processes(master_pid: int, database: str) -> dict[str, list[int]]:
+    """The gunicorn workers and the PostgreSQL backends connected to the bench database."""
+    found = {"gunicorn": [], "postgres": []}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        pid = int(status.parent.name)
+        try:
+            text = status.read_text()
+            cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if re.search(rf"^PPid:\s+{master_pid}$", text, re.M):
+            found["gunicorn"].append(pid)
+        elif cmdline.startswith("postgres: ") and f" {database} " in cmdline:
+            found["postgres"].append(pid)
+    return found
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="5 s per case instead of 30 s")
@@ -123,13 +159,25 @@ def main() -> int:
               f"{duration} s per case (after a 3 s warm-up); price cache {'off' if args.no_cache else 'on'}; "
               f"load average before: {load_average()}\n", flush=True)
         results = {}
+        database = database_url.rsplit("/", 1)[1]
+        cpu_lines = []
         for label, script in CASES:
             run_wrk(base, script, token, 3, args.connections, args.threads)
+            processes = server_processes(server.pid, database)
+            before = {name: cpu_seconds(pids) for name, pids in processes.items()}
+            wrk_before = children_cpu()
             results[label] = run_wrk(base, script, token, duration, args.connections, args.threads)
             r = results[label]
+            requests = r["rps"] * duration
+            used = {name: cpu_seconds(pids) - before[name] for name, pids in processes.items()}
+            used["wrk"] = children_cpu() - wrk_before
+            cpu_lines.append(f"{label:<22} " + "   ".join(f"{name} {seconds / requests * 1e6:>4.0f} µs"
+                                                            for name, seconds in used.items()))
             bad = f"  NON-2XX: {r['errors']}" if r["errors"] else ""
             bad += f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else ""
             print(f"{label:<22} {r['rps']:>9.0f} req/s   p50 {r['p50']:>7.2f} ms   p99 {r['p99']:>7.2f} ms{bad}", flush=True)
+        print("\nCPU per request (user + system, from /proc; kernel work on behalf of no process is not counted):")
+        print("\n".join(cpu_lines))
         print(f"\nload average after: {load_average()}; gunicorn workers' resident memory: {workers_rss(server.pid)}")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
