@@ -102,6 +102,7 @@ def fetch_numbered(*, name: str, sql: str, params: list, types: list[str], db=No
     CPU as the database spends running it. Errors come out as Django's database errors, and the
     statement is recorded when queries are (DEBUG, query-counting tests)."""
     db = db or connection
+    db.close_if_health_check_failed()  # as Django does before handing out a cursor
     db.ensure_connection()
     raw = db.connection
     if not (prepared_statements_enabled(db) and raw.autocommit and not db.in_atomic_block):

@@ -6,8 +6,9 @@ They commit (transactional database), so that the call runs in autocommit as in 
 import datetime
 from decimal import Decimal
 
+import psycopg
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DataError, close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from catalog.sql import fetch_numbered
@@ -51,3 +52,22 @@ def test_statements_sent_to_libpq_are_recorded_when_queries_are():
         assert echo() == [("it's", 7)]
 
     assert [query["sql"] for query in captured.captured_queries] == ["EXECUTE hub_test_recorded ('it''s', 7)"]
+
+
+def test_with_health_checks_on_a_connection_the_server_dropped_is_replaced_at_the_next_request():
+    def backend_pid():
+        return fetch_numbered(name="hub_test_pid", sql="SELECT pg_backend_pid(), $1::int", params=[1], types=["int"])[0][0]
+
+    saved = {key: connection.settings_dict[key] for key in ("CONN_HEALTH_CHECKS", "CONN_MAX_AGE")}
+    connection.settings_dict.update(CONN_HEALTH_CHECKS=True, CONN_MAX_AGE=None)  # a persistent connection
+    try:
+        connection.close()
+        first = backend_pid()
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [first])
+        close_old_connections()  # what Django does when a request starts
+
+        assert backend_pid() != first
+    finally:
+        connection.settings_dict.update(saved)
+        connection.close()
