@@ -62,15 +62,19 @@ def _prepared_state(db, run):
     return state
 
 
+def _prepare_once(state, run, *, name: str, sql: str, types: list[str]) -> None:
+    if name not in state[1]:
+        run(f"PREPARE {name} ({', '.join(types)}) AS {sql}")
+        state[1].add(name)
+
+
 def execute_prepared(cursor, *, name: str, sql: str, params: list, types: list[str], db=None) -> None:
     """Run `sql` (with $1…$n placeholders) as prepared statement `name` on this connection.
     Text, boolean and integer arguments are escaped by libpq into the EXECUTE statement itself,
     which skips the driver's parameter conversion (a measurable part of a one-row lookup)."""
     db = db or connection
     state = _prepared_state(db, cursor.execute)
-    if name not in state[1]:
-        cursor.execute(f"PREPARE {name} ({', '.join(types)}) AS {sql}")
-        state[1].add(name)
+    _prepare_once(state, cursor.execute, name=name, sql=sql, types=types)
     literals = [_literal(state[2], p) for p in params]
     if None in literals:
         cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
@@ -112,17 +116,19 @@ def fetch_numbered(*, name: str, sql: str, params: list, types: list[str], db=No
     started = time.monotonic() if db.queries_logged else None
     with db.wrap_database_errors:
         pgconn = raw.pgconn
-        state = _prepared_state(db, lambda text: _exec_checked(raw, pgconn, text))
-        if name not in state[1]:
-            _exec_checked(raw, pgconn, f"PREPARE {name} ({', '.join(types)}) AS {sql}")
-            state[1].add(name)
+
+        def run(text):
+            return _exec_checked(raw, pgconn, text)
+
+        state = _prepared_state(db, run)
         literals = [_literal(state[2], p) for p in params]
-        if None in literals:
+        if None in literals:  # a type libpq cannot escape for us: the cursor binds it
             cursor = hot_cursor(db)
             execute_prepared(cursor, name=name, sql=sql, params=params, types=types, db=db)
             return cursor.fetchall()
+        _prepare_once(state, run, name=name, sql=sql, types=types)
         text = f"EXECUTE {name} ({', '.join(literals)})"
-        result = _exec_checked(raw, pgconn, text)
+        result = run(text)
         loader = state[3]
         loader.set_pgresult(result)
         rows = loader.load_rows(0, result.ntuples, tuple)

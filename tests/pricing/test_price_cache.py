@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from catalog import services
 from catalog.models import ChannelCatalog, PriceEntry, PriceList, Product
-from catalog.sql import pricing_trigger_names
+from catalog.sql import GENERATION_SQL, pricing_trigger_names
 from hub.services import api_token_create, api_token_revoke
 from orders import pricing
 from orders.models import Customer
@@ -50,6 +50,12 @@ def lamp(client, shop, customer="ACME", sku="LAMP"):
         return response.status_code
     line = response.json()["lines"][0]
     return line.get("unit_price", line.get("error")), line.get("price_list"), line.get("reference_price")
+
+
+def generation_sum():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {GENERATION_SQL}")
+        return cursor.fetchone()[0]
 
 
 def cached_skus():
@@ -235,22 +241,11 @@ def test_cached_answers_equal_uncached_ones(client, shop, settings):
 
 
 def test_the_generation_grows_with_each_committed_write(shop):
-    def generation():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT SUM(value) FROM catalog_pricing_generation")
-            return cursor.fetchone()[0]
-
-    before = generation()
+    before = generation_sum()
     services.price_entry_set(price_list=shop["public"], product=shop["garland"], unit_price="36")
-    after_one = generation()
+    after_one = generation_sum()
     shop["customer"].price_lists.add(shop["public"])
-    assert before < after_one < generation()
-
-
-def generation_sum():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT SUM(value) FROM catalog_pricing_generation")
-        return cursor.fetchone()[0]
+    assert before < after_one < generation_sum()
 
 
 def in_thread(work):
