@@ -110,7 +110,7 @@ class TestImport:
 @pytest.mark.django_db
 def test_customers_are_deduplicated_by_channel_id_and_by_email(shop):
     channel, _, _ = shop
-    existing = CustomerFactory(code="CAMILLE", email="camille@example.com", type="b2c")
+    existing = CustomerFactory(code="CAMILLE", email="camille@example.com", type="b2c", channels=[channel])
     first, _ = services.order_import(channel=channel, data=order_payload("1"))
     second, _ = services.order_import(channel=channel, data=order_payload("2", customer={"external_id": "cust-77"}))
     third, _ = services.order_import(channel=channel, data=order_payload("3", customer={"email": "CAMILLE@example.com"}))
