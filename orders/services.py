@@ -21,7 +21,7 @@ from hub.services import sequence_next, timeline_record
 from inventory.services import StockError, stock_release, stock_reserve, stock_ship
 from orders.models import (
     Address, ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelEmail, CustomerChannelIdentity, CustomerMatch,
-    Invoice, InvoiceLine, OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment,
+    IdempotencyKey, Invoice, InvoiceLine, OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment,
     ShipmentLine, ShippingLine,
 )
 from orders.validation import validate_order_payload
@@ -286,6 +286,33 @@ def order_import(*, channel, data: dict, user=None, actor_label: str = "") -> tu
                 raise
             # A concurrent import created the same order first: the next attempt updates it.
     raise AssertionError("unreachable")
+
+
+class IdempotencyConflict(OrderError):
+    """An idempotency key already used with another request body."""
+
+
+def idempotency_key_run(*, channel, key: str, payload, run) -> tuple[int, dict, bool]:
+    """Answer a request sent with an idempotency key: `run()` → (status code, body) happens once
+    per (channel, key). The key is claimed before the work, in the same transaction, so a
+    concurrent request with the same key waits for the first to commit (or roll back: a refused
+    request leaves the key free); then the same body gets the stored answer and another body
+    `IdempotencyConflict`. Returns (status code, body, replayed)."""
+    body_hash = _fingerprint(payload)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                claim = IdempotencyKey.objects.create(channel=channel, key=key, body_hash=body_hash, status_code=0, response={})
+        except IntegrityError:
+            previous = IdempotencyKey.objects.get(channel=channel, key=key)
+            if previous.body_hash != body_hash:
+                raise IdempotencyConflict("This Idempotency-Key was already used with a different body; "
+                                          "send a new key for a new request.") from None
+            return previous.status_code, previous.response, True
+        status_code, response = run()
+        claim.status_code, claim.response = status_code, response
+        claim.save(update_fields=["status_code", "response"])
+        return status_code, response, False
 
 
 def _order_create(channel, data, fingerprint, *, user, actor_label):
