@@ -56,10 +56,6 @@ def channel_settings(channel) -> ChannelOrderSettings:
 
 # --- Customers -------------------------------------------------------------------------------
 
-def customer_for_order(*, channel, data: dict) -> Customer:
-    return customer_resolve(channel=channel, data=data)[0]
-
-
 def customer_resolve(*, channel, data: dict) -> tuple[Customer, bool]:
     """The channel's own customer for `data` ({code} or {external_id, email, name, company, phone}),
     and whether it was created.
@@ -112,6 +108,9 @@ def _channel_customer(channel, *, external_id: str, email: str) -> tuple[Custome
     return None, False
 
 
+MAX_MATCHES = 10  # possible duplicates recorded per new customer
+
+
 def _customer_create(channel, data, *, external_id: str, email: str) -> Customer:
     code = _unused_customer_code(f"{channel.code.upper()}-{external_id or hashlib.sha1(email.encode()).hexdigest()[:10]}")
     customer = Customer.objects.create(
@@ -128,9 +127,6 @@ def _customer_create(channel, data, *, external_id: str, email: str) -> Customer
     if external_id:
         CustomerChannelIdentity.objects.create(channel=channel, external_id=external_id, customer=customer)
     return customer
-
-
-MAX_MATCHES = 10
 
 
 def _unused_customer_code(wanted: str) -> str:
@@ -171,7 +167,7 @@ def customer_match_link(*, match, user) -> Customer:
     CustomerMatch.objects.filter(customer=duplicate, status=CustomerMatch.Status.OPEN).update(
         status=CustomerMatch.Status.DISMISSED, decided_by=user, decided_at=now)
     names = ", ".join(c.code for c in channels)
-    timeline_record(subject=existing, event="linked", message=f"{duplicate.code} of {names} linked: now a customer of {names}", actor=user)
+    timeline_record(subject=existing, event="linked", message=f"{duplicate.code} linked: now also a customer of {names}", actor=user)
     timeline_record(subject=duplicate, event="linked", message=f"linked to {existing.code} and deactivated", actor=user)
     change_record(topic="orders.customer", object_id=existing.pk, data={"code": existing.code, "fields": ["channels"]})
     return existing
@@ -316,7 +312,7 @@ def idempotency_key_run(*, channel, key: str, payload, run) -> tuple[int, dict, 
 
 
 def _order_create(channel, data, fingerprint, *, user, actor_label):
-    customer = customer_for_order(channel=channel, data=data["customer"])
+    customer, _ = customer_resolve(channel=channel, data=data["customer"])
     totals = _computed_totals(data)
     order = SalesOrder.objects.create(
         number=f"SO-{sequence_next(series='SO'):06d}", channel=channel, external_id=data["external_id"], customer=customer,
@@ -648,13 +644,14 @@ def payment_record(*, order, amount, method, reference="", kind=Payment.Kind.PAY
 @transaction.atomic
 def customer_upsert_from_channel(*, channel, external_id: str, email: str = "", name: str = "", phone: str = "",
                                  addresses: list[dict] = ()) -> tuple[Customer, bool]:
-    """A customer as a sales channel knows it (e.g. Shopify's customers/create and /update):
-    the channel's own customer found or created by `customer_resolve` (never another channel's);
-    name, e-mail and phone follow the channel; addresses are added once (the same address again changes nothing). Each address:
-    {name, company, line1, line2, postcode, city, country, phone, is_default}. Returns (customer, created)."""
+    """A customer as a sales channel knows it (e.g. Shopify's customers/create and /update): the
+    channel's own customer, found or created by `customer_resolve` (never another channel's); name,
+    e-mail and phone follow the channel; addresses are added once (the same address again changes
+    nothing). Each address: {name, company, line1, line2, postcode, city, country, phone,
+    is_default}. Returns (customer, created)."""
     customer, created = customer_resolve(channel=channel, data={"external_id": external_id, "email": email, "name": name, "phone": phone})
     changed = []
-    for field, value in (("name", name), ("email", (email or "").strip().lower()), ("phone", phone)):
+    for field, value in (("name", name), ("email", _normalised_email(email)), ("phone", phone)):
         if value and getattr(customer, field) != value:
             setattr(customer, field, value)
             changed.append(field)

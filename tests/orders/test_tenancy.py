@@ -253,3 +253,24 @@ class TestPossibleDuplicates:
         assert CustomerMatch.objects.get().status == CustomerMatch.Status.DISMISSED
         assert get_prices(world, "ACME-BUYER").status_code == 404
         untouched(world["acme"])
+
+    def test_in_the_admin_only_a_user_with_the_permission_gets_the_link_action(self, world, duplicate, django_user_model, client):
+        def staff(name, *codenames):
+            user = django_user_model.objects.create_user(name, password="x", is_staff=True)
+            user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+            return user
+
+        match = CustomerMatch.objects.get()
+        url = "/admin/orders/customermatch/"
+        client.force_login(staff("viewer", "view_customermatch"))
+        page = client.get(url)
+        assert page.status_code == 200 and "ACME-BUYER" in page.text and 'value="link"' not in page.text
+        response = client.post(url, {"action": "link", "_selected_action": [match.pk]})
+        assert response.status_code in (200, 302)
+        assert CustomerMatch.objects.get().status == CustomerMatch.Status.OPEN
+        untouched(world["acme"])
+        client.force_login(staff("manager", "view_customermatch", "link_customermatch"))
+        assert 'value="link"' in client.get(url).text
+        client.post(url, {"action": "link", "_selected_action": [match.pk]})
+        assert CustomerMatch.objects.get().status == CustomerMatch.Status.LINKED
+        assert world["web"] in world["acme"].channels.all()
