@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('hub', '0002_import_jobs'),
-        ('orders', '0005_pricing_generation_triggers'),
+        ('orders', '0006_admin_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
