@@ -44,6 +44,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 
+# The DEBUG page and error mails: secrets hidden by name everywhere (hub/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "hub.error_reports.HubExceptionReporterFilter"
+
 if not DEBUG:
     _problems = production_problems(
         secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS, session_cookie_secure=SESSION_COOKIE_SECURE,
