@@ -34,7 +34,7 @@ class HubExceptionReporterFilter(SafeExceptionReporterFilter):
         if depth > DEEPEST:
             return self.cleansed_substitute
         if isinstance(value, str):
-            return URL_PASSWORD.sub(rf"\1:{self.cleansed_substitute}@", value)
+            return URL_PASSWORD.sub(rf"\1:{self.cleansed_substitute}@", str(value))
         if isinstance(value, Mapping):
             return {
                 key: self.cleansed_substitute if isinstance(key, str) and SENSITIVE_NAMES.search(key)

@@ -5,6 +5,7 @@ local-memory cache. `DATABASE_URL` and `REDIS_URL` switch to PostgreSQL and Redi
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -56,7 +57,7 @@ if not DEBUG:
         raise ImproperlyConfigured(refusal_message(_problems))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "hub.apps.HubAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,6 +68,9 @@ INSTALLED_APPS = [
     "django_q",
     "import_export",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Domain apps, lowest first: each may import only the ones above it.
     "hub",
     "catalog",
@@ -83,9 +87,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -169,6 +175,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username+address before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Admin login throttling (django-axes): after HUB_LOGIN_FAILURE_LIMIT failures for one username from
+# one address, that pair is refused (even with the right password) for HUB_LOGIN_COOLOFF_MINUTES; a
+# success resets the count. Attempts are kept in the database, so every web process shares them.
+AXES_FAILURE_LIMIT = env_int("HUB_LOGIN_FAILURE_LIMIT", 5)
+_cooloff_minutes = env_int("HUB_LOGIN_COOLOFF_MINUTES", 15)
+if AXES_FAILURE_LIMIT < 1 or _cooloff_minutes < 1:
+    raise ImproperlyConfigured("HUB_LOGIN_FAILURE_LIMIT and HUB_LOGIN_COOLOFF_MINUTES must be 1 or more")
+AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hub.admin_site.login_locked"
+AXES_VERBOSE = False  # no start-up banner on every command; failures and lockouts are still logged
+
+# Two-factor authentication for the admin (django-otp, TOTP): required, optional or off (hub/admin_site.py).
+HUB_ADMIN_2FA = env_str("HUB_ADMIN_2FA", "optional").lower()
+if HUB_ADMIN_2FA not in {"required", "optional", "off"}:
+    raise ImproperlyConfigured(f"HUB_ADMIN_2FA={HUB_ADMIN_2FA!r}: use 'required', 'optional' or 'off'")
+OTP_TOTP_ISSUER = "ERP Hub"  # the name authenticator apps show
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
@@ -237,6 +266,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},  # failed logins and lockouts, not each step of counting them
         "django-q": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }

@@ -135,3 +135,18 @@ def test_demo_mode_refuses_to_run_in_production(tmp_path):
                         **PRODUCTION, HUB_VAR_DIR=str(tmp_path), DATABASE_URL="", REDIS_URL="")
     assert result.returncode != 0
     assert "--demo creates the admin/admin login: development only (DEBUG=1, as make run sets)" in result.stderr
+
+
+def test_login_throttling_thresholds_come_from_the_environment():
+    assert setting_of("AXES_FAILURE_LIMIT", DEBUG="1") == "5"
+    assert setting_of("AXES_FAILURE_LIMIT", DEBUG="1", HUB_LOGIN_FAILURE_LIMIT="8") == "8"
+    assert setting_of("AXES_COOLOFF_TIME", DEBUG="1", HUB_LOGIN_COOLOFF_MINUTES="30") == "datetime.timedelta(seconds=1800)"
+    refused = start_django(DEBUG="1", HUB_LOGIN_FAILURE_LIMIT="0")
+    assert "HUB_LOGIN_FAILURE_LIMIT and HUB_LOGIN_COOLOFF_MINUTES must be 1 or more" in refused.stderr
+
+
+def test_an_unknown_two_factor_mode_is_refused_by_name():
+    assert setting_of("HUB_ADMIN_2FA", DEBUG="1") == "'optional'"
+    refused = start_django(DEBUG="1", HUB_ADMIN_2FA="sometimes")
+    assert refused.returncode != 0
+    assert "HUB_ADMIN_2FA='sometimes': use 'required', 'optional' or 'off'" in refused.stderr
