@@ -72,6 +72,18 @@ class HubAdminSite(OTPAdminSite):
         return {**super().each_context(request), "two_factor": settings.HUB_ADMIN_2FA}
 
 
+def client_address(request) -> str:
+    """The browser's address for login throttling: REMOTE_ADDR, or with HUB_TRUSTED_PROXIES=N the N-th
+    address from the right of X-Forwarded-For (each trusted proxy appends the address it received
+    from; entries further left are whatever the client sent)."""
+    proxies = settings.HUB_TRUSTED_PROXIES
+    if proxies:
+        forwarded = [address.strip() for address in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if address.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def login_locked(request, original_response=None, credentials=None):
     """django-axes' answer once a username has failed too often from one address."""
     minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))

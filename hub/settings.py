@@ -191,6 +191,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "hub.admin_site.login_locked"
+# Behind N reverse proxies that append to X-Forwarded-For, the browser's address is the N-th from the right.
+HUB_TRUSTED_PROXIES = env_int("HUB_TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "hub.admin_site.client_address"
 AXES_VERBOSE = False  # no start-up banner on every command; failures and lockouts are still logged
 
 # Two-factor authentication for the admin (django-otp, TOTP): required, optional or off (hub/admin_site.py).

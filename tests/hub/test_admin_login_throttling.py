@@ -73,3 +73,25 @@ def test_the_lock_holds_one_username_from_one_address(staff, django_user_model, 
     assert log_in(PASSWORD)[1].status_code == 429
     assert log_in(PASSWORD, address="127.0.0.2")[1].status_code == 302
     assert log_in(PASSWORD, username="buyer")[1].status_code == 302
+
+
+@pytest.mark.django_db
+def test_behind_trusted_proxies_the_lock_holds_the_browser_address_they_forwarded(staff, settings):
+    settings.HUB_TRUSTED_PROXIES = 1
+
+    def through_proxy(password, forwarded_for):
+        client = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for)
+        return client.post(reverse("admin:login"), {"username": "clerk", "password": password}).status_code
+
+    # The client chose the left entries; the proxy appended the address it saw.
+    statuses = [through_proxy("wrong password", f"127.0.1.{n}, 127.0.0.5") for n in range(settings.AXES_FAILURE_LIMIT)]
+    assert statuses[-1] == 429
+    assert through_proxy(PASSWORD, "127.0.0.5") == 429
+    assert through_proxy(PASSWORD, "127.0.0.6") == 302
+
+
+@pytest.mark.django_db
+def test_without_trusted_proxies_a_forged_forwarded_for_does_not_escape_the_lock(staff, settings):
+    fail(settings.AXES_FAILURE_LIMIT)
+    client = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="127.0.0.7")
+    assert client.post(reverse("admin:login"), {"username": "clerk", "password": PASSWORD}).status_code == 429
