@@ -30,6 +30,11 @@ class HubAdminLoginForm(OTPAdminAuthenticationForm):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
     otp_device = forms.CharField(required=False, label=_("Authenticator"), widget=forms.Select)
+    otp_error_messages = {
+        **OTPAdminAuthenticationForm.otp_error_messages,
+        "token_required": _("Enter the code your authenticator app shows for this account."),
+        "invalid_token": _("That code is wrong or was already used; enter the code your authenticator app shows now."),
+    }
 
     def clean_otp(self, user):
         if user is None or not second_factor_expected(user):

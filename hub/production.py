@@ -50,5 +50,5 @@ def refusal_message(problems: list[str]) -> str:
     return (
         "Refusing to start in production mode (DEBUG is off unless DEBUG=1): "
         + "; ".join(problems)
-        + f". Set them in the environment or in .env; {GENERATE_KEY_HINT}. For development, set DEBUG=1 (make run does)."
+        + f". Set the variables in the environment or in .env; {GENERATE_KEY_HINT}. For development, set DEBUG=1 (make run does)."
     )

@@ -54,7 +54,7 @@ def required(settings):
 def test_required_refuses_the_password_alone(required, device):
     client, response = log_in()
     assert response.status_code == 200
-    assert "Please enter your OTP token." in response.content.decode()
+    assert "Enter the code your authenticator app shows for this account." in response.content.decode()
     assert not reaches_admin(client)
 
 
@@ -70,7 +70,7 @@ def test_required_refuses_a_wrong_code(required, device):
     wrong = totp(device.bin_key, at=time.time() - 3600)
     client, response = log_in(otp_token=wrong)
     assert response.status_code == 200
-    assert "Invalid token" in response.content.decode()
+    assert "That code is wrong or was already used" in response.content.decode()
     assert not reaches_admin(client)
 
 

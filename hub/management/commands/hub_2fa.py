@@ -37,7 +37,7 @@ class Command(BaseCommand):
         qr.print_ascii(out=picture, invert=True)
         self.stdout.write(picture.getvalue(), ending="")
         self.stdout.write(f"Scan the code above, or add this URI to the authenticator app:\n{device.config_url}")
-        self.stdout.write("It is shown once; keep it out of chat and e-mail.")
+        self.stdout.write("Keep it out of chat and e-mail: it is the authenticator's key.")
 
     def _list(self, **_):
         for device in TOTPDevice.objects.select_related("user").order_by("user__username", "name"):
