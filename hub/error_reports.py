@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from django.views.debug import SafeExceptionReporterFilter
 
 SENSITIVE_NAMES = re.compile(
-    r"API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HMAC|CREDENTIAL|COOKIE|SESSION|CSRF|OTP|DSN|PRIVATE", re.IGNORECASE
+    r"API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HMAC|CREDENTIAL|COOKIE|SESSION|CSRF|DSN|PRIVATE", re.IGNORECASE
 )
 URL_PASSWORD = re.compile(r"(?<=://)([^/@\s:]*):[^/@\s]+@")
 DEEPEST = 20  # deeper structures are replaced whole rather than walked
