@@ -201,6 +201,9 @@ HUB_ADMIN_2FA = env_str("HUB_ADMIN_2FA", "optional").lower()
 if HUB_ADMIN_2FA not in {"required", "optional", "off"}:
     raise ImproperlyConfigured(f"HUB_ADMIN_2FA={HUB_ADMIN_2FA!r}: use 'required', 'optional' or 'off'")
 OTP_TOTP_ISSUER = "ERP Hub"  # the name authenticator apps show
+# A TOTP device's key and QR code are never shown in the admin (anyone who may view devices could
+# read another person's second factor); `manage.py hub_2fa enrol USER` shows them to the operator.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
