@@ -36,7 +36,7 @@ import time
 import traceback
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -363,7 +363,7 @@ def _non_negative_number(switch, option, value) -> float:
 
 class LeakyBucket:
     """Each request adds `amount` to the bucket; it leaks `leak_per_second`. Full → refused, with
-    the seconds until the request would fit (Shopify REST, BigCommerce)."""
+    the seconds until the request would fit (REST call limits announced as "used/size")."""
 
     def __init__(self, size: float, leak_per_second: float, *, clock: Callable[[], float] = time.monotonic):
         self.size, self.leak, self._clock = float(size), float(leak_per_second), clock
@@ -398,7 +398,7 @@ class LeakyBucket:
 
 class TokenBucket:
     """Holds up to `capacity` tokens, refilled at `refill_per_second`; a request needs `cost`
-    tokens available (Amazon SP-API rate + burst, Shopify GraphQL query cost)."""
+    tokens available (a rate plus a burst per operation, a GraphQL query's calculated cost)."""
 
     def __init__(self, capacity: float, refill_per_second: float, *, clock: Callable[[], float] = time.monotonic):
         self.capacity, self.refill, self._clock = float(capacity), float(refill_per_second), clock
@@ -931,6 +931,7 @@ class Sandbox:
         self.lock = threading.RLock()
         self.faults = Faults(clock=self.clock.monotonic)
         self.stats: Counter = Counter()
+        self._stats_lock = threading.Lock()
         self.journal: deque[RequestRecord] = deque(maxlen=5000)
         self.errors: deque[str] = deque(maxlen=100)
         self.webhooks = WebhookSender(policy=delivery_policy or self.delivery_policy, faults=self.faults,
@@ -995,6 +996,11 @@ class Sandbox:
 
     def set_faults(self, **switches) -> dict:
         return self.faults.set(**switches)
+
+    def count(self, key: str, n: int = 1) -> None:
+        """Add to a counter shown in `stats` (and `GET /_sandbox/state`)."""
+        with self._stats_lock:
+            self.stats[key] += n
 
     # --- hooks (override) --------------------------------------------------------------------------
     def reset_state(self) -> None:
@@ -1104,22 +1110,22 @@ class Sandbox:
         entry, allowed = self._match(request, control=False)
         if entry is None:
             return self.no_route_response(request, allowed), None
-        self.stats[entry.name] += 1
+        self.count(entry.name)
         if (spec := self.faults.take("slow_before", request)) is not None:
             time.sleep(spec["ms"] / 1000)
         if (spec := self.faults.take("fail_5xx", request)) is not None:
-            self.stats["5xx sent"] += 1
+            self.count("5xx sent")
             return self.server_error_response(request, spec.get("status") or self.rng.choice((500, 502, 503))), None
         if entry.auth:
             denied = self.authenticate(request)
             if denied is not None:
                 return self._with_reply_headers(denied, request), None
         if (spec := self.faults.take("throttle", request)) is not None:
-            self.stats["429 sent"] += 1
+            self.count("429 sent")
             return self.throttled_response(request, spec.get("retry_after")), None
         limited = self.throttle(request)
         if limited is not None:
-            self.stats["429 sent"] += 1
+            self.count("429 sent")
             return self._with_reply_headers(limited, request), None
         try:
             response = self._as_response(self._call(entry, request))
@@ -1135,10 +1141,10 @@ class Sandbox:
         if (spec := self.faults.take("slow_after", request)) is not None:
             time.sleep(spec["ms"] / 1000)
         if self.faults.take("drop_after", request) is not None:
-            self.stats["connections dropped"] += 1
+            self.count("connections dropped")
             return response, "drop"
         if self.faults.take("malformed", request) is not None:
-            self.stats["malformed sent"] += 1
+            self.count("malformed sent")
             response = _malformed(response)
         return response, None
 
