@@ -273,10 +273,11 @@ class WooCommerceSandbox(Sandbox):
                                  "shipping_cost": str(shipping_cost), "round_tax_at_subtotal": round_tax_at_subtotal,
                                  "shipment_tracking": shipment_tracking, "shuffle_ties": shuffle_ties}
         self.initial_webhooks = [dict(w) for w in webhooks]
-        self.host_limit = host_limit
         self._salt = b"sandbox-wp-salt"
+        self.host_window: FixedWindow | None = None
         super().__init__(**options)
-        self.host_window = FixedWindow(host_limit[0], host_limit[1], clock=self.clock.monotonic) if host_limit else None
+        if host_limit:
+            self.host_window = FixedWindow(host_limit[0], host_limit[1], clock=self.clock.monotonic)
 
     # --- state ---------------------------------------------------------------------------------
     def reset_state(self) -> None:
@@ -299,7 +300,7 @@ class WooCommerceSandbox(Sandbox):
             hook = self._webhook_new(name=subscription.get("name") or "", topic=subscription["topic"],
                                      delivery_url=subscription["delivery_url"], secret=subscription.get("secret") or "")
             hook["pending_delivery"] = False
-        if getattr(self, "host_window", None) is not None:
+        if self.host_window is not None:
             self.host_window.reset()
 
     def _now(self) -> datetime:
