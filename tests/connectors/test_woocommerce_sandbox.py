@@ -110,6 +110,17 @@ def test_unknown_routes_unknown_ids_and_broken_json_answer_wordpress_errors(shop
     assert broken.status_code == 400 and broken.json()["code"] == "rest_invalid_json"
 
 
+def test_a_host_limit_in_front_of_the_shop_answers_429_with_retry_after_until_the_window_ends():
+    clock = Clock(start=START)
+    with WooCommerceSandbox(consumer_key=KEY, consumer_secret=SECRET, host_limit=(2, 60), clock=clock) as shop:
+        woo = Woo(shop)
+        answers = [woo.get("/orders") for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[2].headers["Retry-After"] == "60" and answers[2].headers["Content-Type"] == "text/html"
+        clock.advance(60)
+        assert woo.get("/orders").status_code == 200
+
+
 def test_responses_are_json_encoded_as_php_does(shop, woo):
     product = woo.post("/products", {"name": "Lampe à poser", "sku": "LAMP-É"})
     assert b"http:\\/\\/" in product.content and b"\\u00e0" in product.content
