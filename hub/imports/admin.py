@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from hub.admin import admin_permission_required, granted_by
+from hub.imports.cells import csv_cell
 from hub.imports.engine import RESOURCES, export_to_file, stream_csv
 from hub.imports.models import ImportJob
 from hub.imports.progress import progress_read
@@ -143,7 +144,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         writer = csv.writer(buffer)
         writer.writerow(["line", "column", "value", "message"])
         for error in job.errors:
-            writer.writerow([error["line"], error["column"], error["value"], error["message"]])
+            writer.writerow([error["line"], *(csv_cell(error[key]) for key in ("column", "value", "message"))])
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
         return response

@@ -4,10 +4,13 @@ import csv
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
 
+from hub.imports.cells import csv_cell, imported_text, xlsx_cell
 from hub.imports.columns import CellError, Column
 from hub.imports.readers import FileFormatError, TabularFile
 from hub.registry import ResourceSpec, register_resource
@@ -155,7 +158,7 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
         values = {}
         valid = True
         for column in columns:
-            text = raw.get(column.name, "")
+            text = imported_text(raw.get(column.name, ""))
             try:
                 values[column.name] = column.parse(text, options=options)
             except CellError as exc:
@@ -222,7 +225,7 @@ def _formatter(resource: Resource, options):
     columns = [by_name.get(name) for name in resource.export_header()]
 
     def cells(values: list) -> list[str]:
-        return [column.format(value, options=options) if column else ("" if value is None else str(value))
+        return [csv_cell(value, column.format(value, options=options) if column else None)
                 for column, value in zip(columns, values)]
 
     return cells
@@ -252,7 +255,7 @@ def export_to_file(resource: Resource, path: Path, *, delimiter: str = ",", prog
         sheet = workbook.create_sheet(resource.name)
         sheet.append(resource.export_header())
         for values in export_rows(resource):
-            sheet.append([_xlsx_cell(v) for v in values])
+            sheet.append([_xlsx_value(sheet, v) for v in values])
             count += 1
             if progress and count % 20000 == 0:
                 progress("exporting", count, 0)
@@ -276,17 +279,14 @@ def export_to_file(resource: Resource, path: Path, *, delimiter: str = ",", prog
     return count
 
 
-def _xlsx_cell(value):
-    from datetime import date
-    from decimal import Decimal
-
+def _xlsx_value(sheet, value):
     if isinstance(value, (int, Decimal, date)) and not isinstance(value, bool):
         return value
     if isinstance(value, (list, tuple)):
-        return ";".join(map(str, value))
+        return xlsx_cell(sheet, ";".join(map(str, value)))
     if isinstance(value, dict):
-        return ";".join(f"{k}={v}" for k, v in value.items())
-    return "" if value is None else str(value)
+        return xlsx_cell(sheet, ";".join(f"{k}={v}" for k, v in value.items()))
+    return "" if value is None else xlsx_cell(sheet, str(value))
 
 
 # --- registry --------------------------------------------------------------------------------
