@@ -1,6 +1,7 @@
 """Spreadsheet resources of inventory: warehouses, and stock imported as a count."""
 
 from catalog.models import Product
+from hub.imports.cells import excerpt
 from hub.imports.columns import Boolean, Choice, Date, Integer, Text
 from hub.imports.engine import Plan, Resource, register
 from inventory.models import StockLevel, StockLot, Warehouse
@@ -46,6 +47,11 @@ class WarehouseResource(Resource):
         return [w.code, w.name, w.kind, w.country, w.priority, w.is_sellable, w.allow_negative, w.is_active, w.address]
 
 
+# Counted units per SKU, warehouse and lot; leaves room for the difference from the current level
+# (the count movement) within the ledger's integer columns.
+MAX_COUNTED = 1_000_000_000
+
+
 class StockResource(Resource):
     """A stocktake: each row says how many units were counted. Differences become count
     movements in the ledger (never silent overwrites); unchanged rows write nothing."""
@@ -53,7 +59,7 @@ class StockResource(Resource):
     name, label, order = "stock", "Stock (count)", 60
     columns = [
         Text("sku", required=True, max_length=64), Text("warehouse", required=True, max_length=50),
-        Integer("quantity", required=True, minimum=0), Text("lot", max_length=64), Date("expiry"),
+        Integer("quantity", required=True, minimum=0, maximum=MAX_COUNTED), Text("lot", max_length=64), Date("expiry"),
     ]
 
     def check(self, rows, errors, options):
@@ -71,9 +77,9 @@ class StockResource(Resource):
             if v["warehouse"] not in self._warehouses:
                 errors.add(row.line, "warehouse", v["warehouse"], "no such warehouse (import warehouses first)")
             if product is not None and product.track_expiry and not v["lot"]:
-                errors.add(row.line, "lot", "", f"{v['sku']} is tracked by lot: give the lot (and expiry for a new lot)")
+                errors.add(row.line, "lot", "", f"{excerpt(v['sku'])} is tracked by lot: give the lot (and expiry for a new lot)")
             if product is not None and not product.track_expiry and (v["lot"] or v["expiry"]):
-                errors.add(row.line, "lot", v["lot"], f"{v['sku']} is not tracked by lot; leave lot and expiry empty")
+                errors.add(row.line, "lot", v["lot"], f"{excerpt(v['sku'])} is not tracked by lot; leave lot and expiry empty")
             key = (v["sku"], v["warehouse"], v["lot"])
             if key in seen:
                 errors.add(row.line, "sku", v["sku"], f"counted twice (see line {seen[key]})")

@@ -64,3 +64,10 @@ def excerpt(value, limit: int | None = None) -> str:
     text = "" if value is None else str(value)
     shown = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text[:limit])
     return shown + "…" if len(text) > limit else shown
+
+
+def excerpt_list(values, limit: int = 10) -> str:
+    """`a, b, c … and 7 more`, each an excerpt."""
+    values = list(values)
+    shown = ", ".join(excerpt(value) for value in values[:limit])
+    return shown + (f" … and {len(values) - limit} more" if len(values) > limit else "")

@@ -8,14 +8,16 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
-from hub.imports.cells import csv_cell, imported_text, xlsx_cell
+from hub.imports.cells import csv_cell, excerpt, excerpt_list, imported_text, xlsx_cell
 from hub.imports.columns import CellError, Column
 from hub.imports.readers import FileFormatError, TabularFile
 from hub.registry import ResourceSpec, register_resource
 
 MAX_REPORTED_ERRORS = 10_000
+MESSAGE_CHARS = 1000
 
 
 @dataclass
@@ -35,7 +37,7 @@ class RowError:
 
     def __str__(self) -> str:
         where = f"line {self.line}" + (f", column '{self.column}'" if self.column else "")
-        value = f", value {self.value!r}" if self.value != "" else ""
+        value = f", value '{self.value}'" if self.value != "" else ""
         return f"{where}{value}: {self.message}"
 
     def as_dict(self) -> dict:
@@ -82,9 +84,10 @@ class Errors:
         self.count = 0
 
     def add(self, line: int, column: str, value, message: str) -> None:
+        """Values are quoted as excerpts; messages that quote one use `excerpt` themselves."""
         self.count += 1
         if len(self.items) < MAX_REPORTED_ERRORS:
-            self.items.append(RowError(line, column, "" if value is None else str(value), message))
+            self.items.append(RowError(line, excerpt(column, MESSAGE_CHARS), excerpt(value), excerpt(message, MESSAGE_CHARS)))
 
     def __bool__(self) -> bool:
         return self.count > 0
@@ -141,15 +144,16 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
     invalid_lines: set[int] = set()
     header_checked = False
     columns = resource.columns
+    max_cell = settings.HUB_IMPORT_MAX_CELL_CHARS
     for line, raw in table.rows():
         if not header_checked:
             header_checked = True
             missing = [c.name for c in columns if c.required and c.name not in table.header]
             unknown = [h for h in table.header if h and h not in resource.column_names]
             if missing:
-                errors.add(1, ", ".join(missing), "", f"missing required column(s): {', '.join(missing)}; found: {', '.join(table.header)}")
+                errors.add(1, ", ".join(missing), "", f"missing required column(s): {', '.join(missing)}; found: {excerpt_list(table.header)}")
             if unknown:
-                errors.add(1, ", ".join(unknown), "", f"unknown column(s): {', '.join(unknown)}; expected: {', '.join(resource.column_names)}")
+                errors.add(1, excerpt_list(unknown), "", f"unknown column(s): {excerpt_list(unknown)}; expected: {', '.join(resource.column_names)}")
             if missing or unknown:
                 return rows, 0
         if "__extra__" in raw:
@@ -159,6 +163,10 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
         valid = True
         for column in columns:
             text = imported_text(raw.get(column.name, ""))
+            if len(text) > max_cell:
+                errors.add(line, column.name, text, f"{column.name} is {len(text)} characters long; a cell holds at most {max_cell}")
+                valid = False
+                continue
             try:
                 values[column.name] = column.parse(text, options=options)
             except CellError as exc:
@@ -188,7 +196,7 @@ def run_import(resource: Resource, path: Path, *, dry_run: bool = False, options
     try:
         rows, result.rows = _parse(resource, table, errors, options, progress)
     except FileFormatError as exc:
-        errors.add(1, "", "", str(exc))
+        errors.add(exc.line, "", "", str(exc))
         rows = []
     header_broken = any(e.line == 1 for e in errors.items)
     if rows and not header_broken:

@@ -3,16 +3,26 @@
 import codecs
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
+
+from hub.imports.cells import excerpt
+
 CSV_DELIMITERS = [",", ";", "\t", "|"]
+MB = 1024 * 1024
+# Small members may be compressed any amount; the ratio is checked above this size (as Apache POI does).
+RATIO_CHECKED_FROM_BYTES = 100 * 1024
 
 
 class FileFormatError(ValueError):
-    pass
+    def __init__(self, message: str, *, line: int = 1):
+        super().__init__(message)
+        self.line = line
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -73,41 +83,76 @@ class TabularFile:
         first_line = text.split("\n", 1)[0]
         self.delimiter = self.delimiter or detect_delimiter(first_line)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+        line = 1
         try:
-            header = next(reader)
-        except StopIteration:
-            raise FileFormatError("the file is empty") from None
-        self.header = [h.strip().lower() for h in header]
-        width = len(self.header)
-        for line, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) > width and any(v.strip() for v in values[width:]):
-                yield line, {"__extra__": f"{len(values)} values for {width} columns"}
-                continue
-            yield line, {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(self.header)}
+            header = next(reader, None)
+            if header is None:
+                raise FileFormatError("the file is empty")
+            self.header = [h.strip().lower() for h in header]
+            width = len(self.header)
+            for line, values in enumerate(reader, start=2):
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) > width and any(v.strip() for v in values[width:]):
+                    yield line, {"__extra__": f"{len(values)} values for {width} columns"}
+                    continue
+                yield line, {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(self.header)}
+        except csv.Error as exc:
+            line += 1  # the record being read when the reader gave up
+            if "field larger than field limit" in str(exc):
+                raise FileFormatError(f"a cell is longer than {csv.field_size_limit()} characters; a cell holds "
+                                      f"at most {settings.HUB_IMPORT_MAX_CELL_CHARS}", line=line) from None
+            raise FileFormatError(excerpt(exc, 200), line=line) from None
 
     def _xlsx_rows(self):
         from openpyxl import load_workbook
 
+        xlsx_archive_check(self.path)
         try:
             workbook = load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:
-            raise FileFormatError(f"not a readable XLSX file: {exc}") from None
+            raise FileFormatError(f"not a readable XLSX file: {excerpt(exc, 200)}") from None
         try:
             sheet = workbook.worksheets[0]
-            iterator = sheet.iter_rows(values_only=True)
-            try:
-                header = next(iterator)
-            except StopIteration:
-                raise FileFormatError("the sheet is empty") from None
+            header = next(sheet.iter_rows(max_row=1, values_only=True), None)
+            if header is None:
+                raise FileFormatError("the sheet is empty")
             self.header = [_cell_text(h).lower() for h in header]
             while self.header and not self.header[-1]:
                 self.header.pop()
-            for line, values in enumerate(iterator, start=2):
-                texts = [_cell_text(v) for v in values[: len(self.header)]]
+            # Only the header's columns are read: a sheet may declare 16 384 empty ones.
+            rows = sheet.iter_rows(min_row=2, max_col=max(len(self.header), 1), values_only=True)
+            for line, values in enumerate(rows, start=2):
+                texts = [_cell_text(v) for v in values]
                 if not any(texts):
                     continue
                 yield line, {name: (texts[i] if i < len(texts) else "") for i, name in enumerate(self.header)}
+        except FileFormatError:
+            raise
+        except Exception as exc:  # the sheet is read lazily: a broken archive or XML shows up here
+            raise FileFormatError(f"not a readable XLSX file: {excerpt(exc, 200)}") from None
         finally:
             workbook.close()
+
+
+def xlsx_archive_check(path: Path) -> None:
+    """Refuse an XLSX (a zip archive) that would unpack past the limit, or any member of which
+    is compressed suspiciously well, before anything is unpacked. The sizes are those the
+    archive declares; Python's zipfile never reads a member past its declared size (and fails
+    its CRC check if there was more), so they also bound what is read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FileFormatError(f"not a readable XLSX file: {excerpt(exc, 200)}") from None
+    limit_mb, ratio_limit = settings.HUB_IMPORT_XLSX_MAX_MB, settings.HUB_IMPORT_XLSX_MAX_RATIO
+    total = sum(member.file_size for member in members)
+    if total > limit_mb * MB:
+        raise FileFormatError(f"the XLSX file would unpack to {total / MB:.1f} MB, more than the {limit_mb} MB allowed; "
+                              "split it, or save it as CSV")
+    for member in members:
+        if member.file_size > RATIO_CHECKED_FROM_BYTES and member.file_size > ratio_limit * member.compress_size:
+            ratio = member.file_size // max(member.compress_size, 1)
+            raise FileFormatError(f"{excerpt(member.filename)} in the XLSX file is compressed {ratio} to 1 (more than "
+                                  f"{ratio_limit} to 1 is refused as a possible zip bomb); save it again from the "
+                                  "spreadsheet, or as CSV")
