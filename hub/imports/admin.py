@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from hub.admin import admin_permission_required, granted_by
 from hub.imports.cells import csv_cell
@@ -27,9 +28,27 @@ def _resource_choices(importable_only: bool):
     return [(r.name, r.label) for r in sorted(RESOURCES.values(), key=lambda r: r.order) if r.importable or not importable_only]
 
 
+ENCODINGS = [
+    ("", _("Detect (UTF-8, UTF-16 with BOM, or Windows-1252)")),
+    ("utf-8", "UTF-8"),
+    ("cp1252", _("Windows-1252 / Latin-1 (Western Europe)")),
+    ("iso-8859-15", _("ISO-8859-15 (Latin-9)")),
+    ("cp1250", _("Windows-1250 (Central Europe)")),
+    ("cp1251", _("Windows-1251 (Cyrillic)")),
+    ("utf-16-le", _("UTF-16 little-endian, without BOM")),
+    ("utf-16-be", _("UTF-16 big-endian, without BOM")),
+    ("shift_jis", _("Shift-JIS (Japanese)")),
+    ("gb18030", _("GB18030 (Simplified Chinese)")),
+    ("big5", _("Big5 (Traditional Chinese)")),
+    ("euc_kr", _("EUC-KR (Korean)")),
+]
+
+
 class ImportForm(forms.Form):
     resource = forms.ChoiceField()
     file = forms.FileField(help_text="CSV (UTF-8 or Windows-1252, ',' or ';') or XLSX, with a header row.")
+    encoding = forms.ChoiceField(label=_("Encoding"), choices=ENCODINGS, required=False,
+                                 help_text=_("CSV only: the character set the file was saved in, when it is not detected."))
     decimal_comma = forms.BooleanField(required=False, help_text="Numbers are written 12,50.")
     replace = forms.BooleanField(required=False, help_text="Prices: delete breaks of the listed price lists that the file no longer contains.")
 
@@ -112,7 +131,7 @@ class ImportJobAdmin(admin.ModelAdmin):
             job = import_job_create(
                 resource=data["resource"], uploaded_file=data["file"], user=request.user,
                 dry_run="validate" in request.POST,
-                options={"decimal_comma": data["decimal_comma"], "replace": data["replace"]},
+                options={"decimal_comma": data["decimal_comma"], "replace": data["replace"], "encoding": data["encoding"]},
             )
             return redirect("admin:hub_importjob_result", job_id=job.pk)
         return TemplateResponse(request, "admin/hub/importjob/new.html", self._context(request, title="Import a spreadsheet", form=form))

@@ -3,6 +3,7 @@
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -25,18 +26,69 @@ class FileFormatError(ValueError):
         self.line = line
 
 
-def detect_encoding(sample: bytes) -> str:
-    """UTF-8 with BOM, UTF-8, else Windows-1252 (what Excel writes on a French Windows)."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+# Byte-order marks, longest first (a UTF-32 LE mark starts like a UTF-16 LE one).
+BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+ENCODING_HELP = ("save it as CSV UTF-8, or give its encoding with --encoding (e.g. --encoding shift_jis; in the admin, "
+                 "the import form's Encoding field)")
+NEITHER = "the file is neither UTF-8 nor Windows-1252"
+# Western text has its accented letters one or two at a time ("été", "Größe"); Shift-JIS, GB18030,
+# Big5 and EUC-KR write each character as two high bytes, Cyrillic and Greek whole words in high bytes.
+FOREIGN_RUN = re.compile(rb"[\x80-\xff]{4,}")
+HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _line_of(raw: bytes, position: int) -> int:
+    return raw.count(b"\n", 0, position) + 1
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """ "le" or "be" when NUL bytes fill one side of the 16-bit units, as ASCII text in UTF-16 does."""
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if even + odd < len(sample) / 4:
+        return None
+    return "le" if odd > even else "be"
+
+
+def decode_csv(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """The text of a CSV file and the encoding read: the one given, else the byte-order mark's,
+    else UTF-8, else Windows-1252 (what Excel writes on a French Windows, and a superset of the
+    Latin-1 letters). Anything else is refused rather than read as mojibake."""
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise FileFormatError(f"unknown encoding '{excerpt(encoding)}' (--encoding); use a name such as utf-8, cp1252, "
+                                  "utf-16-le, shift_jis or gb18030") from None
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            raise FileFormatError(f"the file cannot be read as {encoding}: byte 0x{raw[exc.start]:02x} on line "
+                                  f"{_line_of(raw, exc.start)} does not fit; {ENCODING_HELP}") from None
+    for bom, name in BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(name), name
+            except UnicodeDecodeError as exc:
+                raise FileFormatError(f"the file starts as {name} but is not ({exc.reason}); {ENCODING_HELP}") from None
+    endian = _utf16_without_bom(raw[:4096])
+    if endian:
+        raise FileFormatError(f"{NEITHER}: it looks like UTF-16 ({'little' if endian == 'le' else 'big'}-endian) without a "
+                              f"byte-order mark; save it as CSV UTF-8, or give its encoding with --encoding utf-16-{endian}")
     try:
-        sample.decode("utf-8")
-        return "utf-8"
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp1252")
     except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still UTF-8.
-        if exc.start >= len(sample) - 3:
-            return "utf-8"
-        return "cp1252"
+        raise FileFormatError(f"{NEITHER}: byte 0x{raw[exc.start]:02x} on line {_line_of(raw, exc.start)} is not "
+                              f"Windows-1252; {ENCODING_HELP}") from None
+    in_runs = sum(len(run) for run in FOREIGN_RUN.findall(raw))
+    if in_runs and in_runs * 2 >= len(HIGH_BYTE.findall(raw)):
+        raise FileFormatError(f"{NEITHER}: its non-ASCII bytes come in long runs, as in Shift-JIS, GB18030, Big5, EUC-KR, "
+                              f"Cyrillic or Greek text; {ENCODING_HELP}")
+    return text, "cp1252"
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -71,15 +123,9 @@ class TabularFile:
         yield from (self._xlsx_rows() if self.format == "xlsx" else self._csv_rows())
 
     def _csv_rows(self):
-        raw = self.path.read_bytes()
-        encoding = self.encoding or detect_encoding(raw[:65536])
-        try:
-            text = raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise FileFormatError(f"cannot read the file as {encoding}: {exc}") from None
+        text, self.encoding = decode_csv(self.path.read_bytes(), self.encoding)
         if text.startswith("\ufeff"):
             text = text[1:]
-        self.encoding = encoding
         first_line = text.split("\n", 1)[0]
         self.delimiter = self.delimiter or detect_delimiter(first_line)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
