@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import admin_permission_required, granted_by
@@ -74,7 +75,7 @@ class ExportForm(forms.Form):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["id", "resource", "original_name", "status_badge", "dry_run", "rows", "new", "updated", "unchanged", "deleted", "error_count", "user", "created_at", "duration"]
+    list_display = ["id", "resource", "original_name", "status_badge", "dry_run", "rows", "new", "updated", "unchanged", "deleted", "error_count", "user", "created_at", "duration", "summary"]
     list_filter = ["status", "resource", "dry_run", "background"]
     search_fields = ["original_name", "resource", "user__username"]
     date_hierarchy = "created_at"
@@ -93,6 +94,10 @@ class ImportJobAdmin(admin.ModelAdmin):
     def status_badge(self, job):
         colour = {"succeeded": "#2e7d32", "failed": "#c62828", "crashed": "#c62828", "running": "#1565c0"}.get(job.status, "#555")
         return format_html('<b style="color:{}">{}</b>', colour, job.get_status_display())
+
+    @admin.display(description=_("Message"))
+    def summary(self, job):
+        return Truncator(job.message).chars(160)
 
     @admin.display(description="Duration")
     def duration(self, job):

@@ -184,7 +184,10 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
 
 
 def run_import(resource: Resource, path: Path, *, dry_run: bool = False, options: ImportOptions | None = None,
-               user=None, progress: Progress | None = None) -> ImportResult:
+               user=None, progress: Progress | None = None,
+               finish: Callable[[ImportResult], None] | None = None) -> ImportResult:
+    """`finish(result)` runs in the import's transaction once the outcome is known (rows written, or
+    errors found); raising there writes nothing."""
     options = options or ImportOptions()
     # Resources keep lookups between check() and plan(): each run gets its own instance, so
     # imports running at the same time (web threads, workers) never share them.
@@ -202,21 +205,22 @@ def run_import(resource: Resource, path: Path, *, dry_run: bool = False, options
     if rows and not header_broken:
         # Rows whose cells all parsed still get reference and rule checks, so one run reports everything.
         resource.check(rows, errors, options)
-    if errors:
-        result.errors = sorted(errors.items, key=lambda e: (e.line, e.column))
-        result.error_count = errors.count
-        result.seconds = time.perf_counter() - started
-        return result
     with transaction.atomic():
-        plan = resource.plan(rows, options, user=user)
-        result.new, result.updated, result.unchanged, result.deleted = plan.new, plan.updated, plan.unchanged, plan.deleted
-        if not dry_run:
-            if progress:
-                progress("writing", 0, len(rows))
-            plan.apply()
-            if progress:
-                progress("writing", len(rows), len(rows))
-    result.seconds = time.perf_counter() - started
+        if errors:
+            result.errors = sorted(errors.items, key=lambda e: (e.line, e.column))
+            result.error_count = errors.count
+        else:
+            plan = resource.plan(rows, options, user=user)
+            result.new, result.updated, result.unchanged, result.deleted = plan.new, plan.updated, plan.unchanged, plan.deleted
+            if not dry_run:
+                if progress:
+                    progress("writing", 0, len(rows))
+                plan.apply()
+                if progress:
+                    progress("writing", len(rows), len(rows))
+        result.seconds = time.perf_counter() - started
+        if finish:
+            finish(result)
     return result
 
 
