@@ -1,5 +1,6 @@
 """Spreadsheet resources of the catalogue: categories, products (variants included), price lists, prices."""
 
+from functools import lru_cache
 
 from catalog.models import Category, PriceEntry, PriceList, Product, gtin_is_valid
 from catalog.services import CATEGORY_TOPIC, PRICE_TOPIC, PRODUCT_TOPIC, category_get_or_create_path, category_path_normalise
@@ -23,11 +24,15 @@ def _duplicates(rows, key, errors, column):
             seen[value] = row.line
 
 
+# A file names few distinct categories on many rows.
+_path_normalised = lru_cache(maxsize=10_000)(category_path_normalise)
+
+
 class CategoryPath(Text):
     """A category path, spaced as the catalogue spaces it ('Home>Garden' → 'Home > Garden')."""
 
     def convert(self, text, *, options):
-        return category_path_normalise(super().convert(text, options=options))
+        return _path_normalised(super().convert(text, options=options))
 
 
 NAME_LENGTH = Category._meta.get_field("name").max_length
