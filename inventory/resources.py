@@ -68,6 +68,10 @@ class StockResource(Resource):
         for start in range(0, len(skus), 20000):
             self._products.update({p.sku: p for p in Product.objects.filter(sku__in=skus[start:start + 20000])})
         self._warehouses = {w.code: w for w in Warehouse.objects.all()}
+        lot_codes = {r.values["lot"] for r in rows if r.values["lot"]}
+        lot_expiry = {(pid, wid, lot): expiry for pid, wid, lot, expiry in StockLot.objects.filter(
+            product_id__in=[p.pk for p in self._products.values()], lot__in=lot_codes,
+        ).values_list("product_id", "warehouse_id", "lot", "expiry")} if lot_codes else {}
         seen = {}
         for row in rows:
             v = row.values
@@ -80,6 +84,15 @@ class StockResource(Resource):
                 errors.add(row.line, "lot", "", f"{excerpt(v['sku'])} is tracked by lot: give the lot (and expiry for a new lot)")
             if product is not None and not product.track_expiry and (v["lot"] or v["expiry"]):
                 errors.add(row.line, "lot", v["lot"], f"{excerpt(v['sku'])} is not tracked by lot; leave lot and expiry empty")
+            warehouse = self._warehouses.get(v["warehouse"])
+            if product is not None and product.track_expiry and v["lot"] and warehouse is not None:
+                # The ledger's rules for lots, checked here so that they are line errors.
+                lot_key = (product.pk, warehouse.pk, v["lot"])
+                if lot_key not in lot_expiry and v["quantity"] > 0 and not v["expiry"]:
+                    errors.add(row.line, "expiry", "", f"lot {excerpt(v['lot'])} of {excerpt(v['sku'])} is new: give its expiry date")
+                elif v["expiry"] and lot_expiry.get(lot_key) and lot_expiry[lot_key] != v["expiry"]:
+                    errors.add(row.line, "expiry", row.raw.get("expiry", ""),
+                               f"lot {excerpt(v['lot'])} of {excerpt(v['sku'])} already has expiry {lot_expiry[lot_key]}")
             key = (v["sku"], v["warehouse"], v["lot"])
             if key in seen:
                 errors.add(row.line, "sku", v["sku"], f"counted twice (see line {seen[key]})")

@@ -222,3 +222,18 @@ def test_the_largest_values_that_fit_are_written(tmp_path):
         path.write_text(content)
         assert run_import(resource_get(resource), path).ok, resource
     assert Product.objects.get(sku="A1").weight_g == 2147483647
+
+
+def test_stock_counts_of_lots_the_ledger_would_refuse_are_line_errors(tmp_path):
+    from datetime import date
+
+    from inventory.services import stock_receive
+
+    product, warehouse = ProductFactory(sku="MILK", track_expiry=True), WarehouseFactory(code="LYON")
+    stock_receive(product=product, warehouse=warehouse, quantity=5, lot="L1", expiry=date(2027, 1, 31), reference="test")
+    path = tmp_path / "s.csv"
+    path.write_text("sku,warehouse,quantity,lot,expiry\nMILK,LYON,3,L1,2027-02-28\nMILK,LYON,4,L2,\nMILK,LYON,0,L3,\n")
+    assert messages(run_import(resource_get("stock"), path)) == [
+        "line 2, column 'expiry', value '2027-02-28': lot L1 of MILK already has expiry 2027-01-31",
+        "line 3, column 'expiry': lot L2 of MILK is new: give its expiry date",
+    ]
