@@ -15,6 +15,7 @@ from orders.models import (
     Address, ChannelOrderSettings, CreditNote, Customer, CustomerGroup, CustomerMatch, Invoice, OrderLine, Payment, SalesOrder,
     Shipment, ShippingLine,
 )
+from orders.selectors import invoices_open
 
 
 class AddressInline(admin.StackedInline):
@@ -184,8 +185,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in {"overdue", "open"}:
-            ids = [i.pk for i in queryset if services.invoice_balance(invoice=i) > 0]
-            queryset = queryset.filter(pk__in=ids)
+            queryset = invoices_open(queryset)
             if self.value() == "overdue":
                 queryset = queryset.filter(due_on__lt=timezone.localdate())
         return queryset

@@ -124,14 +124,12 @@ class InvoiceExportResource(Resource):
         return Invoice.objects.select_related("order", "customer").order_by("pk")
 
     def export_values(self, i):
-        from django.db.models import Sum
+        """`paid` is what the order's payments settle of this invoice, oldest invoice first."""
+        from orders.selectors import invoice_settlement
 
-        from orders.services import invoice_balance
-
-        credited = i.credit_notes.aggregate(s=Sum("total"))["s"] or 0
-        paid = i.payments.filter(kind="payment").aggregate(s=Sum("amount"))["s"] or 0
+        settled = invoice_settlement(invoice=i)
         return [i.number, i.order.number, i.customer.code, i.currency, i.issued_on, i.due_on, i.subtotal, i.tax_total, i.total,
-                round_money(credited, i.currency), round_money(paid, i.currency), round_money(invoice_balance(invoice=i), i.currency)]
+                round_money(settled.credited, i.currency), round_money(settled.paid, i.currency), round_money(settled.balance, i.currency)]
 
 
 register(OrderExportResource())
