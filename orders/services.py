@@ -21,7 +21,7 @@ from hub.services import sequence_next, timeline_record
 from inventory.services import StockError, stock_release, stock_reserve, stock_ship
 from orders.models import (
     Address, ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelEmail, CustomerChannelIdentity, CustomerMatch,
-    IdempotencyKey, Invoice, InvoiceLine, OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment,
+    IdempotencyKey, Invoice, InvoiceLine, LineKind, OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment,
     ShipmentLine, ShippingLine,
 )
 from orders.selectors import invoice_settlement, invoice_settlements
@@ -545,10 +545,10 @@ def invoice_issue(*, order, shipment=None, user=None, issued_on=None) -> Invoice
     first = not order.invoices.exists()
     if first:
         for shipping in order.shipping_lines.all():
-            invoice_lines.append(InvoiceLine(sku="", description=f"Shipping: {shipping.title}", quantity=1, unit_price=shipping.price,
+            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.SHIPPING, description=f"Shipping: {shipping.title}", quantity=1, unit_price=shipping.price,
                                              line_total=shipping.price, tax_amount=shipping.tax_amount))
         if order.discount_total:
-            invoice_lines.append(InvoiceLine(sku="", description="Order discount", quantity=1, unit_price=-order.discount_total,
+            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.DISCOUNT, description="Order discount", quantity=1, unit_price=-order.discount_total,
                                              line_total=-order.discount_total, tax_amount=Decimal(0)))
     subtotal = sum((l.line_total for l in invoice_lines), Decimal(0))
     tax = sum((l.tax_amount for l in invoice_lines), Decimal(0))
@@ -571,7 +571,8 @@ def invoice_issue(*, order, shipment=None, user=None, issued_on=None) -> Invoice
 @transaction.atomic
 def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> CreditNote:
     """Credit (part of) an issued invoice. `lines`: [{"description", "quantity", "unit_price",
-    "tax_rate"?, "tax_amount"?}] with amounts as on the invoice (same tax convention).
+    "tax_rate"?, "tax_amount"?, "kind"? (goods, shipping, discount, fee; goods by default)}] with
+    amounts as on the invoice (same tax convention).
     Never more than the invoice's total less earlier credit notes."""
     if not reason.strip():
         raise OrderError("a credit note needs a reason")
@@ -584,7 +585,7 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
         line_total = round_money(Decimal(str(item["unit_price"])) * quantity, currency)
         rate = Decimal(str(item.get("tax_rate", 0)))
         tax = Decimal(str(item["tax_amount"])) if "tax_amount" in item else _tax_of(line_total, rate, order.prices_include_tax, currency)
-        note_lines.append(CreditNoteLine(description=item["description"], quantity=quantity, unit_price=Decimal(str(item["unit_price"])),
+        note_lines.append(CreditNoteLine(kind=LineKind(item.get("kind", LineKind.GOODS)), description=item["description"], quantity=quantity, unit_price=Decimal(str(item["unit_price"])),
                                          tax_rate=rate, tax_amount=tax, line_total=line_total))
     subtotal = sum((l.line_total for l in note_lines), Decimal(0))
     tax = sum((l.tax_amount for l in note_lines), Decimal(0))
