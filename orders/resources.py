@@ -5,6 +5,7 @@ from catalog.models import PriceList
 from hub.imports.columns import Choice, Date, DecimalNumber, Text, TextList
 from hub.imports.engine import Plan, Resource, register
 from hub.models import SalesChannel
+from hub.registry import ResourceSpec, register_resource
 from hub.money import round_money
 from orders.models import Customer, CustomerGroup, PaymentTerms
 
@@ -134,3 +135,20 @@ class InvoiceExportResource(Resource):
 
 register(OrderExportResource())
 register(InvoiceExportResource())
+
+
+def _fec_exporter(path, *, options, stdout=None):
+    from django.core.management.base import CommandError
+
+    from orders.fec import FecError, fec_export
+    from orders.journal import JournalError
+
+    try:
+        written, fec = fec_export(folder=path, date_from=options.get("date_from"), date_to=options.get("date_to"))
+    except (FecError, JournalError) as exc:
+        raise CommandError(str(exc)) from exc
+    return fec.lines, written
+
+
+register_resource(ResourceSpec(name="fec", label="FEC (fichier des écritures comptables)", exporter=_fec_exporter, order=95,
+                               target="folder", takes_period=True))
