@@ -73,7 +73,7 @@ class TestChannelPaymentIsRecorded:
 
     def test_an_unpaid_invoice_stays_in_the_not_fully_paid_filter(self, shop, admin_client):
         channel, warehouse = shop
-        services.channel_settings(channel).__class__.objects.create(channel=channel, confirm_unpaid=True)
+        ChannelOrderSettings.objects.create(channel=channel, confirm_unpaid=True)
         order, _ = services.order_import(channel=channel, data=order_payload("A-2", payment_status="pending"))
         ship_everything(order, warehouse)
         invoice = Invoice.objects.get(order=order)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from inventory import services as stock
 from orders import services
-from orders.models import CompanySettings, Invoice, Payment, SalesOrder
+from orders.models import CompanySettings, CreditNote, Invoice, Payment
 from tests.catalog.factories import ProductFactory
 from tests.hub.factories import SalesChannelFactory
 from tests.inventory.factories import WarehouseFactory
@@ -25,7 +25,7 @@ def year_bounds():
 
 
 @pytest.fixture
-def demo(db, tmp_path_factory):
+def demo(db):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
 
 
@@ -70,12 +70,12 @@ class TestDemoFec:
         rows = records(export(tmp_path, "--from", str(start), "--to", str(end)))
         pieces = {row[8] for row in rows if row[0] == "VE"}
         assert pieces == set(Invoice.objects.values_list("number", flat=True)) | set(
-            services.CreditNote.objects.values_list("number", flat=True))
+            CreditNote.objects.values_list("number", flat=True))
         bank_entries = {row[2] for row in rows if row[0] == "BQ"}
         assert len(bank_entries) == Payment.objects.count()
         receivable = sum(Decimal(r[11].replace(",", ".")) - Decimal(r[12].replace(",", ".")) for r in rows if r[4] == "411000")
         invoiced = sum(Invoice.objects.values_list("total", flat=True), Decimal(0))
-        credited = sum(services.CreditNote.objects.values_list("total", flat=True), Decimal(0))
+        credited = sum(CreditNote.objects.values_list("total", flat=True), Decimal(0))
         paid = sum(Payment.objects.filter(kind="payment").values_list("amount", flat=True), Decimal(0))
         refunded = sum(Payment.objects.filter(kind="refund").values_list("amount", flat=True), Decimal(0))
         assert receivable == invoiced - credited - paid + refunded

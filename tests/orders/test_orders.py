@@ -244,6 +244,7 @@ def test_concurrent_duplicate_imports_make_one_order():
     _, errors = run_concurrently(8, lambda n: services.order_import(channel=channel, data=order_payload("DUP-1")))
     assert errors == []
     assert SalesOrder.objects.filter(external_id="DUP-1").count() == 1
+    assert SalesOrder.objects.get(external_id="DUP-1").payments.count() == 1  # the channel's payment, once
 
 
 @pytest.mark.postgres_only
