@@ -111,8 +111,6 @@ def fec_build(*, date_from: date | None = None, date_to: date | None = None) -> 
 def fec_export(*, folder: Path, date_from: date | None = None, date_to: date | None = None) -> tuple[Path, FecFile]:
     """Write the period's FEC into `folder` (created if missing) under its legal name."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise FecError(_("%(path)s is a file; give the folder the FEC should be written to.") % {"path": folder})
     fec = fec_build(date_from=date_from, date_to=date_to)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / fec.name

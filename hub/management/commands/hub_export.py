@@ -32,6 +32,8 @@ class Command(BaseCommand):
             raise CommandError(f"Resource {resource!r} cannot be exported.")
         if not spec.takes_period and (options["date_from"] or options["date_to"]):
             raise CommandError(f"Resource {resource!r} has no period: --from and --to do not apply.")
+        if spec.target == "folder" and Path(file).is_file():
+            raise CommandError(f"{file} is a file; {resource} is written into a folder (it names the file itself).")
         written = spec.exporter(Path(file), options=options, stdout=self.stdout)
         count, path = written if isinstance(written, tuple) else (written, file)
         self.stdout.write(self.style.SUCCESS(f"{count} row(s) written to {path}"))
