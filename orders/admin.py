@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -295,6 +294,7 @@ class AccountAssignmentAdmin(admin.ModelAdmin):
 class CompanySettingsAdmin(admin.ModelAdmin):
     list_display = ["name", "siren", "currency", "sales_journal_code", "bank_journal_code"]
     change_list_template = "admin/orders/companysettings/change_list.html"
+    has_export_fec_permission = granted_by("orders.export_fec")
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not CompanySettings.objects.exists()
@@ -302,9 +302,11 @@ class CompanySettingsAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [path("fec/", self.admin_site.admin_view(self.fec_view), name="orders_companysettings_fec")] + super().get_urls()
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"can_export_fec": self.has_export_fec_permission(request), **(extra_context or {})})
+
+    @admin_permission_required("export_fec")
     def fec_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
         form = FecExportForm(request.GET if "export" in request.GET else None)
         if form.is_valid():
             try:

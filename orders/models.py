@@ -449,6 +449,7 @@ class CompanySettings(models.Model):
     class Meta:
         verbose_name = _("company settings")
         verbose_name_plural = _("company settings")
+        permissions = [("export_fec", _("Can export the FEC"))]
 
     def __str__(self) -> str:
         return self.name

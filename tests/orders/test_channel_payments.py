@@ -179,7 +179,7 @@ def test_the_data_migration_records_the_missing_payments_of_paid_orders_once(sho
 
     from django.apps import apps
 
-    migration = importlib.import_module("orders.migrations.0006_record_channel_payments")
+    migration = importlib.import_module("orders.migrations.0008_record_channel_payments")
     channel, warehouse = shop
     paid, _ = services.order_import(channel=channel, data=shopify_paid_order("OLD-1"))
     pending, _ = services.order_import(channel=channel, data=order_payload("OLD-2", payment_status="authorised"))

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0006_record_channel_payments'),
+        ('orders', '0008_record_channel_payments'),
     ]
 
     operations = [
@@ -41,6 +41,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'company settings',
                 'verbose_name_plural': 'company settings',
+                'permissions': [('export_fec', 'Can export the FEC')],
             },
         ),
         migrations.AddField(

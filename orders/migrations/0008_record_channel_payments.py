@@ -26,6 +26,6 @@ def record_missing_payments(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0005_pricing_generation_triggers")]
+    dependencies = [("orders", "0007_customer_identities_per_channel")]
 
     operations = [migrations.RunPython(record_missing_payments, migrations.RunPython.noop)]
