@@ -1,17 +1,21 @@
 import json
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from connectors.models import Binding, Endpoint, InboxMessage, SyncAttempt, SyncJob
+from connectors.registry import CONNECTORS
 from connectors.selectors import endpoint_dashboard
-from connectors.services import inbox_process
+from connectors.services import credentials_parse, inbox_process
 from connectors.sync import JobActionError, sync_job_resolve, sync_job_retry
 from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
 
@@ -27,12 +31,51 @@ def _duration(value) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
+class WriteOnlyTextarea(forms.Textarea):
+    """Never renders a value, not even the one just typed when the form comes back with an error."""
+
+    def format_value(self, value):
+        return None
+
+
+class EndpointForm(forms.ModelForm):
+    """Secrets are write-only: empty keeps the current ones; `Endpoint.clean` requires them again
+    when the base URL moves to another host."""
+
+    kind = forms.ChoiceField(choices=lambda: [(kind, kind) for kind in sorted(CONNECTORS)])
+    credentials = forms.CharField(
+        label=_("Credentials"), required=False, widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text=_("NAME=VALUE, one per line (e.g. access_token=…). Never shown back: leave empty to keep the current "
+                    "ones. Required again when the host of the base URL changes."))
+    webhook_secret = forms.CharField(
+        label=_("Webhook secret"), required=False, strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Never shown back: leave empty to keep the current one. Required again when the host of the base URL changes."))
+
+    class Meta:
+        model = Endpoint
+        exclude = ["credentials", "webhook_secret"]
+        field_classes = {"base_url": partial(forms.URLField, assume_scheme="https")}
+
+    def clean(self):
+        cleaned = super().clean()
+        text = cleaned.get("credentials") or ""
+        try:
+            credentials = credentials_parse(text.splitlines()) if text.strip() else None
+        except ValidationError as exc:
+            self.add_error("credentials", exc)
+            return cleaned
+        self.instance.secrets_replace(credentials=credentials, webhook_secret=cleaned.get("webhook_secret") or None)
+        return cleaned
+
+
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
+    form = EndpointForm
     list_display = ["code", "name", "kind", "channel", "health_badge", "queue_depth", "open_errors", "is_active"]
     list_filter = ["kind", "is_active", "health"]
     search_fields = ["code", "name"]
-    exclude = ["credentials", "webhook_secret"]  # secrets are set from the command line and never shown back
+    exclude = ["credentials", "webhook_secret"]  # model fields never shown back; the form has write-only inputs for them
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["secrets", "health", "health_changed_at", "consecutive_failures"]
 

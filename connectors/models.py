@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PriceList
 from hub.models import SalesChannel, code_validator
@@ -40,6 +42,66 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind}:{self.code})"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        endpoint = super().from_db(db, field_names, values)
+        endpoint._stored_base_url = endpoint.__dict__.get("base_url")
+        return endpoint
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._stored_base_url, self._secrets_entered = self.base_url, set()
+
+    def secrets_replace(self, *, credentials: dict | None = None, webhook_secret: str | None = None) -> None:
+        """Set new credentials and/or webhook secret (None keeps the current one). Entering them
+        is what allows the base URL to move to another host (see `clean`)."""
+        entered = getattr(self, "_secrets_entered", set())
+        if credentials is not None:
+            self.credentials = credentials
+            entered.add("credentials")
+        if webhook_secret is not None:
+            self.webhook_secret = webhook_secret
+            entered.add("webhook_secret")
+        self._secrets_entered = entered
+
+    def clean(self):
+        """What every way of saving an endpoint checks (the admin form, `hub_endpoint add`)."""
+        from connectors.http import origin_text, url_origin
+        from connectors.registry import CONNECTORS
+
+        super().clean()
+        errors: dict[str, list] = {}
+        connector = CONNECTORS.get(self.kind)
+        if connector is None:
+            errors.setdefault("kind", []).append(_("unknown kind %(kind)r; known: %(known)s.") % {
+                "kind": self.kind, "known": ", ".join(sorted(CONNECTORS)) or "none"})
+        if url_origin(self.base_url or "") is None:
+            errors.setdefault("base_url", []).append(_("%(url)r is not a URL with an http or https scheme and a host.") % {
+                "url": (self.base_url or "")[:200]})
+        credentials = self.credentials if isinstance(self.credentials, dict) else None
+        if credentials is None:
+            errors.setdefault("credentials", []).append(_("Credentials must be NAME=VALUE pairs."))
+        else:
+            empty = sorted(name for name, value in credentials.items() if not str(value or "").strip() or not str(name).strip())
+            if empty:
+                errors.setdefault("credentials", []).append(_("Empty credential: %(names)s.") % {"names": ", ".join(empty)})
+            missing = [name for name in getattr(connector, "credential_names", ()) if name not in credentials]
+            if missing:
+                errors.setdefault("credentials", []).append(_("%(kind)s needs the credential(s): %(names)s.") % {
+                    "kind": self.kind, "names": ", ".join(missing)})
+        if self.webhook_secret and not self.webhook_secret.strip():
+            errors.setdefault("webhook_secret", []).append(_("The webhook secret cannot be blank."))
+        stored = getattr(self, "_stored_base_url", None)
+        if stored and self.pk and url_origin(stored) != url_origin(self.base_url or "") and not errors.get("base_url"):
+            entered = getattr(self, "_secrets_entered", set())
+            needed = {"credentials"} | ({"webhook_secret"} if Endpoint.objects.filter(pk=self.pk).exclude(webhook_secret="").exists() else set())
+            if not needed <= entered:
+                errors.setdefault("base_url", []).append(_(
+                    "The host changes from %(old)s to %(new)s: enter the credentials and the webhook secret again, "
+                    "or the current ones would be sent to the new host.") % {"old": origin_text(stored), "new": origin_text(self.base_url)})
+        if errors:
+            raise ValidationError(errors)
 
 
 class InboxMessage(models.Model):

@@ -6,6 +6,7 @@ class Connector:
 
     kind = ""
     flows: tuple = ()
+    credential_names: tuple[str, ...] = ()  # required, checked when an endpoint is saved
 
     def client(self, *, endpoint, recorder):
         """The vendor's HTTP client for this endpoint, recording into `recorder`."""

@@ -2,8 +2,10 @@
 
 import logging
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from connectors.models import Binding, Endpoint, InboxMessage
 from connectors.registry import connector_for
@@ -15,6 +17,37 @@ KEPT_HEADERS_PREFIXES = ("x-", "content-type", "user-agent")
 
 def _headers(request_headers) -> dict:
     return {k: v for k, v in request_headers.items() if k.lower().startswith(KEPT_HEADERS_PREFIXES)}
+
+
+def credentials_parse(items) -> dict:
+    """NAME=VALUE items (command-line options, or lines of the admin form) → a credentials dict.
+    Errors never quote the value: it is a secret."""
+    credentials = {}
+    for number, item in enumerate(items, start=1):
+        if not item.strip():
+            continue
+        if "=" not in item:
+            raise ValidationError(_("Credential %(number)s: write NAME=VALUE.") % {"number": number})
+        name, value = item.split("=", 1)
+        credentials[name.strip()] = value.strip()
+    return credentials
+
+
+def endpoint_save(*, code: str, kind: str, base_url: str, channel, name: str = "", credentials: dict | None = None,
+                  webhook_secret: str | None = None) -> tuple[Endpoint, bool]:
+    """Add or update an endpoint, validated as the admin form validates it (`Endpoint.clean`);
+    None for credentials or webhook secret keeps the current ones."""
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().filter(code=code).first()
+        created = endpoint is None
+        if created:
+            endpoint = Endpoint(code=code)
+        endpoint.kind, endpoint.base_url, endpoint.channel = kind, base_url, channel
+        endpoint.name = name or endpoint.name or code
+        endpoint.secrets_replace(credentials=credentials, webhook_secret=webhook_secret)
+        endpoint.full_clean()
+        endpoint.save()
+    return endpoint, created
 
 
 def inbox_receive(*, endpoint: Endpoint, headers, body: bytes) -> InboxMessage:

@@ -15,6 +15,7 @@ ORDER_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/cancel
 class ShopifyConnector(Connector):
     kind = "shopify"
     flows = FLOWS
+    credential_names = ("access_token",)
 
     def client(self, *, endpoint, recorder):
         return ShopifyClient(endpoint=endpoint, recorder=recorder)

@@ -107,7 +107,8 @@ class ShopifySandbox:
         self.rng = random.Random(seed)
         self.lock = threading.RLock()
         self.faults = {"fail_5xx_until": 0.0, "slow_ms": 0, "slow_after_ms": 0, "malformed_next": 0, "throttle_next": 0,
-                       "drop_webhooks": False, "webhook_duplicate_rate": duplicate_rate}
+                       "drop_webhooks": False, "webhook_duplicate_rate": duplicate_rate,
+                       "next_link_base": ""}
         self.stats: dict[str, int] = {}
         self._ids = itertools.count(7_000_000_000_001)
         self._initial_locations = locations
@@ -483,7 +484,7 @@ class ShopifySandbox:
             offset = cursor["offset"]
         page = items[offset:offset + limit]
         links = []
-        if offset + limit < len(items):
+        if offset + limit < len(items) or self.faults["next_link_base"]:
             links.append(self._link(resource, limit, offset + limit, "next", filters))
         if offset > 0:
             links.append(self._link(resource, limit, max(0, offset - limit), "previous", filters))
@@ -491,7 +492,7 @@ class ShopifySandbox:
 
     def _link(self, resource, limit, offset, rel, filters=None) -> str:
         token = base64.urlsafe_b64encode(json.dumps({"offset": offset, "filters": filters or {}}).encode()).decode()
-        return f'<{self.url}/admin/api/{API_VERSION}/{resource}?{urlencode({"limit": limit, "page_info": token})}>; rel="{rel}"'
+        return f'<{self.faults["next_link_base"] or self.url}/admin/api/{API_VERSION}/{resource}?{urlencode({"limit": limit, "page_info": token})}>; rel="{rel}"'
 
     def _orders_list(self, query, body):
         page_query = {k: v for k, v in query.items() if k in ("limit", "page_info", "fields")}
