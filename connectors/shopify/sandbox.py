@@ -429,7 +429,8 @@ class ShopifySandbox:
         except ApiError as error:
             return self._reply(handler, error.status, {"errors": error.errors}, {**headers, **error.headers})
         headers.update(extra)
-        if self.faults["slow_after_ms"]:
+        is_write = method != "GET" and not (graphql and not str(body.get("query") or "").lstrip().startswith("mutation"))
+        if self.faults["slow_after_ms"] and is_write:
             time.sleep(self.faults["slow_after_ms"] / 1000)
         with self.lock:
             malformed = self.faults["malformed_next"] > 0
@@ -714,8 +715,10 @@ class ShopifySandbox:
             cost, run = self._requested_cost(text, mutation=True), lambda: self._set_quantities(variables.get("input") or {})
         elif re.search(r"\bshop\s*\{", text):
             cost, run = self._requested_cost(text, mutation=False), lambda: {"shop": {"name": "Hub Demo Shop"}}
+        elif re.search(r"\bproductVariants\s*\(", text):
+            cost, run = self._requested_cost(text, mutation=False), lambda: self._variants_search(variables.get("query") or "")
         else:
-            return 200, {"errors": [{"message": "This sandbox only implements inventorySetQuantities and shop.",
+            return 200, {"errors": [{"message": "This sandbox only implements inventorySetQuantities, productVariants and shop.",
                                      "extensions": {"code": "undefinedField"}}]}, {}
         self.cost_bucket.refresh()
         if self.cost_bucket.available < cost:
@@ -736,6 +739,15 @@ class ShopifySandbox:
         scalars 0. Each `{` after the first opens an object selection."""
         objects = max(0, text.count("{") - 1 - (1 if mutation else 0))
         return (MUTATION_COST if mutation else 0) + objects
+
+    def _variants_search(self, query: str) -> dict:
+        """`productVariants(query: …)` in Shopify's search syntax, SKU terms only: `sku:A OR sku:"B C"`."""
+        skus = {quoted.replace('\\"', '"').replace("\\\\", "\\") if quoted else bare
+                for quoted, bare in re.findall(r'sku:(?:"((?:[^"\\]|\\.)*)"|([^\s"]+))', query)}
+        nodes = [{"id": f"gid://shopify/ProductVariant/{v['id']}", "sku": v["sku"],
+                  "product": {"id": f"gid://shopify/Product/{v['product_id']}", "legacyResourceId": str(v["product_id"])}}
+                 for v in sorted(self.variants.values(), key=lambda v: v["id"]) if v["sku"] and v["sku"] in skus]
+        return {"productVariants": {"nodes": nodes[:250]}}
 
     def _set_quantities(self, data: dict) -> dict:
         rows = data.get("quantities") or []
