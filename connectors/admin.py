@@ -12,10 +12,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from connectors.models import Binding, Endpoint, InboxMessage, SyncAttempt, SyncJob
+from connectors.models import Binding, Endpoint, InboxMessage, InboxRejection, SyncAttempt, SyncJob
 from connectors.registry import CONNECTORS
 from connectors.selectors import endpoint_dashboard
-from connectors.services import credentials_parse, inbox_process
+from connectors.services import credentials_parse, escape_nul, inbox_process, inbox_signature_check
 from connectors.sync import JobActionError, sync_job_resolve, sync_job_retry
 from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
 
@@ -253,12 +253,16 @@ class BindingAdmin(ReadOnlyAdmin):
     search_fields = ["local_id", "external_id", "data"]
 
 
+BODY_SHOWN_BYTES = 100_000
+
+
 @admin.register(InboxMessage)
 class InboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "endpoint", "topic", "delivery_id", "status", "signature_ok", "attempts", "error"]
-    list_filter = ["status", "endpoint", "topic", "signature_ok"]
-    search_fields = ["delivery_id", "error", "body"]
-    readonly_fields = [f.name for f in InboxMessage._meta.fields]
+    list_display = ["received_at", "endpoint", "topic", "delivery", "status", "rejection", "signature_ok", "remote_addr", "body_size",
+                    "attempts", "error_excerpt"]
+    list_filter = ["status", "rejection", "endpoint", "topic", "signature_ok"]
+    search_fields = ["delivery_id", "error", "topic", "remote_addr"]
+    readonly_fields = [f.name for f in InboxMessage._meta.fields if f.name != "body"] + ["body_text", "signature_now"]
     actions = ["replay"]
 
     has_replay_permission = granted_by("connectors.replay_inboxmessage")
@@ -272,3 +276,32 @@ class InboxMessageAdmin(admin.ModelAdmin):
             result = inbox_process(message_id=message.pk, replay=True)
             level = messages.SUCCESS if result.status in {"processed", "ignored"} else messages.WARNING
             self.message_user(request, f"#{message.pk}: {result.get_status_display()} — {result.error}", level)
+
+    @admin.display(description=_("Delivery id"), ordering="delivery_id")
+    def delivery(self, obj):
+        return obj.delivery_id if len(obj.delivery_id) <= 60 else obj.delivery_id[:60] + "…"
+
+    @admin.display(description=_("Error"))
+    def error_excerpt(self, obj):
+        return obj.error if len(obj.error) <= 120 else obj.error[:120] + "…"
+
+    @admin.display(description=_("Body"))
+    def body_text(self, obj):
+        shown = bytes(obj.body)[:BODY_SHOWN_BYTES]
+        size = max(obj.body_size, len(bytes(obj.body)))
+        note = "" if len(shown) == size else _("(the first %(shown)s of %(size)s bytes)") % {"shown": len(shown), "size": size}
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>{}", escape_nul(shown.decode("utf-8", errors="replace")), note)
+
+    @admin.display(description=_("Signature, checked again now"))
+    def signature_now(self, obj):
+        if len(bytes(obj.body)) < obj.body_size:
+            return _("cannot be checked: only the start of the body was kept")
+        return _("matches the stored body") if inbox_signature_check(message=obj) else _("does not match the stored body")
+
+@admin.register(InboxRejection)
+class InboxRejectionAdmin(ReadOnlyAdmin):
+    """Rejected webhook deliveries counted per endpoint, source address and reason."""
+
+    list_display = ["endpoint", "remote_addr", "reason", "count", "bytes_received", "first_at", "last_at"]
+    list_filter = ["reason", "endpoint"]
+    search_fields = ["remote_addr"]

@@ -105,23 +105,34 @@ class Endpoint(models.Model):
 
 
 class InboxMessage(models.Model):
-    """Every webhook delivery, stored raw before anything else."""
+    """Every webhook delivery, stored before anything else: the body byte for byte (so the
+    signature can be checked again), or only an excerpt when it is unsigned or too large."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
-        REJECTED = "rejected", "Rejected (bad signature)"
+        REJECTED = "rejected", "Rejected"
         DUPLICATE = "duplicate", "Duplicate delivery"
         PROCESSED = "processed", "Processed"
         FAILED = "failed", "Failed"
         IGNORED = "ignored", "Ignored (topic not handled)"
 
+    class Rejection(models.TextChoices):
+        NONE = "", "—"
+        SIGNATURE = "signature", "Bad or missing signature"
+        TOO_LARGE = "too_large", "Body too large"
+        MALFORMED = "malformed", "Unreadable body or headers"
+
     endpoint = models.ForeignKey(Endpoint, on_delete=models.PROTECT, related_name="inbox")
-    delivery_id = models.CharField(max_length=100, blank=True)
+    delivery_id = models.TextField(blank=True, help_text="The vendor's delivery id, whole (NUL characters escaped).")
+    delivery_key = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the whole delivery id: what duplicates are found by.")
     topic = models.CharField(max_length=100, blank=True)
     headers = models.JSONField(default=dict)
-    body = models.TextField()
+    body = models.BinaryField(help_text="The bytes received; only the first ones when the delivery was unsigned or too large.")
+    body_size = models.PositiveIntegerField(default=0, help_text="Bytes received (or announced, when too large to read).")
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
     signature_ok = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    rejection = models.CharField(max_length=10, choices=Rejection.choices, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -130,13 +141,33 @@ class InboxMessage(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["endpoint", "delivery_id"], condition=models.Q(status__in=["received", "processed", "failed", "ignored"]) & ~models.Q(delivery_id=""),
+            models.UniqueConstraint(fields=["endpoint", "delivery_key"], condition=models.Q(status__in=["received", "processed", "failed", "ignored"]) & ~models.Q(delivery_key=""),
                                     name="inbox_one_accepted_delivery"),
         ]
         permissions = [("replay_inboxmessage", "Can replay webhook deliveries")]
 
     def __str__(self) -> str:
-        return f"{self.endpoint.code} {self.topic} {self.delivery_id}"
+        return f"{self.endpoint.code} {self.topic} {self.delivery_id[:100]}"
+
+
+class InboxRejection(models.Model):
+    """Rejected deliveries counted per endpoint, source address and reason, so a flood of
+    unsigned or oversized posts shows up as one line with a count."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="inbox_rejections")
+    remote_addr = models.CharField(max_length=45, blank=True)
+    reason = models.CharField(max_length=10, choices=InboxMessage.Rejection.choices)
+    count = models.PositiveBigIntegerField(default=0)
+    bytes_received = models.PositiveBigIntegerField(default=0)
+    first_at = models.DateTimeField(auto_now_add=True)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_at"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "remote_addr", "reason"], name="inbox_rejection_one_per_source")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint.code} {self.remote_addr or '?'} {self.reason}: {self.count}"
 
 
 class Binding(models.Model):

@@ -1,5 +1,3 @@
-import json
-
 from connectors.registry import Connector, register
 from connectors.services import binding_save
 from connectors.shopify.client import API_VERSION, ShopifyClient
@@ -55,7 +53,7 @@ class ShopifyConnector(Connector):
         handler = self.topic_handlers().get(message.topic)
         if handler is None:
             return "ignored"
-        return handler(endpoint=message.endpoint, payload=json.loads(message.body))
+        return handler(endpoint=message.endpoint, payload=self.parse_webhook(bytes(message.body)))
 
     def apply_order(self, *, endpoint, order_json: dict, topic: str) -> bool:
         """Create or update the hub order from Shopify's order JSON (webhook or poll); cancel it
