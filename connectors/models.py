@@ -152,7 +152,8 @@ class InboxMessage(models.Model):
 
 class InboxRejection(models.Model):
     """Rejected deliveries counted per endpoint, source address and reason, so a flood of
-    unsigned or oversized posts shows up as one line with a count."""
+    unsigned or oversized posts shows up as one line with a count (and only the first ones of
+    each hour are kept in the inbox)."""
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="inbox_rejections")
     remote_addr = models.CharField(max_length=45, blank=True)
@@ -161,6 +162,8 @@ class InboxRejection(models.Model):
     bytes_received = models.PositiveBigIntegerField(default=0)
     first_at = models.DateTimeField(auto_now_add=True)
     last_at = models.DateTimeField()
+    window_start = models.DateTimeField(null=True, blank=True, help_text="Start of the hour whose deliveries are being kept.")
+    window_kept = models.PositiveIntegerField(default=0, help_text="Deliveries of that hour kept in the inbox; past the cap, only counted.")
 
     class Meta:
         ordering = ["-last_at"]

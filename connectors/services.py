@@ -2,11 +2,11 @@
 
 import hashlib
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.datastructures import CaseInsensitiveMapping
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +18,7 @@ from hub.tasks import enqueue_on_commit
 logger = logging.getLogger(__name__)
 KEPT_HEADERS_PREFIXES = ("x-", "content-type", "user-agent")
 EXCERPT_BYTES = 2048  # what is kept of a delivery that is unsigned or too large
+REJECTED_KEPT_PER_HOUR = 100  # per endpoint, source address and reason; the others are only counted
 
 
 def escape_nul(text: str) -> str:
@@ -106,18 +107,30 @@ def _signature_ok(connector, endpoint, headers, body: bytes) -> bool:
 
 
 def _reject(fields: dict, body: bytes, reason: str, error: str, *, signature_ok: bool = False) -> InboxMessage:
+    """Count the rejection for its source; keep the delivery in the inbox unless this source has
+    already had REJECTED_KEPT_PER_HOUR of this kind kept this hour (a flood is only counted)."""
     now = timezone.now()
     source = {"endpoint": fields["endpoint"], "remote_addr": fields["remote_addr"] or "", "reason": reason}
+    message = InboxMessage(**fields, body=body, signature_ok=signature_ok, status=InboxMessage.Status.REJECTED, rejection=reason,
+                           error=escape_nul(error))
     with transaction.atomic():
-        message = InboxMessage.objects.create(**fields, body=body, signature_ok=signature_ok, status=InboxMessage.Status.REJECTED,
-                                              rejection=reason, error=escape_nul(error))
-        counted = {"count": F("count") + 1, "bytes_received": F("bytes_received") + fields["body_size"], "last_at": now}
-        if not InboxRejection.objects.filter(**source).update(**counted):
+        counter = InboxRejection.objects.select_for_update().filter(**source).first()
+        if counter is None:
             try:
                 with transaction.atomic():
-                    InboxRejection.objects.create(**source, count=1, bytes_received=fields["body_size"], last_at=now)
+                    counter = InboxRejection.objects.create(**source, last_at=now)
             except IntegrityError:  # another delivery from the same source counted first
-                InboxRejection.objects.filter(**source).update(**counted)
+                counter = InboxRejection.objects.select_for_update().get(**source)
+        if counter.window_start is None or now - counter.window_start >= timedelta(hours=1):
+            counter.window_start, counter.window_kept = now, 0
+        keep = counter.window_kept < REJECTED_KEPT_PER_HOUR
+        counter.count += 1
+        counter.bytes_received += fields["body_size"]
+        counter.window_kept += keep
+        counter.last_at = now
+        counter.save(update_fields=["count", "bytes_received", "window_start", "window_kept", "last_at"])
+        if keep:
+            message.save()
     return message
 
 

@@ -59,6 +59,8 @@ class Migration(migrations.Migration):
                 ("bytes_received", models.PositiveBigIntegerField(default=0)),
                 ("first_at", models.DateTimeField(auto_now_add=True)),
                 ("last_at", models.DateTimeField()),
+                ("window_start", models.DateTimeField(blank=True, null=True, help_text="Start of the hour whose deliveries are being kept.")),
+                ("window_kept", models.PositiveIntegerField(default=0, help_text="Deliveries of that hour kept in the inbox; past the cap, only counted.")),
                 ("endpoint", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="inbox_rejections", to="connectors.endpoint")),
             ],
             options={"ordering": ["-last_at"], "constraints": [models.UniqueConstraint(fields=("endpoint", "remote_addr", "reason"),

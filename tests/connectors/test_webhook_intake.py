@@ -112,3 +112,22 @@ def test_a_stored_body_nested_too_deeply_fails_processing_with_a_message(endpoin
     InboxMessage.objects.filter(pk=message.pk).update(body=b"[" * 100_000 + b"]" * 100_000)
     processed = inbox_process(message_id=message.pk)
     assert processed.status == "failed" and "nested too deeply" in processed.error
+
+
+def test_a_flood_from_one_source_is_counted_but_only_the_first_deliveries_of_each_hour_are_kept(endpoint, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectors import services
+
+    monkeypatch.setattr(services, "REJECTED_KEPT_PER_HOUR", 2)
+    for n in range(5):
+        assert post(ORDER, signed=False, remote_addr="10.0.0.9", webhook_id=f"wh-{n}").status_code == 401
+    assert post(ORDER, signed=False, remote_addr="10.0.0.10").status_code == 401
+    assert InboxMessage.objects.filter(remote_addr="10.0.0.9").count() == 2
+    assert InboxMessage.objects.filter(remote_addr="10.0.0.10").count() == 1
+    assert InboxRejection.objects.get(remote_addr="10.0.0.9").count == 5
+    InboxRejection.objects.filter(remote_addr="10.0.0.9").update(window_start=timezone.now() - timedelta(hours=1, seconds=1))
+    assert post(ORDER, signed=False, remote_addr="10.0.0.9").status_code == 401
+    assert InboxMessage.objects.filter(remote_addr="10.0.0.9").count() == 3
