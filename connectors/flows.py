@@ -1,6 +1,8 @@
 """What a connector declares for each kind of data it syncs; the engine runs them all alike."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from connectors.errors import SyncError
 from connectors.http import Recorder
@@ -74,3 +76,22 @@ class ScheduledFlow(Flow):
 
     def record_keys(self, **kwargs):
         return []
+
+
+T = TypeVar("T")
+
+
+def create_once(*, lookup: Callable[[], T | None], create: Callable[[], T], bind: Callable[[T, bool], None]) -> tuple[T, bool]:
+    """Every outbound create goes through here, so that creates are exactly-once in effect.
+
+    A worker can die (or lose the answer) after the vendor created the record and before the hub
+    stored its binding; the retry must not create it again. So look the record up at the vendor
+    by its natural key first (SKU, reference, tracking number), create only when nothing is
+    found, and bind what was found or created at once. `bind(record, created)`.
+    Returns (record, created)."""
+    record = lookup()
+    created = record is None
+    if created:
+        record = create()
+    bind(record, created)
+    return record, created

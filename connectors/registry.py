@@ -6,6 +6,7 @@ class Connector:
 
     kind = ""
     flows: tuple = ()
+    credential_names: tuple[str, ...] = ()  # required, checked when an endpoint is saved
 
     def client(self, *, endpoint, recorder):
         """The vendor's HTTP client for this endpoint, recording into `recorder`."""
@@ -23,6 +24,12 @@ class Connector:
 
     def verify_webhook(self, *, endpoint, headers: dict, body: bytes) -> bool:
         raise NotImplementedError
+
+    def parse_webhook(self, body: bytes):
+        """The delivery's document; ValueError with a message when the hub cannot read it."""
+        from connectors.documents import json_document
+
+        return json_document(body)
 
     def delivery_id(self, headers: dict) -> str:
         return ""

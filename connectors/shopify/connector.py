@@ -1,5 +1,3 @@
-import json
-
 from connectors.registry import Connector, register
 from connectors.services import binding_save
 from connectors.shopify.client import API_VERSION, ShopifyClient
@@ -15,6 +13,7 @@ ORDER_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/cancel
 class ShopifyConnector(Connector):
     kind = "shopify"
     flows = FLOWS
+    credential_names = ("access_token",)
 
     def client(self, *, endpoint, recorder):
         return ShopifyClient(endpoint=endpoint, recorder=recorder)
@@ -54,7 +53,7 @@ class ShopifyConnector(Connector):
         handler = self.topic_handlers().get(message.topic)
         if handler is None:
             return "ignored"
-        return handler(endpoint=message.endpoint, payload=json.loads(message.body))
+        return handler(endpoint=message.endpoint, payload=self.parse_webhook(bytes(message.body)))
 
     def apply_order(self, *, endpoint, order_json: dict, topic: str) -> bool:
         """Create or update the hub order from Shopify's order JSON (webhook or poll); cancel it

@@ -10,7 +10,7 @@ from django.utils import timezone
 from catalog.models import ChannelCatalog, Product
 from catalog.pricing import PricingRequest, Tier, price_lines
 from connectors.errors import PermanentError
-from connectors.flows import Flow, ScheduledFlow
+from connectors.flows import Flow, ScheduledFlow, create_once
 from connectors.models import Binding
 from connectors.services import binding_save
 from connectors.sync import cursor_get, cursor_set, sync_job_enqueue
@@ -139,22 +139,50 @@ class ProductsOut(Flow):
 
     def send(self, ctx, jobs):
         endpoint = ctx.endpoint
+        bound = set(Binding.objects.filter(endpoint=endpoint, model="product", local_id__in=[job.record_key for job in jobs])
+                    .values_list("local_id", flat=True))
+        skus_of = {job.pk: [row["sku"] for row in job.payload["product"]["variants"] if row.get("sku")] for job in jobs}
+        in_shop = product_ids_by_sku(ctx, [sku for job in jobs if job.record_key not in bound for sku in skus_of[job.pk]])
         for job in jobs:
             binding = Binding.objects.filter(endpoint=endpoint, model="product", local_id=job.record_key).first()
             body = json.loads(json.dumps(job.payload))
+            verb = "updated"
             if binding is None:
-                answer = ctx.client.rest("POST", "products.json", body=body)["product"]
-            else:
-                known = {b.data.get("sku"): b.external_id for b in Binding.objects.filter(endpoint=endpoint, model="variant", data__product=binding.external_id)}
-                for row in body["product"]["variants"]:
-                    if row["sku"] in known:
-                        row["id"] = int(known[row["sku"]])
-                body["product"]["id"] = int(binding.external_id)
-                answer = ctx.client.rest("PUT", f"products/{binding.external_id}.json", body=body)["product"]
-            self._bind(endpoint, job, answer)
-            if binding is None:
+                answer, created = create_once(
+                    lookup=lambda: shop_product(ctx, skus_of[job.pk], in_shop),
+                    create=lambda: ctx.client.rest("POST", "products.json", body=body)["product"],
+                    bind=lambda product, created: self._bind(endpoint, job, product, pushed=created))
                 self._queue_first_stock(ctx, answer)
-            ctx.done(job, f"{'created' if binding is None else 'updated'} Shopify product {answer['id']} ({len(answer.get('variants', []))} variants)")
+                if created:
+                    ctx.done(job, f"created Shopify product {answer['id']} ({len(answer.get('variants', []))} variants)")
+                    continue
+                binding, verb = Binding.objects.get(endpoint=endpoint, model="product", local_id=job.record_key), "found by SKU and updated"
+            answer = self._update(ctx, binding, body)
+            self._bind(endpoint, job, answer, pushed=True)
+            ctx.done(job, f"{verb} Shopify product {answer['id']} ({len(answer.get('variants', []))} variants)")
+
+    def _update(self, ctx, binding, body) -> dict:
+        """PUT the product with every variant's id; a variant new to the shop is created first,
+        once (found by SKU among the product's variants if an earlier answer was lost)."""
+        endpoint, product_id = ctx.endpoint, binding.external_id
+        known = {b.data.get("sku"): b.external_id for b in Binding.objects.filter(endpoint=endpoint, model="variant", data__product=product_id)}
+        shop_variants: dict[str, dict] = {}
+
+        def in_shop(sku):
+            if not shop_variants:
+                shop_variants.update({v.get("sku"): v for v in ctx.client.rest("GET", f"products/{product_id}.json")["product"]["variants"]})
+            return shop_variants.get(sku)
+
+        for row in body["product"]["variants"]:
+            if row["sku"] not in known:
+                variant, _ = create_once(
+                    lookup=lambda: in_shop(row["sku"]),
+                    create=lambda: ctx.client.rest("POST", f"products/{product_id}/variants.json", body={"variant": row})["variant"],
+                    bind=lambda variant, created: self._bind_variants(endpoint, product_id, [variant]))
+                known[row["sku"]] = str(variant["id"])
+            row["id"] = int(known[row["sku"]])
+        body["product"]["id"] = int(product_id)
+        return ctx.client.rest("PUT", f"products/{product_id}.json", body=body)["product"]
 
     @staticmethod
     def _queue_first_stock(ctx, answer) -> None:
@@ -164,18 +192,56 @@ class ProductsOut(Flow):
                 if variant.get("sku"):
                     sync_job_enqueue(endpoint=ctx.endpoint, flow="stock.out", record_key=variant["sku"], label=variant["sku"])
 
-    @staticmethod
-    def _bind(endpoint, job, answer) -> None:
-        skus = {v["sku"]: v for v in answer.get("variants", []) if v.get("sku")}
-        local = dict(Product.objects.filter(sku__in=list(skus)).values_list("sku", "pk"))
+    @classmethod
+    def _bind(cls, endpoint, job, answer, *, pushed: bool) -> None:
+        """Bind the product and its variants; the fingerprint only when `answer` is what the job sent."""
         with transaction.atomic():
             binding_save(endpoint=endpoint, model="product", local_id=job.record_key, external_id=answer["id"],
-                         fingerprint_value=fingerprint(job.payload), data={"sku": job.record_label})
+                         fingerprint_value=fingerprint(job.payload) if pushed else "", data={"sku": job.record_label})
+            cls._bind_variants(endpoint, answer["id"], answer.get("variants", []))
+
+    @staticmethod
+    def _bind_variants(endpoint, product_id, variants) -> None:
+        skus = {v["sku"]: v for v in variants if v.get("sku")}
+        local = dict(Product.objects.filter(sku__in=list(skus)).values_list("sku", "pk"))
+        with transaction.atomic():
             for sku, variant in skus.items():
                 if sku in local:
                     previous = Binding.objects.filter(endpoint=endpoint, model="variant", local_id=str(local[sku])).values_list("data", flat=True).first() or {}
                     binding_save(endpoint=endpoint, model="variant", local_id=local[sku], external_id=variant["id"],
-                                 data={**previous, "sku": sku, "product": str(answer["id"]), "inventory_item_id": str(variant.get("inventory_item_id") or "")})
+                                 data={**previous, "sku": sku, "product": str(product_id), "inventory_item_id": str(variant.get("inventory_item_id") or "")})
+
+
+FIND_VARIANTS = """
+query FindVariants($query: String!) {
+  productVariants(first: 250, query: $query) {
+    nodes { sku product { legacyResourceId } }
+  }
+}"""
+
+
+def _search_term(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def product_ids_by_sku(ctx, skus: list[str]) -> dict[str, str]:
+    """SKU → id of the shop's product that carries it, for those of `skus` the shop has (one query per 100 SKUs)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(skus), 100):
+        chunk = skus[start:start + 100]
+        data = ctx.client.graphql(FIND_VARIANTS, {"query": " OR ".join(f"sku:{_search_term(sku)}" for sku in chunk)})
+        for node in (data.get("productVariants") or {}).get("nodes") or []:
+            if node.get("sku") in chunk:  # the search may also match on prefixes or other words
+                found[node["sku"]] = str(node["product"]["legacyResourceId"])
+    return found
+
+
+def shop_product(ctx, skus: list[str], product_ids: dict[str, str]) -> dict | None:
+    """The shop's product (as REST returns it) that carries these SKUs, or None."""
+    ids = sorted({product_ids[sku] for sku in skus if sku in product_ids})
+    if len(ids) > 1:
+        raise PermanentError(f"{', '.join(skus[:5])} are on several Shopify products ({', '.join(ids)}): keep one, then retry")
+    return ctx.client.rest("GET", f"products/{ids[0]}.json")["product"] if ids else None
 
 
 # --- Available-to-sell out, per location ----------------------------------------------------------
@@ -332,18 +398,24 @@ class FulfilmentsOut(Flow):
             payload = job.payload
             order_id = payload["order_id"]
             number = payload["tracking_info"].get("number")
-            existing = ctx.client.rest("GET", f"orders/{order_id}.json")["order"].get("fulfillments") or []
-            for fulfilment in existing:  # sent before a crash, not yet recorded: bind it, don't send twice
-                if number and number in (fulfilment.get("tracking_numbers") or [fulfilment.get("tracking_number")]):
-                    binding_save(endpoint=ctx.endpoint, model="shipment", local_id=job.record_key, external_id=fulfilment["id"])
-                    ctx.done(job, f"already in Shopify as fulfilment {fulfilment['id']}")
-                    break
-            else:
-                body = {"fulfillment": {"line_items_by_fulfillment_order": self._fulfilment_lines(ctx, order_id, payload["lines"]),
-                                        "tracking_info": payload["tracking_info"], "notify_customer": True}}
-                fulfilment = ctx.client.rest("POST", "fulfillments.json", body=body)["fulfillment"]
-                binding_save(endpoint=ctx.endpoint, model="shipment", local_id=job.record_key, external_id=fulfilment["id"])
-                ctx.done(job, f"fulfilment {fulfilment['id']} with tracking {number or '—'}")
+            fulfilment, created = create_once(
+                lookup=lambda: self._find_by_tracking(ctx, order_id, number),
+                create=lambda: ctx.client.rest("POST", "fulfillments.json", body={"fulfillment": {
+                    "line_items_by_fulfillment_order": self._fulfilment_lines(ctx, order_id, payload["lines"]),
+                    "tracking_info": payload["tracking_info"], "notify_customer": True}})["fulfillment"],
+                bind=lambda fulfilment, created: binding_save(endpoint=ctx.endpoint, model="shipment", local_id=job.record_key,
+                                                              external_id=fulfilment["id"]))
+            ctx.done(job, f"fulfilment {fulfilment['id']} with tracking {number or '—'}" if created
+                     else f"already in Shopify as fulfilment {fulfilment['id']}")
+
+    @staticmethod
+    def _find_by_tracking(ctx, order_id, number) -> dict | None:
+        if not number:
+            return None
+        for fulfilment in ctx.client.rest("GET", f"orders/{order_id}.json")["order"].get("fulfillments") or []:
+            if number in (fulfilment.get("tracking_numbers") or [fulfilment.get("tracking_number")]):
+                return fulfilment
+        return None
 
     @staticmethod
     def _fulfilment_lines(ctx, order_id, lines) -> list[dict]:

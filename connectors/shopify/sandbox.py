@@ -107,7 +107,8 @@ class ShopifySandbox:
         self.rng = random.Random(seed)
         self.lock = threading.RLock()
         self.faults = {"fail_5xx_until": 0.0, "slow_ms": 0, "slow_after_ms": 0, "malformed_next": 0, "throttle_next": 0,
-                       "drop_webhooks": False, "webhook_duplicate_rate": duplicate_rate}
+                       "drop_webhooks": False, "webhook_duplicate_rate": duplicate_rate,
+                       "next_link_base": ""}
         self.stats: dict[str, int] = {}
         self._ids = itertools.count(7_000_000_000_001)
         self._initial_locations = locations
@@ -428,7 +429,8 @@ class ShopifySandbox:
         except ApiError as error:
             return self._reply(handler, error.status, {"errors": error.errors}, {**headers, **error.headers})
         headers.update(extra)
-        if self.faults["slow_after_ms"]:
+        is_write = method != "GET" and not (graphql and not str(body.get("query") or "").lstrip().startswith("mutation"))
+        if self.faults["slow_after_ms"] and is_write:
             time.sleep(self.faults["slow_after_ms"] / 1000)
         with self.lock:
             malformed = self.faults["malformed_next"] > 0
@@ -483,7 +485,7 @@ class ShopifySandbox:
             offset = cursor["offset"]
         page = items[offset:offset + limit]
         links = []
-        if offset + limit < len(items):
+        if offset + limit < len(items) or self.faults["next_link_base"]:
             links.append(self._link(resource, limit, offset + limit, "next", filters))
         if offset > 0:
             links.append(self._link(resource, limit, max(0, offset - limit), "previous", filters))
@@ -491,7 +493,7 @@ class ShopifySandbox:
 
     def _link(self, resource, limit, offset, rel, filters=None) -> str:
         token = base64.urlsafe_b64encode(json.dumps({"offset": offset, "filters": filters or {}}).encode()).decode()
-        return f'<{self.url}/admin/api/{API_VERSION}/{resource}?{urlencode({"limit": limit, "page_info": token})}>; rel="{rel}"'
+        return f'<{self.faults["next_link_base"] or self.url}/admin/api/{API_VERSION}/{resource}?{urlencode({"limit": limit, "page_info": token})}>; rel="{rel}"'
 
     def _orders_list(self, query, body):
         page_query = {k: v for k, v in query.items() if k in ("limit", "page_info", "fields")}
@@ -713,8 +715,10 @@ class ShopifySandbox:
             cost, run = self._requested_cost(text, mutation=True), lambda: self._set_quantities(variables.get("input") or {})
         elif re.search(r"\bshop\s*\{", text):
             cost, run = self._requested_cost(text, mutation=False), lambda: {"shop": {"name": "Hub Demo Shop"}}
+        elif re.search(r"\bproductVariants\s*\(", text):
+            cost, run = self._requested_cost(text, mutation=False), lambda: self._variants_search(variables.get("query") or "")
         else:
-            return 200, {"errors": [{"message": "This sandbox only implements inventorySetQuantities and shop.",
+            return 200, {"errors": [{"message": "This sandbox only implements inventorySetQuantities, productVariants and shop.",
                                      "extensions": {"code": "undefinedField"}}]}, {}
         self.cost_bucket.refresh()
         if self.cost_bucket.available < cost:
@@ -735,6 +739,15 @@ class ShopifySandbox:
         scalars 0. Each `{` after the first opens an object selection."""
         objects = max(0, text.count("{") - 1 - (1 if mutation else 0))
         return (MUTATION_COST if mutation else 0) + objects
+
+    def _variants_search(self, query: str) -> dict:
+        """`productVariants(query: …)` in Shopify's search syntax, SKU terms only: `sku:A OR sku:"B C"`."""
+        skus = {quoted.replace('\\"', '"').replace("\\\\", "\\") if quoted else bare
+                for quoted, bare in re.findall(r'sku:(?:"((?:[^"\\]|\\.)*)"|([^\s"]+))', query)}
+        nodes = [{"id": f"gid://shopify/ProductVariant/{v['id']}", "sku": v["sku"],
+                  "product": {"id": f"gid://shopify/Product/{v['product_id']}", "legacyResourceId": str(v["product_id"])}}
+                 for v in sorted(self.variants.values(), key=lambda v: v["id"]) if v["sku"] and v["sku"] in skus]
+        return {"productVariants": {"nodes": nodes[:250]}}
 
     def _set_quantities(self, data: dict) -> dict:
         rows = data.get("quantities") or []

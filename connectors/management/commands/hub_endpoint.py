@@ -1,11 +1,14 @@
-from django.core.management.base import BaseCommand, CommandError
-from django.db import models
-from django.core.validators import URLValidator
 from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import models, transaction
 
 from connectors.models import Endpoint
-from connectors.registry import CONNECTORS, connector_for
+from connectors.registry import connector_for
+from connectors.services import credentials_parse, endpoint_save
 from hub.services import sales_channel_get_or_create
+
+OPTION_OF_FIELD = {"kind": "KIND", "code": "CODE", "name": "--name", "base_url": "--base-url", "channel": "--channel",
+                   "credentials": "--credential", "webhook_secret": "--webhook-secret"}
 
 
 class Command(BaseCommand):
@@ -33,24 +36,20 @@ class Command(BaseCommand):
         getattr(self, f"_{action}")(**options)
 
     def _add(self, *, kind, code, base_url, webhook_secret, channel, name, credential, **_):
-        if kind not in CONNECTORS:
-            raise CommandError(f"unknown kind {kind!r}; known: {', '.join(sorted(CONNECTORS))}")
+        """Everything is validated before anything is saved; any error saves nothing."""
         try:
-            URLValidator()(base_url)
-        except ValidationError:
-            raise CommandError(f"--base-url {base_url!r} is not a URL") from None
-        credentials = {}
-        for item in credential:
-            if "=" not in item:
-                raise CommandError(f"--credential {item!r}: write NAME=VALUE")
-            key, value = item.split("=", 1)
-            credentials[key.strip()] = value
-        sales_channel, _ = sales_channel_get_or_create(code=channel)
-        endpoint, created = Endpoint.objects.update_or_create(code=code, defaults={
-            "kind": kind, "name": name or code, "base_url": base_url, "channel": sales_channel,
-            **({"webhook_secret": webhook_secret} if webhook_secret else {}), **({"credentials": credentials} if credentials else {}),
-        })
-        endpoint.full_clean()
+            with transaction.atomic():
+                try:
+                    sales_channel, _ = sales_channel_get_or_create(code=channel)
+                except ValidationError as exc:
+                    raise CommandError(f"nothing saved: --channel {channel!r}: {'; '.join(exc.messages)}") from None
+                endpoint, created = endpoint_save(code=code, kind=kind, base_url=base_url, channel=sales_channel, name=name,
+                                                  credentials=credentials_parse(credential) if credential else None,
+                                                  webhook_secret=webhook_secret if webhook_secret != "" else None)
+        except ValidationError as exc:
+            problems = [f"{OPTION_OF_FIELD.get(field, field)}: {message}" for field, messages in exc.message_dict.items() for message in messages] \
+                if hasattr(exc, "error_dict") else list(exc.messages)
+            raise CommandError("nothing saved: " + "; ".join(problems)) from None
         self.stdout.write(f"{'added' if created else 'updated'} {endpoint}; webhooks: POST /webhooks/{endpoint.code}/")
 
     def _list(self, **_):
