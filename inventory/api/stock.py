@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from catalog.models import Product
 from hub.api.auth import request_channel
+from hub.api.views import CheckedRequestMixin
 from inventory.selectors import available_to_sell
 
 MAX_SKUS = 500
@@ -14,7 +15,7 @@ class StockQuerySerializer(serializers.Serializer):
     sku = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False, max_length=MAX_SKUS)
 
 
-class StockView(APIView):
+class StockView(CheckedRequestMixin, APIView):
     """Available-to-sell for the token's sales channel."""
 
     @extend_schema(

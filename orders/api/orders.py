@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api.auth import request_channel
+from hub.api.views import CheckedRequestMixin
 from orders.services import OrderError, idempotency_key_run, order_import
 from orders.validation import OrderPayloadSerializer
 
@@ -23,7 +24,7 @@ class OrderResultSerializer(serializers.Serializer):
     created = serializers.BooleanField()
 
 
-class OrdersView(APIView):
+class OrdersView(CheckedRequestMixin, APIView):
     """Create or update an order for the token's channel (idempotent on `external_id`)."""
 
     @extend_schema(

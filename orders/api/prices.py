@@ -22,6 +22,8 @@ from rest_framework.views import APIView
 from catalog.pricing import format_price
 from catalog.sql import execute_prepared, prepared_statements_enabled
 from hub.api.auth import ChannelTokenAuthentication
+from hub.api.text import NUL_MESSAGE, text_problem
+from hub.api.views import CheckedRequestMixin, nul_in_headers
 from hub.models import ApiToken, SalesChannel
 from hub.services import hash_token_key
 from orders.pricing import ChannelToken, token_quote
@@ -29,18 +31,20 @@ from orders.pricing import ChannelToken, token_quote
 MAX_GET_SKUS = 100
 MAX_QUOTE_LINES = 500
 MAX_QUANTITY = 1_000_000
+MAX_CUSTOMER_LENGTH = 50
+MAX_SKU_LENGTH = 64
 NOT_FOUND = {"detail": "No such customer for this channel."}
 INVALID_TOKEN = "Invalid or revoked token."
 LEAN_MAX_BODY = 256 * 1024  # a 500-line quote is about 25 kB
 
 
 class QuoteLineSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = serializers.CharField(max_length=MAX_SKU_LENGTH)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
 class QuoteRequestSerializer(serializers.Serializer):
-    customer = serializers.CharField(max_length=50)
+    customer = serializers.CharField(max_length=MAX_CUSTOMER_LENGTH)
     lines = QuoteLineSerializer(many=True, allow_empty=False, max_length=MAX_QUOTE_LINES)
 
 
@@ -163,19 +167,32 @@ class PriceTokenAuthentication(ChannelTokenAuthentication):
         return ApiToken(id=token_id, channel=channel, revoked_at=None, last_used_at=last_used_at)
 
 
-class _PriceView(APIView):
+class _PriceView(CheckedRequestMixin, APIView):
     """The price views. A well-formed request with a valid token for a customer of its channel (a
     storefront's every call) is answered without DRF's request wrapping, negotiation and
     rendering machinery, which cost more than pricing one SKU; anything else (no or bad token,
     malformed request, unknown customer, another Accept, OPTIONS…) goes through DRF, so every
-    error answer is DRF's. Both paths price with `token_quote` and answer with `_answer`."""
+    error answer is DRF's. Both paths price with `token_quote` and answer with `_answer`.
+
+    The pricing statement checks the token of the methods that price (`priced_methods`); every
+    other answer (OPTIONS and its metadata, 405, 400) is given only to a valid token."""
 
     authentication_classes = [PriceTokenAuthentication]
     permission_classes = [IsAuthenticated]
     renderer = JSONRenderer()
+    priced_methods: frozenset = frozenset()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method not in self.priced_methods:
+            request.user.token  # noqa: B018 — raises AuthenticationFailed for an invalid token
+
+    def refuse_input(self, request, errors):
+        request.user.token  # noqa: B018 — 401 before any field message, as in `refuse`
+        super().refuse_input(request, errors)
 
     def dispatch(self, request, *args, **kwargs):
-        answer = self.lean_answer(request) if _lean_headers(request) else None
+        answer = self.lean_answer(request) if _lean_headers(request) and not nul_in_headers(request.META) else None
         if answer is not None:
             return answer
         return super().dispatch(request, *args, **kwargs)
@@ -234,6 +251,8 @@ def _render(answer) -> bytes:
 
 
 class PricesView(_PriceView):
+    priced_methods = frozenset({"GET", "HEAD"})
+
     @extend_schema(
         operation_id="prices_get", tags=["prices"],
         summary="Prices of up to 100 SKUs for one customer, quantity 1",
@@ -266,6 +285,8 @@ class PricesView(_PriceView):
 
 
 class QuoteView(_PriceView):
+    priced_methods = frozenset({"POST"})
+
     @extend_schema(
         operation_id="prices_quote", tags=["prices"],
         summary="Prices of up to 500 (sku, quantity) lines for one customer",
@@ -290,7 +311,7 @@ class QuoteView(_PriceView):
             return None  # DRF reads big bodies as a stream, without Django's request.body size limit
         try:
             data = json.loads(request.body.decode("utf-8"), parse_constant=_refuse_constant)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None  # DRF's parser words the 400
         customer, lines, errors = validate_quote(data)
         if errors:
@@ -345,15 +366,23 @@ def _plain_query(query_string: str) -> tuple[str, list[str]] | None:
 
 
 def _get_errors(customer: str, skus: list[str]) -> dict:
+    """A query string carries no lone surrogates (Django decodes it with replacement): NUL is the
+    one character to refuse."""
     errors = {}
     if not customer:
         errors["customer"] = ["This field is required."]
+    elif len(customer) > MAX_CUSTOMER_LENGTH:
+        errors["customer"] = [f"Ensure this field has no more than {MAX_CUSTOMER_LENGTH} characters."]
+    elif "\x00" in customer:
+        errors["customer"] = [NUL_MESSAGE]
     if not skus:
         errors["sku"] = ["Give at least one sku parameter."]
     elif len(skus) > MAX_GET_SKUS:
         errors["sku"] = [f"At most {MAX_GET_SKUS} SKUs per request (got {len(skus)}); use POST /api/v1/prices/quote/."]
-    elif any(not s or len(s) > 64 for s in skus):
-        errors["sku"] = ["Each sku must be 1 to 64 characters."]
+    elif any(not s or len(s) > MAX_SKU_LENGTH for s in skus):
+        errors["sku"] = [f"Each sku must be 1 to {MAX_SKU_LENGTH} characters."]
+    elif any("\x00" in s for s in skus):
+        errors["sku"] = [NUL_MESSAGE]
     return errors
 
 
@@ -366,7 +395,9 @@ def _well_formed_lines(raw_lines):
         if type(item) is not dict:
             return None
         sku, quantity = item.get("sku"), item.get("quantity")
-        if type(sku) is not str or type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY or len(sku) > 64:
+        if type(sku) is not str or type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY or len(sku) > MAX_SKU_LENGTH:
+            return None
+        if "\x00" in sku or not sku.isascii() and text_problem(sku):
             return None
         sku = sku.strip()
         if not sku:
@@ -386,8 +417,10 @@ def validate_quote(data):
         errors["customer"] = ["This field is required." if customer is None else "This field may not be blank."]
     elif not isinstance(customer, str):
         errors["customer"] = ["Not a valid string."]
-    elif len(customer) > 50:
-        errors["customer"] = ["Ensure this field has no more than 50 characters."]
+    elif len(customer) > MAX_CUSTOMER_LENGTH:
+        errors["customer"] = [f"Ensure this field has no more than {MAX_CUSTOMER_LENGTH} characters."]
+    elif problem := text_problem(customer):
+        errors["customer"] = [problem]
     raw_lines = data.get("lines")
     lines = []
     if raw_lines is None:
@@ -410,8 +443,10 @@ def validate_quote(data):
             sku, quantity = item.get("sku"), item.get("quantity")
             if not isinstance(sku, str) or not sku.strip():
                 problems["sku"] = ["This field is required." if sku is None else "Give the SKU as a non-empty string."]
-            elif len(sku) > 64:
-                problems["sku"] = ["Ensure this field has no more than 64 characters."]
+            elif len(sku) > MAX_SKU_LENGTH:
+                problems["sku"] = [f"Ensure this field has no more than {MAX_SKU_LENGTH} characters."]
+            elif problem := text_problem(sku):
+                problems["sku"] = [problem]
             if isinstance(quantity, str) and quantity.strip().isdigit():
                 quantity = int(quantity)
             if quantity is None:
