@@ -243,7 +243,7 @@ REST_FRAMEWORK = {
     # JSON only; bodies too deep or too large are 4xx answers (hub.api.parsers).
     "DEFAULT_PARSER_CLASSES": ["hub.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "hub.api.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "hub.api.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
 }
@@ -253,6 +253,9 @@ SPECTACULAR_SETTINGS = {
     "Authenticate with `Authorization: Token <key>` (one key per sales channel).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components, so that request-only rules (non-blank strings
+    # have minLength 1, list bounds) describe what the API accepts and not what it answers.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- E-mail ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import json
 from django.db import connection
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.compat import LONG_SEPARATORS, SHORT_SEPARATORS
@@ -43,14 +43,14 @@ class QuoteLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
-class QuoteRequestSerializer(serializers.Serializer):
+class QuoteSerializer(serializers.Serializer):
     customer = serializers.CharField(max_length=MAX_CUSTOMER_LENGTH)
     lines = QuoteLineSerializer(many=True, allow_empty=False, max_length=MAX_QUOTE_LINES)
 
 
 PRICED_LINE = inline_serializer("PricedLine", {
     "sku": serializers.CharField(),
-    "quantity": serializers.IntegerField(),
+    "quantity": serializers.IntegerField(required=False, help_text="Absent on an unknown_sku line."),
     "unit_price": serializers.DecimalField(max_digits=14, decimal_places=4, required=False,
                                            help_text="Decimal string; absent when the line has an error."),
     "reference_price": serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True, required=False,
@@ -65,8 +65,8 @@ PRICES_RESPONSE = inline_serializer("PricesResponse", {
     "currency": serializers.CharField(),
     "lines": PRICED_LINE.__class__(many=True),
 })
-ERRORS = {400: inline_serializer("FieldErrors", {"field": serializers.ListField(child=serializers.CharField())}),
-          401: None, 404: None}
+# 400, 401… are described for every operation (hub.api.schema); this one is the price API's own.
+ERRORS = {404: OpenApiResponse(description="No such customer for this channel (whether the code exists elsewhere or not).")}
 
 
 def _answer(pricing, priced):
@@ -257,8 +257,11 @@ class PricesView(_PriceView):
         operation_id="prices_get", tags=["prices"],
         summary="Prices of up to 100 SKUs for one customer, quantity 1",
         parameters=[
-            OpenApiParameter("customer", str, required=True, description="Customer code (attached to the token's channel)."),
-            OpenApiParameter("sku", str, many=True, required=True, description=f"Repeat for each SKU, 1 to {MAX_GET_SKUS}."),
+            OpenApiParameter("customer", {"type": "string", "minLength": 1, "maxLength": MAX_CUSTOMER_LENGTH}, required=True,
+                             description="Customer code (attached to the token's channel)."),
+            OpenApiParameter("sku", {"type": "array", "minItems": 1, "maxItems": MAX_GET_SKUS,
+                                     "items": {"type": "string", "minLength": 1, "maxLength": MAX_SKU_LENGTH}},
+                             required=True, description=f"Repeat for each SKU, 1 to {MAX_GET_SKUS}."),
         ],
         responses={200: PRICES_RESPONSE, **ERRORS},
     )
@@ -290,7 +293,7 @@ class QuoteView(_PriceView):
     @extend_schema(
         operation_id="prices_quote", tags=["prices"],
         summary="Prices of up to 500 (sku, quantity) lines for one customer",
-        request=QuoteRequestSerializer, responses={200: PRICES_RESPONSE, **ERRORS},
+        request=QuoteSerializer, responses={200: PRICES_RESPONSE, **ERRORS},
         examples=[OpenApiExample("quote", request_only=True,
                                  value={"customer": "C-1001", "lines": [{"sku": "LGT-GAR-10M", "quantity": 12}]})],
     )
@@ -407,7 +410,7 @@ def _well_formed_lines(raw_lines):
 
 
 def validate_quote(data):
-    """`QuoteRequestSerializer`'s rules and error shape, checked by hand: DRF's nested serializer
+    """`QuoteSerializer`'s rules and error shape, checked by hand: DRF's nested serializer
     took longer than pricing the 500 lines it validated. Returns (customer, lines, errors)."""
     errors = {}
     if not isinstance(data, dict):
