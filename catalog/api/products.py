@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 from catalog.api import schema  # noqa: F401  (registers the token scheme)
+from catalog.models import Product
 from catalog.selectors import products_for_api
 from hub.api.views import CheckedRequestMixin
 
@@ -79,6 +80,24 @@ class ProductCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request):
+        """1 to `max_page_size`: anything else is a 400 rather than silently the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        field = serializers.IntegerField(min_value=1, max_value=self.max_page_size)
+        try:
+            return field.run_validation(raw)
+        except ValidationError as exc:
+            raise ValidationError({self.page_size_query_param: exc.detail}) from None
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
     def decode_cursor(self, request):
         """DRF's cursor, whose position (the last `updated_at` seen) must also be a date-time:
         a cursor is base64 the client can forge, and the position goes into the query."""
@@ -107,7 +126,10 @@ class ProductListView(CheckedRequestMixin, generics.ListAPIView):
         return products_for_api(updated_since=_parse_updated_since(raw) if raw else None)
 
 
-@extend_schema(tags=["products"])
+@extend_schema(tags=["products"], parameters=[
+    OpenApiParameter("sku", {"type": "string", "minLength": 1, "maxLength": Product._meta.get_field("sku").max_length},
+                     OpenApiParameter.PATH),
+])
 class ProductDetailView(CheckedRequestMixin, generics.RetrieveAPIView):
     serializer_class = ProductSerializer
     lookup_field = "sku"

@@ -8,6 +8,7 @@ change to a price, list, customer or assignment shows on the very next call.
 
 import json
 
+from django.core.exceptions import TooManyFieldsSent
 from django.db import connection
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
@@ -278,10 +279,14 @@ class PricesView(_PriceView):
         if plain is not None:
             customer, skus = plain
             errors = _get_errors(customer, skus)
-        elif "format" in request.GET:
-            return None
         else:
-            customer, skus, errors = validate_get(request.GET)
+            try:
+                query = request.GET
+            except TooManyFieldsSent:
+                return None  # DRF words the 400
+            if "format" in query:
+                return None
+            customer, skus, errors = validate_get(query)
         if errors:
             return None
         return self.lean_quote(request, customer, [(sku, 1) for sku in skus])

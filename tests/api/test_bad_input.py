@@ -55,6 +55,14 @@ def test_a_body_over_the_upload_limit_gets_413_without_being_read(api, settings)
         assert "detail" in response.json()
 
 
+@pytest.mark.parametrize("url", ["/api/v1/stock/?", "/api/v1/prices/?customer=AC%4DE&", "/api/v1/products/?"])
+def test_more_query_parameters_than_django_reads_get_a_json_400(api, settings, url):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 100
+    response = api.get(url + "&".join(["sku=LAMP-1"] * 101))
+    assert response.status_code == 400
+    assert "Too many parameters" in response.json()["detail"]
+
+
 # --- NUL and lone surrogates ---------------------------------------------------------------
 
 @pytest.mark.parametrize("url, field", [
@@ -199,6 +207,13 @@ def test_a_cursor_with_a_forged_position_is_an_invalid_cursor(api, position):
     response = api.get(f"/api/v1/products/?cursor={quote(cursor)}")
     assert response.status_code == 404
     assert response.json() == {"detail": "Invalid cursor"}
+
+
+@pytest.mark.parametrize("page_size", ["0", "501", "ten", "false", "-1"])
+def test_a_page_size_that_is_not_1_to_500_gets_400(api, page_size):
+    response = api.get(f"/api/v1/products/?page_size={page_size}")
+    assert response.status_code == 400
+    assert "page_size" in response.json()
 
 
 def test_a_cursor_the_api_gave_still_pages(api):
