@@ -96,12 +96,13 @@ class OrderPayloadSerializer(serializers.Serializer):
             raise serializers.ValidationError({"amount_paid": f"{data['amount_paid']} is more than the order's total ({data['total']})."})
         currency = data["currency"]
 
-        def over(amount, limit):
-            return f"{amount} is over the {limit} an order holds."
+        def over(amount, limit=ORDER_MAX, holder="an order"):
+            return f"{amount}, over the {limit} {holder} holds."
 
         errors = {}
         line_totals = [round_money(line["quantity"] * line["unit_price"] - line["discount"], currency) for line in data["lines"]]
-        line_errors = [{"unit_price": ["Quantity × unit price − discount: " + over(total, LINE_MAX)]} if abs(total) > LINE_MAX else {}
+        line_errors = [{"unit_price": ["Quantity × unit price − discount is " + over(total, LINE_MAX, "an order line")]}
+                       if abs(total) > LINE_MAX else {}
                        for total in line_totals]
         if any(line_errors):
             errors["lines"] = line_errors
@@ -112,13 +113,13 @@ class OrderPayloadSerializer(serializers.Serializer):
             tax = round_money(sum(line["tax_amount"] for line in data["lines"] + data["shipping_lines"]), currency)
         total = subtotal + shipping - data["order_discount"] + (0 if data["prices_include_tax"] else tax)
         if not errors and abs(subtotal) > ORDER_MAX:
-            errors["lines"] = ["The lines add up to " + over(subtotal, ORDER_MAX)]
+            errors["lines"] = ["The lines add up to " + over(subtotal)]
         if shipping > ORDER_MAX:
-            errors["shipping_lines"] = ["The shipping lines add up to " + over(shipping, ORDER_MAX)]
+            errors["shipping_lines"] = ["The shipping lines add up to " + over(shipping)]
         if tax > ORDER_MAX:
-            errors["tax_total"] = ["The tax amounts of the lines and shipping lines add up to " + over(tax, ORDER_MAX)]
+            errors["tax_total"] = ["The tax amounts of the lines and shipping lines add up to " + over(tax)]
         if not errors and abs(total) > ORDER_MAX:
-            errors["total"] = ["Lines, shipping, discount and tax add up to " + over(total, ORDER_MAX)]
+            errors["total"] = ["Lines, shipping, discount and tax add up to " + over(total)]
         if errors:
             raise serializers.ValidationError(errors)
         return data
