@@ -1,23 +1,15 @@
-"""Serializer bounds taken from the model columns a value ends up in, so that every value the
-API accepts can be stored, on SQLite as on PostgreSQL."""
+"""Serializer bounds taken from the model columns a value ends up in, so that every amount the
+API accepts can be stored, on SQLite as on PostgreSQL (SQLite would store more digits than the
+column declares, PostgreSQL refuses them)."""
 
 from decimal import Decimal
 
-from django.db import models
-from django.db.backends.base.operations import BaseDatabaseOperations
-
 
 def column_bounds(model, field_name: str) -> dict:
-    """Serializer field keyword arguments for `model.field_name`: max_digits and decimal_places
-    for a decimal column, min_value and max_value for an integer column (the portable SQL ranges:
-    SQLite would store more, PostgreSQL would refuse it)."""
+    """`max_digits` and `decimal_places` of the decimal column `model.field_name`, as serializer
+    `DecimalField` keyword arguments."""
     field = model._meta.get_field(field_name)
-    if isinstance(field, models.DecimalField):
-        return {"max_digits": field.max_digits, "decimal_places": field.decimal_places}
-    if isinstance(field, models.IntegerField):
-        low, high = BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()]
-        return {"min_value": low, "max_value": high}
-    raise TypeError(f"{model.__name__}.{field_name} is neither a decimal nor an integer column")
+    return {"max_digits": field.max_digits, "decimal_places": field.decimal_places}
 
 
 def column_max(model, field_name: str) -> Decimal:
