@@ -10,14 +10,14 @@ class Flow:
     """One kind of sync with one system, e.g. "stock out" or "orders poll".
 
     Change-driven flows name the feed topics they follow and map changed objects to record keys;
-    scheduled flows name the endpoint field that holds their interval in minutes. A job's payload
+    scheduled flows give their default interval (each endpoint keeps its own in a schedule row). A job's payload
     is prepared from the hub's current state when it runs (so coalesced changes send the latest),
     unless a person edited it; `send` pushes a batch and reports per job through the context."""
 
     name = ""
     label = ""
     topics: tuple[str, ...] = ()
-    interval_field: str | None = None
+    every_minutes: int | None = None
     batch_size = 1
     lease_seconds = 300
     max_attempts = 10
@@ -71,6 +71,7 @@ class ScheduledFlow(Flow):
     """A flow run on a timer (one `*` job per run), not by changes; runs may be long."""
 
     lease_seconds = 1800
+    every_minutes = 60
 
     def record_keys(self, **kwargs):
         return []

@@ -1,11 +1,22 @@
-"""Endpoint kind → connector. One sub-package per external system registers itself here."""
+"""Endpoint kind → connector. Each sub-package of `connectors/` with a `connector.py` registers
+its connector there; `discover()` imports them all, so the kernel names no vendor."""
+
+import importlib
+import importlib.util
+import pkgutil
+
+from connectors.options import ConnectorSettings
 
 
 class Connector:
     """What the sync engine needs from one external system's protocol."""
 
     kind = ""
+    label = ""
     flows: tuple = ()
+    settings_form = ConnectorSettings
+    credential_names: tuple[str, ...] = ()
+    needs_channel = True
 
     def client(self, *, endpoint, recorder):
         """The vendor's HTTP client for this endpoint, recording into `recorder`."""
@@ -20,6 +31,9 @@ class Connector:
     def enabled_flows(self, endpoint) -> list:
         chosen = set(endpoint.enabled_flows or [])
         return [flow for flow in self.flows if (flow.name in chosen if chosen else flow.enabled_by_default)]
+
+    def scheduled_flows(self) -> list:
+        return [flow for flow in self.flows if getattr(flow, "every_minutes", None) is not None]
 
     def verify_webhook(self, *, endpoint, headers: dict, body: bytes) -> bool:
         raise NotImplementedError
@@ -45,6 +59,15 @@ CONNECTORS: dict[str, Connector] = {}
 def register(connector: Connector) -> Connector:
     CONNECTORS[connector.kind] = connector
     return connector
+
+
+def discover() -> None:
+    """Import `connectors.<package>.connector` for every sub-package that has one."""
+    import connectors
+
+    for module in pkgutil.iter_modules(connectors.__path__):
+        if module.ispkg and importlib.util.find_spec(f"connectors.{module.name}.connector") is not None:
+            importlib.import_module(f"connectors.{module.name}.connector")
 
 
 def connector_for(endpoint) -> Connector:

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "orders",
     "returns",
     "connectors",
+    # One app per connected system, found on disk so that adding a system touches only its package.
+    *sorted(f"connectors.{apps.parent.name}" for apps in (BASE_DIR / "connectors").glob("*/apps.py")),
 ]
 
 MIDDLEWARE = [

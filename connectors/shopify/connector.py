@@ -1,5 +1,8 @@
 import json
 
+from django.utils.translation import gettext_lazy as _
+
+from connectors.options import ConnectorSettings, price_list_field, warehouse_map_field
 from connectors.registry import Connector, register
 from connectors.services import binding_save
 from connectors.shopify.client import API_VERSION, ShopifyClient
@@ -12,9 +15,18 @@ from hub.changes import change_origin
 ORDER_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/cancelled")
 
 
+class ShopifySettings(ConnectorSettings):
+    price_list = price_list_field(help_text=_("Prices published to the shop; empty: the sales channel's public list."))
+    warehouse_map = warehouse_map_field(help_text=_("Hub warehouse code → Shopify location id (one pair per line); "
+                                                    "stock is pushed only for mapped warehouses."))
+
+
 class ShopifyConnector(Connector):
     kind = "shopify"
+    label = "Shopify"
     flows = FLOWS
+    settings_form = ShopifySettings
+    credential_names = ("access_token",)
 
     def client(self, *, endpoint, recorder):
         return ShopifyClient(endpoint=endpoint, recorder=recorder)

@@ -39,15 +39,15 @@ def gid(kind: str, number) -> str:
 
 
 def _endpoint_price_list_id(endpoint) -> int | None:
-    if endpoint.price_list_id:
-        return endpoint.price_list_id
+    if endpoint.config.get("price_list"):
+        return endpoint.config["price_list"].pk
     return ChannelCatalog.objects.filter(channel=endpoint.channel).values_list("public_price_list_id", flat=True).first()
 
 
 def _location_map(endpoint) -> dict[str, list[str]]:
     """Shopify location id → the hub warehouse codes that feed it."""
     locations: dict[str, list[str]] = {}
-    for warehouse_code, location_id in (endpoint.warehouse_map or {}).items():
+    for warehouse_code, location_id in endpoint.config["warehouse_map"].items():
         locations.setdefault(str(location_id), []).append(warehouse_code)
     return locations
 
@@ -159,7 +159,7 @@ class ProductsOut(Flow):
     @staticmethod
     def _queue_first_stock(ctx, answer) -> None:
         """A newly published product gets its stock pushed without waiting for a stock change."""
-        if "stock.out" in {flow.name for flow in ctx.connector.enabled_flows(ctx.endpoint)} and ctx.endpoint.warehouse_map:
+        if "stock.out" in {flow.name for flow in ctx.connector.enabled_flows(ctx.endpoint)} and ctx.endpoint.config["warehouse_map"]:
             for variant in answer.get("variants", []):
                 if variant.get("sku"):
                     sync_job_enqueue(endpoint=ctx.endpoint, flow="stock.out", record_key=variant["sku"], label=variant["sku"])
@@ -223,7 +223,7 @@ class StockOut(Flow):
     batch_size = 250
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
-        if not endpoint.warehouse_map:
+        if not endpoint.config["warehouse_map"]:
             return []
         bound = set(_variant_bindings(endpoint, object_ids))
         return [(sku, sku) for sku in object_ids if sku in bound]
@@ -268,10 +268,10 @@ class StockReconcile(ScheduledFlow):
 
     name = "stock.reconcile"
     label = "Stock reconcile"
-    interval_field = "reconcile_minutes"
+    every_minutes = 360
 
     def prepare(self, ctx, job):
-        return {"locations": sorted(_location_map(ctx.endpoint))} if ctx.endpoint.warehouse_map else None
+        return {"locations": sorted(_location_map(ctx.endpoint))} if ctx.endpoint.config["warehouse_map"] else None
 
     def send(self, ctx, jobs):
         endpoint = ctx.endpoint
@@ -402,7 +402,7 @@ class OrdersPoll(ScheduledFlow):
 
     name = "orders.poll"
     label = "Orders poll"
-    interval_field = "poll_minutes"
+    every_minutes = 10
 
     def prepare(self, ctx, job):
         cursor = cursor_get(endpoint=ctx.endpoint, name=self.name)
