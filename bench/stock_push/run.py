@@ -57,7 +57,7 @@ def main():
     from catalog.models import Product
     from connectors import sync
     from connectors.models import Binding, Endpoint, SyncJob
-    from connectors.shopify.flows import SET_QUANTITIES
+    from connectors.shopify.connector import SET_QUANTITIES
     from hub.models import SalesChannel
     from inventory.models import Warehouse
     from inventory.selectors import available_to_sell

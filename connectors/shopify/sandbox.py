@@ -576,7 +576,11 @@ class ShopifySandbox:
         return self._page("customers.json", "customers", customers, query)
 
     def _products_list(self, query, body):
-        return self._page("products.json", "products", sorted(self.products.values(), key=lambda p: p["id"]), query)
+        products = sorted(self.products.values(), key=lambda p: p["id"])
+        if query.get("handle"):
+            handles = set(query["handle"].split(","))
+            products = [p for p in products if p["handle"] in handles]
+        return self._page("products.json", "products", products, query, {"handle": query["handle"]} if query.get("handle") else None)
 
     def _product_get(self, query, body, product_id):
         product = self.products.get(int(product_id))
