@@ -1,7 +1,7 @@
 """What a storefront connector supplies: its protocol, as hooks the storefront flows call.
 
 The flows (`connectors.commerce.flows`) and the inbound handlers (`connectors.commerce.inbound`)
-are written once; a storefront (Shopify, WooCommerce, …) subclasses `Storefront` and implements
+are written once; each storefront package subclasses `Storefront` and implements
 the hooks below with its client and its pure mapping functions."""
 
 from dataclasses import dataclass, field
@@ -85,7 +85,7 @@ class Storefront(Connector):
         return locations
 
     def stock_ready(self, variant_data: dict) -> bool:
-        """Whether a bound variant can take stock (e.g. Shopify needs its inventory item id)."""
+        """Whether a bound variant can take stock (some shops need an inventory item id first)."""
         return True
 
     def stock_set(self, ctx, *, rows: list[tuple[dict, str, int]]) -> None:
