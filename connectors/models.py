@@ -237,3 +237,14 @@ class SyncCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint.code} {self.name} = {self.value}"
+
+
+class EngineClock(models.Model):
+    """A shared timestamp that lets exactly one process, across every task cluster, do a periodic
+    chore per period (e.g. waking jobs whose backoff has ended)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.at:%H:%M:%S}"

@@ -69,3 +69,19 @@ def binding_save(*, endpoint, model: str, local_id, external_id, fingerprint_val
             defaults={"external_id": str(external_id), **({"fingerprint": fingerprint_value} if fingerprint_value else {}),
                       **({"data": data} if data is not None else {})})
     return binding
+
+
+def endpoint_credentials_refresh(*, endpoint_id: int, refresh) -> dict:
+    """Replace an endpoint's credentials through `refresh(current) -> new or None`, one process at
+    a time: the endpoint row stays locked from reading the current credentials until the new ones
+    are stored, so two workers never spend the same single-use refresh token, and a worker that
+    waited sees (and keeps) what the first one stored when `refresh` returns None."""
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint_id)
+        current = endpoint.credentials
+        new = refresh(current)
+        if new is None:
+            return current
+        endpoint.credentials = {**current, **new}
+        endpoint.save(update_fields=["credentials_sealed"])
+        return endpoint.credentials

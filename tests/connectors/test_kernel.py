@@ -131,3 +131,56 @@ def test_no_code_outside_a_vendor_package_names_a_vendor():
         listed = subprocess.run(["git", "grep", "-il", kind, "--", "connectors", f":!connectors/{kind}", ":!*/migrations/*"],
                                 cwd=ROOT, capture_output=True, text=True).stdout.split()
         assert listed == [], f"{kind} is named outside connectors/{kind}/: {listed}"
+
+
+@pytest.mark.postgres_only
+def test_two_workers_refreshing_a_rotating_token_at_once_spend_it_once(transactional_db):
+    import threading
+    import time
+
+    from django.db import connections
+
+    from connectors.services import endpoint_credentials_refresh
+
+    endpoint = Endpoint.objects.create(kind="shopify", code="books", name="Books", base_url="https://books.example.com",
+                                       credentials={"refresh_token": "r1", "access_token": "a0", "expires_at": 0})
+    spent = []
+
+    def refresh(current):
+        if current["expires_at"] > time.time():
+            return None  # another worker refreshed while we waited for the lock
+        spent.append(current["refresh_token"])
+        time.sleep(0.2)
+        number = len(spent) + 1
+        return {"refresh_token": f"r{number}", "access_token": f"a{number}", "expires_at": time.time() + 1800}
+
+    results = []
+
+    def worker():
+        try:
+            results.append(endpoint_credentials_refresh(endpoint_id=endpoint.pk, refresh=refresh)["access_token"])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert spent == ["r1"] and results == ["a2"] * 4
+    assert Endpoint.objects.get(pk=endpoint.pk).credentials["refresh_token"] == "r2"
+
+
+def test_a_job_whose_backoff_ended_is_dispatched_at_the_next_wake_not_the_next_tick(shop, monkeypatch):
+    from connectors import waker
+
+    dispatched = []
+    monkeypatch.setattr(sync, "sync_dispatch", lambda: dispatched.append(1) or 1)
+    start = timezone.now()
+    assert waker.sync_wake(now=start) == 0  # first call only sets the clock
+    job = SyncJob.objects.create(endpoint=shop, flow="products.out", record_key="1", next_attempt_at=start + timedelta(seconds=3))
+    assert waker.sync_wake(now=start + timedelta(seconds=2)) == 0 and not dispatched  # not due yet
+    assert waker.sync_wake(now=start + timedelta(seconds=2.5)) == 0  # same period: another process had it
+    assert waker.sync_wake(now=start + timedelta(seconds=4)) == 1  # its backoff ended in this period
+    assert waker.sync_wake(now=start + timedelta(seconds=6)) == 0  # already dispatched: not again
+    assert len(dispatched) == 1 and SyncJob.objects.filter(pk=job.pk, status="pending").exists()
