@@ -19,7 +19,7 @@ from connectors.errors import PermanentError
 from connectors.flows import Flow, ScheduledFlow
 from connectors.sync import cursor_get, cursor_set, sync_job_enqueue
 from inventory.selectors import available_to_sell
-from orders.models import Shipment
+from orders.models import OrderStatus, Shipment
 
 POLL_OVERLAP = timedelta(minutes=5)
 
@@ -266,6 +266,7 @@ class FulfilmentsOut(Flow):
         if order_id is None:
             raise PermanentError(f"order {shipment.order.number} did not come from this shop")
         return {"order_id": order_id, "shipment": shipment.number,
+                "order_shipped": shipment.order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED),
                 "lines": [{"sku": line.order_line.sku, "quantity": line.quantity} for line in shipment.lines.all()],
                 "tracking_info": {"company": shipment.carrier, "number": (shipment.tracking_numbers or [""])[0],
                                   "url": (shipment.tracking_urls or [""])[0]}}
@@ -280,7 +281,8 @@ class FulfilmentsOut(Flow):
                 find=lambda: (lambda found: (found, found) if found else None)(
                     shop.fulfilment_find(ctx, order_id=payload["order_id"], tracking_number=number) if number else None),
                 create=lambda: (lambda made: (made, made))(
-                    shop.fulfilment_create(ctx, order_id=payload["order_id"], lines=payload["lines"], tracking=payload["tracking_info"])))
+                    shop.fulfilment_create(ctx, order_id=payload["order_id"], lines=payload["lines"], tracking=payload["tracking_info"],
+                                           order_shipped=bool(payload.get("order_shipped")))))
             external_id = binder.external_id(SHIPMENT, job.record_key)
             if created:
                 ctx.done(job, f"fulfilment {external_id} with tracking {number or '—'}")

@@ -41,7 +41,7 @@ def order_apply(*, endpoint, order: dict, cancelled: bool = False) -> bool:
 
 def order_handler(*, cancelled: bool):
     def handle(*, endpoint, payload):
-        created = order_apply(endpoint=endpoint, order=payload, cancelled=cancelled)
+        created = connector_for(endpoint).apply_order(endpoint=endpoint, order_json=payload, cancelled=cancelled)
         return f"order {connector_for(endpoint).order_label(payload)} {'created' if created else 'updated'}"
     return handle
 

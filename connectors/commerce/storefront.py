@@ -100,7 +100,8 @@ class Storefront(Connector):
     def fulfilment_find(self, ctx, *, order_id: str, tracking_number: str) -> str | None:
         raise NotImplementedError
 
-    def fulfilment_create(self, ctx, *, order_id: str, lines: list[dict], tracking: dict) -> str:
+    def fulfilment_create(self, ctx, *, order_id: str, lines: list[dict], tracking: dict, order_shipped: bool) -> str:
+        """Send one shipment; `order_shipped` says whether it completes the order."""
         raise NotImplementedError
 
     def order_is_cancelled(self, ctx, *, order_id: str) -> bool:

@@ -123,7 +123,7 @@ class ShopifyConnector(Storefront):
                 return str(fulfilment["id"])
         return None
 
-    def fulfilment_create(self, ctx, *, order_id, lines, tracking):
+    def fulfilment_create(self, ctx, *, order_id, lines, tracking, order_shipped):
         body = {"fulfillment": {"line_items_by_fulfillment_order": self._fulfilment_lines(ctx, order_id, lines),
                                 "tracking_info": tracking, "notify_customer": True}}
         return str(ctx.client.rest("POST", "fulfillments.json", body=body)["fulfillment"]["id"])
