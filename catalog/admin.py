@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count
+from django.http import Http404
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
@@ -9,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from catalog import services
 from catalog.pricing import PricingRequest, Tier, format_price, price_lines
 from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Product, ProductImage, ProductTranslation
+from hub.admin import granted_by
 
 PRODUCT_SERVICE_FIELDS = services.PRODUCT_FIELDS
 
@@ -16,6 +18,21 @@ PRODUCT_SERVICE_FIELDS = services.PRODUCT_FIELDS
 def _error_text(error: ValidationError) -> str:
     return "; ".join(f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in error.message_dict.items()) \
         if hasattr(error, "error_dict") else " ".join(error.messages)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Past versions are shown, never written back: a revert would save every field of the old
+    version past the services (an archived product active again, prices rolled back unchecked)."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        if not (object_id.isdigit() and version_id.isdigit()):
+            raise Http404
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Category)
@@ -69,7 +86,7 @@ class ProductTranslationInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(HistoryAdmin):
     list_display = ["sku", "name", "category", "brand", "status", "gtin", "parent", "updated_at"]
     list_filter = ["status", "category", "brand", "hazardous", "track_expiry"]
     search_fields = ["sku", "name", "gtin", "translations__name"]
@@ -131,7 +148,10 @@ class ProductAdmin(SimpleHistoryAdmin):
         if formset.has_changed():
             services.product_touch(product=form.instance, reason=formset.model._meta.model_name)
 
-    @admin.action(description="Activate selected products")
+    has_activate_permission = granted_by("catalog.activate_product")
+    has_archive_permission = granted_by("catalog.archive_product")
+
+    @admin.action(description="Activate selected products", permissions=["activate"])
     def activate(self, request, queryset):
         done = 0
         for product in queryset.exclude(status=Product.Status.ACTIVE):
@@ -141,7 +161,7 @@ class ProductAdmin(SimpleHistoryAdmin):
             done += 1
         self.message_user(request, f"{done} product(s) activated (archived products stay archived).")
 
-    @admin.action(description="Archive selected products (and their variants)")
+    @admin.action(description="Archive selected products (and their variants)", permissions=["archive"])
     def archive(self, request, queryset):
         for product in queryset:
             services.product_archive(product=product)
@@ -162,7 +182,7 @@ class PriceEntryInline(admin.TabularInline):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(SimpleHistoryAdmin):
+class PriceListAdmin(HistoryAdmin):
     list_display = ["code", "name", "currency", "priority", "prices_include_tax", "valid_from", "valid_to", "is_active",
                     "base_price_list", "base_adjustment_percent", "entry_count"]
     list_filter = ["currency", "is_active", "prices_include_tax"]
@@ -206,7 +226,7 @@ class PriceListAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PriceEntry)
-class PriceEntryAdmin(SimpleHistoryAdmin):
+class PriceEntryAdmin(HistoryAdmin):
     list_display = ["price_list", "product", "min_quantity", "unit_price", "valid_from", "valid_to", "updated_at"]
     list_filter = ["price_list"]
     search_fields = ["product__sku", "price_list__code"]

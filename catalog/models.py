@@ -85,6 +85,7 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["sku"]
+        permissions = [("activate_product", "Can activate products"), ("archive_product", "Can archive products")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(storage_temp_min_c__isnull=True) | Q(storage_temp_max_c__isnull=True) | Q(storage_temp_max_c__gte=models.F("storage_temp_min_c")),

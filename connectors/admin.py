@@ -13,7 +13,7 @@ from connectors.models import Binding, Endpoint, InboxMessage, SyncAttempt, Sync
 from connectors.selectors import endpoint_dashboard
 from connectors.services import inbox_process
 from connectors.sync import JobActionError, sync_job_resolve, sync_job_retry
-from hub.admin import ReadOnlyAdmin
+from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
 
 
 def _duration(value) -> str:
@@ -44,9 +44,8 @@ class EndpointAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [path("console/", self.admin_site.admin_view(self.console_view), name="connectors_console")] + super().get_urls()
 
+    @admin_permission_required("view")
     def console_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionError
         cards = []
         for endpoint in Endpoint.objects.order_by("code"):
             card = endpoint_dashboard(endpoint=endpoint)
@@ -123,11 +122,12 @@ class SyncJobAdmin(ReadOnlyAdmin):
                        "resolution", "resolved_by", "edit_link"]
     fields = readonly_fields
 
-    def has_change_permission(self, request, obj=None):
-        return request.user.has_perm("connectors.change_syncjob") and obj is None  # actions yes, hand edits no
+    has_retry_permission = granted_by("connectors.retry_syncjob")
+    has_resolve_permission = granted_by("connectors.resolve_syncjob")
+    has_edit_payload_permission = granted_by("connectors.edit_payload_syncjob")
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("connectors.view_syncjob") or request.user.has_perm("connectors.change_syncjob")
+    def get_fields(self, request, obj=None):
+        return [name for name in super().get_fields(request, obj) if name != "edit_link" or self.has_edit_payload_permission(request)]
 
     @admin.display(description="Last error")
     def error_excerpt(self, obj):
@@ -146,10 +146,9 @@ class SyncJobAdmin(ReadOnlyAdmin):
     def get_urls(self):
         return [path("<int:job_id>/edit-payload/", self.admin_site.admin_view(self.edit_payload_view), name="connectors_syncjob_edit_payload")] + super().get_urls()
 
+    @admin_permission_required("edit_payload")
     def edit_payload_view(self, request, job_id):
         job = get_object_or_404(SyncJob.objects.select_related("endpoint"), pk=job_id)
-        if not request.user.has_perm("connectors.change_syncjob"):
-            raise PermissionError
         initial = json.dumps(job.payload, indent=2, ensure_ascii=False) if job.payload is not None else "{}"
         form = PayloadForm(request.POST or None, initial={"payload": initial})
         if request.method == "POST" and form.is_valid():
@@ -163,11 +162,11 @@ class SyncJobAdmin(ReadOnlyAdmin):
         context = {**self.admin_site.each_context(request), "title": f"Edit payload of job #{job.pk}", "job": job, "form": form}
         return TemplateResponse(request, "admin/connectors/edit_payload.html", context)
 
-    @admin.action(description="Retry now", permissions=["change"])
+    @admin.action(description="Retry now", permissions=["retry"])
     def retry(self, request, queryset):
         self._each(request, queryset, lambda job: sync_job_retry(job=job, user=request.user), "queued again")
 
-    @admin.action(description="Resolve (no retry: fixed elsewhere or not needed)", permissions=["change"])
+    @admin.action(description="Resolve (no retry: fixed elsewhere or not needed)", permissions=["resolve"])
     def resolve(self, request, queryset):
         self._each(request, queryset, lambda job: sync_job_resolve(job=job, user=request.user, note=f"resolved by {request.user}"), "resolved")
 
@@ -219,10 +218,12 @@ class InboxMessageAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in InboxMessage._meta.fields]
     actions = ["replay"]
 
+    has_replay_permission = granted_by("connectors.replay_inboxmessage")
+
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Replay (process again)")
+    @admin.action(description="Replay (process again)", permissions=["replay"])
     def replay(self, request, queryset):
         for message in queryset:
             result = inbox_process(message_id=message.pk, replay=True)

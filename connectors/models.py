@@ -114,6 +114,7 @@ class InboxMessage(models.Model):
             models.UniqueConstraint(fields=["endpoint", "delivery_id"], condition=models.Q(status__in=["received", "processed", "failed", "ignored"]) & ~models.Q(delivery_id=""),
                                     name="inbox_one_accepted_delivery"),
         ]
+        permissions = [("replay_inboxmessage", "Can replay webhook deliveries")]
 
     def __str__(self) -> str:
         return f"{self.endpoint.code} {self.topic} {self.delivery_id}"
@@ -188,6 +189,11 @@ class SyncJob(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "flow", "record_key"], condition=models.Q(status="pending"),
                                     name="syncjob_one_pending_per_record"),
+        ]
+        permissions = [
+            ("retry_syncjob", "Can retry sync jobs"),
+            ("resolve_syncjob", "Can resolve sync jobs"),
+            ("edit_payload_syncjob", "Can edit a sync job's payload and send it again"),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,37 @@
+from functools import wraps
+
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.html import format_html
+from django_q import admin as q_admin
+from django_q.models import Failure, Success
 
 from hub import services
 from hub.models import ApiToken, ChangeEvent, NumberSequence, SalesChannel, TimelineEvent
+
+
+def granted_by(permission: str):
+    """A `has_<name>_permission` method for a ModelAdmin: true when the user holds `permission`
+    ("app_label.codename"). Admin actions name it in `permissions=[…]`, custom views in
+    `admin_permission_required`."""
+    def has_permission(model_admin, request, obj=None):
+        return request.user.has_perm(permission)
+    return has_permission
+
+
+def admin_permission_required(name: str):
+    """A custom ModelAdmin view (wrapped in `admin_site.admin_view`) answers 403 unless the
+    admin's `has_<name>_permission(request)` is true, the rule admin actions follow."""
+    def decorator(view):
+        @wraps(view)
+        def checked(model_admin, request, *args, **kwargs):
+            if not getattr(model_admin, f"has_{name}_permission")(request):
+                raise PermissionDenied
+            return view(model_admin, request, *args, **kwargs)
+        return checked
+    return decorator
 
 
 class TimelineInline(GenericTabularInline):
@@ -51,7 +78,9 @@ class SalesChannelAdmin(admin.ModelAdmin):
     def active_tokens(self, obj):
         return obj.api_tokens.filter(revoked_at__isnull=True).count()
 
-    @admin.action(description="Issue a new API token (shown once)")
+    has_issue_token_permission = granted_by("hub.issue_apitoken")
+
+    @admin.action(description="Issue a new API token (shown once)", permissions=["issue_token"])
     def issue_token(self, request, queryset):
         for channel in queryset:
             _, key = services.api_token_create(channel=channel, name=f"admin {timezone.now():%Y-%m-%d}", created_by=request.user)
@@ -78,7 +107,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def status(self, obj):
         return "revoked" if obj.revoked_at else "active"
 
-    @admin.action(description="Revoke selected tokens")
+    has_revoke_permission = granted_by("hub.revoke_apitoken")
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke(self, request, queryset):
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
@@ -127,4 +158,25 @@ class ChangeEventAdmin(ReadOnlyAdmin):
     list_filter = ["topic", "action", "origin"]
     search_fields = ["object_id"]
     date_hierarchy = "created_at"
+
+
+@admin.action(description=q_admin.resubmit_task.short_description, permissions=["change"])
+def resubmit_task(model_admin, request, queryset):
+    q_admin.resubmit_task(model_admin, request, queryset)
+
+
+class FailedTaskAdmin(q_admin.FailAdmin):
+    actions = [resubmit_task]
+
+
+class SucceededTaskAdmin(q_admin.TaskAdmin):
+    actions = [resubmit_task]
+
+
+# django-q2's own registration lets anyone who may view a task run it again.
+admin.site.unregister([Failure, Success])
+admin.site.register(Failure, FailedTaskAdmin)
+admin.site.register(Success, SucceededTaskAdmin)
+
+
 from hub.imports import admin as _imports_admin  # noqa: E402,F401  (registers the Imports pages)

@@ -52,6 +52,7 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("issue_apitoken", "Can issue API tokens"), ("revoke_apitoken", "Can revoke API tokens")]
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.channel.code})"

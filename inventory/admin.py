@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from hub.admin import ReadOnlyAdmin
+from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
 from inventory import services
 from inventory.forms import AdjustmentForm, TransferForm
 from inventory.models import ChannelStockPolicy, Reservation, StockLevel, StockLot, StockMovement, Warehouse
@@ -61,16 +61,20 @@ class StockLevelAdmin(ReadOnlyAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("inventory.view_stocklevel")
 
+    has_adjust_permission = granted_by("inventory.adjust_stocklevel")
+    has_transfer_permission = granted_by("inventory.transfer_stocklevel")
+
     def get_urls(self):
         return [
             path("adjust/", self.admin_site.admin_view(self.adjust_view), name="inventory_stock_adjust"),
             path("transfer/", self.admin_site.admin_view(self.transfer_view), name="inventory_stock_transfer"),
         ] + super().get_urls()
 
+    def changelist_view(self, request, extra_context=None):
+        permitted = {"can_adjust": self.has_adjust_permission(request), "can_transfer": self.has_transfer_permission(request)}
+        return super().changelist_view(request, {**permitted, **(extra_context or {})})
+
     def _form_view(self, request, form_class, title, apply):
-        if not request.user.has_perm("inventory.add_stockmovement"):
-            messages.error(request, "You need the 'add stock movement' permission.")
-            return redirect("admin:inventory_stocklevel_changelist")
         form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -83,6 +87,7 @@ class StockLevelAdmin(ReadOnlyAdmin):
         context = {**self.admin_site.each_context(request), "title": title, "form": form, "opts": self.model._meta}
         return TemplateResponse(request, "admin/inventory/stock_form.html", context)
 
+    @admin_permission_required("adjust")
     def adjust_view(self, request):
         def apply(data, user):
             movement = services.stock_adjust(
@@ -92,6 +97,7 @@ class StockLevelAdmin(ReadOnlyAdmin):
             return f"Recorded {movement}."
         return self._form_view(request, AdjustmentForm, "Adjust stock", apply)
 
+    @admin_permission_required("transfer")
     def transfer_view(self, request):
         def apply(data, user):
             services.stock_transfer(

@@ -45,6 +45,7 @@ class StockLevel(models.Model):
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stocklevel_reserved_not_negative"),
         ]
         indexes = [models.Index(fields=["warehouse", "product"])]
+        permissions = [("adjust_stocklevel", "Can adjust stock"), ("transfer_stocklevel", "Can transfer stock between warehouses")]
 
     def __str__(self) -> str:
         return f"{self.product.sku} @ {self.warehouse.code}: {self.on_hand} on hand, {self.reserved} reserved"

@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from hub.admin import ReadOnlyAdmin, ServiceActionsMixin, TimelineInline
+from hub.admin import ReadOnlyAdmin, ServiceActionsMixin, TimelineInline, admin_permission_required, granted_by
 from inventory.models import Reservation, Warehouse
 from orders import services
 from orders.forms import StaffOrderForm
@@ -93,12 +93,24 @@ class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     change_list_template = "admin/orders/salesorder/change_list.html"
 
+    has_confirm_permission = granted_by("orders.confirm_salesorder")
+    has_hold_permission = granted_by("orders.hold_salesorder")
+    has_release_permission = granted_by("orders.release_salesorder")
+    has_cancel_permission = granted_by("orders.cancel_salesorder")
+    has_ship_permission = granted_by("orders.ship_salesorder")
+    has_complete_permission = granted_by("orders.complete_salesorder")
+    has_staff_order_permission = granted_by("orders.add_salesorder")
+
     def has_add_permission(self, request):
         return False  # channel orders arrive through order_import; staff use "New staff order"
 
     def get_urls(self):
         return [path("staff-order/", self.admin_site.admin_view(self.staff_order_view), name="orders_staff_order")] + super().get_urls()
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"can_staff_order": self.has_staff_order_permission(request), **(extra_context or {})})
+
+    @admin_permission_required("staff_order")
     def staff_order_view(self, request):
         form = StaffOrderForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -123,23 +135,23 @@ class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def _run(self, request, queryset, service, verb, **kwargs):
         self.run_service(request, queryset, service, verb, subject="order", **kwargs)
 
-    @admin.action(description="Confirm (and allocate stock)")
+    @admin.action(description="Confirm (and allocate stock)", permissions=["confirm"])
     def confirm(self, request, queryset):
         self._run(request, queryset, services.order_confirm, "confirmed")
 
-    @admin.action(description="Put on hold")
+    @admin.action(description="Put on hold", permissions=["hold"])
     def hold(self, request, queryset):
         self._run(request, queryset, services.order_hold, "put on hold", reason=f"held by {request.user.get_username()} from the admin")
 
-    @admin.action(description="Release hold (check again and allocate)")
+    @admin.action(description="Release hold (check again and allocate)", permissions=["release"])
     def release(self, request, queryset):
         self._run(request, queryset, services.order_release, "released")
 
-    @admin.action(description="Cancel (releases reserved stock)")
+    @admin.action(description="Cancel (releases reserved stock)", permissions=["cancel"])
     def cancel(self, request, queryset):
         self._run(request, queryset, services.order_cancel, "cancelled", reason=f"cancelled by {request.user.get_username()}")
 
-    @admin.action(description="Create shipment of everything reserved (per warehouse)")
+    @admin.action(description="Create shipment of everything reserved (per warehouse)", permissions=["ship"])
     def ship_reserved(self, request, queryset):
         for order in queryset:
             reserved = (Reservation.objects.filter(document=order.number).values("warehouse", "line_ref")
@@ -157,7 +169,7 @@ class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
                 except services.OrderError as exc:
                     self.message_user(request, f"{order.number}: {exc}", messages.ERROR)
 
-    @admin.action(description="Mark completed")
+    @admin.action(description="Mark completed", permissions=["complete"])
     def complete(self, request, queryset):
         self._run(request, queryset, services.order_complete, "completed")
 
@@ -196,6 +208,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
     def get_urls(self):
         return [path("<int:pk>/print/", self.admin_site.admin_view(self.print_view), name="orders_invoice_print")] + super().get_urls()
 
+    @admin_permission_required("view")
     def print_view(self, request, pk):
         invoice = get_object_or_404(Invoice.objects.select_related("order", "customer"), pk=pk)
         return TemplateResponse(request, "orders/invoice_print.html", {"document": invoice, "title": "Invoice", "lines": invoice.lines.all(),

@@ -168,6 +168,14 @@ class SalesOrder(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("confirm_salesorder", "Can confirm sales orders"),
+            ("hold_salesorder", "Can put sales orders on hold"),
+            ("release_salesorder", "Can release held sales orders"),
+            ("cancel_salesorder", "Can cancel sales orders"),
+            ("ship_salesorder", "Can ship sales orders"),
+            ("complete_salesorder", "Can complete sales orders"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_id"], condition=~models.Q(external_id=""), name="order_unique_external_id_per_channel"),
         ]

@@ -4,9 +4,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from hub.admin import ServiceActionsMixin, TimelineInline
+from hub.admin import ServiceActionsMixin, TimelineInline, admin_permission_required, granted_by
 from inventory.models import Warehouse
 from returns import services
 from returns.models import ChannelReturnPolicy, Rma, RmaLine, RmaStatus
@@ -37,10 +37,13 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset
 
 
+NEXT_STEPS = [("receive", {RmaStatus.AUTHORISED, RmaStatus.IN_TRANSIT, RmaStatus.RECEIVED}), ("inspect", {RmaStatus.RECEIVED})]
+
+
 @admin.register(Rma)
 class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
     service_errors = (services.ReturnError,)
-    list_display = ["number", "order", "customer", "channel", "status", "source", "age_days", "refunded_total", "step_links"]
+    list_display = ["number", "order", "customer", "channel", "status", "source", "age_days", "refunded_total"]  # + next steps
     list_filter = ["status", AgeFilter, "channel", "source"]
     search_fields = ["number", "order__number", "order__external_id", "customer__code", "customer__name", "customer__email"]
     list_select_related = ["order", "customer", "channel"]
@@ -50,6 +53,14 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
     inlines = [RmaLineInline, TimelineInline]
     actions = ["authorise", "reject", "cancel", "refund", "close"]
 
+    has_authorise_permission = granted_by("returns.authorise_rma")
+    has_reject_permission = granted_by("returns.reject_rma")
+    has_cancel_permission = granted_by("returns.cancel_rma")
+    has_receive_permission = granted_by("returns.receive_rma")
+    has_inspect_permission = granted_by("returns.inspect_rma")
+    has_refund_permission = granted_by("returns.refund_rma")
+    has_close_permission = granted_by("returns.close_rma")
+
     def has_add_permission(self, request):
         return False  # returns are requested from an order (services.rma_request), by apps, helpdesk or staff
 
@@ -57,35 +68,37 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def age_days(self, obj):
         return (timezone.now() - obj.created_at).days
 
-    @admin.display(description="Next step")
-    def step_links(self, obj):
-        if obj.status in {RmaStatus.AUTHORISED, RmaStatus.IN_TRANSIT, RmaStatus.RECEIVED}:
-            link = format_html('<a href="{}">receive</a>', reverse("admin:returns_rma_receive", args=[obj.pk]))
-            if obj.status == RmaStatus.RECEIVED:
-                link += format_html(' · <a href="{}">inspect</a>', reverse("admin:returns_rma_inspect", args=[obj.pk]))
-            return link
-        return ""
+    def get_list_display(self, request):
+        """The next-step links offer only the steps this user may take."""
+        steps = [(step, statuses) for step, statuses in NEXT_STEPS if getattr(self, f"has_{step}_permission")(request)]
+
+        @admin.display(description="Next step")
+        def step_links(obj):
+            return format_html_join(" · ", '<a href="{}">{}</a>', ((reverse(f"admin:returns_rma_{step}", args=[obj.pk]), step)
+                                                                    for step, statuses in steps if obj.status in statuses))
+
+        return [*super().get_list_display(request), step_links]
 
     def _run(self, request, queryset, service, verb, **kwargs):
         self.run_service(request, queryset, service, verb, subject="rma", **kwargs)
 
-    @admin.action(description="Authorise (creates exchange orders)")
+    @admin.action(description="Authorise (creates exchange orders)", permissions=["authorise"])
     def authorise(self, request, queryset):
         self._run(request, queryset, services.rma_authorise, "authorised")
 
-    @admin.action(description="Reject")
+    @admin.action(description="Reject", permissions=["reject"])
     def reject(self, request, queryset):
         self._run(request, queryset, services.rma_reject, "rejected", reason=f"rejected by {request.user.get_username()}")
 
-    @admin.action(description="Cancel (before receipt)")
+    @admin.action(description="Cancel (before receipt)", permissions=["cancel"])
     def cancel(self, request, queryset):
         self._run(request, queryset, services.rma_cancel, "cancelled", reason=f"cancelled by {request.user.get_username()}")
 
-    @admin.action(description="Refund what is due now")
+    @admin.action(description="Refund what is due now", permissions=["refund"])
     def refund(self, request, queryset):
         self._run(request, queryset, services.rma_refund, "refunded")
 
-    @admin.action(description="Close")
+    @admin.action(description="Close", permissions=["close"])
     def close(self, request, queryset):
         self._run(request, queryset, services.rma_close, "closed")
 
@@ -98,6 +111,7 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "title": f"{title} {rma.number}", "rma": rma, "form": form, "opts": self.model._meta}
         return TemplateResponse(request, "admin/returns/step_form.html", context)
 
+    @admin_permission_required("receive")
     def receive_view(self, request, pk):
         rma = get_object_or_404(Rma, pk=pk)
         lines = list(rma.lines.select_related("order_line"))
@@ -117,6 +131,7 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
                 return redirect("admin:returns_rma_change", rma.pk)
         return self._render(request, rma, "Receive", form)
 
+    @admin_permission_required("inspect")
     def inspect_view(self, request, pk):
         rma = get_object_or_404(Rma, pk=pk)
         lines = [line for line in rma.lines.select_related("order_line") if line.received_quantity]

@@ -64,6 +64,15 @@ class Rma(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "RMA"
         verbose_name_plural = "RMAs"
+        permissions = [
+            ("authorise_rma", "Can authorise RMAs"),
+            ("reject_rma", "Can reject RMAs"),
+            ("cancel_rma", "Can cancel RMAs"),
+            ("receive_rma", "Can record the receipt of RMAs"),
+            ("inspect_rma", "Can record the inspection of RMAs"),
+            ("refund_rma", "Can refund RMAs"),
+            ("close_rma", "Can close RMAs"),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -5,14 +5,16 @@ from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.files.base import ContentFile
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
+from hub.admin import admin_permission_required, granted_by
 from hub.imports.engine import RESOURCES, export_to_file, stream_csv
 from hub.imports.models import ImportJob
 from hub.imports.progress import progress_read
@@ -58,6 +60,9 @@ class ImportJobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     change_list_template = "admin/hub/importjob/change_list.html"
 
+    has_run_permission = granted_by("hub.run_importjob")
+    has_export_permission = granted_by("hub.export_importjob")
+
     def has_add_permission(self, request):
         return False
 
@@ -85,12 +90,20 @@ class ImportJobAdmin(admin.ModelAdmin):
             path("<int:job_id>/errors.csv", view(self.errors_csv_view), name="hub_importjob_errors"),
         ] + super().get_urls()
 
+    def changelist_view(self, request, extra_context=None):
+        permitted = {"can_run": self.has_run_permission(request), "can_export": self.has_export_permission(request)}
+        return super().changelist_view(request, {**permitted, **(extra_context or {})})
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        return redirect("admin:hub_importjob_result", job_id=object_id)
+        job = self.get_object(request, unquote(object_id))
+        if job is None:
+            raise Http404
+        return redirect("admin:hub_importjob_result", job_id=job.pk)
 
     def _context(self, request, **extra):
         return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
 
+    @admin_permission_required("run")
     def new_import_view(self, request):
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
@@ -103,12 +116,15 @@ class ImportJobAdmin(admin.ModelAdmin):
             return redirect("admin:hub_importjob_result", job_id=job.pk)
         return TemplateResponse(request, "admin/hub/importjob/new.html", self._context(request, title="Import a spreadsheet", form=form))
 
+    @admin_permission_required("view")
     def result_view(self, request, job_id):
         job = get_object_or_404(ImportJob, pk=job_id)
         return TemplateResponse(request, "admin/hub/importjob/result.html", self._context(
             request, title=str(job), job=job, progress=None if job.is_finished else progress_read(job.pk),
+            can_run=self.has_run_permission(request),
         ))
 
+    @admin_permission_required("run")
     def confirm_view(self, request, job_id):
         """Run for real a dry run that found no error, from the same file."""
         dry = get_object_or_404(ImportJob, pk=job_id, dry_run=True, status=ImportJob.Status.SUCCEEDED)
@@ -120,6 +136,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         messages.success(request, f"Import #{job.pk} started from {dry.original_name}.")
         return redirect("admin:hub_importjob_result", job_id=job.pk)
 
+    @admin_permission_required("view")
     def errors_csv_view(self, request, job_id):
         job = get_object_or_404(ImportJob, pk=job_id)
         buffer = io.StringIO()
@@ -131,6 +148,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
         return response
 
+    @admin_permission_required("export")
     def export_view(self, request):
         form = ExportForm(request.GET or None)
         if request.GET and form.is_valid():

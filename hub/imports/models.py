@@ -36,6 +36,7 @@ class ImportJob(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "import"
         verbose_name_plural = "imports"
+        permissions = [("run_importjob", "Can import spreadsheets"), ("export_importjob", "Can export spreadsheets")]
 
     def __str__(self) -> str:
         return f"{self.resource} import #{self.pk} ({self.original_name})"
