@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connectors', '0004_kernel_endpoint_settings_schedules_sealed_secrets'),
+        ('connectors', '0005_kernel_endpoint_settings_schedules_sealed_secrets'),
     ]
 
     operations = [

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("catalog", "0004_pricing_generation_free_slot"),
-        ("connectors", "0003_endpoint_confirmation_is_the_channels"),
+        ("connectors", "0004_admin_permissions"),
         ("hub", "0002_import_jobs"),
     ]
 
