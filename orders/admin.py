@@ -5,14 +5,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from hub.admin import ReadOnlyAdmin, ServiceActionsMixin, TimelineInline, admin_permission_required, granted_by
 from inventory.models import Reservation, Warehouse
 from orders import services
 from orders.forms import StaffOrderForm
 from orders.models import (
-    Address, ChannelOrderSettings, CreditNote, Customer, CustomerGroup, Invoice, OrderLine, Payment, SalesOrder, Shipment,
-    ShippingLine,
+    Address, ChannelOrderSettings, CreditNote, Customer, CustomerGroup, CustomerMatch, Invoice, OrderLine, Payment, SalesOrder,
+    Shipment, ShippingLine,
 )
 
 
@@ -231,3 +232,35 @@ class PaymentAdmin(ReadOnlyAdmin):
 @admin.register(ChannelOrderSettings)
 class ChannelOrderSettingsAdmin(admin.ModelAdmin):
     list_display = ["channel", "invoice_trigger", "confirm_unpaid", "price_tolerance_percent"]
+
+
+@admin.register(CustomerMatch)
+class CustomerMatchAdmin(ServiceActionsMixin, ReadOnlyAdmin):
+    """Customers a channel created with another channel's customer's e-mail. Linking shares the
+    existing customer (its prices, terms, credit) with the channel, so it needs its own permission."""
+
+    service_errors = (services.OrderError,)
+    list_display = ["customer", "customer_channels", "existing", "existing_channels", "reason", "status", "created_at", "decided_by"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["customer__code", "customer__email", "existing__code", "existing__email"]
+    list_select_related = ["customer", "existing", "decided_by"]
+    actions = ["link", "dismiss"]
+
+    def has_link_permission(self, request):
+        return request.user.has_perm("orders.link_customermatch")
+
+    @admin.display(description=_("channels of the new customer"))
+    def customer_channels(self, obj):
+        return ", ".join(c.code for c in obj.customer.channels.all())
+
+    @admin.display(description=_("channels of the existing customer"))
+    def existing_channels(self, obj):
+        return ", ".join(c.code for c in obj.existing.channels.all())
+
+    @admin.action(description=_("Same person: link to the existing customer"), permissions=["link"])
+    def link(self, request, queryset):
+        self.run_service(request, queryset, services.customer_match_link, _("linked"), subject="match")
+
+    @admin.action(description=_("Not the same person: dismiss"), permissions=["link"])
+    def dismiss(self, request, queryset):
+        self.run_service(request, queryset, services.customer_match_dismiss, _("dismissed"), subject="match")

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PriceList
 from hub.models import SalesChannel, code_validator
@@ -65,7 +67,8 @@ class Customer(models.Model):
 
 
 class CustomerChannelIdentity(models.Model):
-    """How a sales channel knows a customer (its own id), for deduplication."""
+    """A sales channel's own id for one of its customers: unique per channel, so an id resolves to
+    the customer it was first given to, and never to another channel's customer."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="channel_identities")
     channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
@@ -76,6 +79,51 @@ class CustomerChannelIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel.code}:{self.external_id} → {self.customer.code}"
+
+
+class CustomerChannelEmail(models.Model):
+    """A channel's customer by e-mail (lower-cased), for orders that carry no customer id. Unique per
+    channel, so concurrent orders with the same new e-mail make one customer; another channel's
+    customer with the same e-mail is never reached through it."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="channel_emails")
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "email"], name="customer_email_unique_per_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.channel.code}:{self.email} → {self.customer.code}"
+
+
+class CustomerMatch(models.Model):
+    """A customer a channel created with the e-mail of a customer that is not that channel's: maybe
+    one person. Nothing is shared until a person with the permission links them."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To review")
+        LINKED = "linked", _("Linked")
+        DISMISSED = "dismissed", _("Not the same person")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="matches", verbose_name=_("new customer"))
+    existing = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("existing customer"))
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   editable=False)
+
+    class Meta:
+        verbose_name = _("possible duplicate customer")
+        verbose_name_plural = _("possible duplicate customers")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["customer", "existing"], name="customer_match_unique_pair")]
+        permissions = [("link_customermatch", _("Can link a channel's customer to another channel's customer"))]
+
+    def __str__(self) -> str:
+        return f"{self.customer.code} ~ {self.existing.code} ({self.reason})"
 
 
 class Address(models.Model):

@@ -9,6 +9,7 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -19,8 +20,9 @@ from hub.money import round_money
 from hub.services import sequence_next, timeline_record
 from inventory.services import StockError, stock_release, stock_reserve, stock_ship
 from orders.models import (
-    Address, ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelIdentity, Invoice, InvoiceLine,
-    OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment, ShipmentLine, ShippingLine,
+    Address, ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelEmail, CustomerChannelIdentity, CustomerMatch,
+    IdempotencyKey, Invoice, InvoiceLine, OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment,
+    ShipmentLine, ShippingLine,
 )
 from orders.validation import validate_order_payload
 
@@ -54,34 +56,131 @@ def channel_settings(channel) -> ChannelOrderSettings:
 
 # --- Customers -------------------------------------------------------------------------------
 
-def customer_for_order(*, channel, data: dict) -> Customer:
-    """One customer per (channel, external id); an existing customer with the same e-mail is
-    reused and linked, never duplicated."""
+def customer_resolve(*, channel, data: dict) -> tuple[Customer, bool]:
+    """The channel's own customer for `data` ({code} or {external_id, email, name, company, phone}),
+    and whether it was created.
+
+    A channel reaches only customers that are its own: by code, those attached to it; by its id,
+    the customer it gave that id to; by e-mail, the one it knows under that e-mail or one attached
+    to it. Anyone else, even with the same e-mail, becomes a new customer of this channel, flagged
+    for staff as a possible duplicate (`CustomerMatch`): sharing a customer between channels gives
+    access to its prices and terms, so only a person links them (`customer_match_link`).
+
+    Concurrent orders for the same new person make one customer: the channel's ids and e-mails are
+    unique per channel, and a create that loses the race takes the winner's customer."""
     if data.get("code"):
         customer = Customer.objects.filter(code=data["code"], channels=channel).first()
         if customer is None:
             raise OrderError(f"customer {data['code']!r} is not a customer of channel {channel.code}")
-        return customer
-    external_id, email = data.get("external_id", ""), (data.get("email") or "").strip().lower()
-    if external_id:
-        identity = CustomerChannelIdentity.objects.select_related("customer").filter(channel=channel, external_id=external_id).first()
-        if identity:
-            return identity.customer
-    customer = Customer.objects.filter(email__iexact=email).order_by("pk").first() if email else None
-    if customer is None:
-        code = f"{channel.code.upper()}-{external_id or hashlib.sha1(email.encode()).hexdigest()[:10]}"[:50]
-        customer, _ = Customer.objects.get_or_create(code=code, defaults={
-            "name": data.get("name") or data.get("company") or email or code, "company": data.get("company", ""),
-            "email": email, "phone": data.get("phone", ""), "type": Customer.Type.B2C,
-        })
-    customer.channels.add(channel)
-    if external_id:
+        return customer, False
+    external_id, email = data.get("external_id", ""), _normalised_email(data.get("email"))
+    for attempt in range(3):
         try:
             with transaction.atomic():
-                CustomerChannelIdentity.objects.get_or_create(channel=channel, external_id=external_id, defaults={"customer": customer})
+                customer, by_id = _channel_customer(channel, external_id=external_id, email=email)
+                if customer is None:
+                    return _customer_create(channel, data, external_id=external_id, email=email), True
+                if external_id and not by_id:
+                    CustomerChannelIdentity.objects.create(channel=channel, external_id=external_id, customer=customer)
+                return customer, False
         except IntegrityError:
-            customer = CustomerChannelIdentity.objects.get(channel=channel, external_id=external_id).customer
+            if attempt == 2:
+                raise
+            # A concurrent order created this customer or gave it this id first: use theirs.
+    raise AssertionError("unreachable")
+
+
+def _normalised_email(value) -> str:
+    return (value or "").strip().lower()
+
+
+def _channel_customer(channel, *, external_id: str, email: str) -> tuple[Customer | None, bool]:
+    """The channel's own customer with this id, else with this e-mail; and whether found by id."""
+    if external_id:
+        identity = CustomerChannelIdentity.objects.select_related("customer").filter(channel=channel, external_id=external_id).first()
+        if identity is not None:
+            return identity.customer, True
+    if email:
+        known = CustomerChannelEmail.objects.select_related("customer").filter(channel=channel, email=email).first()
+        if known is not None:
+            return known.customer, False
+        return Customer.objects.filter(channels=channel, email__iexact=email, is_active=True).order_by("pk").first(), False
+    return None, False
+
+
+MAX_MATCHES = 10  # possible duplicates recorded per new customer
+
+
+def _customer_create(channel, data, *, external_id: str, email: str) -> Customer:
+    code = _unused_customer_code(f"{channel.code.upper()}-{external_id or hashlib.sha1(email.encode()).hexdigest()[:10]}")
+    customer = Customer.objects.create(
+        code=code, name=data.get("name") or data.get("company") or email or code, company=data.get("company", ""),
+        email=email, phone=data.get("phone", ""), type=Customer.Type.B2C,
+    )
+    customer.channels.add(channel)
+    if email:
+        CustomerChannelEmail.objects.create(channel=channel, email=email, customer=customer)
+        CustomerMatch.objects.bulk_create([
+            CustomerMatch(customer=customer, existing=other, reason=f"same e-mail as {other.code}")
+            for other in Customer.objects.filter(email__iexact=email).exclude(channels=channel).order_by("pk")[:MAX_MATCHES]
+        ])
+    if external_id:
+        CustomerChannelIdentity.objects.create(channel=channel, external_id=external_id, customer=customer)
     return customer
+
+
+def _unused_customer_code(wanted: str) -> str:
+    """`wanted` (cut to 50), or it with a numeric suffix when another customer has it: a generated
+    code must never land on an existing customer (an id can be chosen to spell any code)."""
+    base = code = wanted[:50]
+    number = 1
+    while Customer.objects.filter(code=code).exists():
+        number += 1
+        suffix = f"-{number}"
+        code = base[:50 - len(suffix)] + suffix
+    return code
+
+
+def _require_permission(user, permission: str, action: str) -> None:
+    if user is None or not user.has_perm(permission):
+        raise PermissionDenied(f"{action} needs the {permission!r} permission")
+
+
+@transaction.atomic
+def customer_match_link(*, match, user) -> Customer:
+    """A person confirms that a channel's new customer is the existing one: the channel's ids and
+    e-mails for it now lead to the existing customer, which becomes a customer of that channel (its
+    prices, terms and credit limit apply to the channel's next orders); the new customer, whose
+    past orders and invoices stay as they were, is deactivated."""
+    _require_permission(user, "orders.link_customermatch", "linking customers across channels")
+    match = CustomerMatch.objects.select_for_update().select_related("customer", "existing").get(pk=match.pk)
+    if match.status != CustomerMatch.Status.OPEN:
+        raise OrderError(f"this match was already {match.get_status_display().lower()}")
+    duplicate, existing = match.customer, match.existing
+    channels = list(duplicate.channels.all())
+    CustomerChannelIdentity.objects.filter(customer=duplicate).update(customer=existing)
+    CustomerChannelEmail.objects.filter(customer=duplicate).update(customer=existing)
+    existing.channels.add(*channels)
+    Customer.objects.filter(pk=duplicate.pk).update(is_active=False, updated_at=timezone.now())
+    now = timezone.now()
+    CustomerMatch.objects.filter(pk=match.pk).update(status=CustomerMatch.Status.LINKED, decided_by=user, decided_at=now)
+    CustomerMatch.objects.filter(customer=duplicate, status=CustomerMatch.Status.OPEN).update(
+        status=CustomerMatch.Status.DISMISSED, decided_by=user, decided_at=now)
+    names = ", ".join(c.code for c in channels)
+    timeline_record(subject=existing, event="linked", message=f"{duplicate.code} linked: now also a customer of {names}", actor=user)
+    timeline_record(subject=duplicate, event="linked", message=f"linked to {existing.code} and deactivated", actor=user)
+    change_record(topic="orders.customer", object_id=existing.pk, data={"code": existing.code, "fields": ["channels"]})
+    return existing
+
+
+@transaction.atomic
+def customer_match_dismiss(*, match, user) -> None:
+    """A person says the two customers are not the same person: nothing is shared."""
+    _require_permission(user, "orders.link_customermatch", "reviewing possible duplicate customers")
+    updated = CustomerMatch.objects.filter(pk=match.pk, status=CustomerMatch.Status.OPEN).update(
+        status=CustomerMatch.Status.DISMISSED, decided_by=user, decided_at=timezone.now())
+    if not updated:
+        raise OrderError("this match was already decided")
 
 
 # --- Import ----------------------------------------------------------------------------------
@@ -185,8 +284,35 @@ def order_import(*, channel, data: dict, user=None, actor_label: str = "") -> tu
     raise AssertionError("unreachable")
 
 
+class IdempotencyConflict(OrderError):
+    """An idempotency key already used with another request body."""
+
+
+def idempotency_key_run(*, channel, key: str, payload, run) -> tuple[int, dict, bool]:
+    """Answer a request sent with an idempotency key: `run()` → (status code, body) happens once
+    per (channel, key). The key is claimed before the work, in the same transaction, so a
+    concurrent request with the same key waits for the first to commit (or roll back: a refused
+    request leaves the key free); then the same body gets the stored answer and another body
+    `IdempotencyConflict`. Returns (status code, body, replayed)."""
+    body_hash = _fingerprint(payload)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                claim = IdempotencyKey.objects.create(channel=channel, key=key, body_hash=body_hash, status_code=0, response={})
+        except IntegrityError:
+            previous = IdempotencyKey.objects.get(channel=channel, key=key)
+            if previous.body_hash != body_hash:
+                raise IdempotencyConflict("This Idempotency-Key was already used with a different body; "
+                                          "send a new key for a new request.") from None
+            return previous.status_code, previous.response, True
+        status_code, response = run()
+        claim.status_code, claim.response = status_code, response
+        claim.save(update_fields=["status_code", "response"])
+        return status_code, response, False
+
+
 def _order_create(channel, data, fingerprint, *, user, actor_label):
-    customer = customer_for_order(channel=channel, data=data["customer"])
+    customer, _ = customer_resolve(channel=channel, data=data["customer"])
     totals = _computed_totals(data)
     order = SalesOrder.objects.create(
         number=f"SO-{sequence_next(series='SO'):06d}", channel=channel, external_id=data["external_id"], customer=customer,
@@ -518,15 +644,14 @@ def payment_record(*, order, amount, method, reference="", kind=Payment.Kind.PAY
 @transaction.atomic
 def customer_upsert_from_channel(*, channel, external_id: str, email: str = "", name: str = "", phone: str = "",
                                  addresses: list[dict] = ()) -> tuple[Customer, bool]:
-    """A customer as a sales channel knows it (e.g. Shopify's customers/create and /update):
-    found by the channel's id, else by e-mail, else created; name, e-mail and phone follow the
-    channel; addresses are added once (the same address again changes nothing). Each address:
-    {name, company, line1, line2, postcode, city, country, phone, is_default}. Returns (customer, created)."""
-    existed = CustomerChannelIdentity.objects.filter(channel=channel, external_id=external_id).exists() or (
-        bool(email) and Customer.objects.filter(email__iexact=email.strip()).exists())
-    customer = customer_for_order(channel=channel, data={"external_id": external_id, "email": email, "name": name, "phone": phone})
+    """A customer as a sales channel knows it (e.g. Shopify's customers/create and /update): the
+    channel's own customer, found or created by `customer_resolve` (never another channel's); name,
+    e-mail and phone follow the channel; addresses are added once (the same address again changes
+    nothing). Each address: {name, company, line1, line2, postcode, city, country, phone,
+    is_default}. Returns (customer, created)."""
+    customer, created = customer_resolve(channel=channel, data={"external_id": external_id, "email": email, "name": name, "phone": phone})
     changed = []
-    for field, value in (("name", name), ("email", (email or "").strip().lower()), ("phone", phone)):
+    for field, value in (("name", name), ("email", _normalised_email(email)), ("phone", phone)):
         if value and getattr(customer, field) != value:
             setattr(customer, field, value)
             changed.append(field)
@@ -547,4 +672,4 @@ def customer_upsert_from_channel(*, channel, external_id: str, email: str = "", 
                 Address.objects.filter(customer=customer, kind=kind, is_default=True).update(is_default=False)
                 Address.objects.filter(pk=same.pk).update(is_default=True)
     change_record(topic="orders.customer", object_id=customer.pk, data={"code": customer.code, "fields": changed})
-    return customer, not existed
+    return customer, created

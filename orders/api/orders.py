@@ -1,15 +1,15 @@
-import hashlib
+import re
 
-from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api.auth import request_channel
-from orders.models import IdempotencyKey
-from orders.services import OrderError, order_import
+from orders.services import OrderError, idempotency_key_run, order_import
 from orders.validation import OrderPayloadSerializer
+
+IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,100}")
 
 
 class OrderResultSerializer(serializers.Serializer):
@@ -29,36 +29,33 @@ class OrdersView(APIView):
     @extend_schema(
         request=OrderPayloadSerializer, responses={201: OrderResultSerializer, 200: OrderResultSerializer},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
-                                     description="Same key + same body → the same answer; same key + another body → 422.")],
+                                     description="1 to 100 printable ASCII characters, per channel. The first request with a key "
+                                                 "is the one that acts; the same key with the same body (even concurrently) gets its "
+                                                 "answer again, with `Idempotent-Replayed: true`; with another body, 422. A request "
+                                                 "refused with 400 or 422 does not use up its key.")],
         summary="Submit an order",
     )
     def post(self, request):
         channel = request_channel(request)
         if channel is None:
             return Response({"detail": "Orders are submitted by a sales channel: authenticate with its token."}, status=403)
-        key = request.headers.get("Idempotency-Key", "").strip()[:100]
-        body_hash = hashlib.sha256(request.body).hexdigest()
-        if key:
-            previous = IdempotencyKey.objects.filter(channel=channel, key=key).first()
-            if previous is not None:
-                if previous.body_hash != body_hash:
-                    return Response({"detail": "This Idempotency-Key was used with a different body."}, status=422)
-                return Response(previous.response, status=previous.status_code)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if key and not IDEMPOTENCY_KEY.fullmatch(key):
+            return Response({"Idempotency-Key": ["Use 1 to 100 printable ASCII characters."]}, status=400)
+
+        def submit():
+            order, created = order_import(channel=channel, data=request.data, actor_label=f"api:{channel.code}")
+            body = OrderResultSerializer({
+                "number": order.number, "external_id": order.external_id, "status": order.status, "hold_reason": order.hold_reason,
+                "payment_status": order.payment_status, "total": order.total, "currency": order.currency, "created": created,
+            }).data
+            return (status.HTTP_201_CREATED if created else status.HTTP_200_OK), body
+
         try:
-            with transaction.atomic():
-                order, created = order_import(channel=channel, data=request.data, actor_label=f"api:{channel.code}")
-                body = {**OrderResultSerializer({
-                    "number": order.number, "external_id": order.external_id, "status": order.status, "hold_reason": order.hold_reason,
-                    "payment_status": order.payment_status, "total": order.total, "currency": order.currency, "created": created,
-                }).data}
-                code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-                if key:
-                    IdempotencyKey.objects.create(channel=channel, key=key, body_hash=body_hash, status_code=code, response=body)
+            if key:
+                code, body, replayed = idempotency_key_run(channel=channel, key=key, payload=request.data, run=submit)
+            else:
+                (code, body), replayed = submit(), False
         except OrderError as exc:
             return Response({"detail": str(exc)}, status=422)
-        except IntegrityError:
-            previous = IdempotencyKey.objects.filter(channel=channel, key=key).first()
-            if previous is None:
-                raise
-            return Response(previous.response, status=previous.status_code)
-        return Response(body, status=code)
+        return Response(body, status=code, headers={"Idempotent-Replayed": "true"} if replayed else None)

@@ -190,6 +190,16 @@ def _replay():
     return message.pk, lambda: reloaded(message).attempts == 1
 
 
+def _customer_match(done_status):
+    def arrange():
+        from orders.models import CustomerMatch
+
+        match = CustomerMatch.objects.create(customer=CustomerFactory(code="WEB-2", email="ana@example.com"),
+                                             existing=CustomerFactory(code="B2B-1", email="ana@example.com"), reason="same e-mail")
+        return match.pk, lambda: reloaded(match).status == done_status
+    return arrange
+
+
 def _resubmit_failure():
     task = a_task(success=False)
     return task.pk, lambda: not Task.objects.filter(pk=task.pk).exists()
@@ -219,6 +229,8 @@ ACTION_CASES = [
     ActionCase("connectors.SyncJob", "retry", "connectors.retry_syncjob", _job_action(SyncJob.Status.PENDING)),
     ActionCase("connectors.SyncJob", "resolve", "connectors.resolve_syncjob", _job_action(SyncJob.Status.RESOLVED)),
     ActionCase("connectors.InboxMessage", "replay", "connectors.replay_inboxmessage", _replay),
+    ActionCase("orders.CustomerMatch", "link", "orders.link_customermatch", _customer_match("linked")),
+    ActionCase("orders.CustomerMatch", "dismiss", "orders.link_customermatch", _customer_match("dismissed")),
     ActionCase("django_q.Failure", "resubmit_task", "django_q.change_failure", _resubmit_failure),
     ActionCase("django_q.Success", "resubmit_task", "django_q.change_success", _resubmit_success),
 ]

@@ -1,10 +1,8 @@
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError as ModelValidationError
-from django.db import connection
 from rest_framework.exceptions import ValidationError
 
 from hub.models import ChangeEvent, TimelineEvent
@@ -17,6 +15,7 @@ from tests.catalog.factories import ProductFactory
 from tests.hub.factories import SalesChannelFactory
 from tests.inventory.factories import WarehouseFactory
 from tests.orders.factories import CustomerFactory, order_payload
+from tests.orders.threads import run_concurrently
 
 
 @pytest.fixture
@@ -111,7 +110,7 @@ class TestImport:
 @pytest.mark.django_db
 def test_customers_are_deduplicated_by_channel_id_and_by_email(shop):
     channel, _, _ = shop
-    existing = CustomerFactory(code="CAMILLE", email="camille@example.com", type="b2c")
+    existing = CustomerFactory(code="CAMILLE", email="camille@example.com", type="b2c", channels=[channel])
     first, _ = services.order_import(channel=channel, data=order_payload("1"))
     second, _ = services.order_import(channel=channel, data=order_payload("2", customer={"external_id": "cust-77"}))
     third, _ = services.order_import(channel=channel, data=order_payload("3", customer={"email": "CAMILLE@example.com"}))
@@ -237,33 +236,12 @@ class TestInvoicing:
         assert services.due_date(issued_on=issued, terms=terms) == due
 
 
-def run_concurrently(count, target):
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def run(n):
-        try:
-            barrier.wait()
-            target(n)
-        except Exception as exc:  # pragma: no cover - asserted by the caller
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
-
-
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicate_imports_make_one_order():
     channel = SalesChannelFactory(code="web")
     ProductFactory(sku="LAMP-1")
-    errors = run_concurrently(8, lambda n: services.order_import(channel=channel, data=order_payload("DUP-1")))
+    _, errors = run_concurrently(8, lambda n: services.order_import(channel=channel, data=order_payload("DUP-1")))
     assert errors == []
     assert SalesOrder.objects.filter(external_id="DUP-1").count() == 1
 
@@ -275,7 +253,7 @@ def test_sixteen_concurrent_orders_for_the_last_five_units_allocate_exactly_five
     product = ProductFactory(sku="LAMP-1")
     stock.stock_receive(product=product, warehouse=WarehouseFactory(code="LYON"), quantity=5)
     lines = [{"sku": "LAMP-1", "quantity": 1, "unit_price": "10.00"}]
-    errors = run_concurrently(16, lambda n: services.order_import(
+    _, errors = run_concurrently(16, lambda n: services.order_import(
         channel=channel, data=order_payload(f"RUSH-{n}", lines=lines, shipping="0", customer={"external_id": f"c{n}", "email": f"c{n}@example.com"})))
     assert errors == []
     statuses = sorted(SalesOrder.objects.values_list("status", flat=True))
@@ -291,7 +269,7 @@ def test_twenty_invoices_issued_concurrently_get_twenty_consecutive_numbers():
     stock.stock_receive(product=product, warehouse=WarehouseFactory(code="LYON"), quantity=100)
     lines = [{"sku": "LAMP-1", "quantity": 1, "unit_price": "10.00"}]
     orders = [services.order_import(channel=channel, data=order_payload(f"INV-{n}", lines=lines, shipping="0"))[0] for n in range(20)]
-    errors = run_concurrently(20, lambda n: services.invoice_issue(order=orders[n]))
+    _, errors = run_concurrently(20, lambda n: services.invoice_issue(order=orders[n]))
     assert errors == []
     numbers = sorted(int(number.rsplit("-", 1)[1]) for number in Invoice.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 21))
