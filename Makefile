@@ -14,9 +14,10 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-# Web server on 127.0.0.1:8000, task cluster + scheduler, demo data and sandboxes. Ctrl-C stops.
+# Web server on 127.0.0.1:8000, task cluster + scheduler, demo data and sandboxes, in development
+# mode (DEBUG=1; without it the hub runs as production and asks for SECRET_KEY). Ctrl-C stops.
 run: $(INSTALLED)
-	$(BIN)/python manage.py hub_run --demo
+	DEBUG=1 $(BIN)/python manage.py hub_run --demo
 
 # Whole suite. SQLite by default; PostgreSQL when DATABASE_URL is set.
 test: $(INSTALLED)

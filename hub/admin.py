@@ -1,10 +1,13 @@
 from functools import wraps
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django_q import admin as q_admin
 from django_q.models import Failure, Success
 
@@ -177,6 +180,21 @@ class SucceededTaskAdmin(q_admin.TaskAdmin):
 admin.site.unregister([Failure, Success])
 admin.site.register(Failure, FailedTaskAdmin)
 admin.site.register(Success, SucceededTaskAdmin)
+
+
+if admin.site.is_registered(AccessAttempt):
+    # django-axes' own clean-up action is open to anyone who may view login attempts (and fails
+    # outside a login request); staff who may delete attempts lift lockouts instead.
+    class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+        actions = ["lift_lockout"]
+
+        @admin.action(description=_("Remove the selected attempts (lifts their lockout)"), permissions=["delete"])
+        def lift_lockout(self, request, queryset):
+            count, _deleted = queryset.delete()
+            self.message_user(request, _("%(count)d login attempts removed.") % {"count": count})
+
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, AccessAttemptAdmin)
 
 
 from hub.imports import admin as _imports_admin  # noqa: E402,F401  (registers the Imports pages)

@@ -1,4 +1,12 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class HubAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the hub's site (second factor at login): hub/admin_site.py."""
+
+    default = False  # named in INSTALLED_APPS; HubConfig stays the default for "hub"
+    default_site = "hub.admin_site.HubAdminSite"
 
 
 class HubConfig(AppConfig):
@@ -6,15 +14,9 @@ class HubConfig(AppConfig):
     verbose_name = "Hub"
 
     def ready(self):
-        from django.contrib import admin
         from django_q.signals import post_execute, pre_execute
 
         from hub.logging import bind_task_id, unbind_task_id
 
         pre_execute.connect(bind_task_id, dispatch_uid="hub.bind_task_id")
         post_execute.connect(unbind_task_id, dispatch_uid="hub.unbind_task_id")
-
-        admin.site.site_header = "ERP Hub"
-        admin.site.site_title = "ERP Hub"
-        admin.site.index_title = "Operations"
-        admin.site.index_template = "admin/hub_index.html"

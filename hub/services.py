@@ -85,3 +85,18 @@ def schedules_sync() -> list[str]:
         )
         names.append(spec.name)
     return names
+
+
+def staff_totp_enrol(*, user, name: str = "authenticator"):
+    """A new confirmed TOTP authenticator for a staff user; its `config_url` (otpauth://) carries the key."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name=name, confirmed=True)
+
+
+def staff_totp_remove(*, user) -> int:
+    """Drops every TOTP authenticator of a user (a lost phone); returns how many."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    deleted, _ = TOTPDevice.objects.filter(user=user).delete()
+    return deleted

@@ -5,58 +5,59 @@ local-memory cache. `DATABASE_URL` and `REDIS_URL` switch to PostgreSQL and Redi
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from hub.env import env_bool, env_int, env_list, env_str, load_dotenv
+from hub.production import DEVELOPMENT_SECRET_KEY, production_problems, refusal_message
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HUB_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 load_dotenv(BASE_DIR / ".env")
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: `make run` and the test suite set DEBUG=1.
+DEBUG = env_bool("DEBUG", False)
 
-DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"
 SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY if DEBUG else "")
-
-
-def _refuse_insecure_production() -> None:
-    problems = []
-    if not SECRET_KEY:
-        problems.append("SECRET_KEY is not set")
-    elif SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
-        problems.append("SECRET_KEY is the development key")
-    elif len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-        problems.append("SECRET_KEY is too short or too simple (50+ random characters needed)")
-    if not env_list("ALLOWED_HOSTS", []):
-        problems.append("ALLOWED_HOSTS is empty (list the host names this hub answers to)")
-    if problems:
-        raise ImproperlyConfigured(
-            "Refusing to start with DEBUG=0: "
-            + "; ".join(problems)
-            + ". Set them in the environment or in .env; generate a key with:"
-            " python -c \"import secrets; print(secrets.token_urlsafe(64))\""
-        )
-
-
-if not DEBUG:
-    _refuse_insecure_production()
-
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# Production is served over HTTPS (usually by a reverse proxy in front of gunicorn). HUB_PLAIN_HTTP=1
+# declares a private network where browsers reach the hub over plain HTTP: cookies then lose the
+# Secure flag, which production otherwise refuses.
+HUB_PLAIN_HTTP = env_bool("HUB_PLAIN_HTTP", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not HUB_PLAIN_HTTP)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG and not HUB_PLAIN_HTTP)
+# The header the proxy sets to say the browser used HTTPS; "off" when nothing in front sets (and
+# strips) it, since a client could otherwise claim HTTPS itself.
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER", "" if DEBUG else "X-Forwarded-Proto")
+SECURE_PROXY_SSL_HEADER = (
+    None if _proxy_ssl_header.lower() in {"", "off", "none"}
+    else ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+
+# The DEBUG page and error mails: secrets hidden by name everywhere (hub/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "hub.error_reports.HubExceptionReporterFilter"
+
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
+    _problems = production_problems(
+        secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS, session_cookie_secure=SESSION_COOKIE_SECURE,
+        csrf_cookie_secure=CSRF_COOKIE_SECURE, plain_http=HUB_PLAIN_HTTP,
+    )
+    if _problems:
+        raise ImproperlyConfigured(refusal_message(_problems))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "hub.apps.HubAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,6 +68,9 @@ INSTALLED_APPS = [
     "django_q",
     "import_export",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Domain apps, lowest first: each may import only the ones above it.
     "hub",
     "catalog",
@@ -85,9 +89,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -171,6 +177,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username+address before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Admin login throttling (django-axes): after HUB_LOGIN_FAILURE_LIMIT failures for one username from
+# one address, that pair is refused (even with the right password) for HUB_LOGIN_COOLOFF_MINUTES; a
+# success resets the count. Attempts are kept in the database, so every web process shares them.
+AXES_FAILURE_LIMIT = env_int("HUB_LOGIN_FAILURE_LIMIT", 5)
+_cooloff_minutes = env_int("HUB_LOGIN_COOLOFF_MINUTES", 15)
+if AXES_FAILURE_LIMIT < 1 or _cooloff_minutes < 1:
+    raise ImproperlyConfigured("HUB_LOGIN_FAILURE_LIMIT and HUB_LOGIN_COOLOFF_MINUTES must be 1 or more")
+AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hub.admin_site.login_locked"
+# Behind N reverse proxies that append to X-Forwarded-For, the browser's address is the N-th from the right.
+HUB_TRUSTED_PROXIES = env_int("HUB_TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "hub.admin_site.client_address"
+AXES_VERBOSE = False  # no start-up banner on every command; failures and lockouts are still logged
+
+# Two-factor authentication for the admin (django-otp, TOTP): required, optional or off (hub/admin_site.py).
+HUB_ADMIN_2FA = env_str("HUB_ADMIN_2FA", "optional").lower()
+if HUB_ADMIN_2FA not in {"required", "optional", "off"}:
+    raise ImproperlyConfigured(f"HUB_ADMIN_2FA={HUB_ADMIN_2FA!r}: use 'required', 'optional' or 'off'")
+OTP_TOTP_ISSUER = "ERP Hub"  # the name authenticator apps show
+# A TOTP device's key and QR code are never shown in the admin (anyone who may view devices could
+# read another person's second factor); `manage.py hub_2fa enrol USER` shows them to the operator.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
@@ -239,6 +274,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},  # failed logins and lockouts, not each step of counting them
         "django-q": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }

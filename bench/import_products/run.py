@@ -40,6 +40,7 @@ def write_products(path: Path, rows: int, *, changed_fraction=0.0, seed=1):
 def child(args):
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+    os.environ.setdefault("DEBUG", "1")  # development settings, as the recorded figures were measured
     sys.path.insert(0, str(ROOT))
     import django
 

@@ -48,6 +48,7 @@ def main():
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+    os.environ.setdefault("DEBUG", "1")  # development settings, as the recorded figures were measured
     import django
 
     django.setup()

@@ -41,7 +41,7 @@ from tests.orders.factories import CustomerFactory, order_payload
 
 pytestmark = pytest.mark.django_db
 
-DATA_APPS = ("auth", "hub", "catalog", "inventory", "orders", "returns", "connectors", "django_q")
+DATA_APPS = ("auth", "axes", "hub", "catalog", "inventory", "orders", "returns", "connectors", "django_q")
 
 
 def database_state() -> dict:
@@ -200,6 +200,14 @@ def _customer_match(done_status):
     return arrange
 
 
+def _lift_lockout():
+    from axes.models import AccessAttempt
+
+    locked = AccessAttempt.objects.create(username="mallory", ip_address="10.0.0.9", user_agent="x", get_data="", post_data="",
+                                          http_accept="", path_info="/admin/login/", failures_since_start=5)
+    return locked.pk, lambda: not AccessAttempt.objects.filter(pk=locked.pk).exists()
+
+
 def _resubmit_failure():
     task = a_task(success=False)
     return task.pk, lambda: not Task.objects.filter(pk=task.pk).exists()
@@ -231,6 +239,7 @@ ACTION_CASES = [
     ActionCase("connectors.InboxMessage", "replay", "connectors.replay_inboxmessage", _replay),
     ActionCase("orders.CustomerMatch", "link", "orders.link_customermatch", _customer_match("linked")),
     ActionCase("orders.CustomerMatch", "dismiss", "orders.link_customermatch", _customer_match("dismissed")),
+    ActionCase("axes.AccessAttempt", "lift_lockout", "axes.delete_accessattempt", _lift_lockout),
     ActionCase("django_q.Failure", "resubmit_task", "django_q.change_failure", _resubmit_failure),
     ActionCase("django_q.Success", "resubmit_task", "django_q.change_success", _resubmit_success),
 ]
@@ -395,6 +404,8 @@ VIEW_CASES = [
     ViewCase("connectors_syncjob_edit_payload", "connectors.edit_payload_syncjob", _edit_payload),
 ]
 HISTORY_VIEWS = ["catalog_product_simple_history", "catalog_pricelist_simple_history", "catalog_priceentry_simple_history"]
+# A second factor's key is shown only on the command line (`hub_2fa enrol`), never in the admin.
+SECRET_VIEWS = ["otp_totp_totpdevice_config", "otp_totp_totpdevice_qrcode"]
 
 
 def custom_admin_view_names() -> set[str]:
@@ -406,7 +417,16 @@ def custom_admin_view_names() -> set[str]:
 
 
 def test_every_custom_admin_view_has_a_permission_case_here():
-    assert custom_admin_view_names() == {case.name for case in VIEW_CASES} | set(HISTORY_VIEWS)
+    assert custom_admin_view_names() == {case.name for case in VIEW_CASES} | set(HISTORY_VIEWS) | set(SECRET_VIEWS)
+
+
+@pytest.mark.parametrize("name", SECRET_VIEWS)
+def test_no_one_reads_a_second_factors_key_in_the_admin(name, admin_client, django_user_model):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=django_user_model.objects.create_user("ana", is_staff=True), name="phone")
+    response = admin_client.get(reverse(f"admin:{name}", args=[device.pk]))
+    assert response.status_code == 403 and device.key not in response.content.decode()
 
 
 def send(client, url, data):

@@ -7,7 +7,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import autodiscover_modules
 
 from hub.registry import processes
@@ -28,6 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-migrate", action="store_true")
 
     def handle(self, *args, bind, demo, no_migrate, **options):
+        if demo and not settings.DEBUG:
+            raise CommandError("--demo creates the admin/admin login: development only (DEBUG=1, as make run sets)")
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
         if demo:
