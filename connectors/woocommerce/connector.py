@@ -86,7 +86,8 @@ class WooCommerceConnector(Storefront):
 
     # --- products out ---------------------------------------------------------------------------
     def product_document(self, *, endpoint, parent, variants, prices):
-        return mapping.product_json(parent, variants, prices, publish_status=endpoint.config.get("publish_status") or "publish")
+        return mapping.product_json(parent, variants, prices, currency=endpoint.channel.currency,
+                                    publish_status=endpoint.config.get("publish_status") or "publish")
 
     def _product_ref(self, ctx, product: dict) -> ProductRef:
         product_id = str(product["id"])
