@@ -1,8 +1,9 @@
 """Spreadsheet resources of the catalogue: categories, products (variants included), price lists, prices."""
 
+from functools import lru_cache
 
 from catalog.models import Category, PriceEntry, PriceList, Product, gtin_is_valid
-from catalog.services import CATEGORY_TOPIC, PRICE_TOPIC, PRODUCT_TOPIC, category_get_or_create_path
+from catalog.services import CATEGORY_TOPIC, PRICE_TOPIC, PRODUCT_TOPIC, category_get_or_create_path, category_path_normalise
 from hub.bulk import bulk_upsert
 from hub.changes import change_record_many
 from hub.imports.columns import Boolean, Choice, Date, DecimalNumber, Integer, KeyValues, Text
@@ -23,19 +24,35 @@ def _duplicates(rows, key, errors, column):
             seen[value] = row.line
 
 
+# A file names few distinct categories on many rows.
+_path_normalised = lru_cache(maxsize=10_000)(category_path_normalise)
+
+
+class CategoryPath(Text):
+    """A category path, spaced as the catalogue spaces it ('Home>Garden' → 'Home > Garden')."""
+
+    def convert(self, text, *, options):
+        return _path_normalised(super().convert(text, options=options))
+
+
+NAME_LENGTH = Category._meta.get_field("name").max_length
+
+
 class CategoryResource(Resource):
     name, label, order = "categories", "Categories", 10
-    columns = [Text("path", required=True, max_length=1000), Integer("position", minimum=0, default=0)]
+    columns = [CategoryPath("path", required=True, max_length=1000), Integer("position", minimum=0, default=0)]
 
     def check(self, rows, errors, options):
-        _duplicates(rows, lambda r: r.values["path"].strip(), errors, "path")
+        _duplicates(rows, lambda r: r.values["path"], errors, "path")
         for row in rows:
-            parts = [p.strip() for p in row.values["path"].split(">")]
+            parts = row.values["path"].split(Category.PATH_SEPARATOR)
             if any(not p for p in parts):
-                errors.add(row.line, "path", row.values["path"], "path has an empty level (write 'Lighting > Outdoor')")
+                errors.add(row.line, "path", row.raw["path"], "path has an empty level (write 'Lighting > Outdoor')")
+            elif any(len(p) > NAME_LENGTH for p in parts):
+                errors.add(row.line, "path", row.raw["path"], f"a level of the path is longer than a category name may be (at most {NAME_LENGTH} characters)")
 
     def plan(self, rows, options, user=None):
-        wanted = {" > ".join(p.strip() for p in r.values["path"].split(">")): r.values["position"] for r in rows}
+        wanted = {r.values["path"]: r.values["position"] for r in rows}
         existing = dict(Category.objects.filter(path__in=wanted).values_list("path", "position"))
         new = [p for p in wanted if p not in existing]
         changed = [p for p in wanted if p in existing and existing[p] != wanted[p]]
@@ -68,7 +85,7 @@ class ProductResource(Resource):
     columns = [
         Text("sku", required=True, max_length=64, pattern=r"^\S+$", pattern_message="must not contain spaces"),
         Text("name", required=True, max_length=255),
-        Text("category", max_length=1000),
+        CategoryPath("category", max_length=1000),
         Choice("status", Product.Status.choices, default=Product.Status.DRAFT),
         Text("brand", max_length=100),
         Text("gtin", max_length=14),

@@ -29,6 +29,16 @@ PRICE_LIST_FIELDS = {
 
 # --- Categories --------------------------------------------------------------------------------
 
+def _category_name(name: str) -> str:
+    return " ".join((name or "").split())
+
+
+def category_path_normalise(path: str) -> str:
+    """'Home>Garden', ' Home  >  Garden ' → 'Home > Garden': paths equal up to spacing are one path
+    (an empty level stays empty, for the caller to refuse)."""
+    return Category.PATH_SEPARATOR.join(_category_name(part) for part in path.split(Category.PATH_SEPARATOR.strip()))
+
+
 def _category_path(name: str, parent: Category | None) -> str:
     if Category.PATH_SEPARATOR.strip() in name:
         raise ValidationError({"name": f"A category name cannot contain {Category.PATH_SEPARATOR.strip()!r}."})
@@ -37,7 +47,7 @@ def _category_path(name: str, parent: Category | None) -> str:
 
 @transaction.atomic
 def category_create(*, name: str, parent: Category | None = None, position: int = 0) -> Category:
-    name = (name or "").strip()
+    name = _category_name(name)
     category = Category(name=name, parent=parent, position=position, path=_category_path(name, parent))
     category.full_clean()
     category.save()
@@ -48,7 +58,7 @@ def category_create(*, name: str, parent: Category | None = None, position: int 
 def category_get_or_create_path(*, path: str) -> Category:
     """'Lighting > Outdoor > Garlands' → the leaf, creating missing levels (used by imports)."""
     parent = None
-    for name in [part.strip() for part in path.split(Category.PATH_SEPARATOR.strip()) if part.strip()]:
+    for name in [part for part in category_path_normalise(path).split(Category.PATH_SEPARATOR) if part]:
         existing = Category.objects.filter(parent=parent, name=name).first()
         parent = existing or category_create(name=name, parent=parent)
     if parent is None:
@@ -67,7 +77,7 @@ def category_move(*, category: Category, parent: Category | None = None, name: s
                 raise ValidationError({"parent": "A category cannot move under itself or one of its descendants."})
             ancestor = ancestor.parent
     old_path = category.path
-    category.name = (name or category.name).strip()
+    category.name = _category_name(name or category.name)
     category.parent = parent
     category.path = _category_path(category.name, parent)
     category.full_clean()

@@ -60,6 +60,7 @@ def register_schedule(spec: ScheduleSpec) -> None:
 
 
 register_schedule(ScheduleSpec(name="hub.heartbeat", func="hub.tasks.heartbeat", minutes=1))
+register_schedule(ScheduleSpec(name="hub.imports.sweep", func="hub.imports.tasks.import_job_sweep_task", minutes=1))
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,21 @@ else:
 if env_bool("HUB_TASKS_SYNC", False):
     Q_CLUSTER["sync"] = True
 
+# --- Spreadsheet imports (docs/import-formats.md) -------------------------------------------
+HUB_IMPORT_BACKGROUND_BYTES = env_int("HUB_IMPORT_BACKGROUND_BYTES", 256 * 1024)
+# A cell longer than this is refused (Excel's own limit); an error quotes at most this much of a value.
+HUB_IMPORT_MAX_CELL_CHARS = env_int("HUB_IMPORT_MAX_CELL_CHARS", 32_767)
+HUB_IMPORT_EXCERPT_CHARS = env_int("HUB_IMPORT_EXCERPT_CHARS", 50)
+# An XLSX file (a zip archive) that would unpack to more than this, or a member compressed more
+# than RATIO to 1, is refused before it is read (zip bombs).
+HUB_IMPORT_XLSX_MAX_MB = env_int("HUB_IMPORT_XLSX_MAX_MB", 256)
+HUB_IMPORT_XLSX_MAX_RATIO = env_int("HUB_IMPORT_XLSX_MAX_RATIO", 100)
+# A background import holds a lease that its progress renews; a worker that dies lets it expire,
+# and the job is then run again (at most MAX_ATTEMPTS runs in all) or failed. A task cannot run
+# longer than Q_TIMEOUT, so by default the lease outlives any live worker.
+HUB_IMPORT_LEASE_SECONDS = env_int("HUB_IMPORT_LEASE_SECONDS", Q_CLUSTER["timeout"] + 60)
+HUB_IMPORT_MAX_ATTEMPTS = env_int("HUB_IMPORT_MAX_ATTEMPTS", 3)
+
 # --- Auth, i18n, static ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,6 +1,7 @@
 """Spreadsheet resources of inventory: warehouses, and stock imported as a count."""
 
 from catalog.models import Product
+from hub.imports.cells import excerpt
 from hub.imports.columns import Boolean, Choice, Date, Integer, Text
 from hub.imports.engine import Plan, Resource, register
 from inventory.models import StockLevel, StockLot, Warehouse
@@ -46,6 +47,11 @@ class WarehouseResource(Resource):
         return [w.code, w.name, w.kind, w.country, w.priority, w.is_sellable, w.allow_negative, w.is_active, w.address]
 
 
+# Counted units per SKU, warehouse and lot; leaves room for the difference from the current level
+# (the count movement) within the ledger's integer columns.
+MAX_COUNTED = 1_000_000_000
+
+
 class StockResource(Resource):
     """A stocktake: each row says how many units were counted. Differences become count
     movements in the ledger (never silent overwrites); unchanged rows write nothing."""
@@ -53,7 +59,7 @@ class StockResource(Resource):
     name, label, order = "stock", "Stock (count)", 60
     columns = [
         Text("sku", required=True, max_length=64), Text("warehouse", required=True, max_length=50),
-        Integer("quantity", required=True, minimum=0), Text("lot", max_length=64), Date("expiry"),
+        Integer("quantity", required=True, minimum=0, maximum=MAX_COUNTED), Text("lot", max_length=64), Date("expiry"),
     ]
 
     def check(self, rows, errors, options):
@@ -62,6 +68,10 @@ class StockResource(Resource):
         for start in range(0, len(skus), 20000):
             self._products.update({p.sku: p for p in Product.objects.filter(sku__in=skus[start:start + 20000])})
         self._warehouses = {w.code: w for w in Warehouse.objects.all()}
+        lot_codes = {r.values["lot"] for r in rows if r.values["lot"]}
+        lot_expiry = {(pid, wid, lot): expiry for pid, wid, lot, expiry in StockLot.objects.filter(
+            product_id__in=[p.pk for p in self._products.values()], lot__in=lot_codes,
+        ).values_list("product_id", "warehouse_id", "lot", "expiry")} if lot_codes else {}
         seen = {}
         for row in rows:
             v = row.values
@@ -71,9 +81,18 @@ class StockResource(Resource):
             if v["warehouse"] not in self._warehouses:
                 errors.add(row.line, "warehouse", v["warehouse"], "no such warehouse (import warehouses first)")
             if product is not None and product.track_expiry and not v["lot"]:
-                errors.add(row.line, "lot", "", f"{v['sku']} is tracked by lot: give the lot (and expiry for a new lot)")
+                errors.add(row.line, "lot", "", f"{excerpt(v['sku'])} is tracked by lot: give the lot (and expiry for a new lot)")
             if product is not None and not product.track_expiry and (v["lot"] or v["expiry"]):
-                errors.add(row.line, "lot", v["lot"], f"{v['sku']} is not tracked by lot; leave lot and expiry empty")
+                errors.add(row.line, "lot", v["lot"], f"{excerpt(v['sku'])} is not tracked by lot; leave lot and expiry empty")
+            warehouse = self._warehouses.get(v["warehouse"])
+            if product is not None and product.track_expiry and v["lot"] and warehouse is not None:
+                # The ledger's rules for lots, checked here so that they are line errors.
+                lot_key = (product.pk, warehouse.pk, v["lot"])
+                if lot_key not in lot_expiry and v["quantity"] > 0 and not v["expiry"]:
+                    errors.add(row.line, "expiry", "", f"lot {excerpt(v['lot'])} of {excerpt(v['sku'])} is new: give its expiry date")
+                elif v["expiry"] and lot_expiry.get(lot_key) and lot_expiry[lot_key] != v["expiry"]:
+                    errors.add(row.line, "expiry", row.raw.get("expiry", ""),
+                               f"lot {excerpt(v['lot'])} of {excerpt(v['sku'])} already has expiry {lot_expiry[lot_key]}")
             key = (v["sku"], v["warehouse"], v["lot"])
             if key in seen:
                 errors.add(row.line, "sku", v["sku"], f"counted twice (see line {seen[key]})")

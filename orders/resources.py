@@ -2,6 +2,7 @@
 below once their models exist."""
 
 from catalog.models import PriceList
+from hub.imports.cells import excerpt_list
 from hub.imports.columns import Choice, Date, DecimalNumber, Text, TextList
 from hub.imports.engine import Plan, Resource, register
 from hub.models import SalesChannel
@@ -42,7 +43,7 @@ class CustomerResource(Resource):
             for column, known in (("price_lists", self._lists), ("channels", self._channels)):
                 unknown = [c for c in v[column] if c not in known]
                 if unknown:
-                    errors.add(row.line, column, row.raw.get(column, ""), f"unknown: {', '.join(unknown)}")
+                    errors.add(row.line, column, row.raw.get(column, ""), f"unknown: {excerpt_list(unknown)}")
 
     def _fields(self, v):
         return {"name": v["name"], "email": v["email"], "type": v["type"], "group_id": self._groups.get(v["group"]),

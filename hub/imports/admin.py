@@ -13,8 +13,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from hub.admin import admin_permission_required, granted_by
+from hub.imports.cells import csv_cell
 from hub.imports.engine import RESOURCES, export_to_file, stream_csv
 from hub.imports.models import ImportJob
 from hub.imports.progress import progress_read
@@ -26,9 +29,27 @@ def _resource_choices(importable_only: bool):
     return [(r.name, r.label) for r in sorted(RESOURCES.values(), key=lambda r: r.order) if r.importable or not importable_only]
 
 
+ENCODINGS = [
+    ("", _("Detect (UTF-8, UTF-16 with BOM, or Windows-1252)")),
+    ("utf-8", "UTF-8"),
+    ("cp1252", _("Windows-1252 / Latin-1 (Western Europe)")),
+    ("iso-8859-15", _("ISO-8859-15 (Latin-9)")),
+    ("cp1250", _("Windows-1250 (Central Europe)")),
+    ("cp1251", _("Windows-1251 (Cyrillic)")),
+    ("utf-16-le", _("UTF-16 little-endian, without BOM")),
+    ("utf-16-be", _("UTF-16 big-endian, without BOM")),
+    ("shift_jis", _("Shift-JIS (Japanese)")),
+    ("gb18030", _("GB18030 (Simplified Chinese)")),
+    ("big5", _("Big5 (Traditional Chinese)")),
+    ("euc_kr", _("EUC-KR (Korean)")),
+]
+
+
 class ImportForm(forms.Form):
     resource = forms.ChoiceField()
     file = forms.FileField(help_text="CSV (UTF-8 or Windows-1252, ',' or ';') or XLSX, with a header row.")
+    encoding = forms.ChoiceField(label=_("Encoding"), choices=ENCODINGS, required=False,
+                                 help_text=_("CSV only: the character set the file was saved in, when it is not detected."))
     decimal_comma = forms.BooleanField(required=False, help_text="Numbers are written 12,50.")
     replace = forms.BooleanField(required=False, help_text="Prices: delete breaks of the listed price lists that the file no longer contains.")
 
@@ -54,7 +75,7 @@ class ExportForm(forms.Form):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["id", "resource", "original_name", "status_badge", "dry_run", "rows", "new", "updated", "unchanged", "deleted", "error_count", "user", "created_at", "duration"]
+    list_display = ["id", "resource", "original_name", "status_badge", "dry_run", "rows", "new", "updated", "unchanged", "deleted", "error_count", "user", "created_at", "duration", "summary"]
     list_filter = ["status", "resource", "dry_run", "background"]
     search_fields = ["original_name", "resource", "user__username"]
     date_hierarchy = "created_at"
@@ -73,6 +94,10 @@ class ImportJobAdmin(admin.ModelAdmin):
     def status_badge(self, job):
         colour = {"succeeded": "#2e7d32", "failed": "#c62828", "crashed": "#c62828", "running": "#1565c0"}.get(job.status, "#555")
         return format_html('<b style="color:{}">{}</b>', colour, job.get_status_display())
+
+    @admin.display(description=_("Message"))
+    def summary(self, job):
+        return Truncator(job.message).chars(160)
 
     @admin.display(description="Duration")
     def duration(self, job):
@@ -111,7 +136,7 @@ class ImportJobAdmin(admin.ModelAdmin):
             job = import_job_create(
                 resource=data["resource"], uploaded_file=data["file"], user=request.user,
                 dry_run="validate" in request.POST,
-                options={"decimal_comma": data["decimal_comma"], "replace": data["replace"]},
+                options={"decimal_comma": data["decimal_comma"], "replace": data["replace"], "encoding": data["encoding"]},
             )
             return redirect("admin:hub_importjob_result", job_id=job.pk)
         return TemplateResponse(request, "admin/hub/importjob/new.html", self._context(request, title="Import a spreadsheet", form=form))
@@ -143,7 +168,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         writer = csv.writer(buffer)
         writer.writerow(["line", "column", "value", "message"])
         for error in job.errors:
-            writer.writerow([error["line"], error["column"], error["value"], error["message"]])
+            writer.writerow([error["line"], *(csv_cell(error[key]) for key in ("column", "value", "message"))])
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
         return response

@@ -4,9 +4,16 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from hub.imports.cells import excerpt
+
 
 class CellError(ValueError):
     pass
+
+
+# Every integer column of the hub is a Django IntegerField or PositiveIntegerField, whose range is
+# the same on every database.
+INTEGER_MIN, INTEGER_MAX = -2**31, 2**31 - 1
 
 
 class Column:
@@ -17,6 +24,8 @@ class Column:
         self.help = help
 
     def parse(self, text: str, *, options):
+        if "\x00" in text:
+            raise CellError("contains a NUL character (\\x00)")
         if text == "":
             if self.required:
                 raise CellError("is required")
@@ -46,27 +55,33 @@ class Text(Column):
 
 
 class Integer(Column):
-    def __init__(self, name, *, minimum=None, maximum=None, **kw):
+    def __init__(self, name, *, minimum=INTEGER_MIN, maximum=INTEGER_MAX, **kw):
         super().__init__(name, **kw)
-        self.minimum, self.maximum = minimum, maximum
+        self.minimum, self.maximum = max(minimum, INTEGER_MIN), min(maximum, INTEGER_MAX)
 
     def convert(self, text, *, options):
         cleaned = text.replace(" ", "").replace("\u202f", "").replace("\xa0", "")
         if re.fullmatch(r"[+-]?\d+([.,]0+)?", cleaned) is None:
             raise CellError("is not a whole number")
-        value = int(re.split(r"[.,]", cleaned)[0])
-        if self.minimum is not None and value < self.minimum:
+        whole = re.split(r"[.,]", cleaned)[0]
+        # Compared as text first: Python refuses to convert more than 4 300 digits.
+        too_long = len(whole.lstrip("+-").lstrip("0")) > len(str(INTEGER_MAX))
+        value = None if too_long else int(whole)
+        if (value is None and whole.startswith("-")) or (value is not None and value < self.minimum):
             raise CellError(f"must be at least {self.minimum}")
-        if self.maximum is not None and value > self.maximum:
+        if value is None or value > self.maximum:
             raise CellError(f"must be at most {self.maximum}")
         return value
 
 
 class DecimalNumber(Column):
-    def __init__(self, name, *, minimum=None, places=4, **kw):
+    """`places` and `max_digits` are those of the DecimalField the value goes to."""
+
+    def __init__(self, name, *, minimum=None, places=4, max_digits=14, **kw):
         super().__init__(name, **kw)
         self.minimum = minimum
         self.places = places
+        self.max_digits = max_digits
 
     def convert(self, text, *, options):
         cleaned = text.replace(" ", "").replace("\u202f", "").replace("\xa0", "")
@@ -80,6 +95,8 @@ class DecimalNumber(Column):
             raise CellError("is not a decimal number") from None
         if not value.is_finite():
             raise CellError("is not a decimal number")
+        if value and value.adjusted() >= self.max_digits - self.places:
+            raise CellError(f"is too large (at most {self.max_digits - self.places} digits before the decimal point)")
         if -value.as_tuple().exponent > self.places:
             raise CellError(f"has more than {self.places} decimal places")
         if self.minimum is not None and value < self.minimum:
@@ -169,7 +186,7 @@ class KeyValues(Column):
             if not part.strip():
                 continue
             if "=" not in part:
-                raise CellError(f"{part.strip()!r} is not name=value")
+                raise CellError(f"'{excerpt(part.strip())}' is not name=value")
             key, value = part.split("=", 1)
             result[key.strip()] = value.strip()
         return result

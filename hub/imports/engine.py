@@ -4,15 +4,21 @@ import csv
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from itertools import repeat
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
+from hub.imports.cells import QUOTE, csv_cell, excerpt, excerpt_list, imported_text, xlsx_cell
 from hub.imports.columns import CellError, Column
 from hub.imports.readers import FileFormatError, TabularFile
 from hub.registry import ResourceSpec, register_resource
 
 MAX_REPORTED_ERRORS = 10_000
+MESSAGE_CHARS = 1000
 
 
 @dataclass
@@ -32,7 +38,7 @@ class RowError:
 
     def __str__(self) -> str:
         where = f"line {self.line}" + (f", column '{self.column}'" if self.column else "")
-        value = f", value {self.value!r}" if self.value != "" else ""
+        value = f", value '{self.value}'" if self.value != "" else ""
         return f"{where}{value}: {self.message}"
 
     def as_dict(self) -> dict:
@@ -79,9 +85,10 @@ class Errors:
         self.count = 0
 
     def add(self, line: int, column: str, value, message: str) -> None:
+        """Values are quoted as excerpts; messages that quote one use `excerpt` themselves."""
         self.count += 1
         if len(self.items) < MAX_REPORTED_ERRORS:
-            self.items.append(RowError(line, column, "" if value is None else str(value), message))
+            self.items.append(RowError(line, excerpt(column, MESSAGE_CHARS), excerpt(value), excerpt(message, MESSAGE_CHARS)))
 
     def __bool__(self) -> bool:
         return self.count > 0
@@ -138,15 +145,16 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
     invalid_lines: set[int] = set()
     header_checked = False
     columns = resource.columns
+    max_cell = settings.HUB_IMPORT_MAX_CELL_CHARS
     for line, raw in table.rows():
         if not header_checked:
             header_checked = True
             missing = [c.name for c in columns if c.required and c.name not in table.header]
             unknown = [h for h in table.header if h and h not in resource.column_names]
             if missing:
-                errors.add(1, ", ".join(missing), "", f"missing required column(s): {', '.join(missing)}; found: {', '.join(table.header)}")
+                errors.add(1, ", ".join(missing), "", f"missing required column(s): {', '.join(missing)}; found: {excerpt_list(table.header)}")
             if unknown:
-                errors.add(1, ", ".join(unknown), "", f"unknown column(s): {', '.join(unknown)}; expected: {', '.join(resource.column_names)}")
+                errors.add(1, excerpt_list(unknown), "", f"unknown column(s): {excerpt_list(unknown)}; expected: {', '.join(resource.column_names)}")
             if missing or unknown:
                 return rows, 0
         if "__extra__" in raw:
@@ -154,8 +162,17 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
             continue
         values = {}
         valid = True
+        # Most rows have no quoted or oversized cell: found with C-level scans of the whole row.
+        cells = raw.values()
+        plain = max(map(len, cells), default=0) <= max_cell and not any(map(str.startswith, cells, repeat(QUOTE)))
         for column in columns:
             text = raw.get(column.name, "")
+            if not plain:
+                text = imported_text(text)
+                if len(text) > max_cell:
+                    errors.add(line, column.name, text, f"{column.name} is {len(text)} characters long; a cell holds at most {max_cell}")
+                    valid = False
+                    continue
             try:
                 values[column.name] = column.parse(text, options=options)
             except CellError as exc:
@@ -173,7 +190,10 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
 
 
 def run_import(resource: Resource, path: Path, *, dry_run: bool = False, options: ImportOptions | None = None,
-               user=None, progress: Progress | None = None) -> ImportResult:
+               user=None, progress: Progress | None = None,
+               finish: Callable[[ImportResult], None] | None = None) -> ImportResult:
+    """`finish(result)` runs in the import's transaction once the outcome is known (rows written, or
+    errors found); raising there writes nothing."""
     options = options or ImportOptions()
     # Resources keep lookups between check() and plan(): each run gets its own instance, so
     # imports running at the same time (web threads, workers) never share them.
@@ -185,27 +205,28 @@ def run_import(resource: Resource, path: Path, *, dry_run: bool = False, options
     try:
         rows, result.rows = _parse(resource, table, errors, options, progress)
     except FileFormatError as exc:
-        errors.add(1, "", "", str(exc))
+        errors.add(exc.line, "", "", str(exc))
         rows = []
     header_broken = any(e.line == 1 for e in errors.items)
     if rows and not header_broken:
         # Rows whose cells all parsed still get reference and rule checks, so one run reports everything.
         resource.check(rows, errors, options)
-    if errors:
-        result.errors = sorted(errors.items, key=lambda e: (e.line, e.column))
-        result.error_count = errors.count
-        result.seconds = time.perf_counter() - started
-        return result
     with transaction.atomic():
-        plan = resource.plan(rows, options, user=user)
-        result.new, result.updated, result.unchanged, result.deleted = plan.new, plan.updated, plan.unchanged, plan.deleted
-        if not dry_run:
-            if progress:
-                progress("writing", 0, len(rows))
-            plan.apply()
-            if progress:
-                progress("writing", len(rows), len(rows))
-    result.seconds = time.perf_counter() - started
+        if errors:
+            result.errors = sorted(errors.items, key=lambda e: (e.line, e.column))
+            result.error_count = errors.count
+        else:
+            plan = resource.plan(rows, options, user=user)
+            result.new, result.updated, result.unchanged, result.deleted = plan.new, plan.updated, plan.unchanged, plan.deleted
+            if not dry_run:
+                if progress:
+                    progress("writing", 0, len(rows))
+                plan.apply()
+                if progress:
+                    progress("writing", len(rows), len(rows))
+        result.seconds = time.perf_counter() - started
+        if finish:
+            finish(result)
     return result
 
 
@@ -222,7 +243,7 @@ def _formatter(resource: Resource, options):
     columns = [by_name.get(name) for name in resource.export_header()]
 
     def cells(values: list) -> list[str]:
-        return [column.format(value, options=options) if column else ("" if value is None else str(value))
+        return [csv_cell(value, column.format(value, options=options) if column else None)
                 for column, value in zip(columns, values)]
 
     return cells
@@ -252,7 +273,7 @@ def export_to_file(resource: Resource, path: Path, *, delimiter: str = ",", prog
         sheet = workbook.create_sheet(resource.name)
         sheet.append(resource.export_header())
         for values in export_rows(resource):
-            sheet.append([_xlsx_cell(v) for v in values])
+            sheet.append([_xlsx_value(sheet, v) for v in values])
             count += 1
             if progress and count % 20000 == 0:
                 progress("exporting", count, 0)
@@ -276,17 +297,14 @@ def export_to_file(resource: Resource, path: Path, *, delimiter: str = ",", prog
     return count
 
 
-def _xlsx_cell(value):
-    from datetime import date
-    from decimal import Decimal
-
+def _xlsx_value(sheet, value):
     if isinstance(value, (int, Decimal, date)) and not isinstance(value, bool):
         return value
     if isinstance(value, (list, tuple)):
-        return ";".join(map(str, value))
+        return xlsx_cell(sheet, ";".join(map(str, value)))
     if isinstance(value, dict):
-        return ";".join(f"{k}={v}" for k, v in value.items())
-    return "" if value is None else str(value)
+        return xlsx_cell(sheet, ";".join(f"{k}={v}" for k, v in value.items()))
+    return "" if value is None else xlsx_cell(sheet, str(value))
 
 
 # --- registry --------------------------------------------------------------------------------

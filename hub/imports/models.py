@@ -31,6 +31,11 @@ class ImportJob(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
+    # While queued: when a worker should have claimed it. While running: until when the run
+    # owning `lease_token` holds it (its progress renews it). Past that, the job is run again.
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False, help_text="Runs started so far.")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,30 +3,92 @@
 import codecs
 import csv
 import io
+import re
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
+
+from hub.imports.cells import excerpt
+
 CSV_DELIMITERS = [",", ";", "\t", "|"]
+MB = 1024 * 1024
+# Small members may be compressed any amount; the ratio is checked above this size (as Apache POI does).
+RATIO_CHECKED_FROM_BYTES = 100 * 1024
 
 
 class FileFormatError(ValueError):
-    pass
+    def __init__(self, message: str, *, line: int = 1):
+        super().__init__(message)
+        self.line = line
 
 
-def detect_encoding(sample: bytes) -> str:
-    """UTF-8 with BOM, UTF-8, else Windows-1252 (what Excel writes on a French Windows)."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+# Byte-order marks, longest first (a UTF-32 LE mark starts like a UTF-16 LE one).
+BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+ENCODING_HELP = ("save it as CSV UTF-8, or give its encoding with --encoding (e.g. --encoding shift_jis; in the admin, "
+                 "the import form's Encoding field)")
+NEITHER = "the file is neither UTF-8 nor Windows-1252"
+# Western text has its accented letters one or two at a time ("été", "Größe"); Shift-JIS, GB18030,
+# Big5 and EUC-KR write each character as two high bytes, Cyrillic and Greek whole words in high bytes.
+FOREIGN_RUN = re.compile(rb"[\x80-\xff]{4,}")
+HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _line_of(raw: bytes, position: int) -> int:
+    return raw.count(b"\n", 0, position) + 1
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """ "le" or "be" when NUL bytes fill one side of the 16-bit units, as ASCII text in UTF-16 does."""
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if even + odd < len(sample) / 4:
+        return None
+    return "le" if odd > even else "be"
+
+
+def decode_csv(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """The text of a CSV file and the encoding read: the one given, else the byte-order mark's,
+    else UTF-8, else Windows-1252 (what Excel writes on a French Windows, and a superset of the
+    Latin-1 letters). Anything else is refused rather than read as mojibake."""
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise FileFormatError(f"unknown encoding '{excerpt(encoding)}' (--encoding); use a name such as utf-8, cp1252, "
+                                  "utf-16-le, shift_jis or gb18030") from None
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            raise FileFormatError(f"the file cannot be read as {encoding}: byte 0x{raw[exc.start]:02x} on line "
+                                  f"{_line_of(raw, exc.start)} does not fit; {ENCODING_HELP}") from None
+    for bom, name in BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(name), name
+            except UnicodeDecodeError as exc:
+                raise FileFormatError(f"the file starts as {name} but is not ({exc.reason}); {ENCODING_HELP}") from None
+    endian = _utf16_without_bom(raw[:4096])
+    if endian:
+        raise FileFormatError(f"{NEITHER}: it looks like UTF-16 ({'little' if endian == 'le' else 'big'}-endian) without a "
+                              f"byte-order mark; save it as CSV UTF-8, or give its encoding with --encoding utf-16-{endian}")
     try:
-        sample.decode("utf-8")
-        return "utf-8"
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp1252")
     except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still UTF-8.
-        if exc.start >= len(sample) - 3:
-            return "utf-8"
-        return "cp1252"
+        raise FileFormatError(f"{NEITHER}: byte 0x{raw[exc.start]:02x} on line {_line_of(raw, exc.start)} is not "
+                              f"Windows-1252; {ENCODING_HELP}") from None
+    in_runs = sum(len(run) for run in FOREIGN_RUN.findall(raw))
+    if in_runs and in_runs * 2 >= len(HIGH_BYTE.findall(raw)):
+        raise FileFormatError(f"{NEITHER}: its non-ASCII bytes come in long runs, as in Shift-JIS, GB18030, Big5, EUC-KR, "
+                              f"Cyrillic or Greek text; {ENCODING_HELP}")
+    return text, "cp1252"
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -61,53 +123,82 @@ class TabularFile:
         yield from (self._xlsx_rows() if self.format == "xlsx" else self._csv_rows())
 
     def _csv_rows(self):
-        raw = self.path.read_bytes()
-        encoding = self.encoding or detect_encoding(raw[:65536])
-        try:
-            text = raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise FileFormatError(f"cannot read the file as {encoding}: {exc}") from None
+        text, self.encoding = decode_csv(self.path.read_bytes(), self.encoding)
         if text.startswith("\ufeff"):
             text = text[1:]
-        self.encoding = encoding
         first_line = text.split("\n", 1)[0]
         self.delimiter = self.delimiter or detect_delimiter(first_line)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+        line = 1
         try:
-            header = next(reader)
-        except StopIteration:
-            raise FileFormatError("the file is empty") from None
-        self.header = [h.strip().lower() for h in header]
-        width = len(self.header)
-        for line, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) > width and any(v.strip() for v in values[width:]):
-                yield line, {"__extra__": f"{len(values)} values for {width} columns"}
-                continue
-            yield line, {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(self.header)}
+            header = next(reader, None)
+            if header is None:
+                raise FileFormatError("the file is empty")
+            self.header = [h.strip().lower() for h in header]
+            width = len(self.header)
+            for line, values in enumerate(reader, start=2):
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) > width and any(v.strip() for v in values[width:]):
+                    yield line, {"__extra__": f"{len(values)} values for {width} columns"}
+                    continue
+                yield line, {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(self.header)}
+        except csv.Error as exc:
+            line += 1  # the record being read when the reader gave up
+            if "field larger than field limit" in str(exc):
+                raise FileFormatError(f"a cell is longer than {csv.field_size_limit()} characters; a cell holds "
+                                      f"at most {settings.HUB_IMPORT_MAX_CELL_CHARS}", line=line) from None
+            raise FileFormatError(excerpt(exc, 200), line=line) from None
 
     def _xlsx_rows(self):
         from openpyxl import load_workbook
 
+        xlsx_archive_check(self.path)
         try:
             workbook = load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:
-            raise FileFormatError(f"not a readable XLSX file: {exc}") from None
+            raise FileFormatError(f"not a readable XLSX file: {excerpt(exc, 200)}") from None
         try:
             sheet = workbook.worksheets[0]
-            iterator = sheet.iter_rows(values_only=True)
-            try:
-                header = next(iterator)
-            except StopIteration:
-                raise FileFormatError("the sheet is empty") from None
+            header = next(sheet.iter_rows(max_row=1, values_only=True), None)
+            if header is None:
+                raise FileFormatError("the sheet is empty")
             self.header = [_cell_text(h).lower() for h in header]
             while self.header and not self.header[-1]:
                 self.header.pop()
-            for line, values in enumerate(iterator, start=2):
-                texts = [_cell_text(v) for v in values[: len(self.header)]]
+            # Only the header's columns are read: a sheet may declare 16 384 empty ones.
+            rows = sheet.iter_rows(min_row=2, max_col=max(len(self.header), 1), values_only=True)
+            for line, values in enumerate(rows, start=2):
+                texts = [_cell_text(v) for v in values]
                 if not any(texts):
                     continue
                 yield line, {name: (texts[i] if i < len(texts) else "") for i, name in enumerate(self.header)}
+        except FileFormatError:
+            raise
+        except Exception as exc:  # the sheet is read lazily: a broken archive or XML shows up here
+            raise FileFormatError(f"not a readable XLSX file: {excerpt(exc, 200)}") from None
         finally:
             workbook.close()
+
+
+def xlsx_archive_check(path: Path) -> None:
+    """Refuse an XLSX (a zip archive) that would unpack past the limit, or any member of which
+    is compressed suspiciously well, before anything is unpacked. The sizes are those the
+    archive declares; Python's zipfile never reads a member past its declared size (and fails
+    its CRC check if there was more), so they also bound what is read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FileFormatError(f"not a readable XLSX file: {excerpt(exc, 200)}") from None
+    limit_mb, ratio_limit = settings.HUB_IMPORT_XLSX_MAX_MB, settings.HUB_IMPORT_XLSX_MAX_RATIO
+    total = sum(member.file_size for member in members)
+    if total > limit_mb * MB:
+        raise FileFormatError(f"the XLSX file would unpack to {total / MB:.1f} MB, more than the {limit_mb} MB allowed; "
+                              "split it, or save it as CSV")
+    for member in members:
+        if member.file_size > RATIO_CHECKED_FROM_BYTES and member.file_size > ratio_limit * member.compress_size:
+            ratio = member.file_size // max(member.compress_size, 1)
+            raise FileFormatError(f"{excerpt(member.filename)} in the XLSX file is compressed {ratio} to 1 (more than "
+                                  f"{ratio_limit} to 1 is refused as a possible zip bomb); save it again from the "
+                                  "spreadsheet, or as CSV")

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Validate and count, write nothing.")
         parser.add_argument("--decimal-comma", action="store_true", help="Numbers use a decimal comma (12,50).")
         parser.add_argument("--delimiter", default=None, help="CSV delimiter; detected when omitted.")
-        parser.add_argument("--encoding", default=None, help="CSV encoding; detected when omitted (UTF-8, UTF-8 with BOM, Windows-1252).")
+        parser.add_argument("--encoding", default=None, help="CSV encoding (utf-16-le, shift_jis, gb18030, cp1251…); detected when omitted: UTF-8, UTF-8 or UTF-16 with a BOM, Windows-1252. Other encodings are refused unless named here.")
         parser.add_argument("--replace", action="store_true", help="Delete what the file no longer lists (resources that support it, e.g. prices).")
         parser.add_argument("--no-progress", action="store_true")
 
