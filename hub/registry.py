@@ -11,7 +11,10 @@ class ResourceSpec:
     """A spreadsheet resource for `hub_import` / `hub_export` and the admin.
 
     `importer(path, *, dry_run, options)` and `exporter(path, *, options)` are callables provided
-    by the owning app (or by the import engine on its behalf).
+    by the owning app (or by the import engine on its behalf). An exporter returns the number of
+    rows written, or (rows, path written) when it names the file itself. `target` says whether
+    the path is a file or a folder; `takes_period` that it reads `--from`/`--to` (options
+    `date_from`/`date_to`).
     """
 
     name: str
@@ -19,6 +22,8 @@ class ResourceSpec:
     importer: object | None = None
     exporter: object | None = None
     order: int = 100
+    target: str = "file"
+    takes_period: bool = False
 
 
 @dataclass(frozen=True)

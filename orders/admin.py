@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.db.models import Sum
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -10,11 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from hub.admin import ReadOnlyAdmin, ServiceActionsMixin, TimelineInline, admin_permission_required, granted_by
 from inventory.models import Reservation, Warehouse
 from orders import services
-from orders.forms import StaffOrderForm
+from orders.fec import ENCODING as FEC_ENCODING
+from orders.fec import FecError, fec_build
+from orders.forms import FecExportForm, StaffOrderForm
+from orders.journal import JournalError
 from orders.models import (
-    Address, ChannelOrderSettings, CreditNote, Customer, CustomerGroup, CustomerMatch, Invoice, OrderLine, Payment, SalesOrder,
-    Shipment, ShippingLine,
+    Account, AccountAssignment, Address, ChannelOrderSettings, CompanySettings, CreditNote, Customer, CustomerGroup, CustomerMatch,
+    Invoice, OrderLine, Payment, SalesOrder, Shipment, ShippingLine,
 )
+from orders.selectors import invoices_open
 
 
 class AddressInline(admin.StackedInline):
@@ -184,8 +189,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in {"overdue", "open"}:
-            ids = [i.pk for i in queryset if services.invoice_balance(invoice=i) > 0]
-            queryset = queryset.filter(pk__in=ids)
+            queryset = invoices_open(queryset)
             if self.value() == "overdue":
                 queryset = queryset.filter(due_on__lt=timezone.localdate())
         return queryset
@@ -264,3 +268,54 @@ class CustomerMatchAdmin(ServiceActionsMixin, ReadOnlyAdmin):
     @admin.action(description=_("Not the same person: dismiss"), permissions=["link"])
     def dismiss(self, request, queryset):
         self.run_service(request, queryset, services.customer_match_dismiss, _("dismissed"), subject="match")
+
+
+class AccountAssignmentInline(admin.TabularInline):
+    model = AccountAssignment
+    extra = 0
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["number", "label", "label_en"]
+    search_fields = ["number", "label", "label_en"]
+    inlines = [AccountAssignmentInline]
+
+
+@admin.register(AccountAssignment)
+class AccountAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["role", "tax_rate", "payment_method", "account"]
+    list_filter = ["role"]
+    list_select_related = ["account"]
+    search_fields = ["payment_method", "account__number", "account__label"]
+
+
+@admin.register(CompanySettings)
+class CompanySettingsAdmin(admin.ModelAdmin):
+    list_display = ["name", "siren", "currency", "sales_journal_code", "bank_journal_code"]
+    change_list_template = "admin/orders/companysettings/change_list.html"
+    has_export_fec_permission = granted_by("orders.export_fec")
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not CompanySettings.objects.exists()
+
+    def get_urls(self):
+        return [path("fec/", self.admin_site.admin_view(self.fec_view), name="orders_companysettings_fec")] + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"can_export_fec": self.has_export_fec_permission(request), **(extra_context or {})})
+
+    @admin_permission_required("export_fec")
+    def fec_view(self, request):
+        form = FecExportForm(request.GET if "export" in request.GET else None)
+        if form.is_valid():
+            try:
+                fec = fec_build(date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"])
+            except (FecError, JournalError) as exc:
+                form.add_error(None, str(exc))
+            else:
+                response = HttpResponse(fec.content, content_type=f"text/plain; charset={FEC_ENCODING}")
+                response["Content-Disposition"] = f'attachment; filename="{fec.name}"'
+                return response
+        context = {**self.admin_site.each_context(request), "title": _("Export the FEC"), "form": form, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/orders/companysettings/fec.html", context)

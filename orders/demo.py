@@ -9,7 +9,7 @@ from hub.models import SalesChannel
 from hub.registry import DemoSeeder, register_demo_seeder
 from inventory.models import Reservation
 from orders import services
-from orders.models import ChannelOrderSettings, Customer, CustomerGroup, PaymentTerms
+from orders.models import ChannelOrderSettings, CompanySettings, Customer, CustomerGroup, PaymentTerms
 
 FIRST_NAMES = ["Camille", "Léa", "Hugo", "Louis", "Chloé", "Manon", "Jules", "Inès", "Lucas", "Emma", "Nathan", "Zoé"]
 LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]
@@ -25,7 +25,11 @@ def _address(rng, name):
             "postcode": postcode, "city": city, "country": "FR"}
 
 
+DEMO_COMPANY = {"name": "Maison & Jardin Lumière SAS", "siren": "842519373"}  # a made-up SIREN with a valid check digit
+
+
 def seed(*, scale, rng):
+    CompanySettings.objects.get_or_create(defaults=DEMO_COMPANY)
     channels = {c.code: c for c in SalesChannel.objects.all()}
     web, b2b = channels.get("web-fr"), channels.get("b2b-portal")
     if web is None or b2b is None:
@@ -57,7 +61,7 @@ def seed(*, scale, rng):
         data = {"external_id": f"WEB-{10000 + n}", "currency": "EUR",
                 "customer": {"external_id": f"cust-{n % 18}", "email": email, "name": f"{first} {last}"},
                 "shipping_address": _address(rng, f"{first} {last}"), "billing_address": _address(rng, f"{first} {last}"),
-                "lines": lines, "shipping_lines": [{"title": "Colissimo", "price": "4.90"}], "total": str(total), "payment_status": payment}
+                "lines": lines, "shipping_lines": [{"title": "Colissimo", "price": "4.90", "tax_amount": "0.82"}], "total": str(total), "payment_status": payment}
         if n % 11 == 5:
             data["total"] = str(total + Decimal("1.00"))  # a storefront rounding bug: held for a person to check
         order, _ = services.order_import(channel=web, data=data, actor_label="demo:web-fr")

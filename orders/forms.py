@@ -3,6 +3,7 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from catalog.pricing import price_lines
 from hub.models import SalesChannel
@@ -71,3 +72,10 @@ class StaffOrderForm(forms.Form):
         if shipping_address:
             payload["shipping_address"] = payload["billing_address"] = shipping_address
         return payload
+
+
+class FecExportForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), required=False, help_text=_("First day of the fiscal year (YYYY-MM-DD); "
+                                                                         "by default the day after the same date a year before the end."))
+    date_to = forms.DateField(label=_("To"), required=False, help_text=_("Closing date of the fiscal year (YYYY-MM-DD); "
+                                                                     "by default 31 December of this year."))

@@ -307,6 +307,15 @@ class ImmutableDocument(models.Model):
         raise ValidationError(f"{self._meta.verbose_name} {self} is issued and cannot be deleted.")
 
 
+class LineKind(models.TextChoices):
+    """What a document line bills, which decides its revenue account in the journal."""
+
+    GOODS = "goods", _("Goods")
+    SHIPPING = "shipping", _("Shipping")
+    DISCOUNT = "discount", _("Discount")
+    FEE = "fee", _("Fee")
+
+
 class Invoice(ImmutableDocument):
     number = models.CharField(max_length=30, unique=True)
     order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="invoices")
@@ -332,6 +341,7 @@ class InvoiceLine(ImmutableDocument):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     order_line = models.ForeignKey(OrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     sku = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=10, choices=LineKind.choices, default=LineKind.GOODS)
     description = models.CharField(max_length=255)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=14, decimal_places=4)
@@ -361,6 +371,7 @@ class CreditNote(ImmutableDocument):
 
 class CreditNoteLine(ImmutableDocument):
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
+    kind = models.CharField(max_length=10, choices=LineKind.choices, default=LineKind.GOODS)
     description = models.CharField(max_length=255)
     quantity = models.PositiveIntegerField(default=1)
     unit_price = models.DecimalField(max_digits=14, decimal_places=4)
@@ -404,3 +415,94 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["channel", "key"], name="idempotency_key_unique_per_channel")]
+
+
+# --- Books: the account plan and the company ---------------------------------------------------
+
+def validate_siren(value: str) -> None:
+    """Nine digits whose Luhn checksum is right (the INSEE's rule)."""
+    if not (len(value) == 9 and value.isdigit()):
+        raise ValidationError(_("A SIREN is 9 digits."))
+    total = 0
+    for position, digit in enumerate(int(c) for c in reversed(value)):
+        doubled = digit * 2 if position % 2 else digit
+        total += doubled - 9 if doubled > 9 else doubled
+    if total % 10:
+        raise ValidationError(_("This SIREN's check digit is wrong."))
+
+
+journal_code_validator = RegexValidator(r"^[A-Z0-9]{1,10}$", _("Use 1 to 10 capital letters or digits (e.g. VE)."))
+
+
+class CompanySettings(models.Model):
+    """The merchant as its books and the tax authority know it (one record)."""
+
+    name = models.CharField(_("company name"), max_length=200)
+    siren = models.CharField(_("SIREN"), max_length=9, blank=True, validators=[validate_siren],
+                             help_text=_("9-digit French company number; names the FEC file."))
+    currency = models.CharField(_("accounting currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    sales_journal_code = models.CharField(_("sales journal code"), max_length=10, default="VE", validators=[journal_code_validator])
+    sales_journal_label = models.CharField(_("sales journal name"), max_length=100, default="Journal des ventes")
+    bank_journal_code = models.CharField(_("bank journal code"), max_length=10, default="BQ", validators=[journal_code_validator])
+    bank_journal_label = models.CharField(_("bank journal name"), max_length=100, default="Journal de banque")
+
+    class Meta:
+        verbose_name = _("company settings")
+        verbose_name_plural = _("company settings")
+        permissions = [("export_fec", _("Can export the FEC"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        if self.sales_journal_code == self.bank_journal_code:
+            raise ValidationError({"bank_journal_code": _("Each journal needs its own code.")})
+
+
+class Account(models.Model):
+    """A general-ledger account of the merchant's chart (French PCG by default)."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True, validators=[RegexValidator(
+        r"^[1-8][0-9]{2}[0-9A-Z]*$", _("Start with the 3 digits of a PCG class account (e.g. 411000, 707100)."))])
+    label = models.CharField(_("label (French)"), max_length=200, help_text=_("As the FEC shows it (CompteLib)."))
+    label_en = models.CharField(_("label (English)"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("account")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.label}"
+
+
+class AccountAssignment(models.Model):
+    """Which account the journal uses for a role; a row with a tax rate or payment method
+    applies to those only and wins over the role's general row (no rate, no method)."""
+
+    class Role(models.TextChoices):
+        RECEIVABLE = "receivable", _("Customers (receivables)")
+        GOODS = "goods", _("Sales of goods")
+        SHIPPING = "shipping", _("Shipping charged")
+        FEES = "fees", _("Fees charged (restocking…)")
+        DISCOUNT = "discount", _("Discounts granted on invoices")
+        VAT = "vat", _("VAT collected")
+        PAYMENT = "payment", _("Money received (bank, payment provider, marketplace)")
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=6, decimal_places=4, null=True, blank=True,
+                                   help_text=_("Sales, shipping, VAT: only lines at this rate (0.2000 for 20 %)."))
+    payment_method = models.CharField(_("payment method or channel"), max_length=50, blank=True,
+                                      help_text=_("Money received: a payment method (card, transfer, shopify_payments…) or a sales channel's code."))
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("account"))
+
+    class Meta:
+        ordering = ["role", "tax_rate", "payment_method"]
+        verbose_name = _("account assignment")
+        constraints = [
+            models.UniqueConstraint(fields=["role", "payment_method"], condition=models.Q(tax_rate__isnull=True), name="account_assignment_unique_without_rate"),
+            models.UniqueConstraint(fields=["role", "tax_rate", "payment_method"], condition=models.Q(tax_rate__isnull=False), name="account_assignment_unique_with_rate"),
+        ]
+
+    def __str__(self) -> str:
+        key = " ".join(p for p in [f"{self.tax_rate:.2%}" if self.tax_rate is not None else "", self.payment_method] if p)
+        return f"{self.get_role_display()}{f' ({key})' if key else ''} → {self.account.number}"

@@ -6,6 +6,7 @@ from hub.imports.cells import excerpt_list
 from hub.imports.columns import Choice, Date, DecimalNumber, Text, TextList
 from hub.imports.engine import Plan, Resource, register
 from hub.models import SalesChannel
+from hub.registry import ResourceSpec, register_resource
 from hub.money import round_money
 from orders.models import Customer, CustomerGroup, PaymentTerms
 
@@ -125,15 +126,30 @@ class InvoiceExportResource(Resource):
         return Invoice.objects.select_related("order", "customer").order_by("pk")
 
     def export_values(self, i):
-        from django.db.models import Sum
+        """`paid` is what the order's payments settle of this invoice, oldest invoice first."""
+        from orders.selectors import invoice_settlement
 
-        from orders.services import invoice_balance
-
-        credited = i.credit_notes.aggregate(s=Sum("total"))["s"] or 0
-        paid = i.payments.filter(kind="payment").aggregate(s=Sum("amount"))["s"] or 0
+        settled = invoice_settlement(invoice=i)
         return [i.number, i.order.number, i.customer.code, i.currency, i.issued_on, i.due_on, i.subtotal, i.tax_total, i.total,
-                round_money(credited, i.currency), round_money(paid, i.currency), round_money(invoice_balance(invoice=i), i.currency)]
+                round_money(settled.credited, i.currency), round_money(settled.paid, i.currency), round_money(settled.balance, i.currency)]
 
 
 register(OrderExportResource())
 register(InvoiceExportResource())
+
+
+def _fec_exporter(path, *, options, stdout=None):
+    from django.core.management.base import CommandError
+
+    from orders.fec import FecError, fec_export
+    from orders.journal import JournalError
+
+    try:
+        written, fec = fec_export(folder=path, date_from=options.get("date_from"), date_to=options.get("date_to"))
+    except (FecError, JournalError) as exc:
+        raise CommandError(str(exc)) from exc
+    return fec.lines, written
+
+
+register_resource(ResourceSpec(name="fec", label="FEC (fichier des écritures comptables)", exporter=_fec_exporter, order=95,
+                               target="folder", takes_period=True))

@@ -21,9 +21,10 @@ from hub.services import sequence_next, timeline_record
 from inventory.services import StockError, stock_release, stock_reserve, stock_ship
 from orders.models import (
     Address, ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelEmail, CustomerChannelIdentity, CustomerMatch,
-    IdempotencyKey, Invoice, InvoiceLine, OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment,
+    IdempotencyKey, Invoice, InvoiceLine, LineKind, OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment,
     ShipmentLine, ShippingLine,
 )
+from orders.selectors import invoice_settlement, invoice_settlements
 from orders.validation import validate_order_payload
 
 S = OrderStatus
@@ -256,7 +257,8 @@ def customer_exposure(*, customer, excluding=None) -> Decimal:
     open_orders = SalesOrder.objects.filter(customer=customer, status__in=OPEN_STATUSES - {S.ON_HOLD}).exclude(pk=getattr(excluding, "pk", None))
     total = open_orders.aggregate(s=Sum("total"))["s"] or Decimal(0)
     invoiced = Invoice.objects.filter(order__in=open_orders).aggregate(s=Sum("total"))["s"] or Decimal(0)
-    unpaid = sum((invoice_balance(invoice=i) for i in Invoice.objects.filter(customer=customer).exclude(order__in=open_orders)), Decimal(0))
+    unpaid = sum((s.balance for s in invoice_settlements(invoices=Invoice.objects.filter(customer=customer).exclude(order__in=open_orders)).values()),
+                 Decimal(0))
     return total - invoiced + unpaid
 
 
@@ -275,6 +277,13 @@ def order_import(*, channel, data: dict, user=None, actor_label: str = "") -> tu
                     order, created = _order_update(existing, data, fingerprint, user=user, actor_label=actor_label), False
                 else:
                     order, created = _order_create(channel, data, fingerprint, user=user, actor_label=actor_label), True
+                order.refresh_from_db()
+                captured = data["amount_paid"] if data["amount_paid"] is not None else (
+                    order.total if data["payment_status"] == PaymentStatus.PAID else Decimal(0))
+                payment_record_captured(order=order, captured=captured, method=data["payment_method"] or channel.code,
+                                        reference=data["payment_reference"] or data["external_id"],
+                                        received_on=timezone.localdate(order.placed_at) if created and order.placed_at else None,
+                                        user=user)
                 order.refresh_from_db()
                 return order, created
         except IntegrityError:
@@ -341,7 +350,7 @@ def _order_update(order, data, fingerprint, *, user, actor_label):
         order.notes = data["notes"]
         changed.append("notes")
     totals = _computed_totals(data)
-    if order.status in EDITABLE_STATUSES:
+    if order.status in EDITABLE_STATUSES and not order.invoices.exists():
         for field, value in [("billing_address", dict(data.get("billing_address") or {})), ("shipping_address", dict(data.get("shipping_address") or {}))]:
             if getattr(order, field) != value:
                 setattr(order, field, value)
@@ -407,6 +416,7 @@ def order_allocate(*, order, user=None, actor_label=""):
                     hold_reason=("insufficient stock: " + ", ".join(short))[:300], user=user, actor_label=actor_label)
         return order
     _transition(order, S.ALLOCATED, event="allocated", message="stock reserved", user=user, actor_label=actor_label)
+    _invoice_on_payment(order, user=user)
     return order
 
 
@@ -535,10 +545,10 @@ def invoice_issue(*, order, shipment=None, user=None, issued_on=None) -> Invoice
     first = not order.invoices.exists()
     if first:
         for shipping in order.shipping_lines.all():
-            invoice_lines.append(InvoiceLine(sku="", description=f"Shipping: {shipping.title}", quantity=1, unit_price=shipping.price,
+            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.SHIPPING, description=f"Shipping: {shipping.title}", quantity=1, unit_price=shipping.price,
                                              line_total=shipping.price, tax_amount=shipping.tax_amount))
         if order.discount_total:
-            invoice_lines.append(InvoiceLine(sku="", description="Order discount", quantity=1, unit_price=-order.discount_total,
+            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.DISCOUNT, description="Order discount", quantity=1, unit_price=-order.discount_total,
                                              line_total=-order.discount_total, tax_amount=Decimal(0)))
     subtotal = sum((l.line_total for l in invoice_lines), Decimal(0))
     tax = sum((l.tax_amount for l in invoice_lines), Decimal(0))
@@ -561,7 +571,8 @@ def invoice_issue(*, order, shipment=None, user=None, issued_on=None) -> Invoice
 @transaction.atomic
 def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> CreditNote:
     """Credit (part of) an issued invoice. `lines`: [{"description", "quantity", "unit_price",
-    "tax_rate"?, "tax_amount"?}] with amounts as on the invoice (same tax convention).
+    "tax_rate"?, "tax_amount"?, "kind"? (goods, shipping, discount, fee; goods by default)}] with
+    amounts as on the invoice (same tax convention).
     Never more than the invoice's total less earlier credit notes."""
     if not reason.strip():
         raise OrderError("a credit note needs a reason")
@@ -574,7 +585,7 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
         line_total = round_money(Decimal(str(item["unit_price"])) * quantity, currency)
         rate = Decimal(str(item.get("tax_rate", 0)))
         tax = Decimal(str(item["tax_amount"])) if "tax_amount" in item else _tax_of(line_total, rate, order.prices_include_tax, currency)
-        note_lines.append(CreditNoteLine(description=item["description"], quantity=quantity, unit_price=Decimal(str(item["unit_price"])),
+        note_lines.append(CreditNoteLine(kind=LineKind(item.get("kind", LineKind.GOODS)), description=item["description"], quantity=quantity, unit_price=Decimal(str(item["unit_price"])),
                                          tax_rate=rate, tax_amount=tax, line_total=line_total))
     subtotal = sum((l.line_total for l in note_lines), Decimal(0))
     tax = sum((l.tax_amount for l in note_lines), Decimal(0))
@@ -598,9 +609,22 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
 
 
 def invoice_balance(*, invoice) -> Decimal:
-    paid = invoice.payments.filter(kind=Payment.Kind.PAYMENT).aggregate(s=Sum("amount"))["s"] or Decimal(0)
-    credited = invoice.credit_notes.aggregate(s=Sum("total"))["s"] or Decimal(0)
-    return invoice.total - paid - credited
+    """What is still due on the invoice (see `orders.selectors.settle`)."""
+    return invoice_settlement(invoice=invoice).balance
+
+
+@transaction.atomic
+def payment_record_captured(*, order, captured, method, reference, received_on=None, user=None) -> Payment | None:
+    """What a sales channel says it has captured for the order, so far. Only the part not yet
+    recorded as a payment of the order (by the channel or by staff) is recorded, so a re-sent
+    or duplicate order never records it twice and a later, larger capture records the
+    difference. Less than what is recorded changes nothing: refunds come through returns."""
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    captured = round_money(Decimal(str(captured)), order.currency)
+    recorded = order.payments.filter(kind=Payment.Kind.PAYMENT).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    if captured <= recorded:
+        return None
+    return payment_record(order=order, amount=captured - recorded, method=method, reference=reference, received_on=received_on, user=user)
 
 
 @transaction.atomic
@@ -633,10 +657,18 @@ def payment_record(*, order, amount, method, reference="", kind=Payment.Kind.PAY
         order.payment_status = status
         order.save(update_fields=["payment_status", "updated_at"])
     timeline_record(subject=order, event=kind, message=f"{amount} {order.currency} by {method} {reference}".strip(), **_actor_kwargs(user, ""))
-    if (kind == Payment.Kind.PAYMENT and status == PaymentStatus.PAID and not order.invoices.exists()
+    if kind == Payment.Kind.PAYMENT:
+        _invoice_on_payment(order, user=user)
+    return payment
+
+
+def _invoice_on_payment(order, *, user):
+    """Channels invoicing on payment invoice a paid order once its lines can no longer change
+    (allocated or later), so a held order that is corrected is invoiced as corrected."""
+    if (order.payment_status == PaymentStatus.PAID and order.status not in EDITABLE_STATUSES | {S.CANCELLED}
+            and not order.invoices.exists()
             and channel_settings(order.channel).invoice_trigger == ChannelOrderSettings.InvoiceTrigger.PAYMENT):
         invoice_issue(order=order, user=user)
-    return payment
 
 
 

@@ -71,8 +71,21 @@ class OrderPayloadSerializer(serializers.Serializer):
     tax_total = serializers.DecimalField(**MONEY, min_value=Decimal(0), required=False, default=None)
     total = serializers.DecimalField(**MONEY, min_value=Decimal(0))
     payment_status = serializers.ChoiceField(choices=[PaymentStatus.PENDING, PaymentStatus.AUTHORISED, PaymentStatus.PAID], default=PaymentStatus.PENDING)
+    amount_paid = serializers.DecimalField(**MONEY, min_value=Decimal(0), required=False, default=None,
+                                           help_text="What the channel has captured so far (partial captures); the total when "
+                                                     "omitted and payment_status is paid.")
+    payment_method = serializers.CharField(max_length=50, required=False, allow_blank=True, default="",
+                                           help_text="Gateway or method that captured the money (e.g. shopify_payments, paypal); "
+                                                     "the channel's code when omitted.")
+    payment_reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                              help_text="The capture's transaction id; the order's external id when omitted.")
     placed_at = serializers.DateTimeField(required=False, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+    def validate(self, data):
+        if data["amount_paid"] is not None and data["amount_paid"] > data["total"]:
+            raise serializers.ValidationError({"amount_paid": f"{data['amount_paid']} is more than the order's total ({data['total']})."})
+        return data
 
 
 def validate_order_payload(data: dict) -> dict:

@@ -252,13 +252,15 @@ def refund_amount(*, rma) -> tuple[Decimal, list[dict]]:
                       "unit_price": str(value), "tax_rate": str(line.order_line.tax_rate), "value": value})
     fee = round_money(goods * policy.restocking_fee_percent / 100, currency)
     if fee:
-        items.append({"description": f"Restocking fee {policy.restocking_fee_percent} %", "quantity": 1, "unit_price": str(-fee), "tax_rate": "0", "value": -fee})
+        items.append({"description": f"Restocking fee {policy.restocking_fee_percent} %", "quantity": 1, "unit_price": str(-fee), "tax_rate": "0",
+                      "kind": "fee", "value": -fee})
     order_lines = list(order.lines.all())
     returned = dict(RmaLine.objects.filter(order_line__order=order, rma__status__in=COUNTED_RMA_STATUSES)
                     .values_list("order_line").annotate(s=Sum("quantity")).values_list("order_line", "s"))
     everything_back = all(returned.get(l.pk, 0) == l.quantity for l in order_lines)
     if policy.refund_shipping and order.shipping_total and everything_back and goods:
-        items.append({"description": "Shipping refund", "quantity": 1, "unit_price": str(order.shipping_total), "tax_rate": "0", "value": order.shipping_total})
+        items.append({"description": "Shipping refund", "quantity": 1, "unit_price": str(order.shipping_total), "tax_rate": "0",
+                      "kind": "shipping", "value": order.shipping_total})
     return sum((i["value"] for i in items), Decimal(0)), items
 
 
@@ -356,7 +358,8 @@ def refund_record_external(*, order, amount, lines, reference: str, source_label
                       for item in lines]
         rest = amount - sum((Decimal(line["unit_price"]) for line in note_lines), Decimal(0))
         if rest:
-            note_lines.append({"description": f"Refund {reference}: shipping and adjustments", "quantity": 1, "unit_price": str(rest), "tax_rate": "0"})
+            note_lines.append({"description": f"Refund {reference}: shipping and adjustments", "quantity": 1, "unit_price": str(rest), "tax_rate": "0",
+                               "kind": "shipping"})
         try:
             note = credit_note_issue(invoice=invoice, lines=note_lines, reason=f"Refund {reference} in {source_label}")
         except OrderError as exc:

@@ -356,6 +356,15 @@ def _invoice_print():
     return reverse("admin:orders_invoice_print", args=[invoice.pk]), None, lambda response: invoice.number in response.content.decode()
 
 
+def _fec():
+    from orders.models import CompanySettings
+
+    CompanySettings.objects.create(name="Maison Test", siren="842519373")
+    invoice = an_order("shipped").invoices.get()
+    return reverse("admin:orders_companysettings_fec") + "?export=1", None, \
+        lambda response: "842519373FEC" in response["Content-Disposition"] and invoice.number.encode() in response.content
+
+
 def _receive():
     rma = an_rma("authorised")
     return reverse("admin:returns_rma_receive", args=[rma.pk]), {f"line_{rma.lines.get().pk}": 1}, \
@@ -398,6 +407,7 @@ VIEW_CASES = [
     ViewCase("inventory_stock_transfer", "inventory.transfer_stocklevel", _stock_form("transfer")),
     ViewCase("orders_staff_order", "orders.add_salesorder", _staff_order),
     ViewCase("orders_invoice_print", "orders.view_invoice", _invoice_print),
+    ViewCase("orders_companysettings_fec", "orders.export_fec", _fec),
     ViewCase("returns_rma_receive", "returns.receive_rma", _receive),
     ViewCase("returns_rma_inspect", "returns.inspect_rma", _inspect),
     ViewCase("connectors_console", "connectors.view_endpoint", _console),

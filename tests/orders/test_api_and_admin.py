@@ -76,7 +76,7 @@ def test_admin_actions_run_services_and_show_refusals(admin_client, api):
 
 
 def test_overdue_filter_lists_unpaid_invoices_past_due(admin_client, api):
-    api(order_payload())
+    api(order_payload(payment_status="pending"))
     order = SalesOrder.objects.get()
     services.invoice_issue(order=order, issued_on=date(2020, 1, 1))
     page = admin_client.get("/admin/orders/invoice/?balance=overdue").content.decode()
@@ -107,7 +107,7 @@ def test_orders_and_invoices_export(tmp_path, api):
     assert rows[0] == "number,channel,external_id,customer,status,payment_status,currency,subtotal,shipping,discount,tax,total,lines"
     assert rows[1].startswith(f"{order.number},web,1001,") and rows[1].endswith(",50.00,4.90,0.00,8.33,54.90,LAMP-1×2")
     invoice_row = (tmp_path / "invoices.csv").read_text(encoding="utf-8-sig").splitlines()[1]
-    assert invoice_row.startswith(order.invoices.get().number) and invoice_row.endswith(",54.90,0.00,0.00,54.90")
+    assert invoice_row.startswith(order.invoices.get().number) and invoice_row.endswith(",54.90,0.00,54.90,0.00")
 
 
 def test_staff_order_is_priced_by_the_hub_for_the_customer(admin_client):

@@ -27,8 +27,7 @@ def shipped(db):
     product = ProductFactory(sku="LAMP-1", name="Lampe")
     ProductFactory(sku="LAMP-2", name="Lampe bleue")
     stock.stock_receive(product=product, warehouse=warehouse, quantity=10)
-    order, _ = orders.order_import(channel=channel, data=order_payload())
-    orders.payment_record(order=order, amount="54.90", method="card")
+    order, _ = orders.order_import(channel=channel, data=order_payload())  # the channel's payment is recorded with it
     orders.shipment_create(order=order, warehouse=warehouse, lines=[(order.lines.get(), 2)])
     order.refresh_from_db()
     return order, warehouse, product
