@@ -34,6 +34,7 @@ class ToyShop(Sandbox):
     """A made-up vendor: token auth, items, a quota announced in headers, signed webhooks."""
 
     name = "toy"
+    extra_faults = {"link_base": lambda value: _http_url(value)}
 
     def __init__(self, *, webhook_url=None, quota=None, **options):
         self.webhook_url = webhook_url
@@ -47,6 +48,9 @@ class ToyShop(Sandbox):
         if request.header("X-Toy-Token") != TOKEN:
             return self.json({"error": "bad token"}, 401)
         return None
+
+    def is_write(self, request):
+        return super().is_write(request) and request.path != "/api/search"
 
     def throttle(self, request):
         if self.quota is None:
@@ -79,6 +83,15 @@ class ToyShop(Sandbox):
         self.items.pop(item_id, None)
         return empty_response()
 
+    @route("POST", "/api/search")
+    def search(self, request):
+        wanted = (request.json() or {}).get("name")
+        return {"items": [item for item in self.items.values() if item["name"] == wanted]}
+
+    @route("GET", "/api/items")
+    def item_list(self, request):
+        return self.json({"items": list(self.items.values())}, headers={"Link": f'<{self.faults.value("link_base") or self.url}/api/items?page=2>; rel="next"'})
+
     @route("GET", "/api/echo/<path:rest>")
     def echo(self, request, rest):
         return {"rest": rest, "tags": request.args("tag"), "last": request.arg("tag"), "missing": request.arg("nope", "default")}
@@ -104,6 +117,12 @@ class ToyShop(Sandbox):
 
     def state(self):
         return {"items": len(self.items)}
+
+
+def _http_url(value):
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ValueError("link_base must be an http(s) URL")
+    return value.rstrip("/")
 
 
 def api(shop, method, path, token=TOKEN, **kwargs):
@@ -234,10 +253,35 @@ def test_a_fault_can_target_one_route_with_match(shop):
     assert api(shop, "POST", "/api/items", json={"name": "x"}).status_code in (500, 502, 503)
 
 
+def test_a_fault_limited_to_writes_leaves_reads_alone_and_the_sandbox_says_what_a_write_is(shop):
+    api(shop, "POST", "/api/items", json={"name": "lamp"})
+    shop.set_faults(fail_5xx={"writes": True, "requests": 1})
+    assert api(shop, "GET", "/api/items/1").status_code == 200
+    assert api(shop, "POST", "/api/search", json={"name": "lamp"}).json() == {"items": [{"id": 1, "name": "lamp"}]}  # a read over POST
+    assert api(shop, "POST", "/api/items", json={"name": "refused"}).status_code in (500, 502, 503)
+    assert api(shop, "POST", "/api/items", json={"name": "accepted"}).status_code == 201  # the one request was a write
+    assert [item["name"] for item in shop.items.values()] == ["lamp", "accepted"]
+
+
+def test_a_sandboxs_own_fault_switch_is_validated_shown_used_and_cleared(shop):
+    with pytest.raises(ValueError):
+        shop.set_faults(link_base="ftp://elsewhere")
+    assert requests.post(f"{shop.url}/_sandbox/faults", json={"link_base": 12}, timeout=5).status_code == 400
+    answer = requests.post(f"{shop.url}/_sandbox/faults", json={"link_base": "http://elsewhere.test/"}, timeout=5)
+    assert answer.json() == {"faults": {"link_base": "http://elsewhere.test"}}
+    assert api(shop, "GET", "/api/items").links["next"]["url"] == "http://elsewhere.test/api/items?page=2"
+    requests.delete(f"{shop.url}/_sandbox/faults", timeout=5)
+    assert api(shop, "GET", "/api/items").links["next"]["url"] == f"{shop.url}/api/items?page=2"
+    shop.set_faults(link_base="http://elsewhere.test")
+    shop.set_faults(link_base=None)
+    assert shop.faults.describe() == {} and shop.faults.value("link_base") is None
+
+
 def test_bad_fault_switches_are_refused_and_change_nothing(shop):
     shop.set_faults(throttle={"requests": 1})
     for bad in ({"fail_5xx": {"requests": 0}}, {"slow_after": {"requests": 1}}, {"nope": True},
-                {"webhook_duplicate_rate": 2}, {"fail_5xx": {"status": 404}}, {"throttle": {"match": "("}}):
+                {"webhook_duplicate_rate": 2}, {"fail_5xx": {"status": 404}}, {"throttle": {"match": "("}},
+                {"malformed": {"writes": "yes"}}):
         with pytest.raises(ValueError):
             shop.set_faults(**bad)
         answer = requests.post(f"{shop.url}/_sandbox/faults", json=bad, timeout=5)
