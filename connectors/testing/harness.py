@@ -8,7 +8,8 @@ machinery, so a sandbox file holds only what is specific to its vendor:
   table filled by the `@route` and `@control` decorators, one request pipeline (authentication,
   fault switches, rate limiting, the handler under the sandbox lock, responses) and a control API
   under `/_sandbox/` for tests, the demo and traffic generators;
-- `Request` and the response helpers (`json_response`, `empty_response`, `raw_response`, `Abort`);
+- `Request` and the response helpers (`json_response`, `empty_response`, `raw_response`, `Abort`),
+  opaque pagination cursors (`cursor_token`, `read_cursor`);
 - `Faults`: switches every sandbox shares (5xx window, slow before or after applying, dropped
   connection after applying, malformed body, forced 429, duplicated or dropped webhooks), each
   for N requests, some seconds, matching routes or writes only, plus a sandbox's own switches;
@@ -151,6 +152,15 @@ class Request:
         except (ValueError, UnicodeDecodeError) as error:
             raise InvalidBody(f"the request body is not valid JSON: {error}") from None
 
+    def json_object(self) -> dict:
+        """The body as a JSON object ({} when empty); InvalidBody when it is anything else."""
+        data = self.json()
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise InvalidBody(f"the request body is not a JSON object but {type(data).__name__}")
+        return data
+
     def form(self) -> dict[str, list[str]]:
         try:
             return parse_qs(self.body.decode(), keep_blank_values=True)
@@ -159,6 +169,24 @@ class Request:
 
     def describe(self) -> str:
         return f"{self.method} {self.path}"
+
+
+# --- cursors --------------------------------------------------------------------------------------
+
+def cursor_token(position) -> str:
+    """An opaque pagination cursor (a `page_info`, a `NextToken`): the position as URL-safe base64 JSON."""
+    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode()
+
+
+def read_cursor(token: str) -> dict:
+    """The position a `cursor_token` carries; ValueError for anything the sandbox did not issue."""
+    try:
+        position = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, UnicodeError) as error:
+        raise ValueError(f"invalid cursor: {error}") from None
+    if not isinstance(position, dict):
+        raise ValueError("invalid cursor")
+    return position
 
 
 # --- routing --------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The sandbox harness over real HTTP: routing, auth, faults, limits, control API, webhook sender."""
 
 import json
+import re
 import time
 from datetime import datetime, timezone
 
@@ -19,9 +20,11 @@ from connectors.testing.harness import (
     TokenBucket,
     WebhookSender,
     control,
+    cursor_token,
     empty_response,
     hmac_sha256_base64,
     raw_response,
+    read_cursor,
     route,
 )
 from connectors.testing.receiver import WebhookReceiver
@@ -61,7 +64,7 @@ class ToyShop(Sandbox):
 
     @route("POST", "/api/items")
     def item_create(self, request):
-        data = request.json() or {}
+        data = request.json_object()
         if not data.get("name"):
             raise Abort(self.json({"error": "name is required"}, 422))
         item = {"id": self.ids.next("item"), "name": data["name"]}
@@ -172,11 +175,22 @@ def test_bodies_parse_as_json_or_form_and_invalid_json_gets_the_sandbox_error_sh
     broken = api(shop, "POST", "/api/items", data=b"{not json", headers={"Content-Type": "application/json"})
     assert broken.status_code == 400 and "not valid JSON" in broken.json()["error"]
     assert shop.items == {}
+    not_an_object = api(shop, "POST", "/api/items", json=["lamp"])
+    assert not_an_object.status_code == 400 and "not a JSON object" in not_an_object.json()["error"]
+    assert shop.items == {}
 
 
 def test_a_chunked_request_body_is_read(shop):
     chunks = (part for part in [b'{"name":', b' "chunked"}'])
     assert api(shop, "POST", "/api/items", data=chunks, headers={"Content-Type": "application/json"}).json()["name"] == "chunked"
+
+
+def test_a_cursor_token_carries_its_position_and_a_forged_one_is_refused():
+    token = cursor_token({"offset": 50, "filters": {"status": "any"}})
+    assert re.fullmatch(r"[A-Za-z0-9_-]+=*", token) and read_cursor(token) == {"offset": 50, "filters": {"status": "any"}}
+    for forged in ("not-a-cursor", cursor_token([1, 2]), "", "%%%"):
+        with pytest.raises(ValueError):
+            read_cursor(forged)
 
 
 def test_abort_answers_the_vendor_error_and_a_crash_answers_500_and_is_kept_for_the_test(shop):
