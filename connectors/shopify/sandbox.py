@@ -83,6 +83,10 @@ def _query(request: Request) -> dict[str, str]:
     return {name: values[-1] for name, values in request.query.items() if values[-1] != ""}
 
 
+def _unescape(quoted: str) -> str:
+    return quoted.replace('\\"', '"').replace("\\\\", "\\")
+
+
 def _since(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -638,8 +642,11 @@ class ShopifySandbox(Sandbox):
             run = lambda: self._set_quantities(variables.get("input") or {})  # noqa: E731
         elif re.search(r"\bshop\s*\{", text):
             run = lambda: {"shop": {"name": "Hub Demo Shop"}}  # noqa: E731
+        elif search := re.search(r'\bproductVariants\s*\([^)]*?\bquery\s*:\s*(?:\$(\w+)|("(?:[^"\\]|\\.)*"))', text):
+            terms = str(variables.get(search[1]) or "") if search[1] else _unescape(search[2][1:-1])
+            run = lambda: self._variants_search(terms)  # noqa: E731
         else:
-            return {"errors": [{"message": "This sandbox only implements inventorySetQuantities and shop.",
+            return {"errors": [{"message": "This sandbox only implements inventorySetQuantities, productVariants and shop.",
                                 "extensions": {"code": "undefinedField"}}]}
         cost = self._requested_cost(request)
         allowed, _ = self.cost_bucket.take(cost)
@@ -649,6 +656,15 @@ class ShopifySandbox(Sandbox):
         self.count("graphql points", cost)
         return {"data": run(), "extensions": {"cost": {"requestedQueryCost": cost, "actualQueryCost": cost,
                                                        "throttleStatus": self._throttle_status()}}}
+
+    def _variants_search(self, query: str) -> dict:
+        """`productVariants(query: …)` in Shopify's search syntax, SKU terms only: `sku:A OR sku:"B C"`."""
+        skus = {_unescape(quoted) if quoted else bare
+                for quoted, bare in re.findall(r'sku:(?:"((?:[^"\\]|\\.)*)"|([^\s"]+))', query)}
+        nodes = [{"id": f"gid://shopify/ProductVariant/{v['id']}", "sku": v["sku"],
+                  "product": {"id": f"gid://shopify/Product/{v['product_id']}", "legacyResourceId": str(v["product_id"])}}
+                 for v in sorted(self.variants.values(), key=lambda v: v["id"]) if v["sku"] and v["sku"] in skus]
+        return {"productVariants": {"nodes": nodes[:250]}}
 
     def _set_quantities(self, data: dict) -> dict:
         rows = data.get("quantities") or []

@@ -223,3 +223,18 @@ def test_the_control_api_resets_the_shop_and_refuses_bad_fault_switches(shop):
     assert requests.post(f"{shop.url}/_sandbox/reset", timeout=5).json() == {"reset": True}
     state = requests.get(f"{shop.url}/_sandbox/state", timeout=5).json()
     assert state["products"] == 0 and state["skus"] == [] and state["faults"] == {}
+
+
+def test_graphql_finds_variants_by_sku_with_shopifys_search_syntax(shop):
+    lamp = make_product(shop, sku='LAMP "XL" 1')
+    make_product(shop, sku="SHADE-1")
+    make_product(shop, sku="OTHER")
+    query = "query V($q: String!) { productVariants(first: 250, query: $q) { nodes { id sku product { id legacyResourceId } } } }"
+    answer = api(shop, "POST", "graphql.json", json={"query": query, "variables": {"q": 'sku:"LAMP \\"XL\\" 1" OR sku:SHADE-1'}}).json()
+    nodes = answer["data"]["productVariants"]["nodes"]
+    assert [n["sku"] for n in nodes] == ['LAMP "XL" 1', "SHADE-1"]
+    assert nodes[0]["id"] == f"gid://shopify/ProductVariant/{lamp['variants'][0]['id']}"
+    assert nodes[0]["product"]["legacyResourceId"] == str(lamp["id"])
+    assert answer["extensions"]["cost"]["requestedQueryCost"] == 3
+    literal = api(shop, "POST", "graphql.json", json={"query": '{ productVariants(first: 5, query: "sku:OTHER") { nodes { sku } } }'}).json()
+    assert [n["sku"] for n in literal["data"]["productVariants"]["nodes"]] == ["OTHER"]
