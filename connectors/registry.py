@@ -35,14 +35,25 @@ class Connector:
     def scheduled_flows(self) -> list:
         return [flow for flow in self.flows if getattr(flow, "every_minutes", None) is not None]
 
-    def verify_webhook(self, *, endpoint, headers: dict, body: bytes) -> bool:
+    # --- inbound (webhooks): see connectors.inbound.InboundRequest ------------------------------
+    def acknowledge(self, *, endpoint, request):
+        """An `Acknowledgement` for a request that is not a delivery (a ping, an endpoint
+        challenge), answered before anything is stored; None for a delivery."""
+        return None
+
+    def verify_webhook(self, *, endpoint, request) -> bool:
         raise NotImplementedError
 
-    def delivery_id(self, headers: dict) -> str:
+    def delivery_id(self, request) -> str:
+        """The vendor's id for this event, when it has a stable one (deliveries are deduplicated on it)."""
         return ""
 
-    def topic(self, headers: dict) -> str:
+    def topic(self, request) -> str:
         return ""
+
+    def topics(self) -> set[str]:
+        """The topics this connector processes; a delivery of another topic is stored as ignored."""
+        return set()
 
     def check_connection(self, *, endpoint) -> str:
         """Reach the system with the endpoint's credentials; return a one-line description or raise."""

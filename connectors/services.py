@@ -17,13 +17,15 @@ def _headers(request_headers) -> dict:
     return {k: v for k, v in request_headers.items() if k.lower().startswith(KEPT_HEADERS_PREFIXES)}
 
 
-def inbox_receive(*, endpoint: Endpoint, headers, body: bytes) -> InboxMessage:
-    """Record a webhook delivery. Bad signatures are stored as rejected and never processed;
-    a delivery id already accepted is stored as a duplicate and not processed again."""
+def inbox_receive(*, endpoint: Endpoint, request) -> InboxMessage:
+    """Record a webhook delivery (`connectors.inbound.InboundRequest`). Bad signatures are stored
+    as rejected and never processed; a delivery id already accepted is stored as a duplicate and
+    not processed again."""
     connector = connector_for(endpoint)
-    kept = _headers(headers)
-    signature_ok = connector.verify_webhook(endpoint=endpoint, headers=headers, body=body)
-    delivery_id, topic = connector.delivery_id(headers)[:100], connector.topic(headers)[:100]
+    kept = _headers(request.headers)
+    body = request.body
+    signature_ok = connector.verify_webhook(endpoint=endpoint, request=request)
+    delivery_id, topic = connector.delivery_id(request)[:100], connector.topic(request)[:100]
     text = body.decode("utf-8", errors="replace")
     if not signature_ok:
         return InboxMessage.objects.create(endpoint=endpoint, delivery_id=delivery_id, topic=topic, headers=kept, body=text,

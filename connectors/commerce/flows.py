@@ -128,7 +128,7 @@ class ProductsOut(Flow):
     @staticmethod
     def _queue_first_stock(ctx, answer) -> None:
         """A newly published product gets its stock pushed without waiting for a stock change."""
-        if "stock.out" in {flow.name for flow in ctx.connector.enabled_flows(ctx.endpoint)} and ctx.endpoint.config.get("warehouse_map"):
+        if "stock.out" in {flow.name for flow in ctx.connector.enabled_flows(ctx.endpoint)} and endpoint_locations(ctx.endpoint):
             for variant in answer.variants:
                 sync_job_enqueue(endpoint=ctx.endpoint, flow="stock.out", record_key=variant.sku, label=variant.sku)
 

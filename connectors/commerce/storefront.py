@@ -147,6 +147,9 @@ class Storefront(Connector):
         handlers.update({topic: inbound.refund_apply for topic in self.refund_topics})
         return handlers
 
+    def topics(self) -> set[str]:
+        return set(self.topic_handlers())
+
     def process(self, *, message):
         import json
 

@@ -47,14 +47,14 @@ class ShopifyConnector(Storefront):
         return ShopifyClient(endpoint=endpoint, recorder=recorder)
 
     # --- webhooks -------------------------------------------------------------------------------
-    def verify_webhook(self, *, endpoint, headers, body):
-        return signature_valid(secret=endpoint.webhook_secret, body=body, header_value=headers.get("X-Shopify-Hmac-Sha256", ""))
+    def verify_webhook(self, *, endpoint, request):
+        return signature_valid(secret=endpoint.webhook_secret, body=request.body, header_value=request.header("X-Shopify-Hmac-Sha256"))
 
-    def delivery_id(self, headers):
-        return headers.get("X-Shopify-Webhook-Id", "")
+    def delivery_id(self, request):
+        return request.header("X-Shopify-Webhook-Id")
 
-    def topic(self, headers):
-        return headers.get("X-Shopify-Topic", "")
+    def topic(self, request):
+        return request.header("X-Shopify-Topic")
 
     def check_connection(self, *, endpoint):
         client = self.client(endpoint=endpoint, recorder=Recorder())

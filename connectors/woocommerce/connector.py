@@ -1,5 +1,6 @@
 """WooCommerce as a storefront: the hooks the storefront flows call, over REST API v3."""
 
+import re
 from datetime import date, timezone
 
 from django import forms
@@ -10,6 +11,7 @@ from connectors.commerce.flows import STOREFRONT_FLOWS
 from connectors.commerce.storefront import ProductRef, RefundData, Storefront, StorefrontSettings, VariantRef
 from connectors.errors import PermanentError
 from connectors.http import Recorder
+from connectors.inbound import Acknowledgement
 from connectors.registry import register
 from connectors.woocommerce import mapping
 from connectors.woocommerce.client import TRACKING_ROOT, WooCommerceClient
@@ -61,13 +63,20 @@ class WooCommerceConnector(Storefront):
         return WooCommerceClient(endpoint=endpoint, recorder=recorder)
 
     # --- webhooks -------------------------------------------------------------------------------
-    def verify_webhook(self, *, endpoint, headers, body):
-        return signature_valid(secret=endpoint.webhook_secret, body=body, header_value=headers.get("X-WC-Webhook-Signature", ""))
+    def acknowledge(self, *, endpoint, request):
+        """The ping WooCommerce sends when a webhook is created: form-encoded `webhook_id=N`, unsigned."""
+        if not request.header("X-WC-Webhook-Signature") and request.content_type == "application/x-www-form-urlencoded":
+            if re.fullmatch(rb"webhook_id=\d+", request.body.strip()):
+                return Acknowledgement(status=200, body={"ping": "ok"})
+        return None
 
-    def topic(self, headers):
-        return headers.get("X-WC-Webhook-Topic", "")
+    def verify_webhook(self, *, endpoint, request):
+        return signature_valid(secret=endpoint.webhook_secret, body=request.body, header_value=request.header("X-WC-Webhook-Signature"))
 
-    def delivery_id(self, headers):
+    def topic(self, request):
+        return request.header("X-WC-Webhook-Topic")
+
+    def delivery_id(self, request):
         return ""  # WooCommerce's delivery id hashes the webhook id and the second: not an event id
 
     def check_connection(self, *, endpoint):
@@ -86,7 +95,8 @@ class WooCommerceConnector(Storefront):
 
     # --- products out ---------------------------------------------------------------------------
     def product_document(self, *, endpoint, parent, variants, prices):
-        return mapping.product_json(parent, variants, prices, publish_status=endpoint.config.get("publish_status") or "publish")
+        return mapping.product_json(parent, variants, prices, currency=endpoint.channel.currency,
+                                    publish_status=endpoint.config.get("publish_status") or "publish")
 
     def _product_ref(self, ctx, product: dict) -> ProductRef:
         product_id = str(product["id"])

@@ -3,6 +3,8 @@
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from hub.money import round_money
+
 # WooCommerce order status → the hub's payment status. `cancelled`, `failed` and `trash` are
 # cancellations (see `cancellation`); refunds are recorded from the order's refunds.
 STATUS_TO_PAYMENT = {"pending": "pending", "on-hold": "pending", "processing": "paid", "completed": "paid", "refunded": "paid",
@@ -116,20 +118,25 @@ def refund_lines(refund: dict, *, order: dict, prices_include_tax: bool) -> list
     return lines
 
 
-def product_json(parent, variants, prices, *, publish_status: str) -> dict:
-    """A parent product (simple, or variable with its variations) as WooCommerce product JSON."""
+def product_json(parent, variants, prices, *, currency: str, publish_status: str) -> dict:
+    """A parent product (simple, or variable with its variations) as WooCommerce product JSON;
+    prices are strings with the currency's decimals, as WooCommerce writes them."""
+
+    def price(sku) -> str:
+        return str(round_money(prices[sku], currency))
+
     axes = list(parent.option_axes or [])
     body = {"name": parent.name, "sku": parent.sku, "description": parent.description or "", "status": publish_status,
             "categories": [], "manage_stock": True}
     if parent.category:
         body["short_description"] = parent.category.name
     if not axes or variants == [parent]:
-        body.update({"type": "simple", "regular_price": str(prices[parent.sku]), "weight": _kilograms(parent.weight_g)})
+        body.update({"type": "simple", "regular_price": price(parent.sku), "weight": _kilograms(parent.weight_g)})
         return {"product": body, "variations": []}
     body.update({"type": "variable", "attributes": [
         {"name": axis, "visible": True, "variation": True,
          "options": sorted({str((v.option_values or {}).get(axis, "—")) for v in variants})} for axis in axes]})
-    variations = [{"sku": v.sku, "regular_price": str(prices[v.sku]), "manage_stock": True, "weight": _kilograms(v.weight_g),
+    variations = [{"sku": v.sku, "regular_price": price(v.sku), "manage_stock": True, "weight": _kilograms(v.weight_g),
                    "attributes": [{"name": axis, "option": str((v.option_values or {}).get(axis, "—"))} for axis in axes]}
                   for v in variants]
     return {"product": body, "variations": variations}
