@@ -267,6 +267,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hub@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 HUB_ALERT_EMAILS = env_list("HUB_ALERT_EMAILS", [])
 HUB_ALERT_AFTER_FAILURES = env_int("HUB_ALERT_AFTER_FAILURES", 5)
+# Webhook bodies past this size are refused (413) and only their first bytes kept.
+HUB_WEBHOOK_MAX_BYTES = env_int("HUB_WEBHOOK_MAX_BYTES", 2_621_440)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

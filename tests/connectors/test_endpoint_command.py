@@ -63,3 +63,27 @@ def test_add_refuses_unknown_kinds_and_bad_urls():
     with pytest.raises(CommandError, match="is not a URL"):
         call_command("hub_endpoint", "add", "shopify", "s", "--base-url", "nope", "--channel", "c")
     assert not Endpoint.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("arguments, message", [
+    (["--base-url", "ftp://shop.example", "--credential", "access_token=t"], "--base-url: 'ftp://shop.example' is not a URL with an http or https scheme"),
+    (["--base-url", "https://shop.example"], "--credential: shopify needs the credential(s): access_token"),
+    (["--base-url", "https://shop.example", "--credential", "access_token="], "--credential: Empty credential: access_token"),
+    (["--base-url", "https://shop.example", "--credential", "access_token=t", "--webhook-secret", "   "], "--webhook-secret: The webhook secret cannot be blank"),
+    (["--base-url", "https://shop.example", "--credential", "shpat_no_name"], "Credential 1: write NAME=VALUE"),
+])
+def test_add_validates_everything_before_saving_anything(arguments, message):
+    with pytest.raises(CommandError) as error:
+        call_command("hub_endpoint", "add", "shopify", "shop-fr", "--channel", "new-channel", *arguments)
+    assert message in str(error.value) and "nothing saved" in str(error.value)
+    assert "shpat_no_name" not in str(error.value)
+    assert not Endpoint.objects.exists() and not SalesChannel.objects.filter(code="new-channel").exists()
+
+
+@pytest.mark.django_db
+def test_add_refuses_a_channel_code_the_hub_cannot_use():
+    with pytest.raises(CommandError, match="--channel 'bad code!'"):
+        call_command("hub_endpoint", "add", "shopify", "shop-fr", "--channel", "bad code!", "--base-url", "https://shop.example",
+                     "--credential", "access_token=t")
+    assert not Endpoint.objects.exists() and not SalesChannel.objects.exists()
