@@ -208,3 +208,16 @@ def endpoint_credentials_refresh(*, endpoint_id: int, refresh) -> dict:
         endpoint.credentials = {**current, **new}
         endpoint.save(update_fields=["credentials_sealed"])
         return endpoint.credentials
+
+
+def endpoint_secrets_reseal() -> int:
+    """Seal every endpoint's secrets with the first key of HUB_CREDENTIALS_KEYS (key rotation), in
+    one transaction: a secret no configured key opens stops it with nothing changed."""
+    from connectors.vault import reseal
+
+    with transaction.atomic():
+        endpoints = list(Endpoint.objects.select_for_update())
+        for endpoint in endpoints:
+            Endpoint.objects.filter(pk=endpoint.pk).update(credentials_sealed=reseal(endpoint.credentials_sealed),
+                                                           webhook_secret_sealed=reseal(endpoint.webhook_secret_sealed))
+    return len(endpoints)

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 
 from connectors.models import Endpoint
+from connectors.vault import SealError
 from connectors.registry import connector_for
 from connectors.services import credentials_parse, endpoint_save, settings_parse
 from hub.services import sales_channel_get_or_create
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         add.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
                          help="A connector setting (see docs/connectors.md); validated by the connector's settings form.")
         sub.add_parser("list", help="List endpoints (secrets never shown).")
+        sub.add_parser("reseal", help="Seal every endpoint's secrets again with the first key of HUB_CREDENTIALS_KEYS (key rotation).")
         test = sub.add_parser("test", help="Check connectivity and credentials.")
         test.add_argument("code")
         run = sub.add_parser("sync", help="Run the endpoint's due sync jobs now, in the foreground.")
@@ -64,6 +66,15 @@ class Command(BaseCommand):
             self.stdout.write(f"{endpoint.code:<20} {endpoint.kind:<12} {channel:<15} {endpoint.base_url}  "
                               f"credentials: {secrets}; webhook secret {'set' if endpoint.webhook_secret else 'not set'}"
                               f"{'' if endpoint.is_active else ' (inactive)'}")
+
+    def _reseal(self, **_):
+        from connectors.services import endpoint_secrets_reseal
+
+        try:
+            count = endpoint_secrets_reseal()
+        except SealError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"resealed the secrets of {count} endpoint(s) with the current first key")
 
     def _test(self, *, code, **_):
         endpoint = Endpoint.objects.filter(code=code).first()
