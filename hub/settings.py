@@ -192,6 +192,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+SESSION_ENGINE = "hub.sessions"  # database sessions; keys Django never issues are no session
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username+address before the password is checked
     "django.contrib.auth.backends.ModelBackend",
@@ -241,7 +242,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only; bodies too deep or too large are 4xx answers (hub.api.parsers).
+    "DEFAULT_PARSER_CLASSES": ["hub.api.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "hub.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "hub.api.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
 }
@@ -251,6 +255,9 @@ SPECTACULAR_SETTINGS = {
     "Authenticate with `Authorization: Token <key>` (one key per sales channel).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components, so that request-only rules (non-blank strings
+    # have minLength 1, list bounds) describe what the API accepts and not what it answers.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
