@@ -51,12 +51,14 @@ class ProductsOut(Flow):
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
         if topic == "catalog.price":
-            price_list = endpoint_price_list(endpoint)
-            if price_list is None:
-                return []
-            whole_list, product_ids = price_changes_for_list(price_list_id=price_list.pk, changes=object_ids)
-            if whole_list:
-                return [(b.local_id, b.data.get("sku", "")) for b in Binder(endpoint).all(PRODUCT)]
+            from connectors.registry import connector_for
+
+            product_ids = set()
+            for price_list in connector_for(endpoint).published_price_lists(endpoint):
+                whole_list, changed = price_changes_for_list(price_list_id=price_list.pk, changes=object_ids)
+                if whole_list:
+                    return [(b.local_id, b.data.get("sku", "")) for b in Binder(endpoint).all(PRODUCT)]
+                product_ids |= changed
         else:
             product_ids = {int(i) for i in object_ids if i.isdigit()}
         return list(parent_skus(product_ids=product_ids).items())
