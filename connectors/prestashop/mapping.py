@@ -25,6 +25,11 @@ def money(value) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
 
+def amount(value) -> Decimal:
+    """A money amount the shop stores with 6 decimals, to the cent."""
+    return cents(money(value))
+
+
 def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, ROUND_HALF_UP)
 
@@ -66,7 +71,7 @@ def order_line(detail: dict, taxes: dict[str, Decimal]) -> dict:
     price is rounded up to 4 decimals and the rounding difference kept as the line's discount,
     so the hub's line total is the shop's to the cent."""
     quantity = int(detail.get("product_quantity") or 0)
-    excluded, included = money(detail.get("total_price_tax_excl")), money(detail.get("total_price_tax_incl"))
+    excluded, included = amount(detail.get("total_price_tax_excl")), amount(detail.get("total_price_tax_incl"))
     unit = (excluded / quantity).quantize(Decimal("0.0001"), ROUND_UP) if quantity else Decimal(0)
     rate = sum((taxes.get(tax_id, Decimal(0)) for tax_id in _tax_ids(detail)), Decimal(0)) / 100
     if not rate and excluded:
@@ -85,15 +90,15 @@ def order_payload(bundle: dict) -> dict:
     details = sorted(bundle.get("details") or [], key=lambda d: int(d.get("id") or 0))
     carrier = bundle.get("carrier") or {}
     shipping = []
-    shipping_excl = money(order.get("total_shipping_tax_excl"))
+    shipping_excl = amount(order.get("total_shipping_tax_excl"))
     if shipping_excl or order.get("id_carrier") not in (None, "", "0"):
         shipping.append({"title": carrier.get("name") or "Shipping", "code": f"carrier-{order.get('id_carrier') or 0}",
                          "price": str(shipping_excl),
-                         "tax_amount": str(max(money(order.get("total_shipping_tax_incl")) - shipping_excl, Decimal(0)))})
-    wrapping_excl = money(order.get("total_wrapping_tax_excl"))
+                         "tax_amount": str(max(amount(order.get("total_shipping_tax_incl")) - shipping_excl, Decimal(0)))})
+    wrapping_excl = amount(order.get("total_wrapping_tax_excl"))
     if wrapping_excl:
         shipping.append({"title": "Gift wrapping", "code": "wrapping", "price": str(wrapping_excl),
-                         "tax_amount": str(max(money(order.get("total_wrapping_tax_incl")) - wrapping_excl, Decimal(0)))})
+                         "tax_amount": str(max(amount(order.get("total_wrapping_tax_incl")) - wrapping_excl, Decimal(0)))})
     customer = bundle.get("customer") or {}
     invoice = bundle.get("invoice_address") or {}
     state = bundle.get("state") or {}
@@ -105,11 +110,11 @@ def order_payload(bundle: dict) -> dict:
                      "phone": invoice.get("phone") or invoice.get("phone_mobile") or ""},
         "lines": [order_line(detail, taxes) for detail in details],
         "shipping_lines": shipping,
-        "discount_codes": [{"code": rule.get("name") or f"cart rule {rule.get('id_cart_rule')}", "amount": str(money(rule.get("value")))}
+        "discount_codes": [{"code": rule.get("name") or f"cart rule {rule.get('id_cart_rule')}", "amount": str(amount(rule.get("value")))}
                            for rule in bundle.get("cart_rules") or []],
-        "order_discount": str(money(order.get("total_discounts_tax_excl"))), "prices_include_tax": False,
-        "tax_total": str(max(money(order.get("total_paid_tax_incl")) - money(order.get("total_paid_tax_excl")), Decimal(0))),
-        "total": str(money(order.get("total_paid_tax_incl"))),
+        "order_discount": str(amount(order.get("total_discounts_tax_excl"))), "prices_include_tax": False,
+        "tax_total": str(max(amount(order.get("total_paid_tax_incl")) - amount(order.get("total_paid_tax_excl")), Decimal(0))),
+        "total": str(amount(order.get("total_paid_tax_incl"))),
         "payment_status": "paid" if state.get("paid") == "1" else "pending",
         "payment_method": (order.get("module") or "")[:50],
         "placed_at": bundle.get("placed_at") or datetime.now(timezone.utc).isoformat(),
@@ -136,15 +141,15 @@ def refund_lines(slip: dict, *, details: list[dict], prices_include_tax: bool) -
     lines = []
     for item in (slip.get("associations") or {}).get("order_slip_details") or []:
         detail_id = str(item.get("id_order_detail") or "")
-        amount = money(item.get("amount_tax_incl") if prices_include_tax else item.get("amount_tax_excl"))
-        lines.append({"sku": skus.get(detail_id, ""), "quantity": int(item.get("product_quantity") or 0), "amount": amount,
+        refunded = amount(item.get("amount_tax_incl") if prices_include_tax else item.get("amount_tax_excl"))
+        lines.append({"sku": skus.get(detail_id, ""), "quantity": int(item.get("product_quantity") or 0), "amount": refunded,
                       "line_ref": detail_id})
     return [line for line in lines if line["quantity"] or line["amount"]]
 
 
 def refund_amount(slip: dict) -> Decimal:
     """What the customer gets back: products and shipping, tax included."""
-    return cents(money(slip.get("total_products_tax_incl")) + money(slip.get("total_shipping_tax_incl")))
+    return amount(slip.get("total_products_tax_incl")) + amount(slip.get("total_shipping_tax_incl"))
 
 
 def customer_payload(customer: dict, addresses: list[dict]) -> dict:

@@ -887,7 +887,7 @@ class PrestaShopSandbox(Sandbox):
     def _on_order_histories(self, request, row, *, creating):
         order = self._check_link(request, "orders", row.get("id_order"), "id_order")
         state = self._check_link(request, "order_states", row.get("id_order_state"), "id_order_state")
-        self._set_state(order, int(state["id"]), notify=request.arg("sendemail") == "1")
+        self._set_state(order, int(state["id"]), notify=request.arg("sendemail") == "1", history=row)
 
     def _on_order_carriers(self, request, row, *, creating):
         order = self._check_link(request, "orders", row.get("id_order"), "id_order")
@@ -940,7 +940,9 @@ class PrestaShopSandbox(Sandbox):
             self.visible_after[order_id] = self.clock.monotonic() + commit_after
         return order
 
-    def _set_state(self, order: dict, state_id: int, *, notify: bool = False, commit_after: float = 0.0) -> None:
+    def _set_state(self, order: dict, state_id: int, *, notify: bool = False, commit_after: float = 0.0, history: dict | None = None) -> None:
+        """The order takes the state; `history` is the order_history posted through the Webservice
+        (one is recorded otherwise, as the back office does)."""
         previous = int(order["current_state"] or 0)
         self._touch_order(int(order["id"]), commit_after=commit_after)
         order["current_state"] = str(state_id)
@@ -952,9 +954,10 @@ class PrestaShopSandbox(Sandbox):
         if state_id == CANCELED and previous != CANCELED:
             for detail in self._details(order["id"]):
                 self._move_stock(detail["product_id"], detail["product_attribute_id"], int(detail["product_quantity"]))
-        history = {"id": str(self.ids.next("history")), "id_employee": "0", "id_order_state": str(state_id), "id_order": order["id"],
-                   "date_add": order["date_upd"]}
-        self.tables["order_histories"][int(history["id"])] = history
+        if history is None:
+            history = {"id": str(self.ids.next("history")), "id_employee": "0", "id_order_state": str(state_id), "id_order": order["id"],
+                       "date_add": order["date_upd"]}
+            self.tables["order_histories"][int(history["id"])] = history
         if notify:
             self.emails.append({"template": f"state_{state_id}", "order": order["id"]})
 

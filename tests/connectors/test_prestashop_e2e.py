@@ -1,11 +1,17 @@
 """PrestaShop end to end over real HTTP: the hub's flows against the PrestaShop sandbox's Webservice."""
 
+import time
 from decimal import Decimal
 
 from catalog.services import price_entry_set
-from connectors.models import SyncJob
+from connectors.models import Binding, SyncJob
+from connectors.prestashop import client
+from hub.models import TimelineEvent
 from inventory import services as stock
-from tests.connectors.prestashop_world import publish, run_flows, shop_quantity
+from orders.models import SalesOrder
+from orders.services import order_cancel, shipment_create
+from returns.models import Rma
+from tests.connectors.prestashop_world import place, poll, publish, run_flows, shop_quantity
 
 
 def test_a_simple_product_and_one_with_combinations_go_out_with_prices_and_stock(ps_world):
@@ -26,3 +32,108 @@ def test_a_simple_product_and_one_with_combinations_go_out_with_prices_and_stock
     assert Decimal(shirt_m["price"]) == Decimal("5")
     assert shop_quantity(ps_world, "LAMP-1") == 7
     assert len(shop.list("products")) == 2
+
+
+def test_an_order_is_polled_in_reserved_shipped_and_its_tracking_number_goes_out_on_the_order_carrier(ps_world):
+    publish(ps_world)
+    placed = place(ps_world, [("LAMP-1", 2), ("SHIRT-M", 1)], cart_rule={"name": "BIENVENUE", "amount": "10.00"})
+    poll(ps_world)
+    order = SalesOrder.objects.get(external_id=str(placed["id"]))
+    assert order.status == "allocated" and order.payment_status == "paid"
+    assert order.total == Decimal(placed["total_paid_tax_incl"]) == Decimal("88.00")  # 2 × 25 + 42 + 5 × 1.2 − 10
+    assert sorted((line.sku, line.quantity) for line in order.lines.all()) == [("LAMP-1", 2), ("SHIRT-M", 1)]
+    assert order.discount_codes == [{"code": "BIENVENUE", "amount": "10.00"}] and order.discount_total == Decimal("8.33")
+    assert [(s.title, s.price) for s in order.shipping_lines.all()] == [("Colissimo", Decimal("5.00"))]
+    assert order.shipping_address["country"] == "FR" and order.customer.email
+    shipment_create(order=order, warehouse=ps_world["lyon"], lines=[(line, line.quantity) for line in order.lines.all()],
+                    carrier="Colissimo", tracking_numbers=["6A111"])
+    run_flows(ps_world["endpoint"], "fulfilments.out")
+    shop = ps_world["shop"]
+    assert shop.one("orders", placed["id"])["current_state"] == "4"
+    assert [c["tracking_number"] for c in shop.list("order_carriers", **{"filter[id_order]": f"[{placed['id']}]"})] == ["6A111"]
+    run_flows(ps_world["endpoint"], "fulfilments.out")
+    assert SyncJob.objects.get(flow="fulfilments.out").status == "done"
+    assert len(shop.list("order_histories", **{"filter[id_order]": f"[{placed['id']}]", "filter[id_order_state]": "[4]"})) == 1
+    poll(ps_world)  # the shop's "Shipped" comes back: nothing changes
+    assert SalesOrder.objects.get(pk=order.pk).status in ("shipped", "completed")
+
+
+def test_cancellations_go_both_ways(ps_world):
+    publish(ps_world)
+    first, second = place(ps_world, [("LAMP-1", 1)]), place(ps_world, [("LAMP-1", 1)])
+    poll(ps_world)
+    order_cancel(order=SalesOrder.objects.get(external_id=str(first["id"])), reason="customer called")
+    run_flows(ps_world["endpoint"], "cancellations.out")
+    assert ps_world["shop"].one("orders", first["id"])["current_state"] == "6"
+    ps_world["shop"].control(f"orders/{second['id']}/state", {"state": 6})
+    poll(ps_world)
+    assert SalesOrder.objects.get(external_id=str(second["id"])).status == "cancelled"
+    run_flows(ps_world["endpoint"], "cancellations.out")
+    assert len(ps_world["shop"].list("order_histories", **{"filter[id_order]": f"[{first['id']}]", "filter[id_order_state]": "[6]"})) == 1
+
+
+def test_a_credit_slip_is_recorded_once_as_a_refund_of_the_hub_order(ps_world):
+    publish(ps_world)
+    placed = place(ps_world, [("LAMP-1", 2)])
+    poll(ps_world)
+    order = SalesOrder.objects.get(external_id=str(placed["id"]))
+    shipment_create(order=order, warehouse=ps_world["lyon"], lines=[(order.lines.get(), 2)], carrier="Colissimo", tracking_numbers=["6A9"])
+    slip = ps_world["shop"].control(f"orders/{placed['id']}/slips", {"lines": [{"reference": "LAMP-1", "quantity": 1}]})
+    poll(ps_world)
+    rma = Rma.objects.get(order=order)
+    assert rma.refunded_total == Decimal(slip["amount"]) == Decimal("25.00")
+    poll(ps_world)  # the overlap window reads the slip again: not refunded twice
+    assert Rma.objects.get(order=order).refunded_total == Decimal("25.00")
+    assert Binding.objects.filter(endpoint=ps_world["endpoint"], model="refund", external_id=str(slip["id"])).count() == 1
+
+
+def _updates(order) -> int:
+    return TimelineEvent.objects.filter(object_id=str(order.pk), event="updated").count()
+
+
+def test_an_order_changed_twice_in_the_overlap_window_is_applied_once_and_a_stale_read_never_regresses_it(ps_world):
+    publish(ps_world)
+    placed = place(ps_world, [("LAMP-1", 1)], paid=False)
+    poll(ps_world)
+    order = SalesOrder.objects.get(external_id=str(placed["id"]))
+    assert (order.status, order.payment_status) == ("received", "pending")
+    shop = ps_world["shop"]
+    shop.control(f"orders/{placed['id']}/state", {"state": 2})  # payment accepted…
+    shop.control(f"orders/{placed['id']}/state", {"state": 3})  # …then processing, before the next poll
+    updates = _updates(order)
+    poll(ps_world)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("allocated", "paid") and _updates(order) == updates + 1
+    poll(ps_world)  # the overlap window reads the order again: nothing applied twice
+    assert _updates(order) == updates + 1
+    ps_world["sandbox"].set_traps(stale_orders=True)  # a lagging replica serves the version before the last
+    assert shop.one("orders", placed["id"])["current_state"] == "2"
+    poll(ps_world)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("allocated", "paid") and _updates(order) == updates + 1
+    assert SalesOrder.objects.filter(external_id=str(placed["id"])).count() == 1
+
+
+def test_an_update_committed_after_a_newer_one_was_polled_is_caught_by_the_overlap_window(ps_world):
+    publish(ps_world)
+    first = place(ps_world, [("LAMP-1", 1)])
+    poll(ps_world)
+    late = place(ps_world, [("SHIRT-S", 1)], commit_after=2.5)  # stamped now, visible to lists 2.5 s later
+    time.sleep(1.1)
+    ps_world["shop"].control(f"orders/{first['id']}/state", {"state": 3})  # a newer change, visible at once
+    poll(ps_world)
+    assert not SalesOrder.objects.filter(external_id=str(late["id"])).exists()
+    time.sleep(1.6)
+    poll(ps_world)
+    assert SalesOrder.objects.get(external_id=str(late["id"])).status == "allocated"
+
+
+def test_orders_changing_while_the_poll_pages_through_are_neither_skipped_nor_doubled(ps_world, monkeypatch):
+    monkeypatch.setattr(client, "PAGE_SIZE", 2)
+    publish(ps_world)
+    placed = [place(ps_world, [("LAMP-1", 1)]) for _ in range(5)]
+    ps_world["sandbox"].clock.advance(5)
+    ps_world["sandbox"].set_traps(touch_between_pages=3)  # the merchant edits an order after each page is served
+    poll(ps_world)
+    assert sorted(SalesOrder.objects.values_list("external_id", flat=True)) == sorted(str(p["id"]) for p in placed)
+    assert SyncJob.objects.get(flow="orders.poll").outcome.startswith("5 orders checked, 5 new")
