@@ -63,9 +63,10 @@ class PrestaShopClient(ApiClient):
         excerpt = response.text[:EXCERPT_CHARS]
         errors = documents.read_errors(response.content) or self._json_errors(response)
         said = "; ".join(f"[{code}] {message}" if code else message for code, message in errors)
-        if status >= 500 and not any(code in REQUEST_ERRORS for code, _ in errors) or status in (408, 425):
-            raise TransientError(f"{method} {path}: server error {status}" + (f": {said}" if said else ""), status=status, excerpt=excerpt)
-        raise PermanentError(f"PrestaShop refused {method} {path} ({status}): {said or excerpt[:300] or 'no details'}",
+        shown = f"api/{path.lstrip('/')}"
+        if (status >= 500 and not any(code in REQUEST_ERRORS for code, _ in errors)) or status in (408, 425):
+            raise TransientError(f"{method} {shown}: server error {status}" + (f": {said}" if said else ""), status=status, excerpt=excerpt)
+        raise PermanentError(f"PrestaShop refused {method} {shown} ({status}): {said or excerpt[:300] or 'no details'}",
                              status=status, excerpt=excerpt)
 
     @staticmethod
