@@ -3,7 +3,7 @@
 import time
 from decimal import Decimal
 
-from catalog.services import price_entry_set
+from catalog.services import price_entry_delete, price_entry_set, price_list_create
 from connectors.models import Binding, SyncJob
 from connectors.prestashop import client
 from hub.models import TimelineEvent
@@ -11,6 +11,7 @@ from inventory import services as stock
 from orders.models import SalesOrder
 from orders.services import order_cancel, shipment_create
 from returns.models import Rma
+from connectors.sync import sync_job_enqueue
 from tests.connectors.prestashop_world import place, poll, publish, run_flows, shop_quantity
 
 
@@ -137,3 +138,47 @@ def test_orders_changing_while_the_poll_pages_through_are_neither_skipped_nor_do
     poll(ps_world)
     assert sorted(SalesOrder.objects.values_list("external_id", flat=True)) == sorted(str(p["id"]) for p in placed)
     assert SyncJob.objects.get(flow="orders.poll").outcome.startswith("5 orders checked, 5 new")
+
+
+def test_a_price_list_mapped_to_a_customer_group_goes_out_as_specific_prices_and_the_group_orders_at_them(ps_world):
+    pro = price_list_create(code="PRO", name="Professionnels")
+    lamp_entry = price_entry_set(price_list=pro, product=ps_world["lamp"], unit_price=Decimal("18.00"))
+    shirt_entry = price_entry_set(price_list=pro, product=ps_world["sizes"][0], unit_price=Decimal("30.00"))
+    endpoint = ps_world["endpoint"]
+    endpoint.settings = {**endpoint.settings, "group_price_lists": "PRO=4"}
+    endpoint.save()
+    publish(ps_world)
+    shop = ps_world["shop"]
+
+    def group_prices():
+        return sorted((p["id_product"], p["id_product_attribute"], p["id_group"], p["price"]) for p in shop.list("specific_prices"))
+
+    lamp_id = str(shop.list("products", **{"filter[reference]": "[LAMP-1]"})[0]["id"])
+    shirt_s = shop.list("combinations", **{"filter[reference]": "[SHIRT-S]"})[0]
+    assert group_prices() == sorted([(lamp_id, "0", "4", "18.000000"), (shirt_s["id_product"], str(shirt_s["id"]), "4", "30.000000")])
+    SyncJob.objects.all().delete()
+    lamp_entry = price_entry_set(price_list=pro, product=ps_world["lamp"], unit_price=Decimal("17.00"))
+    price_entry_delete(entry=shirt_entry)
+    assert sorted(SyncJob.objects.filter(flow="products.out").values_list("record_label", flat=True)) == ["LAMP-1", "SHIRT"]
+    run_flows(endpoint, "products.out")
+    assert group_prices() == [(lamp_id, "0", "4", "17.000000")]
+    placed = place(ps_world, [("LAMP-1", 1), ("SHIRT-S", 1)], group=4)
+    poll(ps_world)
+    lines = {line.sku: line.unit_price for line in SalesOrder.objects.get(external_id=str(placed["id"])).lines.all()}
+    assert lines == {"LAMP-1": Decimal("17.0000"), "SHIRT-S": Decimal("32.5000")}  # the group price; the public one without it
+    assert lamp_entry.unit_price == Decimal("17.00")
+
+
+def test_the_stock_reconcile_reads_the_shops_quantities_and_corrects_only_the_drift(ps_world):
+    publish(ps_world)
+    shop, sandbox = ps_world["shop"], ps_world["sandbox"]
+    drifted = shop.list("combinations", **{"filter[reference]": "[SHIRT-M]"})[0]
+    row = shop.list("stock_availables", **{"filter[id_product_attribute]": f"[{drifted['id']}]"})[0]
+    body = (f'<prestashop><stock_available><id>{row["id"]}</id><quantity>3</quantity></stock_available></prestashop>').encode()
+    assert shop.http.patch(f"{shop.url}/api/stock_availables/{row['id']}", data=body, timeout=5).status_code == 200  # the merchant's edit
+    patches = sum(1 for r in sandbox.journal if r.method == "PATCH")
+    sync_job_enqueue(endpoint=ps_world["endpoint"], flow="stock.reconcile", record_key="*", label="reconcile")
+    run_flows(ps_world["endpoint"], "stock.reconcile")
+    assert shop_quantity(ps_world, "SHIRT-M") == 10
+    assert sum(1 for r in sandbox.journal if r.method == "PATCH") == patches + 1
+    assert "corrected 1" in SyncJob.objects.get(flow="stock.reconcile").outcome
