@@ -75,7 +75,8 @@ def order_line(detail: dict, taxes: dict[str, Decimal]) -> dict:
     unit = (excluded / quantity).quantize(Decimal("0.0001"), ROUND_UP) if quantity else Decimal(0)
     rate = sum((taxes.get(tax_id, Decimal(0)) for tax_id in _tax_ids(detail)), Decimal(0)) / 100
     if not rate and excluded:
-        rate = ((included - excluded) / excluded).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        rate = (included - excluded) / excluded
+    rate = rate.quantize(Decimal("0.0001"), ROUND_HALF_UP)
     return {"sku": line_sku(detail), "name": detail.get("product_name") or "", "quantity": quantity, "unit_price": str(unit),
             "discount": str(max(cents(unit * quantity) - excluded, Decimal(0))), "tax_rate": str(rate),
             "tax_amount": str(max(included - excluded, Decimal(0)))}

@@ -848,7 +848,7 @@ class PrestaShopSandbox(Sandbox):
         return row
 
     def _on_products(self, request, row, *, creating):
-        self._check_link(request, "categories", row.get("id_category_default"), "id_category_default")
+        self._check_link(request, "categories", row.get("id_category_default"), "id_category_default", allow_zero=True)
         if creating:
             row.setdefault("associations", {})
             row["associations"].setdefault("categories", [{"id": row.get("id_category_default") or "2"}])
