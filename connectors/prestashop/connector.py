@@ -362,7 +362,10 @@ class PrestaShopConnector(Storefront):
             ctx.client.delete("specific_prices", stale["id"])
 
     def product_find(self, ctx, *, document):
-        found = ctx.client.select("products", params={"filter[reference]": f"[{document.body['reference']}]", "limit": "1"})
+        """The shop's product with exactly this reference (the filter ignores case, and a reference
+        with `|` or `,` in it would read as several values or an interval)."""
+        reference = document.body["reference"]
+        found = [p for p in ctx.client.select("products", params={"filter[reference]": f"[{reference}]"}) if p.get("reference") == reference]
         return self._product_ref(ctx, found[0]) if found else None
 
     def product_create(self, ctx, *, document):
