@@ -5,6 +5,7 @@ selectors what changed."""
 
 import hashlib
 import json
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -26,6 +27,16 @@ POLL_OVERLAP = timedelta(minutes=5)
 
 def fingerprint(payload) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@contextmanager
+def refused_alone(ctx, job):
+    """Send one job of a batch: a permanent refusal is that job's outcome and the batch goes on
+    (a transient error still stops the batch: the shop is unwell, the others retry with it)."""
+    try:
+        yield
+    except PermanentError as exc:
+        ctx.fail(job, exc)
 
 
 def endpoint_price_list(endpoint):
@@ -51,12 +62,14 @@ class ProductsOut(Flow):
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
         if topic == "catalog.price":
-            price_list = endpoint_price_list(endpoint)
-            if price_list is None:
-                return []
-            whole_list, product_ids = price_changes_for_list(price_list_id=price_list.pk, changes=object_ids)
-            if whole_list:
-                return [(b.local_id, b.data.get("sku", "")) for b in Binder(endpoint).all(PRODUCT)]
+            from connectors.registry import connector_for
+
+            product_ids = set()
+            for price_list in connector_for(endpoint).published_price_lists(endpoint):
+                whole_list, changed = price_changes_for_list(price_list_id=price_list.pk, changes=object_ids)
+                if whole_list:
+                    return [(b.local_id, b.data.get("sku", "")) for b in Binder(endpoint).all(PRODUCT)]
+                product_ids |= changed
         else:
             product_ids = {int(i) for i in object_ids if i.isdigit()}
         return list(parent_skus(product_ids=product_ids).items())
@@ -99,27 +112,31 @@ class ProductsOut(Flow):
         return payloads
 
     def send(self, ctx, jobs):
-        shop, binder = ctx.connector, Binder(ctx.endpoint)
         for job in jobs:
-            parent = Product.objects.get(pk=job.record_key)
-            variants = list(Product.objects.filter(parent=parent).order_by("sku")) or [parent]
-            document = ProductDocument(parent=parent, variants=variants, prices={}, body=json.loads(json.dumps(job.payload)))
-            binding = binder.get(PRODUCT, job.record_key)
-            if binding is None:
-                answer, created = binder.create_once(PRODUCT, job.record_key, find=lambda: self._as_found(shop.product_find(ctx, document=document)),
-                                                     create=lambda: self._as_found(shop.product_create(ctx, document=document)),
-                                                     fingerprint=fingerprint(job.payload), data={"sku": job.record_label})
-                if not created:  # found at the shop (sent before a crash): bring it up to date
-                    answer = shop.product_update(ctx, external_id=answer.external_id, document=document,
-                                                 variant_ids={v.sku: v.external_id for v in answer.variants})
-            else:
-                known = {b.data.get("sku"): b.external_id for b in binder.all(VARIANT).filter(data__product=binding.external_id)}
-                answer = shop.product_update(ctx, external_id=binding.external_id, document=document, variant_ids=known)
-                created = False
-            self._bind(ctx.endpoint, job, answer)
-            if created:
-                self._queue_first_stock(ctx, answer)
-            ctx.done(job, f"{'created' if created else 'updated'} {shop.label} product {answer.external_id} ({len(answer.variants)} variants)")
+            with refused_alone(ctx, job):
+                self._send_one(ctx, job)
+
+    def _send_one(self, ctx, job):
+        shop, binder = ctx.connector, Binder(ctx.endpoint)
+        parent = Product.objects.get(pk=job.record_key)
+        variants = list(Product.objects.filter(parent=parent).order_by("sku")) or [parent]
+        document = ProductDocument(parent=parent, variants=variants, prices={}, body=json.loads(json.dumps(job.payload)))
+        binding = binder.get(PRODUCT, job.record_key)
+        if binding is None:
+            answer, created = binder.create_once(PRODUCT, job.record_key, find=lambda: self._as_found(shop.product_find(ctx, document=document)),
+                                                 create=lambda: self._as_found(shop.product_create(ctx, document=document)),
+                                                 fingerprint=fingerprint(job.payload), data={"sku": job.record_label})
+            if not created:  # found at the shop (sent before a crash): bring it up to date
+                answer = shop.product_update(ctx, external_id=answer.external_id, document=document,
+                                             variant_ids={v.sku: v.external_id for v in answer.variants})
+        else:
+            known = {b.data.get("sku"): b.external_id for b in binder.all(VARIANT).filter(data__product=binding.external_id)}
+            answer = shop.product_update(ctx, external_id=binding.external_id, document=document, variant_ids=known)
+            created = False
+        self._bind(ctx.endpoint, job, answer)
+        if created:
+            self._queue_first_stock(ctx, answer)
+        ctx.done(job, f"{'created' if created else 'updated'} {shop.label} product {answer.external_id} ({len(answer.variants)} variants)")
 
     @staticmethod
     def _as_found(ref):

@@ -63,6 +63,14 @@ class Storefront(Connector):
     refund_topics: tuple[str, ...] = ()
 
     # --- products out ---------------------------------------------------------------------------
+    def published_price_lists(self, endpoint) -> list:
+        """The price lists whose changes re-publish a product: the endpoint's list, and any other a
+        storefront sends (customer-group prices)."""
+        from connectors.commerce.flows import endpoint_price_list
+
+        price_list = endpoint_price_list(endpoint)
+        return [price_list] if price_list is not None else []
+
     def product_document(self, *, endpoint, parent, variants, prices) -> dict:
         raise NotImplementedError
 
