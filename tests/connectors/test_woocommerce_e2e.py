@@ -154,3 +154,32 @@ def test_the_ping_woocommerce_sends_when_a_webhook_is_created_gets_200_and_creat
     ping = woo_world["sandbox"].webhooks.records(topic="ping")
     assert [record.status for record in ping] == [200]
     assert not SalesOrder.objects.exists() and not InboxMessage.objects.filter(status__in=["received", "processed"]).exists()
+
+
+def test_an_order_whose_total_does_not_add_up_is_held_with_both_figures(woo_world, hub_url):
+    publish(woo_world)
+    placed = woo_world["shop"].get(f"orders/{_place(woo_world, [{'sku': 'LAMP-1', 'quantity': 1}])['id']}")
+    deliveries_processed("order.created", placed["id"])
+    wrong = {**placed, "id": placed["id"] + 1000, "total": str(Decimal(placed["total"]) + 1)}
+    body = json.dumps(wrong, separators=(",", ":")).encode()
+    answer = requests.post(f"{hub_url}/webhooks/woo-fr/", data=body, timeout=5, headers={
+        "X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": signature(WEBHOOK_SECRET, body), "Content-Type": "application/json"})
+    assert answer.status_code == 200
+    deliveries_processed("order.created", wrong["id"])
+    order = SalesOrder.objects.get(external_id=str(wrong["id"]))
+    assert order.status == "on_hold" and "totals do not add up" in order.hold_reason and wrong["total"] in order.hold_reason
+
+
+def test_a_woocommerce_endpoint_is_added_and_tested_from_the_command_line(woo_world, capsys):
+    from django.core.management import call_command
+
+    from tests.connectors.woocommerce_world import KEY, SECRET
+
+    call_command("hub_endpoint", "add", "woocommerce", "woo-2", "--base-url", woo_world["sandbox"].url, "--channel", "woo-fr",
+                 "--webhook-secret", "s3cret", "--credential", f"consumer_key={KEY}", "--credential", f"consumer_secret={SECRET}",
+                 "--setting", "stock_warehouses=LYON", "--setting", "shipment_tracking=true")
+    call_command("hub_endpoint", "test", "woo-2")
+    assert "connected to" in capsys.readouterr().out
+    from connectors.models import Endpoint
+
+    assert Endpoint.objects.get(code="woo-2").config["shipment_tracking"] is True
