@@ -44,8 +44,10 @@ def order_payload(order: dict) -> dict:
         "order_discount": "0", "prices_include_tax": bool(order.get("taxes_included")),
         "tax_total": str(_money(order.get("total_tax"))), "total": str(_money(order.get("total_price"))),
         "payment_status": FINANCIAL_TO_PAYMENT.get(order.get("financial_status") or "pending", "pending"),
-        "placed_at": order.get("created_at"), "notes": order.get("note") or "",
+        "notes": order.get("note") or "",
     }
+    if order.get("created_at"):
+        payload["placed_at"] = order["created_at"]
     for key in ("billing_address", "shipping_address"):
         address = _address(order.get(key))
         if address:
