@@ -1,3 +1,4 @@
+import copy
 import json
 from functools import partial
 
@@ -12,11 +13,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from connectors.models import Binding, Endpoint, InboxMessage, InboxRejection, SyncAttempt, SyncJob
+from connectors.models import Binding, Endpoint, EndpointSchedule, InboxMessage, InboxRejection, SyncAttempt, SyncJob
 from connectors.registry import CONNECTORS
 from connectors.selectors import endpoint_dashboard
 from connectors.services import credentials_parse, escape_nul, inbox_process, inbox_signature_check
-from connectors.sync import JobActionError, sync_job_resolve, sync_job_retry
+from connectors.sync import JobActionError, schedules_ensure, sync_job_resolve, sync_job_retry
 from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
 
 
@@ -54,11 +55,30 @@ class EndpointForm(forms.ModelForm):
 
     class Meta:
         model = Endpoint
-        exclude = ["credentials", "webhook_secret"]
+        exclude = ["credentials", "webhook_secret", "settings"]
         field_classes = {"base_url": partial(forms.URLField, assume_scheme="https")}
+
+    settings_names: tuple[str, ...] = ()  # the connector's settings, shown as `setting_<name>` fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self.instance.settings or {}
+        for name in self.settings_names:
+            if name in stored:
+                self.initial[f"setting_{name}"] = stored[name]
 
     def clean(self):
         cleaned = super().clean()
+        connector = CONNECTORS.get(self.instance.kind)
+        if connector is not None and self.settings_names:
+            raw = {name: self.data.get(self.add_prefix(f"setting_{name}")) for name in self.settings_names
+                   if self.add_prefix(f"setting_{name}") in self.data}
+            settings_form = connector.settings_form(data=raw)
+            if settings_form.is_valid():
+                self.instance.settings = settings_form.to_json()
+            else:
+                for name, messages in settings_form.errors.items():
+                    self.add_error(f"setting_{name}" if name in self.settings_names else None, messages)
         text = cleaned.get("credentials") or ""
         try:
             credentials = credentials_parse(text.splitlines()) if text.strip() else None
@@ -69,15 +89,43 @@ class EndpointForm(forms.ModelForm):
         return cleaned
 
 
+class EndpointScheduleInline(admin.TabularInline):
+    model = EndpointSchedule
+    fields = ["flow", "every_minutes", "last_run_at"]
+    readonly_fields = ["flow", "last_run_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
+    inlines = [EndpointScheduleInline]
     list_display = ["code", "name", "kind", "channel", "health_badge", "queue_depth", "open_errors", "is_active"]
     list_filter = ["kind", "is_active", "health"]
     search_fields = ["code", "name"]
     exclude = ["credentials", "webhook_secret"]  # model fields never shown back; the form has write-only inputs for them
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["secrets", "health", "health_changed_at", "consecutive_failures"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        """The connector's own settings (price list, warehouse map, account codes…) as fields of the
+        endpoint's page once its kind is known."""
+        connector = CONNECTORS.get(obj.kind) if obj is not None else None
+        if connector is None:
+            return super().get_form(request, obj, **kwargs)
+        fields = {f"setting_{name}": copy.deepcopy(field) for name, field in connector.settings_form.base_fields.items()}
+        base = type("EndpointSettingsForm", (EndpointForm,), {**fields, "settings_names": tuple(connector.settings_form.base_fields)})
+        kwargs["form"] = base
+        return super().get_form(request, obj, **kwargs)
+
+    def get_inline_instances(self, request, obj=None):
+        if obj is not None:
+            schedules_ensure(endpoint=obj)
+        return super().get_inline_instances(request, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("channel").annotate(

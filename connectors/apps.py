@@ -5,10 +5,15 @@ class ConnectorsConfig(AppConfig):
     name = "connectors"
 
     def ready(self):
-        from connectors.shopify import connector  # noqa: F401  (registers the Shopify connector)
+        from connectors.registry import discover
+        from django_q.signals import post_spawn
+
         from connectors.sync import sync_jobs_for_changes
+        from connectors.waker import start_waker
         from hub.changes import change_subscribe
         from hub.registry import ScheduleSpec, register_schedule
 
+        discover()
         change_subscribe(sync_jobs_for_changes)
+        post_spawn.connect(start_waker, dispatch_uid="connectors.waker")
         register_schedule(ScheduleSpec(name="connectors.sync_tick", func="connectors.tasks.sync_tick_task", minutes=1))

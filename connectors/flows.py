@@ -1,8 +1,6 @@
 """What a connector declares for each kind of data it syncs; the engine runs them all alike."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from connectors.errors import SyncError
 from connectors.http import Recorder
@@ -12,14 +10,14 @@ class Flow:
     """One kind of sync with one system, e.g. "stock out" or "orders poll".
 
     Change-driven flows name the feed topics they follow and map changed objects to record keys;
-    scheduled flows name the endpoint field that holds their interval in minutes. A job's payload
+    scheduled flows give their default interval (each endpoint keeps its own in a schedule row). A job's payload
     is prepared from the hub's current state when it runs (so coalesced changes send the latest),
     unless a person edited it; `send` pushes a batch and reports per job through the context."""
 
     name = ""
     label = ""
     topics: tuple[str, ...] = ()
-    interval_field: str | None = None
+    every_minutes: int | None = None
     batch_size = 1
     lease_seconds = 300
     max_attempts = 10
@@ -73,25 +71,8 @@ class ScheduledFlow(Flow):
     """A flow run on a timer (one `*` job per run), not by changes; runs may be long."""
 
     lease_seconds = 1800
+    every_minutes = 60
 
     def record_keys(self, **kwargs):
         return []
 
-
-T = TypeVar("T")
-
-
-def create_once(*, lookup: Callable[[], T | None], create: Callable[[], T], bind: Callable[[T, bool], None]) -> tuple[T, bool]:
-    """Every outbound create goes through here, so that creates are exactly-once in effect.
-
-    A worker can die (or lose the answer) after the vendor created the record and before the hub
-    stored its binding; the retry must not create it again. So look the record up at the vendor
-    by its natural key first (SKU, reference, tracking number), create only when nothing is
-    found, and bind what was found or created at once. `bind(record, created)`.
-    Returns (record, created)."""
-    record = lookup()
-    created = record is None
-    if created:
-        record = create()
-    bind(record, created)
-    return record, created

@@ -121,9 +121,11 @@ class ApiClient:
         """Seconds to wait after a 429 before trying the same request again."""
         return retry_after_seconds(response, 1.0)
 
-    def request(self, method: str, path: str, *, params=None, json_body=None, full_url: str | None = None) -> requests.Response:
+    def request(self, method: str, path: str, *, params=None, json_body=None, data: bytes | None = None,
+                full_url: str | None = None) -> requests.Response:
+        """`json_body` is sent as JSON; `data` as raw bytes (XML, form data) with the client's headers."""
         for _ in range(self.max_rate_limit_waits + 1):
-            response = self._send(method, path, params=params, json_body=json_body, full_url=full_url)
+            response = self._send(method, path, params=params, json_body=json_body, data=data, full_url=full_url)
             if response.status_code != 429:
                 break
             wait = self.on_rate_limited(response)
@@ -142,12 +144,12 @@ class ApiClient:
             raise TransientError(f"{method} {path}: the answer is not valid JSON", status=response.status_code,
                                  excerpt=response.text[:EXCERPT_CHARS]) from None
 
-    def _send(self, method, path, *, params, json_body, full_url) -> requests.Response:
+    def _send(self, method, path, *, params, json_body, full_url, data=None) -> requests.Response:
         self.before_request()
         started = time.perf_counter()
         shown_path = path if not full_url else full_url.split("//", 1)[-1].split("/", 1)[-1]
         try:
-            response = self.session.request(method, full_url or self.url(path), params=params, json=json_body,
+            response = self.session.request(method, full_url or self.url(path), params=params, json=json_body, data=data,
                                             headers=self.headers(), timeout=self.timeout)
         except requests.Timeout as exc:
             self._record(method, shown_path, None, started, error=f"timeout: {exc}")

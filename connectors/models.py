@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import PriceList
+from connectors.vault import seal, unseal
 from hub.models import SalesChannel, code_validator
 
 
@@ -13,23 +13,25 @@ class EndpointHealth(models.TextChoices):
 
 
 class Endpoint(models.Model):
-    """One configured external system."""
+    """One configured external system: a storefront, a marketplace, a 3PL, an accounting system…
 
-    kind = models.CharField(max_length=30, help_text="Connector kind, e.g. 'shopify'.")
+    Vendor options live in `settings`, validated by the connector's settings form; secrets are
+    sealed at rest (`connectors.vault`) and never shown back."""
+
+    kind = models.CharField(max_length=30, help_text="Connector kind (one per package under connectors/).")
     code = models.CharField(max_length=50, unique=True, validators=[code_validator])
     name = models.CharField(max_length=200)
     base_url = models.URLField()
-    channel = models.ForeignKey(SalesChannel, on_delete=models.PROTECT, related_name="endpoints")
-    credentials = models.JSONField(default=dict, blank=True, help_text="Never shown back in the admin.")
-    webhook_secret = models.CharField(max_length=200, blank=True)
+    channel = models.ForeignKey(SalesChannel, on_delete=models.PROTECT, related_name="endpoints", null=True, blank=True,
+                                help_text="The sales channel a storefront or marketplace sells on; empty for systems that serve "
+                                          "every channel (3PL, accounting).")
+    settings = models.JSONField(default=dict, blank=True, help_text="Vendor options, validated by the connector's settings form.")
+    credentials_sealed = models.TextField(blank=True, editable=False)
+    webhook_secret_sealed = models.TextField(blank=True, editable=False)
     enabled_flows = models.JSONField(default=list, blank=True)
     concurrency_limit = models.PositiveSmallIntegerField(default=2)
     rate_limit_per_second = models.DecimalField(max_digits=6, decimal_places=2, default=2)
-    warehouse_map = models.JSONField(default=dict, blank=True, help_text="Hub warehouse code → vendor location id.")
-    price_list = models.ForeignKey(PriceList, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     is_active = models.BooleanField(default=True)
-    poll_minutes = models.PositiveSmallIntegerField(default=10, help_text="Polling safety net: fetch orders updated since the last cursor every N minutes (0 = off).")
-    reconcile_minutes = models.PositiveSmallIntegerField(default=360, help_text="Full stock reconcile every N minutes (0 = off).")
     alert_emails = models.CharField(max_length=500, blank=True, help_text="Comma-separated; falls back to HUB_ALERT_EMAILS.")
     health = models.CharField(max_length=10, default=EndpointHealth.OK, choices=EndpointHealth.choices, editable=False)
     health_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -42,6 +44,31 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind}:{self.code})"
+
+    @property
+    def credentials(self) -> dict:
+        if getattr(self, "_credentials_cache", None) is None or self._credentials_cache[0] != self.credentials_sealed:
+            self._credentials_cache = (self.credentials_sealed, unseal(self.credentials_sealed, empty={}))
+        return dict(self._credentials_cache[1])
+
+    @credentials.setter
+    def credentials(self, value: dict) -> None:
+        self.credentials_sealed = seal(dict(value or {}))
+
+    @property
+    def webhook_secret(self) -> str:
+        return unseal(self.webhook_secret_sealed, empty="")
+
+    @webhook_secret.setter
+    def webhook_secret(self, value: str) -> None:
+        self.webhook_secret_sealed = seal(value or "")
+
+    @property
+    def config(self):
+        """The settings as the connector's form cleans them (model instances, dicts, dates)."""
+        from connectors.options import endpoint_config
+
+        return endpoint_config(self)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -68,6 +95,7 @@ class Endpoint(models.Model):
     def clean(self):
         """What every way of saving an endpoint checks (the admin form, `hub_endpoint add`)."""
         from connectors.http import origin_text, url_origin
+        from connectors.options import settings_clean
         from connectors.registry import CONNECTORS
 
         super().clean()
@@ -90,18 +118,42 @@ class Endpoint(models.Model):
             if missing:
                 errors.setdefault("credentials", []).append(_("%(kind)s needs the credential(s): %(names)s.") % {
                     "kind": self.kind, "names": ", ".join(missing)})
+        if connector is not None:
+            if connector.needs_channel and self.channel_id is None:
+                errors.setdefault("channel", []).append(_("%(kind)s sells on a sales channel: choose one.") % {"kind": self.kind})
+            try:
+                self.settings = settings_clean(connector=connector, values=dict(self.settings or {}))
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    errors.setdefault("settings", []).extend(messages if field == "__all__" else [f"{field}: {m}" for m in messages])
         if self.webhook_secret and not self.webhook_secret.strip():
             errors.setdefault("webhook_secret", []).append(_("The webhook secret cannot be blank."))
         stored = getattr(self, "_stored_base_url", None)
         if stored and self.pk and url_origin(stored) != url_origin(self.base_url or "") and not errors.get("base_url"):
             entered = getattr(self, "_secrets_entered", set())
-            needed = {"credentials"} | ({"webhook_secret"} if Endpoint.objects.filter(pk=self.pk).exclude(webhook_secret="").exists() else set())
+            needed = {"credentials"} | ({"webhook_secret"} if Endpoint.objects.filter(pk=self.pk).exclude(webhook_secret_sealed="").exists() else set())
             if not needed <= entered:
                 errors.setdefault("base_url", []).append(_(
                     "The host changes from %(old)s to %(new)s: enter the credentials and the webhook secret again, "
                     "or the current ones would be sent to the new host.") % {"old": origin_text(stored), "new": origin_text(self.base_url)})
         if errors:
             raise ValidationError(errors)
+
+
+class EndpointSchedule(models.Model):
+    """How often one scheduled flow (orders poll, stock reconcile, daily batch…) runs for one endpoint."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="schedules")
+    flow = models.CharField(max_length=60)
+    every_minutes = models.PositiveIntegerField(help_text="0 turns this schedule off.")
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["endpoint", "flow"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "flow"], name="schedule_one_per_flow")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint.code} {self.flow} every {self.every_minutes} min"
 
 
 class InboxMessage(models.Model):
@@ -296,3 +348,14 @@ class SyncCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint.code} {self.name} = {self.value}"
+
+
+class EngineClock(models.Model):
+    """A shared timestamp that lets exactly one process, across every task cluster, do a periodic
+    chore per period (e.g. waking jobs whose backoff has ended)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.at:%H:%M:%S}"

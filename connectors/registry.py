@@ -1,12 +1,22 @@
-"""Endpoint kind → connector. One sub-package per external system registers itself here."""
+"""Endpoint kind → connector. Each sub-package of `connectors/` with a `connector.py` registers
+its connector there; `discover()` imports them all, so the kernel names no vendor."""
+
+import importlib
+import importlib.util
+import pkgutil
+
+from connectors.options import ConnectorSettings
 
 
 class Connector:
     """What the sync engine needs from one external system's protocol."""
 
     kind = ""
+    label = ""
     flows: tuple = ()
+    settings_form = ConnectorSettings
     credential_names: tuple[str, ...] = ()  # required, checked when an endpoint is saved
+    needs_channel = True
 
     def client(self, *, endpoint, recorder):
         """The vendor's HTTP client for this endpoint, recording into `recorder`."""
@@ -22,7 +32,16 @@ class Connector:
         chosen = set(endpoint.enabled_flows or [])
         return [flow for flow in self.flows if (flow.name in chosen if chosen else flow.enabled_by_default)]
 
-    def verify_webhook(self, *, endpoint, headers: dict, body: bytes) -> bool:
+    def scheduled_flows(self) -> list:
+        return [flow for flow in self.flows if getattr(flow, "every_minutes", None) is not None]
+
+    # --- inbound (webhooks): see connectors.inbound.InboundRequest ------------------------------
+    def acknowledge(self, *, endpoint, request):
+        """An `Acknowledgement` for a request that is not a delivery (a ping, an endpoint
+        challenge), answered before anything is stored; None for a delivery."""
+        return None
+
+    def verify_webhook(self, *, endpoint, request) -> bool:
         raise NotImplementedError
 
     def parse_webhook(self, body: bytes):
@@ -31,11 +50,16 @@ class Connector:
 
         return json_document(body)
 
-    def delivery_id(self, headers: dict) -> str:
+    def delivery_id(self, request) -> str:
+        """The vendor's id for this event, when it has a stable one (deliveries are deduplicated on it)."""
         return ""
 
-    def topic(self, headers: dict) -> str:
+    def topic(self, request) -> str:
         return ""
+
+    def topics(self) -> set[str]:
+        """The topics this connector processes; a delivery of another topic is stored as ignored."""
+        return set()
 
     def check_connection(self, *, endpoint) -> str:
         """Reach the system with the endpoint's credentials; return a one-line description or raise."""
@@ -52,6 +76,15 @@ CONNECTORS: dict[str, Connector] = {}
 def register(connector: Connector) -> Connector:
     CONNECTORS[connector.kind] = connector
     return connector
+
+
+def discover() -> None:
+    """Import `connectors.<package>.connector` for every sub-package that has one."""
+    import connectors
+
+    for module in pkgutil.iter_modules(connectors.__path__):
+        if module.ispkg and importlib.util.find_spec(f"connectors.{module.name}.connector") is not None:
+            importlib.import_module(f"connectors.{module.name}.connector")
 
 
 def connector_for(endpoint) -> Connector:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.datastructures import CaseInsensitiveMapping
 from django.utils.translation import gettext_lazy as _
 
+from connectors.inbound import InboundRequest
 from connectors.models import Binding, Endpoint, InboxMessage, InboxRejection
 from connectors.registry import connector_for
 from hub.tasks import enqueue_on_commit
@@ -44,10 +45,22 @@ def credentials_parse(items) -> dict:
     return credentials
 
 
+def settings_parse(items) -> dict:
+    """NAME=VALUE items (`hub_endpoint add --setting`) → raw settings; the connector's settings form validates them."""
+    values = {}
+    for item in items:
+        if "=" not in item:
+            raise ValidationError({"settings": [_("%(item)s: write NAME=VALUE.") % {"item": item[:100]}]})
+        name, value = item.split("=", 1)
+        values[name.strip()] = value.strip()
+    return values
+
+
 def endpoint_save(*, code: str, kind: str, base_url: str, channel, name: str = "", credentials: dict | None = None,
-                  webhook_secret: str | None = None) -> tuple[Endpoint, bool]:
-    """Add or update an endpoint, validated as the admin form validates it (`Endpoint.clean`);
-    None for credentials or webhook secret keeps the current ones."""
+                  webhook_secret: str | None = None, settings: dict | None = None) -> tuple[Endpoint, bool]:
+    """Add or update an endpoint, validated as the admin form validates it (`Endpoint.clean`,
+    which also validates the settings with the connector's form); None for credentials, webhook
+    secret or settings keeps the current ones; given settings are merged over the current ones."""
     with transaction.atomic():
         endpoint = Endpoint.objects.select_for_update().filter(code=code).first()
         created = endpoint is None
@@ -55,6 +68,8 @@ def endpoint_save(*, code: str, kind: str, base_url: str, channel, name: str = "
             endpoint = Endpoint(code=code)
         endpoint.kind, endpoint.base_url, endpoint.channel = kind, base_url, channel
         endpoint.name = name or endpoint.name or code
+        if settings is not None:
+            endpoint.settings = {**(endpoint.settings or {}), **settings}
         endpoint.secrets_replace(credentials=credentials, webhook_secret=webhook_secret)
         endpoint.full_clean()
         endpoint.save()
@@ -65,25 +80,27 @@ def webhook_max_bytes() -> int:
     return int(getattr(settings, "HUB_WEBHOOK_MAX_BYTES", 2_621_440))
 
 
-def inbox_receive(*, endpoint: Endpoint, headers, body: bytes, remote_addr: str | None = None, body_size: int | None = None) -> InboxMessage:
-    """Record a webhook delivery. Too large, unsigned or unreadable deliveries are stored as
-    rejected (unsigned or too large: only an excerpt) and counted per source, never processed;
-    a delivery id already accepted is stored as a duplicate and not processed again.
-    `body_size` is the announced size when only the start of a too-large body was read."""
+def inbox_receive(*, endpoint: Endpoint, request, body_size: int | None = None) -> InboxMessage:
+    """Record a webhook delivery (`connectors.inbound.InboundRequest`). Too large, unsigned or
+    unreadable deliveries are stored as rejected (unsigned or too large: only an excerpt) and
+    counted per source, never processed; a delivery id already accepted is stored as a duplicate
+    and not processed again. `body_size` is the announced size when only the start of a
+    too-large body was read."""
     connector = connector_for(endpoint)
-    raw_id = str(connector.delivery_id(headers) or "")
+    body = request.body
+    raw_id = str(connector.delivery_id(request) or "")
     size = len(body) if body_size is None else max(body_size, len(body))
-    fields = {"endpoint": endpoint, "delivery_id": escape_nul(raw_id), "topic": escape_nul(str(connector.topic(headers) or ""))[:100],
+    fields = {"endpoint": endpoint, "delivery_id": escape_nul(raw_id), "topic": escape_nul(str(connector.topic(request) or ""))[:100],
               "delivery_key": hashlib.sha256(raw_id.encode("utf-8", errors="surrogatepass")).hexdigest() if raw_id else "",
-              "headers": _headers(headers), "remote_addr": remote_addr or None, "body_size": size}
+              "headers": _headers(request.headers), "remote_addr": request.remote_addr or None, "body_size": size}
     if size > webhook_max_bytes():
         return _reject(fields, body[:EXCERPT_BYTES], InboxMessage.Rejection.TOO_LARGE,
                        f"the body has {size} bytes, over the limit of {webhook_max_bytes()} bytes (HUB_WEBHOOK_MAX_BYTES); "
                        f"only its first {EXCERPT_BYTES} bytes are kept")
-    if not _signature_ok(connector, endpoint, headers, body):
+    if not _signature_ok(connector, endpoint, request):
         return _reject(fields, body[:EXCERPT_BYTES], InboxMessage.Rejection.SIGNATURE, "signature does not match")
     try:
-        for name, value in headers.items():
+        for name, value in request.headers.items():
             if "\x00" in name or "\x00" in value:
                 raise ValueError(f"the header {escape_nul(name)[:100]} contains a NUL character")
         connector.parse_webhook(body)
@@ -98,9 +115,9 @@ def inbox_receive(*, endpoint: Endpoint, headers, body: bytes, remote_addr: str 
     return message
 
 
-def _signature_ok(connector, endpoint, headers, body: bytes) -> bool:
+def _signature_ok(connector, endpoint, request) -> bool:
     try:
-        return bool(connector.verify_webhook(endpoint=endpoint, headers=headers, body=body))
+        return bool(connector.verify_webhook(endpoint=endpoint, request=request))
     except Exception:  # a header the vendor's check cannot even read is a bad signature
         logger.warning("webhook signature check for %s raised; delivery rejected", endpoint.code, exc_info=True)
         return False
@@ -135,9 +152,13 @@ def _reject(fields: dict, body: bytes, reason: str, error: str, *, signature_ok:
 
 
 def inbox_signature_check(*, message: InboxMessage) -> bool:
-    """Check the stored delivery's signature again, against its stored bytes and headers."""
+    """Check the stored delivery's signature again, against its stored bytes and headers (a proof
+    carried in the webhook URL's query string is not stored, so it cannot be checked again)."""
     connector = connector_for(message.endpoint)
-    return _signature_ok(connector, message.endpoint, CaseInsensitiveMapping(message.headers), bytes(message.body))
+    request = InboundRequest(method="POST", path=f"/webhooks/{message.endpoint.code}/", query={},
+                             headers=CaseInsensitiveMapping(message.headers), body=bytes(message.body), remote_addr=message.remote_addr or "",
+                             content_type=CaseInsensitiveMapping(message.headers).get("Content-Type", "").split(";")[0].strip())
+    return _signature_ok(connector, message.endpoint, request)
 
 
 def inbox_process(*, message_id: int, replay: bool = False) -> InboxMessage:
@@ -171,3 +192,32 @@ def binding_save(*, endpoint, model: str, local_id, external_id, fingerprint_val
             defaults={"external_id": str(external_id), **({"fingerprint": fingerprint_value} if fingerprint_value else {}),
                       **({"data": data} if data is not None else {})})
     return binding
+
+
+def endpoint_credentials_refresh(*, endpoint_id: int, refresh) -> dict:
+    """Replace an endpoint's credentials through `refresh(current) -> new or None`, one process at
+    a time: the endpoint row stays locked from reading the current credentials until the new ones
+    are stored, so two workers never spend the same single-use refresh token, and a worker that
+    waited sees (and keeps) what the first one stored when `refresh` returns None."""
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint_id)
+        current = endpoint.credentials
+        new = refresh(current)
+        if new is None:
+            return current
+        endpoint.credentials = {**current, **new}
+        endpoint.save(update_fields=["credentials_sealed"])
+        return endpoint.credentials
+
+
+def endpoint_secrets_reseal() -> int:
+    """Seal every endpoint's secrets with the first key of HUB_CREDENTIALS_KEYS (key rotation), in
+    one transaction: a secret no configured key opens stops it with nothing changed."""
+    from connectors.vault import reseal
+
+    with transaction.atomic():
+        endpoints = list(Endpoint.objects.select_for_update())
+        for endpoint in endpoints:
+            Endpoint.objects.filter(pk=endpoint.pk).update(credentials_sealed=reseal(endpoint.credentials_sealed),
+                                                           webhook_secret_sealed=reseal(endpoint.webhook_secret_sealed))
+    return len(endpoints)

@@ -15,12 +15,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from connectors.errors import PermanentError, SyncError
 from connectors.flows import FlowContext
-from connectors.models import Endpoint, EndpointHealth, SyncAttempt, SyncCursor, SyncJob
+from connectors.models import Endpoint, EndpointHealth, EndpointSchedule, SyncAttempt, SyncCursor, SyncJob
 from connectors.registry import connector_for
 from hub.bulk import bulk_insert, bulk_update_fields
 
@@ -141,7 +141,7 @@ def sync_run(*, endpoint_id: int, flow_name: str, budget_seconds: float = RUN_BU
 
 
 def sync_execute(*, token: str, jobs: list[SyncJob]) -> None:
-    endpoint = Endpoint.objects.select_related("channel", "price_list").get(pk=jobs[0].endpoint_id)
+    endpoint = Endpoint.objects.select_related("channel").get(pk=jobs[0].endpoint_id)
     connector = connector_for(endpoint)
     flow = connector.flow(jobs[0].flow)
     ctx = FlowContext(endpoint=endpoint, connector=connector)
@@ -319,6 +319,22 @@ def sync_sweep() -> int:
     return swept
 
 
+def schedules_ensure(*, endpoint) -> dict[str, EndpointSchedule]:
+    """The endpoint's schedule rows, one per scheduled flow of its connector (created with the
+    flow's default interval the first time)."""
+    rows = {row.flow: row for row in EndpointSchedule.objects.filter(endpoint=endpoint)}
+    try:
+        connector = connector_for(endpoint)
+    except LookupError:
+        return rows
+    missing = [EndpointSchedule(endpoint=endpoint, flow=flow.name, every_minutes=flow.every_minutes)
+               for flow in connector.scheduled_flows() if flow.name not in rows]
+    if missing:
+        EndpointSchedule.objects.bulk_create(missing, ignore_conflicts=True)
+        rows = {row.flow: row for row in EndpointSchedule.objects.filter(endpoint=endpoint)}
+    return rows
+
+
 def sync_schedule_due(*, now=None) -> int:
     """Queue a run of every scheduled flow whose interval has elapsed for its endpoint."""
     now = now or timezone.now()
@@ -328,17 +344,17 @@ def sync_schedule_due(*, now=None) -> int:
             connector = connector_for(endpoint)
         except LookupError:
             continue
+        schedules = schedules_ensure(endpoint=endpoint)
         for flow in connector.enabled_flows(endpoint):
-            minutes = getattr(endpoint, flow.interval_field, 0) if flow.interval_field else 0
-            if not minutes:
+            schedule = schedules.get(flow.name)
+            if schedule is None or not schedule.every_minutes:
                 continue
             with transaction.atomic():
-                cursor, _ = SyncCursor.objects.select_for_update().get_or_create(endpoint=endpoint, name=f"{flow.name}.schedule")
-                if cursor.last_run_at and cursor.last_run_at > now - timedelta(minutes=minutes):
-                    continue
-                cursor.last_run_at = now
-                cursor.save(update_fields=["last_run_at", "updated_at"])
-                queued += _jobs_upsert(endpoint, flow.name, [(SCHEDULED_KEY, f"scheduled {flow.label or flow.name}")], now)
+                claimed = (EndpointSchedule.objects.filter(pk=schedule.pk)
+                           .filter(Q(last_run_at__isnull=True) | Q(last_run_at__lte=now - timedelta(minutes=schedule.every_minutes)))
+                           .update(last_run_at=now))
+                if claimed:
+                    queued += _jobs_upsert(endpoint, flow.name, [(SCHEDULED_KEY, f"scheduled {flow.label or flow.name}")], now)
     return queued
 
 

@@ -5,7 +5,9 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from connectors.inbound import InboundRequest
 from connectors.models import Endpoint, InboxMessage
+from connectors.registry import connector_for
 from connectors.services import EXCERPT_BYTES, inbox_receive, webhook_max_bytes
 
 STATUS_OF_REJECTION = {InboxMessage.Rejection.SIGNATURE: 401, InboxMessage.Rejection.TOO_LARGE: 413, InboxMessage.Rejection.MALFORMED: 400}
@@ -30,7 +32,11 @@ def webhook(request, code):
     # size is already too large): a huge post costs no memory and is still recorded and counted.
     limit = webhook_max_bytes()
     body = request.read(EXCERPT_BYTES if announced > limit else limit + 1)
-    message = inbox_receive(endpoint=endpoint, headers=request.headers, body=body, remote_addr=_remote_addr(request), body_size=announced)
+    inbound = InboundRequest.from_django(request, body=body, remote_addr=_remote_addr(request) or "")
+    acknowledgement = connector_for(endpoint).acknowledge(endpoint=endpoint, request=inbound)
+    if acknowledgement is not None:
+        return JsonResponse(acknowledgement.body, status=acknowledgement.status)
+    message = inbox_receive(endpoint=endpoint, request=inbound, body_size=announced)
     if message.status == InboxMessage.Status.REJECTED:
         error = "invalid signature" if message.rejection == InboxMessage.Rejection.SIGNATURE else message.error
         return JsonResponse({"error": error}, status=STATUS_OF_REJECTION.get(message.rejection, 400))

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "orders",
     "returns",
     "connectors",
+    # One app per connected system, found on disk so that adding a system touches only its package.
+    *sorted(f"connectors.{apps.parent.name}" for apps in (BASE_DIR / "connectors").glob("*/apps.py")),
 ]
 
 MIDDLEWARE = [
@@ -271,6 +273,9 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hub@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 HUB_ALERT_EMAILS = env_list("HUB_ALERT_EMAILS", [])
+# Connected systems' secrets are sealed at rest with these Fernet keys (first seals, all open;
+# docs/connectors.md "Secrets at rest"); unset: a key derived from SECRET_KEY.
+HUB_CREDENTIALS_KEYS = env_list("HUB_CREDENTIALS_KEYS", [])
 HUB_ALERT_AFTER_FAILURES = env_int("HUB_ALERT_AFTER_FAILURES", 5)
 # Webhook bodies past this size are refused (413) and only their first bytes kept.
 HUB_WEBHOOK_MAX_BYTES = env_int("HUB_WEBHOOK_MAX_BYTES", 2_621_440)

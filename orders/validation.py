@@ -27,7 +27,7 @@ class AddressSerializer(serializers.Serializer):
 class CustomerSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     code = serializers.CharField(max_length=50, required=False, allow_blank=True, default="", help_text="Hub customer code, for B2B orders.")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     company = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")

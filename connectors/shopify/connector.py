@@ -1,36 +1,74 @@
-from connectors.registry import Connector, register
-from connectors.services import binding_save
+"""Shopify as a storefront: the hooks the storefront flows call, over the Admin API (REST and
+GraphQL, version pinned in `client.API_VERSION`)."""
+
+import json
+from datetime import datetime
+
+from connectors.commerce.flows import STOREFRONT_FLOWS
+from connectors.commerce.storefront import ProductRef, RefundData, Storefront, VariantRef
+from connectors.errors import PermanentError
+from connectors.http import Recorder
+from connectors.registry import register
+from connectors.shopify import mapping
 from connectors.shopify.client import API_VERSION, ShopifyClient
-from connectors.shopify.flows import FLOWS
-from connectors.shopify.inbound import TOPIC_HANDLERS
-from connectors.shopify.mapping import order_payload
 from connectors.shopify.webhooks import signature_valid
-from hub.changes import change_origin
 
-ORDER_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/cancelled")
+QUANTITIES_PER_CALL = 250
+
+SET_QUANTITIES = """
+mutation SetAvailable($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { createdAt }
+    userErrors { field message code }
+  }
+}"""
 
 
-class ShopifyConnector(Connector):
+FIND_VARIANTS = """
+query FindVariants($query: String!) {
+  productVariants(first: 250, query: $query) {
+    nodes { sku product { legacyResourceId } }
+  }
+}"""
+
+
+def _search_term(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def gid(kind: str, number) -> str:
+    return f"gid://shopify/{kind}/{number}"
+
+
+def _product_ref(product: dict) -> ProductRef:
+    return ProductRef(external_id=str(product["id"]), variants=[
+        VariantRef(sku=v["sku"], external_id=str(v["id"]), data={"inventory_item_id": str(v.get("inventory_item_id") or "")})
+        for v in product.get("variants", []) if v.get("sku")])
+
+
+class ShopifyConnector(Storefront):
     kind = "shopify"
-    flows = FLOWS
+    label = "Shopify"
+    flows = STOREFRONT_FLOWS
     credential_names = ("access_token",)
+    order_topics = {"orders/create": False, "orders/updated": False, "orders/paid": False, "orders/cancelled": True}
+    customer_topics = ("customers/create", "customers/update")
+    refund_topics = ("refunds/create",)
 
     def client(self, *, endpoint, recorder):
         return ShopifyClient(endpoint=endpoint, recorder=recorder)
 
-    def verify_webhook(self, *, endpoint, headers, body):
-        return signature_valid(secret=endpoint.webhook_secret, body=body, header_value=headers.get("X-Shopify-Hmac-Sha256", ""))
+    # --- webhooks -------------------------------------------------------------------------------
+    def verify_webhook(self, *, endpoint, request):
+        return signature_valid(secret=endpoint.webhook_secret, body=request.body, header_value=request.header("X-Shopify-Hmac-Sha256"))
 
-    def delivery_id(self, headers):
-        return headers.get("X-Shopify-Webhook-Id", "")
+    def delivery_id(self, request):
+        return request.header("X-Shopify-Webhook-Id")
 
-    def topic(self, headers):
-        return headers.get("X-Shopify-Topic", "")
+    def topic(self, request):
+        return request.header("X-Shopify-Topic")
 
     def check_connection(self, *, endpoint):
-        from connectors.errors import PermanentError
-        from connectors.http import Recorder
-
         client = self.client(endpoint=endpoint, recorder=Recorder())
         try:
             shop = client.rest("GET", "shop.json").get("shop", {})
@@ -40,36 +78,140 @@ class ShopifyConnector(Connector):
             raise
         return f"connected to {shop.get('name', '?')} ({shop.get('myshopify_domain', '?')}), API {API_VERSION}"
 
-    def topic_handlers(self) -> dict:
-        return {**{topic: self._order_handler(topic) for topic in ORDER_TOPICS}, **TOPIC_HANDLERS}
+    # --- products out ---------------------------------------------------------------------------
+    def product_document(self, *, endpoint, parent, variants, prices):
+        return mapping.product_json(parent, variants, prices)
 
-    def _order_handler(self, topic):
-        def handle(*, endpoint, payload):
-            created = self.apply_order(endpoint=endpoint, order_json=payload, topic=topic)
-            return f"order {payload.get('name') or payload.get('id')} {'created' if created else 'updated'}"
-        return handle
+    def product_find(self, ctx, *, document):
+        """The shop's product carrying these SKUs, found with the GraphQL variant search (the search
+        also matches prefixes and other words, so only exact SKUs count)."""
+        skus = [row["sku"] for row in document.body["product"]["variants"] if row.get("sku")]
+        ids = set()
+        for start in range(0, len(skus), 100):
+            chunk = skus[start:start + 100]
+            data = ctx.client.graphql(FIND_VARIANTS, {"query": " OR ".join(f"sku:{_search_term(sku)}" for sku in chunk)})
+            ids |= {str(node["product"]["legacyResourceId"]) for node in (data.get("productVariants") or {}).get("nodes") or []
+                    if node.get("sku") in chunk}
+        if len(ids) > 1:
+            raise PermanentError(f"{', '.join(skus[:5])} are on several Shopify products ({', '.join(sorted(ids))}): keep one, then retry")
+        return _product_ref(ctx.client.rest("GET", f"products/{ids.pop()}.json")["product"]) if ids else None
 
-    def process(self, *, message):
-        handler = self.topic_handlers().get(message.topic)
-        if handler is None:
-            return "ignored"
-        return handler(endpoint=message.endpoint, payload=self.parse_webhook(bytes(message.body)))
+    def product_create(self, ctx, *, document):
+        return _product_ref(ctx.client.rest("POST", "products.json", body=document.body)["product"])
 
-    def apply_order(self, *, endpoint, order_json: dict, topic: str) -> bool:
-        """Create or update the hub order from Shopify's order JSON (webhook or poll); cancel it
-        when Shopify did. Attributed to the endpoint so nothing is sent back. Returns True if new."""
-        from orders.models import SalesOrder
-        from orders.services import order_cancel, order_import
+    def product_update(self, ctx, *, external_id, document, variant_ids):
+        """PUT the product with every variant's id; a variant new to the shop is created first, once
+        (found by SKU among the product's variants when an earlier answer was lost)."""
+        body = json.loads(json.dumps(document.body))
+        shop_variants: dict[str, dict] = {}
+        for row in body["product"]["variants"]:
+            if row["sku"] not in variant_ids:
+                if not shop_variants:
+                    shop_variants.update({v.get("sku"): v for v in ctx.client.rest("GET", f"products/{external_id}.json")["product"]["variants"]})
+                variant = shop_variants.get(row["sku"]) or \
+                    ctx.client.rest("POST", f"products/{external_id}/variants.json", body={"variant": row})["variant"]
+                variant_ids = {**variant_ids, row["sku"]: str(variant["id"])}
+            row["id"] = int(variant_ids[row["sku"]])
+        body["product"]["id"] = int(external_id)
+        return _product_ref(ctx.client.rest("PUT", f"products/{external_id}.json", body=body)["product"])
 
-        with change_origin(endpoint.code):
-            order, created = order_import(channel=endpoint.channel, data=order_payload(order_json), actor_label=f"shopify:{endpoint.code}")
-            binding_save(endpoint=endpoint, model="order", local_id=order.pk, external_id=order_json["id"])
-            if topic == "orders/cancelled" or order_json.get("cancelled_at"):
-                order = SalesOrder.objects.get(pk=order.pk)
-                if order.status != "cancelled":
-                    order_cancel(order=order, reason=f"cancelled in Shopify ({order_json.get('cancel_reason') or 'no reason'})",
-                                 actor_label=f"shopify:{endpoint.code}")
-        return created
+    # --- stock ----------------------------------------------------------------------------------
+    def stock_ready(self, variant_data):
+        return bool(variant_data.get("inventory_item_id"))
+
+    def stock_set(self, ctx, *, rows):
+        """Absolute quantities through GraphQL `inventorySetQuantities`, 250 a call."""
+        for start in range(0, len(rows), QUANTITIES_PER_CALL):
+            chunk = rows[start:start + QUANTITIES_PER_CALL]
+            variables = {"input": {"name": "available", "reason": "correction", "ignoreCompareQuantity": True,
+                                   "quantities": [{"inventoryItemId": gid("InventoryItem", data["inventory_item_id"]),
+                                                   "locationId": gid("Location", location), "quantity": units}
+                                                  for data, location, units in chunk]}}
+            answer = ctx.client.graphql(SET_QUANTITIES, variables, cost=11)
+            errors = (answer.get("inventorySetQuantities") or {}).get("userErrors") or []
+            if errors:
+                raise PermanentError("Shopify refused quantities: " + "; ".join(e.get("message", "") for e in errors[:5]),
+                                     excerpt=json.dumps(errors)[:1000])
+
+    def stock_read(self, ctx, *, variants, locations):
+        variant_of_item = {data["inventory_item_id"]: external_id for external_id, data in variants.items()}
+        items = sorted(variant_of_item)
+        shown = {}
+        for start in range(0, len(items), 50):
+            for level in ctx.client.paginate("inventory_levels.json", "inventory_levels", params={
+                    "inventory_item_ids": ",".join(items[start:start + 50]), "location_ids": ",".join(locations), "limit": 250}):
+                variant = variant_of_item.get(str(level["inventory_item_id"]))
+                if variant is not None:
+                    shown[(variant, str(level["location_id"]))] = level.get("available")
+        return shown
+
+    # --- fulfilments and cancellations ----------------------------------------------------------
+    def fulfilment_find(self, ctx, *, order_id, tracking_number):
+        for fulfilment in ctx.client.rest("GET", f"orders/{order_id}.json")["order"].get("fulfillments") or []:
+            if tracking_number in (fulfilment.get("tracking_numbers") or [fulfilment.get("tracking_number")]):
+                return str(fulfilment["id"])
+        return None
+
+    def fulfilment_create(self, ctx, *, order_id, lines, tracking, order_shipped):
+        body = {"fulfillment": {"line_items_by_fulfillment_order": self._fulfilment_lines(ctx, order_id, lines),
+                                "tracking_info": tracking, "notify_customer": True}}
+        return str(ctx.client.rest("POST", "fulfillments.json", body=body)["fulfillment"]["id"])
+
+    @staticmethod
+    def _fulfilment_lines(ctx, order_id, lines) -> list[dict]:
+        wanted = {}
+        for line in lines:
+            wanted[line["sku"]] = wanted.get(line["sku"], 0) + int(line["quantity"])
+        order = ctx.client.rest("GET", f"orders/{order_id}.json")["order"]
+        sku_of_line = {item["id"]: item.get("sku") for item in order.get("line_items", [])}
+        result = []
+        for fulfilment_order in ctx.client.rest("GET", f"orders/{order_id}/fulfillment_orders.json")["fulfillment_orders"]:
+            if fulfilment_order.get("status") not in ("open", "in_progress"):
+                continue
+            items = []
+            for item in fulfilment_order.get("line_items", []):
+                sku = sku_of_line.get(item.get("line_item_id"))
+                take = min(wanted.get(sku, 0), int(item.get("fulfillable_quantity", 0)))
+                if take > 0:
+                    items.append({"id": item["id"], "quantity": take})
+                    wanted[sku] -= take
+            if items:
+                result.append({"fulfillment_order_id": fulfilment_order["id"], "fulfillment_order_line_items": items})
+        left = {sku: qty for sku, qty in wanted.items() if qty}
+        if left:
+            raise PermanentError(f"Shopify has nothing left to fulfil for {', '.join(f'{q} × {s}' for s, q in left.items())}")
+        return result
+
+    def order_is_cancelled(self, ctx, *, order_id):
+        return bool(ctx.client.rest("GET", f"orders/{order_id}.json")["order"].get("cancelled_at"))
+
+    def order_cancel(self, ctx, *, order_id, reason):
+        ctx.client.rest("POST", f"orders/{order_id}/cancel.json", body={"reason": reason, "email": False})
+
+    # --- orders, customers, refunds in ----------------------------------------------------------
+    def orders_changed_since(self, ctx, *, since):
+        return ctx.client.paginate("orders.json", "orders", params={
+            "status": "any", "updated_at_min": since.isoformat(), "limit": 250, "order": "updated_at asc"})
+
+    def order_map(self, order):
+        return mapping.order_payload(order)
+
+    def order_updated_at(self, order):
+        return datetime.fromisoformat(order["updated_at"]) if order.get("updated_at") else None
+
+    def order_cancellation(self, order):
+        if order.get("cancelled_at"):
+            return f"cancelled in Shopify ({order.get('cancel_reason') or 'no reason'})"
+        return None
+
+    def customer_map(self, customer):
+        return mapping.customer_payload(customer)
+
+    def refund_map(self, refund, *, prices_include_tax):
+        lines = [{"sku": item["sku"], "quantity": item["quantity"], "amount": item["amount"], "line_ref": item["line_item_id"]}
+                 for item in mapping.refund_lines(refund, prices_include_tax=prices_include_tax)]
+        return RefundData(refund_id=str(refund["id"]), order_external_id=str(refund.get("order_id")), amount=mapping.refund_total(refund),
+                          lines=lines, reference=f"Shopify refund {refund['id']}")
 
 
 register(ShopifyConnector())

@@ -1,4 +1,4 @@
-"""Pure functions: Shopify Admin API (2025-01) order JSON → the hub's order payload."""
+"""Pure functions between the hub's records and Shopify Admin API (2025-01) JSON."""
 
 from decimal import Decimal
 
@@ -44,8 +44,10 @@ def order_payload(order: dict) -> dict:
         "order_discount": "0", "prices_include_tax": bool(order.get("taxes_included")),
         "tax_total": str(_money(order.get("total_tax"))), "total": str(_money(order.get("total_price"))),
         "payment_status": FINANCIAL_TO_PAYMENT.get(order.get("financial_status") or "pending", "pending"),
-        "placed_at": order.get("created_at"), "notes": order.get("note") or "",
+        "notes": order.get("note") or "",
     }
+    if order.get("created_at"):
+        payload["placed_at"] = order["created_at"]
     for key in ("billing_address", "shipping_address"):
         address = _address(order.get(key))
         if address:
@@ -79,3 +81,21 @@ def refund_lines(refund: dict, *, prices_include_tax: bool) -> list[dict]:
 def refund_total(refund: dict) -> Decimal:
     return sum((_money(t.get("amount")) for t in refund.get("transactions") or []
                 if t.get("kind") == "refund" and t.get("status") == "success"), Decimal(0))
+
+
+def product_json(parent, variants, prices) -> dict:
+    """A parent product and its variants (or itself when it has none) as a Shopify product."""
+    axes = list(parent.option_axes or [])[:3]
+    status = {"active": "active", "draft": "draft", "archived": "archived"}[parent.status]
+    product = {"title": parent.name, "body_html": parent.description, "vendor": parent.brand,
+               "product_type": parent.category.name if parent.category else "", "status": status, "handle": parent.sku.lower(),
+               "variants": []}
+    if axes:
+        product["options"] = [{"name": axis} for axis in axes]
+    for variant in variants:
+        row = {"sku": variant.sku, "price": str(prices[variant.sku]), "barcode": variant.gtin or None,
+               "grams": variant.weight_g or 0, "inventory_management": "shopify"}
+        for index, axis in enumerate(axes, start=1):
+            row[f"option{index}"] = str((variant.option_values or {}).get(axis, "—"))
+        product["variants"].append(row)
+    return {"product": product}

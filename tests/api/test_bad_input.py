@@ -224,3 +224,11 @@ def test_a_cursor_the_api_gave_still_pages(api):
     second = api.get(first["next"]).json()
     assert len(first["results"]) == 2 and len(second["results"]) == 2
     assert not {p["sku"] for p in first["results"]} & {p["sku"] for p in second["results"]}
+
+
+def test_an_email_longer_than_the_customer_column_gets_400(api):
+    payload = order_payload()
+    payload["customer"] = {**payload["customer"], "email": "a" * 64 + "@" + "b" * 250 + ".example"}
+    response = api.post(ORDERS, payload)
+    assert response.status_code == 400 and "email" in response.json().get("customer", {})
+    assert not SalesOrder.objects.exists()

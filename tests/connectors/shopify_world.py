@@ -85,7 +85,7 @@ def world(shop):
     api = Shop(shop.url)
     location_id = str(api.get("locations.json")["locations"][0]["id"])
     endpoint = Endpoint.objects.create(kind="shopify", code="shop-fr", name="Boutique Shopify", base_url=shop.url, channel=channel,
-                                       credentials={"access_token": TOKEN}, webhook_secret=SECRET, warehouse_map={"LYON": location_id})
+                                       credentials={"access_token": TOKEN}, webhook_secret=SECRET, settings={"warehouse_map": {"LYON": location_id}})
     return {"endpoint": endpoint, "lamp": lamp, "lyon": lyon, "shop": api, "location": location_id, "sandbox": shop}
 
 

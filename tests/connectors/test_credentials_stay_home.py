@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from catalog.services import product_update
 from connectors import sync
+from connectors.vault import seal
 from connectors.models import Endpoint, SyncJob
 from tests.catalog.factories import ProductFactory
 from tests.connectors.shopify_world import run_flows
@@ -73,7 +74,7 @@ def test_a_next_page_link_to_another_host_is_refused_and_that_host_receives_noth
 def test_a_redirect_to_another_host_is_not_followed(echo_endpoint, elsewhere):
     redirector = Witness(redirect_to=elsewhere.url)
     try:
-        Endpoint.objects.filter(pk=echo_endpoint.pk).update(base_url=redirector.url, credentials={"token": "secret"})
+        Endpoint.objects.filter(pk=echo_endpoint.pk).update(base_url=redirector.url, credentials_sealed=seal({"token": "secret"}))
         product_update(product=ProductFactory(sku="LAMP-1"), name="Lampe")
         sync.sync_run(endpoint_id=echo_endpoint.pk, flow_name="products.echo", budget_seconds=5)
     finally:
@@ -85,11 +86,17 @@ def test_a_redirect_to_another_host_is_not_followed(echo_endpoint, elsewhere):
 
 
 def change_form(endpoint, **changes) -> dict:
+    from connectors.sync import schedules_ensure
+
+    schedules = sorted(schedules_ensure(endpoint=endpoint).values(), key=lambda row: row.flow)
     data = {"kind": endpoint.kind, "code": endpoint.code, "name": endpoint.name, "base_url": endpoint.base_url,
             "channel": endpoint.channel_id, "enabled_flows": "[]", "concurrency_limit": endpoint.concurrency_limit,
-            "rate_limit_per_second": str(endpoint.rate_limit_per_second), "warehouse_map": "{}", "price_list": "",
-            "is_active": "on", "poll_minutes": endpoint.poll_minutes, "reconcile_minutes": endpoint.reconcile_minutes,
-            "alert_emails": "", "credentials": "", "webhook_secret": ""}
+            "rate_limit_per_second": str(endpoint.rate_limit_per_second), "setting_warehouse_map": "", "setting_price_list": "",
+            "is_active": "on", "alert_emails": "", "credentials": "", "webhook_secret": "",
+            "schedules-TOTAL_FORMS": len(schedules), "schedules-INITIAL_FORMS": len(schedules), "schedules-MIN_NUM_FORMS": 0,
+            "schedules-MAX_NUM_FORMS": 1000}
+    for index, row in enumerate(schedules):
+        data.update({f"schedules-{index}-id": row.pk, f"schedules-{index}-endpoint": endpoint.pk, f"schedules-{index}-every_minutes": row.every_minutes})
     return {**data, **changes}
 
 

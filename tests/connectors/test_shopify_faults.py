@@ -107,7 +107,7 @@ def test_a_worker_killed_mid_job_leaves_one_fulfilment_once_the_job_is_handed_ou
     assert Binding.objects.filter(model="shipment").count() == 1
 
 
-@pytest.mark.parametrize("sandbox_options", [{"rest_bucket": 5, "rest_leak_per_second": 10.0}])
+@pytest.mark.parametrize("sandbox_options", [{"rest_bucket": 5, "rest_leak_per_second": 2.0}])
 def test_429_bursts_are_waited_out_and_everything_is_delivered_once(world, sandbox_options):
     world["endpoint"].rate_limit_per_second = 100  # far above the shop's real limit: it answers 429s
     world["endpoint"].save()

@@ -167,7 +167,7 @@ def django_capture_on_commit():
 def test_scheduled_flows_are_queued_once_per_interval(echo_endpoint, monkeypatch):
     from tests.connectors import echo
 
-    monkeypatch.setattr(echo.ProductEchoFlow, "interval_field", "poll_minutes")
+    monkeypatch.setattr(echo.ProductEchoFlow, "every_minutes", 10)
     now = timezone.now()
     assert sync.sync_schedule_due(now=now) == 1
     assert sync.sync_schedule_due(now=now + timedelta(minutes=5)) == 0

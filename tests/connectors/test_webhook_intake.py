@@ -8,6 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from django.utils.datastructures import CaseInsensitiveMapping
+
+from connectors.inbound import InboundRequest
 from connectors.models import Endpoint, InboxMessage, InboxRejection
 from connectors.services import inbox_process, inbox_receive, inbox_signature_check
 from connectors.shopify.webhooks import signature
@@ -107,8 +110,10 @@ def test_unsigned_and_oversized_deliveries_keep_an_excerpt_and_are_counted_per_s
 
 
 def test_a_stored_body_nested_too_deeply_fails_processing_with_a_message(endpoint):
-    message = inbox_receive(endpoint=endpoint, headers={"X-Shopify-Topic": "orders/create", "X-Shopify-Webhook-Id": "wh-1",
-                                                        "X-Shopify-Hmac-Sha256": signature(SECRET, ORDER)}, body=ORDER)
+    headers = CaseInsensitiveMapping({"X-Shopify-Topic": "orders/create", "X-Shopify-Webhook-Id": "wh-1",
+                                      "X-Shopify-Hmac-Sha256": signature(SECRET, ORDER)})
+    message = inbox_receive(endpoint=endpoint, request=InboundRequest(method="POST", path="/webhooks/shop-fr/", query={}, headers=headers,
+                                                                      body=ORDER))
     InboxMessage.objects.filter(pk=message.pk).update(body=b"[" * 100_000 + b"]" * 100_000)
     processed = inbox_process(message_id=message.pk)
     assert processed.status == "failed" and "nested too deeply" in processed.error

@@ -3,7 +3,7 @@
 import os
 
 from catalog.models import Product
-from connectors.models import Endpoint
+from connectors.models import Endpoint, EndpointSchedule
 from connectors.sync import sync_job_enqueue
 from hub.models import SalesChannel
 from hub.registry import DemoSeeder, register_demo_seeder
@@ -25,7 +25,9 @@ def seed(*, scale, rng):
     endpoint, _ = Endpoint.objects.update_or_create(code=DEMO_ENDPOINT, defaults={
         "kind": "shopify", "name": "Demo Shopify shop", "base_url": DEMO_SHOP_URL, "channel": channel,
         "credentials": {"access_token": DEMO_ACCESS_TOKEN}, "webhook_secret": DEMO_WEBHOOK_SECRET,
-        "warehouse_map": DEMO_LOCATIONS, "poll_minutes": 5, "reconcile_minutes": 30, "concurrency_limit": 2})
+        "settings": {"warehouse_map": DEMO_LOCATIONS}, "concurrency_limit": 2})
+    for flow, minutes in (("orders.poll", 5), ("stock.reconcile", 30)):
+        EndpointSchedule.objects.update_or_create(endpoint=endpoint, flow=flow, defaults={"every_minutes": minutes})
     parents = (Product.objects.filter(status=Product.Status.ACTIVE, parent__isnull=True).order_by("sku")
                .values_list("pk", "sku")[:25 * max(1, scale)])
     for pk, sku in parents:
