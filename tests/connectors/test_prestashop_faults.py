@@ -19,19 +19,12 @@ from inventory import services as stock
 from inventory.selectors import available_to_sell
 from orders.models import SalesOrder
 from orders.services import shipment_create
+from tests.connectors.engine import drain as drain_jobs
 from tests.connectors.prestashop_world import KEY, place, poll, publish, run_flows, shop_quantity
 
 
-def drain(endpoint, *, until_seconds: float, flows=("products.out", "stock.out", "orders.poll", "fulfilments.out")):
-    """What the cluster does every tick: sweep, then run whatever is due, until nothing is left."""
-    deadline = time.monotonic() + until_seconds
-    while time.monotonic() < deadline:
-        sync.sync_sweep()
-        for flow in flows:
-            sync.sync_run(endpoint_id=endpoint.pk, flow_name=flow, budget_seconds=5)
-        if not SyncJob.objects.filter(endpoint=endpoint, status__in=["pending", "running"]).exists():
-            return
-        time.sleep(0.3)
+def drain(endpoint, *, until_seconds: float):
+    return drain_jobs(endpoint, until_seconds=until_seconds, flows=("products.out", "stock.out", "orders.poll", "fulfilments.out"), pause=0.3)
 
 
 def test_a_validation_error_is_permanent_and_the_console_shows_the_shops_message(ps_world, admin_client):

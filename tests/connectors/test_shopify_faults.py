@@ -17,6 +17,7 @@ from inventory import services as stock
 from inventory.selectors import available_to_sell
 from orders.models import SalesOrder
 from orders.services import shipment_create
+from tests.connectors.engine import drain
 from tests.connectors.shopify_world import publish, run_flows, wait_for_inbox
 from tests.hub.test_task_cluster import database_url_of_test_db
 
@@ -24,16 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def drain(endpoint, *, until_seconds: float, flows=("products.out", "stock.out", "fulfilments.out")):
-    """What the cluster does every tick: sweep, then run whatever is due, until nothing is left."""
-    deadline = time.monotonic() + until_seconds
-    while time.monotonic() < deadline:
-        sync.sync_sweep()
-        for flow in flows:
-            sync.sync_run(endpoint_id=endpoint.pk, flow_name=flow, budget_seconds=5)
-        if not SyncJob.objects.filter(endpoint=endpoint, status__in=["pending", "running"]).exists():
-            return
-        time.sleep(0.5)
 
 
 def more_products(world, count):
