@@ -18,9 +18,11 @@ class Command(BaseCommand):
         add.add_argument("code")
         add.add_argument("--base-url", required=True)
         add.add_argument("--webhook-secret", default="")
-        add.add_argument("--channel", required=True, help="Sales channel code (created if missing).")
+        add.add_argument("--channel", default="", help="Sales channel code (created if missing); for storefronts and marketplaces.")
         add.add_argument("--name", default="")
         add.add_argument("--credential", action="append", default=[], metavar="NAME=VALUE")
+        add.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                         help="A connector setting (repeatable), validated by the connector's settings form.")
         sub.add_parser("list", help="List endpoints (secrets never shown).")
         test = sub.add_parser("test", help="Check connectivity and credentials.")
         test.add_argument("code")
@@ -32,22 +34,40 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         getattr(self, f"_{action}")(**options)
 
-    def _add(self, *, kind, code, base_url, webhook_secret, channel, name, credential, **_):
+    @staticmethod
+    def _pairs(option: str, items: list[str]) -> dict:
+        pairs = {}
+        for item in items:
+            if "=" not in item:
+                raise CommandError(f"--{option} {item!r}: write NAME=VALUE")
+            key, value = item.split("=", 1)
+            pairs[key.strip()] = value
+        return pairs
+
+    def _add(self, *, kind, code, base_url, webhook_secret, channel, name, credential, setting, **_):
+        from connectors.options import settings_clean
+
         if kind not in CONNECTORS:
             raise CommandError(f"unknown kind {kind!r}; known: {', '.join(sorted(CONNECTORS))}")
+        connector = CONNECTORS[kind]
         try:
             URLValidator()(base_url)
         except ValidationError:
             raise CommandError(f"--base-url {base_url!r} is not a URL") from None
-        credentials = {}
-        for item in credential:
-            if "=" not in item:
-                raise CommandError(f"--credential {item!r}: write NAME=VALUE")
-            key, value = item.split("=", 1)
-            credentials[key.strip()] = value
-        sales_channel, _ = sales_channel_get_or_create(code=channel)
+        if connector.needs_channel and not channel:
+            raise CommandError(f"{kind} sells on a sales channel: give --channel CODE")
+        credentials = self._pairs("credential", credential)
+        existing = Endpoint.objects.filter(code=code).first()
+        given = self._pairs("setting", setting)
+        try:
+            settings = settings_clean(connector=connector, values={**((existing.settings or {}) if existing and existing.kind == kind else {}), **given})
+        except ValidationError as exc:
+            problems = "; ".join(f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+                                 for field, messages in exc.message_dict.items())
+            raise CommandError(f"invalid settings: {problems}") from None
+        sales_channel = sales_channel_get_or_create(code=channel)[0] if channel else None
         endpoint, created = Endpoint.objects.update_or_create(code=code, defaults={
-            "kind": kind, "name": name or code, "base_url": base_url, "channel": sales_channel,
+            "kind": kind, "name": name or code, "base_url": base_url, "channel": sales_channel, "settings": settings,
             **({"webhook_secret": webhook_secret} if webhook_secret else {}), **({"credentials": credentials} if credentials else {}),
         })
         endpoint.full_clean()
@@ -56,7 +76,7 @@ class Command(BaseCommand):
     def _list(self, **_):
         for endpoint in Endpoint.objects.select_related("channel"):
             secrets = ", ".join(sorted(endpoint.credentials)) or "none"
-            self.stdout.write(f"{endpoint.code:<20} {endpoint.kind:<10} {endpoint.channel.code:<15} {endpoint.base_url}  "
+            self.stdout.write(f"{endpoint.code:<20} {endpoint.kind:<10} {endpoint.channel.code if endpoint.channel else '—':<15} {endpoint.base_url}  "
                               f"credentials: {secrets}; webhook secret {'set' if endpoint.webhook_secret else 'not set'}"
                               f"{'' if endpoint.is_active else ' (inactive)'}")
 
@@ -77,6 +97,9 @@ class Command(BaseCommand):
         if endpoint is None:
             raise CommandError(f"no endpoint {code!r}")
         sync_sweep()
+        queued = connector_for(endpoint).sync_due(endpoint=endpoint)
+        if queued:
+            self.stdout.write(f"queued {queued} jobs due now")
         flows = flow or sorted(set(SyncJob.objects.filter(endpoint=endpoint, status=SyncJob.Status.PENDING).values_list("flow", flat=True)))
         for name in flows:
             try:
