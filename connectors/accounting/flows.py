@@ -153,11 +153,14 @@ def ensure_contact(ctx, customer, *, body: dict | None = None) -> str:
     return found.external_id if found else binder.external_id(CUSTOMER, customer.pk)
 
 
-def check_total(ctx, *, kind: str, number: str, theirs, ours, currency: str, when: str) -> None:
-    if round_money(theirs, currency) != round_money(ours, currency):
-        raise PermanentError(f"{DOCUMENT_LABELS[kind]} {number}: {ctx.connector.label} {when} {round_money(theirs, currency)} {currency}, "
-                             f"the hub's total is {round_money(ours, currency)} {currency} (tax rounded per line as "
-                             f"{ctx.connector.label} does it; check the tax codes, or edit the payload and retry)")
+def check_totals(ctx, *, kind: str, record, theirs: tuple, when: str) -> None:
+    """The system's (total, tax) must be the hub's to the cent, or nothing goes further."""
+    currency = record.currency
+    total, tax = (round_money(value, currency) for value in theirs)
+    if (total, tax) != (round_money(record.total, currency), round_money(record.tax_total, currency)):
+        raise PermanentError(f"{DOCUMENT_LABELS[kind]} {record.number}: {ctx.connector.label} {when} {total} {currency} with {tax} {currency} "
+                             f"of tax, the hub's total is {record.total} {currency} with {record.tax_total} {currency} of tax (tax "
+                             f"rounded per line as {ctx.connector.label} does it; check the tax codes, or edit the payload and retry)")
 
 
 def ensure_document(ctx, kind: str, pk, *, payload: dict | None = None) -> tuple[str | None, bool]:
@@ -176,9 +179,8 @@ def ensure_document(ctx, kind: str, pk, *, payload: dict | None = None) -> tuple
         return found.external_id, False
     payload = payload or document_payload(ctx, kind, record)
     body = payload["document"]
-    check_total(ctx, kind=kind, number=record.number, when="would total",
-                theirs=ctx.connector.document_total(body, rates=system_rates(ctx), currency=record.currency),
-                ours=record.total, currency=record.currency)
+    check_totals(ctx, kind=kind, record=record, when="would total",
+                 theirs=ctx.connector.document_totals(body, rates=system_rates(ctx), currency=record.currency))
     contact_id = ensure_contact(ctx, _customer(kind, record), body=payload.get("contact"))
     key = idempotency_key(kind, pk, {"document": body, "contact": contact_id})
     found, created = _once(ctx, DOCUMENT_TYPES[kind], pk,
@@ -187,8 +189,7 @@ def ensure_document(ctx, kind: str, pk, *, payload: dict | None = None) -> tuple
     if found is None:
         return binder.external_id(DOCUMENT_TYPES[kind], pk), False
     if created:
-        check_total(ctx, kind=kind, number=record.number, when="created it with a total of",
-                    theirs=ctx.connector.answer_total(found.answer), ours=record.total, currency=record.currency)
+        check_totals(ctx, kind=kind, record=record, when="created it with a total of", theirs=ctx.connector.answer_totals(found.answer))
     return found.external_id, created
 
 

@@ -52,7 +52,7 @@ class AccountingSettings(ConnectorSettings):
         code_label=_("tax rate(s)"), label=_("Tax codes"),
         help_text=_("VAT rate in percent → the accounting system's tax code, one pair per line (e.g. 20=OUTPUT2, 5.5=TAX002). "
                     "A rate not listed takes the system's only active sales tax code at that rate."))
-    token_url = forms.URLField(required=False, label=_("OAuth token URL"),
+    token_url = forms.URLField(required=False, assume_scheme="https", label=_("OAuth token URL"),
                                help_text=_("The identity server that rotates the access and refresh tokens."))
 
     def clean_tax_codes(self):
@@ -183,8 +183,8 @@ class AccountingSystem(Connector):
         """The system's document (without its contact, added when it is created)."""
         raise NotImplementedError
 
-    def document_total(self, body: dict, *, rates: dict[str, Decimal], currency: str) -> Decimal:
-        """The total the system will compute for `body`, rounding as it does."""
+    def document_totals(self, body: dict, *, rates: dict[str, Decimal], currency: str) -> tuple[Decimal, Decimal]:
+        """(total, tax) as the system will compute them for `body`, rounding as it does."""
         raise NotImplementedError
 
     def document_find(self, ctx, *, kind: str, number: str) -> Found | None:
@@ -193,7 +193,8 @@ class AccountingSystem(Connector):
     def document_create(self, ctx, *, kind: str, body: dict, contact_id: str, key: str) -> Found:
         raise NotImplementedError
 
-    def answer_total(self, answer: dict) -> Decimal:
+    def answer_totals(self, answer: dict) -> tuple[Decimal, Decimal]:
+        """(total, tax) of a created document as the system answered it."""
         raise NotImplementedError
 
     # --- payments, allocations, refunds --------------------------------------------------------

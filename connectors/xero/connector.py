@@ -11,7 +11,7 @@ from connectors.xero.client import TOKEN_URL, XeroClient
 
 
 class XeroSettings(AccountingSettings):
-    token_url = forms.URLField(required=False, initial=TOKEN_URL, label=_("OAuth token URL"),
+    token_url = forms.URLField(required=False, assume_scheme="https", initial=TOKEN_URL, label=_("OAuth token URL"),
                                help_text=_("Xero's identity server (rotates the 30-minute access token and the single-use refresh token)."))
 
 
@@ -60,8 +60,9 @@ class XeroConnector(AccountingSystem):
     def document_body(self, document):
         return mapping.document_body(document)
 
-    def document_total(self, body, *, rates, currency):
-        return mapping.totals(body, rates)[2]
+    def document_totals(self, body, *, rates, currency):
+        _subtotal, tax, total = mapping.totals(body, rates)
+        return total, tax
 
     def document_find(self, ctx, *, kind, number):
         if kind == "invoice":
@@ -77,8 +78,8 @@ class XeroConnector(AccountingSystem):
                                 params={"unitdp": 4}, idempotency_key=key)[collection][0]
         return Found(answer[mapping.ID_FIELDS[kind]], answer)
 
-    def answer_total(self, answer):
-        return mapping.money(answer.get("Total"))
+    def answer_totals(self, answer):
+        return mapping.money(answer.get("Total")), mapping.money(answer.get("TotalTax"))
 
     # --- payments, refunds, allocations ---------------------------------------------------------
     def application_find(self, ctx, *, application):
