@@ -115,7 +115,7 @@ def _customer(kind: str, record) -> Customer:
 def document_payload(ctx, kind: str, record) -> dict:
     customer = _customer(kind, record)
     return {"number": record.number, "customer": customer.code, "contact": ctx.connector.contact_body(customer),
-            "document": ctx.connector.document_body(sales_document(ctx, kind, record))}
+            "document": ctx.connector.document_body(ctx, sales_document(ctx, kind, record))}
 
 
 # --- exactly once ---------------------------------------------------------------------------------

@@ -179,7 +179,7 @@ class AccountingSystem(Connector):
         raise NotImplementedError
 
     # --- invoices and credit notes -------------------------------------------------------------
-    def document_body(self, document: SalesDocument) -> dict:
+    def document_body(self, ctx, document: SalesDocument) -> dict:
         """The system's document (without its contact, added when it is created)."""
         raise NotImplementedError
 

@@ -57,7 +57,7 @@ class XeroConnector(AccountingSystem):
         return Found(contact["ContactID"], contact)
 
     # --- invoices and credit notes --------------------------------------------------------------
-    def document_body(self, document):
+    def document_body(self, ctx, document):
         return mapping.document_body(document)
 
     def document_totals(self, body, *, rates, currency):
