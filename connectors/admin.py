@@ -1,18 +1,23 @@
+import copy
 import json
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from connectors.models import Binding, Endpoint, InboxMessage, SyncAttempt, SyncJob
+from connectors.models import Binding, Endpoint, EndpointSchedule, InboxMessage, InboxRejection, SyncAttempt, SyncJob
+from connectors.registry import CONNECTORS
 from connectors.selectors import endpoint_dashboard
-from connectors.services import inbox_process
-from connectors.sync import JobActionError, sync_job_resolve, sync_job_retry
+from connectors.services import credentials_parse, escape_nul, inbox_process, inbox_signature_check
+from connectors.sync import JobActionError, schedules_ensure, sync_job_resolve, sync_job_retry
 from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
 
 
@@ -27,14 +32,100 @@ def _duration(value) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
+class WriteOnlyTextarea(forms.Textarea):
+    """Never renders a value, not even the one just typed when the form comes back with an error."""
+
+    def format_value(self, value):
+        return None
+
+
+class EndpointForm(forms.ModelForm):
+    """Secrets are write-only: empty keeps the current ones; `Endpoint.clean` requires them again
+    when the base URL moves to another host."""
+
+    kind = forms.ChoiceField(choices=lambda: [(kind, kind) for kind in sorted(CONNECTORS)])
+    credentials = forms.CharField(
+        label=_("Credentials"), required=False, widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text=_("NAME=VALUE, one per line (e.g. access_token=…). Never shown back: leave empty to keep the current "
+                    "ones. Required again when the host of the base URL changes."))
+    webhook_secret = forms.CharField(
+        label=_("Webhook secret"), required=False, strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Never shown back: leave empty to keep the current one. Required again when the host of the base URL changes."))
+
+    class Meta:
+        model = Endpoint
+        exclude = ["credentials", "webhook_secret", "settings"]
+        field_classes = {"base_url": partial(forms.URLField, assume_scheme="https")}
+
+    settings_names: tuple[str, ...] = ()  # the connector's settings, shown as `setting_<name>` fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self.instance.settings or {}
+        for name in self.settings_names:
+            if name in stored:
+                self.initial[f"setting_{name}"] = stored[name]
+
+    def clean(self):
+        cleaned = super().clean()
+        connector = CONNECTORS.get(self.instance.kind)
+        if connector is not None and self.settings_names:
+            raw = {name: self.data.get(self.add_prefix(f"setting_{name}")) for name in self.settings_names
+                   if self.add_prefix(f"setting_{name}") in self.data}
+            settings_form = connector.settings_form(data=raw)
+            if settings_form.is_valid():
+                self.instance.settings = settings_form.to_json()
+            else:
+                for name, messages in settings_form.errors.items():
+                    self.add_error(f"setting_{name}" if name in self.settings_names else None, messages)
+        text = cleaned.get("credentials") or ""
+        try:
+            credentials = credentials_parse(text.splitlines()) if text.strip() else None
+        except ValidationError as exc:
+            self.add_error("credentials", exc)
+            return cleaned
+        self.instance.secrets_replace(credentials=credentials, webhook_secret=cleaned.get("webhook_secret") or None)
+        return cleaned
+
+
+class EndpointScheduleInline(admin.TabularInline):
+    model = EndpointSchedule
+    fields = ["flow", "every_minutes", "last_run_at"]
+    readonly_fields = ["flow", "last_run_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
+    form = EndpointForm
+    inlines = [EndpointScheduleInline]
     list_display = ["code", "name", "kind", "channel", "health_badge", "queue_depth", "open_errors", "is_active"]
     list_filter = ["kind", "is_active", "health"]
     search_fields = ["code", "name"]
-    exclude = ["credentials", "webhook_secret"]  # secrets are set from the command line and never shown back
+    exclude = ["credentials", "webhook_secret"]  # model fields never shown back; the form has write-only inputs for them
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["secrets", "health", "health_changed_at", "consecutive_failures"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        """The connector's own settings (price list, warehouse map, account codes…) as fields of the
+        endpoint's page once its kind is known."""
+        connector = CONNECTORS.get(obj.kind) if obj is not None else None
+        if connector is None:
+            return super().get_form(request, obj, **kwargs)
+        fields = {f"setting_{name}": copy.deepcopy(field) for name, field in connector.settings_form.base_fields.items()}
+        base = type("EndpointSettingsForm", (EndpointForm,), {**fields, "settings_names": tuple(connector.settings_form.base_fields)})
+        kwargs["form"] = base
+        return super().get_form(request, obj, **kwargs)
+
+    def get_inline_instances(self, request, obj=None):
+        if obj is not None:
+            schedules_ensure(endpoint=obj)
+        return super().get_inline_instances(request, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("channel").annotate(
@@ -210,12 +301,16 @@ class BindingAdmin(ReadOnlyAdmin):
     search_fields = ["local_id", "external_id", "data"]
 
 
+BODY_SHOWN_BYTES = 100_000
+
+
 @admin.register(InboxMessage)
 class InboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "endpoint", "topic", "delivery_id", "status", "signature_ok", "attempts", "error"]
-    list_filter = ["status", "endpoint", "topic", "signature_ok"]
-    search_fields = ["delivery_id", "error", "body"]
-    readonly_fields = [f.name for f in InboxMessage._meta.fields]
+    list_display = ["received_at", "endpoint", "topic", "delivery", "status", "rejection", "signature_ok", "remote_addr", "body_size",
+                    "attempts", "error_excerpt"]
+    list_filter = ["status", "rejection", "endpoint", "topic", "signature_ok"]
+    search_fields = ["delivery_id", "error", "topic", "remote_addr"]
+    readonly_fields = [f.name for f in InboxMessage._meta.fields if f.name != "body"] + ["body_text", "signature_now"]
     actions = ["replay"]
 
     has_replay_permission = granted_by("connectors.replay_inboxmessage")
@@ -229,3 +324,32 @@ class InboxMessageAdmin(admin.ModelAdmin):
             result = inbox_process(message_id=message.pk, replay=True)
             level = messages.SUCCESS if result.status in {"processed", "ignored"} else messages.WARNING
             self.message_user(request, f"#{message.pk}: {result.get_status_display()} — {result.error}", level)
+
+    @admin.display(description=_("Delivery id"), ordering="delivery_id")
+    def delivery(self, obj):
+        return obj.delivery_id if len(obj.delivery_id) <= 60 else obj.delivery_id[:60] + "…"
+
+    @admin.display(description=_("Error"))
+    def error_excerpt(self, obj):
+        return obj.error if len(obj.error) <= 120 else obj.error[:120] + "…"
+
+    @admin.display(description=_("Body"))
+    def body_text(self, obj):
+        shown = bytes(obj.body)[:BODY_SHOWN_BYTES]
+        size = max(obj.body_size, len(bytes(obj.body)))
+        note = "" if len(shown) == size else _("(the first %(shown)s of %(size)s bytes)") % {"shown": len(shown), "size": size}
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>{}", escape_nul(shown.decode("utf-8", errors="replace")), note)
+
+    @admin.display(description=_("Signature, checked again now"))
+    def signature_now(self, obj):
+        if len(bytes(obj.body)) < obj.body_size:
+            return _("cannot be checked: only the start of the body was kept")
+        return _("matches the stored body") if inbox_signature_check(message=obj) else _("does not match the stored body")
+
+@admin.register(InboxRejection)
+class InboxRejectionAdmin(ReadOnlyAdmin):
+    """Rejected webhook deliveries counted per endpoint, source address and reason."""
+
+    list_display = ["endpoint", "remote_addr", "reason", "count", "bytes_received", "first_at", "last_at"]
+    list_filter = ["reason", "endpoint"]
+    search_fields = ["remote_addr"]

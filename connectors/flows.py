@@ -75,3 +75,4 @@ class ScheduledFlow(Flow):
 
     def record_keys(self, **kwargs):
         return []
+

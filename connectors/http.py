@@ -1,15 +1,56 @@
-"""Outbound HTTP for connectors: every exchange is recorded for the job's attempt log, and
-failures are classed (transient or permanent) the same way for every vendor."""
+"""Outbound HTTP for connectors: every exchange is recorded for the job's attempt log, failures
+are classed (transient or permanent) the same way for every vendor, and nothing is ever sent to
+another host than the endpoint's own."""
 
 import json
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 
 from connectors.errors import PermanentError, TransientError
 
 EXCERPT_CHARS = 1000
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, with the default port filled in; None if it has none."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or DEFAULT_PORTS[scheme]
+
+
+def origin_text(url: str) -> str:
+    origin = url_origin(url)
+    return f"{origin[0]}://{origin[1]}:{origin[2]}" if origin else repr(url[:100])
+
+
+class ForeignHostError(PermanentError):
+    """A request (a vendor's next-page link, a redirect) aimed at another host than the endpoint's."""
+
+
+class EndpointSession(requests.Session):
+    """A session that sends only to one origin. Every request goes through `send`, redirects
+    included, so credentials in headers never reach another host, whatever URL an answer names."""
+
+    def __init__(self, base_url: str):
+        super().__init__()
+        self.base_url = base_url
+        self.origin = url_origin(base_url)
+
+    def send(self, request, **kwargs):
+        if self.origin is None or url_origin(request.url) != self.origin:
+            raise ForeignHostError(f"refused to send {request.method} to {origin_text(request.url)}: not the endpoint's host "
+                                   f"({origin_text(self.base_url)}); nothing was sent")
+        return super().send(request, **kwargs)
 
 
 @dataclass
@@ -58,10 +99,10 @@ class ApiClient:
     timeout = (5, 30)
     max_rate_limit_waits = 5
 
-    def __init__(self, *, endpoint, recorder: Recorder | None = None, session: requests.Session | None = None, sleep=time.sleep):
+    def __init__(self, *, endpoint, recorder: Recorder | None = None, sleep=time.sleep):
         self.endpoint = endpoint
         self.recorder = recorder or Recorder()
-        self.session = session or requests.Session()
+        self.session = EndpointSession(endpoint.base_url)
         self.sleep = sleep
 
     def url(self, path: str) -> str:
@@ -114,6 +155,9 @@ class ApiClient:
         except requests.ConnectionError as exc:
             self._record(method, shown_path, None, started, error=f"connection error: {exc}")
             raise TransientError(f"{method} {shown_path}: connection failed ({type(exc).__name__})") from exc
+        except ForeignHostError as exc:
+            self._record(method, shown_path, None, started, error=str(exc))
+            raise
         self._record(method, shown_path, response.status_code, started, excerpt=response.text[:EXCERPT_CHARS])
         self.after_response(response)
         return response

@@ -21,10 +21,11 @@ class InboundRequest:
     content_type: str = field(default="")
 
     @classmethod
-    def from_django(cls, request) -> "InboundRequest":
+    def from_django(cls, request, *, body: bytes, remote_addr: str) -> "InboundRequest":
+        """`body` as the view read it (bounded), `remote_addr` as it validated it."""
         return cls(method=request.method, path=request.path, query=parse_qs(request.META.get("QUERY_STRING", ""), keep_blank_values=True),
-                   headers=CaseInsensitiveMapping(dict(request.headers)), body=request.body,
-                   remote_addr=request.META.get("REMOTE_ADDR", ""), content_type=request.content_type or "")
+                   headers=CaseInsensitiveMapping(dict(request.headers)), body=body, remote_addr=remote_addr,
+                   content_type=request.content_type or "")
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name, default)

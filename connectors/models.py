@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from connectors.vault import seal, unseal
 from hub.models import SalesChannel, code_validator
@@ -68,6 +70,75 @@ class Endpoint(models.Model):
 
         return endpoint_config(self)
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        endpoint = super().from_db(db, field_names, values)
+        endpoint._stored_base_url = endpoint.__dict__.get("base_url")
+        return endpoint
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._stored_base_url, self._secrets_entered = self.base_url, set()
+
+    def secrets_replace(self, *, credentials: dict | None = None, webhook_secret: str | None = None) -> None:
+        """Set new credentials and/or webhook secret (None keeps the current one). Entering them
+        is what allows the base URL to move to another host (see `clean`)."""
+        entered = getattr(self, "_secrets_entered", set())
+        if credentials is not None:
+            self.credentials = credentials
+            entered.add("credentials")
+        if webhook_secret is not None:
+            self.webhook_secret = webhook_secret
+            entered.add("webhook_secret")
+        self._secrets_entered = entered
+
+    def clean(self):
+        """What every way of saving an endpoint checks (the admin form, `hub_endpoint add`)."""
+        from connectors.http import origin_text, url_origin
+        from connectors.options import settings_clean
+        from connectors.registry import CONNECTORS
+
+        super().clean()
+        errors: dict[str, list] = {}
+        connector = CONNECTORS.get(self.kind)
+        if connector is None:
+            errors.setdefault("kind", []).append(_("unknown kind %(kind)r; known: %(known)s.") % {
+                "kind": self.kind, "known": ", ".join(sorted(CONNECTORS)) or "none"})
+        if url_origin(self.base_url or "") is None:
+            errors.setdefault("base_url", []).append(_("%(url)r is not a URL with an http or https scheme and a host.") % {
+                "url": (self.base_url or "")[:200]})
+        credentials = self.credentials if isinstance(self.credentials, dict) else None
+        if credentials is None:
+            errors.setdefault("credentials", []).append(_("Credentials must be NAME=VALUE pairs."))
+        else:
+            empty = sorted(name for name, value in credentials.items() if not str(value or "").strip() or not str(name).strip())
+            if empty:
+                errors.setdefault("credentials", []).append(_("Empty credential: %(names)s.") % {"names": ", ".join(empty)})
+            missing = [name for name in getattr(connector, "credential_names", ()) if name not in credentials]
+            if missing:
+                errors.setdefault("credentials", []).append(_("%(kind)s needs the credential(s): %(names)s.") % {
+                    "kind": self.kind, "names": ", ".join(missing)})
+        if connector is not None:
+            if connector.needs_channel and self.channel_id is None:
+                errors.setdefault("channel", []).append(_("%(kind)s sells on a sales channel: choose one.") % {"kind": self.kind})
+            try:
+                self.settings = settings_clean(connector=connector, values=dict(self.settings or {}))
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    errors.setdefault("settings", []).extend(messages if field == "__all__" else [f"{field}: {m}" for m in messages])
+        if self.webhook_secret and not self.webhook_secret.strip():
+            errors.setdefault("webhook_secret", []).append(_("The webhook secret cannot be blank."))
+        stored = getattr(self, "_stored_base_url", None)
+        if stored and self.pk and url_origin(stored) != url_origin(self.base_url or "") and not errors.get("base_url"):
+            entered = getattr(self, "_secrets_entered", set())
+            needed = {"credentials"} | ({"webhook_secret"} if Endpoint.objects.filter(pk=self.pk).exclude(webhook_secret_sealed="").exists() else set())
+            if not needed <= entered:
+                errors.setdefault("base_url", []).append(_(
+                    "The host changes from %(old)s to %(new)s: enter the credentials and the webhook secret again, "
+                    "or the current ones would be sent to the new host.") % {"old": origin_text(stored), "new": origin_text(self.base_url)})
+        if errors:
+            raise ValidationError(errors)
+
 
 class EndpointSchedule(models.Model):
     """How often one scheduled flow (orders poll, stock reconcile, daily batch…) runs for one endpoint."""
@@ -86,23 +157,34 @@ class EndpointSchedule(models.Model):
 
 
 class InboxMessage(models.Model):
-    """Every webhook delivery, stored raw before anything else."""
+    """Every webhook delivery, stored before anything else: the body byte for byte (so the
+    signature can be checked again), or only an excerpt when it is unsigned or too large."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
-        REJECTED = "rejected", "Rejected (bad signature)"
+        REJECTED = "rejected", "Rejected"
         DUPLICATE = "duplicate", "Duplicate delivery"
         PROCESSED = "processed", "Processed"
         FAILED = "failed", "Failed"
         IGNORED = "ignored", "Ignored (topic not handled)"
 
+    class Rejection(models.TextChoices):
+        NONE = "", "—"
+        SIGNATURE = "signature", "Bad or missing signature"
+        TOO_LARGE = "too_large", "Body too large"
+        MALFORMED = "malformed", "Unreadable body or headers"
+
     endpoint = models.ForeignKey(Endpoint, on_delete=models.PROTECT, related_name="inbox")
-    delivery_id = models.CharField(max_length=100, blank=True)
+    delivery_id = models.TextField(blank=True, help_text="The vendor's delivery id, whole (NUL characters escaped).")
+    delivery_key = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the whole delivery id: what duplicates are found by.")
     topic = models.CharField(max_length=100, blank=True)
     headers = models.JSONField(default=dict)
-    body = models.TextField()
+    body = models.BinaryField(help_text="The bytes received; only the first ones when the delivery was unsigned or too large.")
+    body_size = models.PositiveIntegerField(default=0, help_text="Bytes received (or announced, when too large to read).")
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
     signature_ok = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    rejection = models.CharField(max_length=10, choices=Rejection.choices, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -111,13 +193,36 @@ class InboxMessage(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["endpoint", "delivery_id"], condition=models.Q(status__in=["received", "processed", "failed", "ignored"]) & ~models.Q(delivery_id=""),
+            models.UniqueConstraint(fields=["endpoint", "delivery_key"], condition=models.Q(status__in=["received", "processed", "failed", "ignored"]) & ~models.Q(delivery_key=""),
                                     name="inbox_one_accepted_delivery"),
         ]
         permissions = [("replay_inboxmessage", "Can replay webhook deliveries")]
 
     def __str__(self) -> str:
-        return f"{self.endpoint.code} {self.topic} {self.delivery_id}"
+        return f"{self.endpoint.code} {self.topic} {self.delivery_id[:100]}"
+
+
+class InboxRejection(models.Model):
+    """Rejected deliveries counted per endpoint, source address and reason, so a flood of
+    unsigned or oversized posts shows up as one line with a count (and only the first ones of
+    each hour are kept in the inbox)."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="inbox_rejections")
+    remote_addr = models.CharField(max_length=45, blank=True)
+    reason = models.CharField(max_length=10, choices=InboxMessage.Rejection.choices)
+    count = models.PositiveBigIntegerField(default=0)
+    bytes_received = models.PositiveBigIntegerField(default=0)
+    first_at = models.DateTimeField(auto_now_add=True)
+    last_at = models.DateTimeField()
+    window_start = models.DateTimeField(null=True, blank=True, help_text="Start of the hour whose deliveries are being kept.")
+    window_kept = models.PositiveIntegerField(default=0, help_text="Deliveries of that hour kept in the inbox; past the cap, only counted.")
+
+    class Meta:
+        ordering = ["-last_at"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "remote_addr", "reason"], name="inbox_rejection_one_per_source")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint.code} {self.remote_addr or '?'} {self.reason}: {self.count}"
 
 
 class Binding(models.Model):

@@ -15,7 +15,7 @@ class Connector:
     label = ""
     flows: tuple = ()
     settings_form = ConnectorSettings
-    credential_names: tuple[str, ...] = ()
+    credential_names: tuple[str, ...] = ()  # required, checked when an endpoint is saved
     needs_channel = True
 
     def client(self, *, endpoint, recorder):
@@ -48,6 +48,12 @@ class Connector:
 
     def verify_webhook(self, *, endpoint, request) -> bool:
         raise NotImplementedError
+
+    def parse_webhook(self, body: bytes):
+        """The delivery's document; ValueError with a message when the hub cannot read it."""
+        from connectors.documents import json_document
+
+        return json_document(body)
 
     def delivery_id(self, request) -> str:
         """The vendor's id for this event, when it has a stable one (deliveries are deduplicated on it)."""

@@ -2,11 +2,11 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from connectors.models import Endpoint, SyncAttempt, SyncJob
+from connectors.models import Endpoint, InboxRejection, SyncAttempt, SyncJob
 
 
 def endpoint_dashboard(*, endpoint: Endpoint, hours: int = 24, now=None) -> dict:
@@ -37,6 +37,7 @@ def endpoint_dashboard(*, endpoint: Endpoint, hours: int = 24, now=None) -> dict
                 .annotate(took=ExpressionWrapper(F("finished_at") - F("created_at"), output_field=DurationField()))
                 .order_by("took").values_list("took", flat=True)[:10_000])
     last_error = jobs.exclude(last_error="").order_by("-updated_at").values("last_error", "updated_at", "flow", "record_label").first()
+    rejected = InboxRejection.objects.filter(endpoint=endpoint).aggregate(deliveries=Sum("count"), sources=Count("remote_addr", distinct=True))
     return {
         "endpoint": endpoint, "hours": hours, "series": series,
         "attempts": totals["all"], "succeeded": totals["ok"],
@@ -46,6 +47,7 @@ def endpoint_dashboard(*, endpoint: Endpoint, hours: int = 24, now=None) -> dict
         "lag": (now - queue["oldest_due"]) if queue["oldest_due"] else timedelta(0),
         "median_sync_time": done[len(done) // 2] if done else None,
         "last_error": last_error,
+        "rejected_deliveries": rejected["deliveries"] or 0, "rejected_sources": rejected["sources"],
     }
 
 

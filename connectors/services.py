@@ -1,43 +1,164 @@
 """Inbox: store every delivery raw first, verify, dedupe, then process in a task (replayable)."""
 
+import hashlib
 import logging
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.datastructures import CaseInsensitiveMapping
+from django.utils.translation import gettext_lazy as _
 
-from connectors.models import Binding, Endpoint, InboxMessage
+from connectors.inbound import InboundRequest
+from connectors.models import Binding, Endpoint, InboxMessage, InboxRejection
 from connectors.registry import connector_for
 from hub.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 KEPT_HEADERS_PREFIXES = ("x-", "content-type", "user-agent")
+EXCERPT_BYTES = 2048  # what is kept of a delivery that is unsigned or too large
+REJECTED_KEPT_PER_HOUR = 100  # per endpoint, source address and reason; the others are only counted
+
+
+def escape_nul(text: str) -> str:
+    """Text the database can store: PostgreSQL refuses NUL characters in text and JSON."""
+    return text.replace("\x00", "\\x00")
 
 
 def _headers(request_headers) -> dict:
-    return {k: v for k, v in request_headers.items() if k.lower().startswith(KEPT_HEADERS_PREFIXES)}
+    return {escape_nul(k): escape_nul(v) for k, v in request_headers.items() if k.lower().startswith(KEPT_HEADERS_PREFIXES)}
 
 
-def inbox_receive(*, endpoint: Endpoint, request) -> InboxMessage:
-    """Record a webhook delivery (`connectors.inbound.InboundRequest`). Bad signatures are stored
-    as rejected and never processed; a delivery id already accepted is stored as a duplicate and
-    not processed again."""
+def credentials_parse(items) -> dict:
+    """NAME=VALUE items (command-line options, or lines of the admin form) → a credentials dict.
+    Errors never quote the value: it is a secret."""
+    credentials = {}
+    for number, item in enumerate(items, start=1):
+        if not item.strip():
+            continue
+        if "=" not in item:
+            raise ValidationError(_("Credential %(number)s: write NAME=VALUE.") % {"number": number})
+        name, value = item.split("=", 1)
+        credentials[name.strip()] = value.strip()
+    return credentials
+
+
+def settings_parse(items) -> dict:
+    """NAME=VALUE items (`hub_endpoint add --setting`) → raw settings; the connector's settings form validates them."""
+    values = {}
+    for item in items:
+        if "=" not in item:
+            raise ValidationError({"settings": [_("%(item)s: write NAME=VALUE.") % {"item": item[:100]}]})
+        name, value = item.split("=", 1)
+        values[name.strip()] = value.strip()
+    return values
+
+
+def endpoint_save(*, code: str, kind: str, base_url: str, channel, name: str = "", credentials: dict | None = None,
+                  webhook_secret: str | None = None, settings: dict | None = None) -> tuple[Endpoint, bool]:
+    """Add or update an endpoint, validated as the admin form validates it (`Endpoint.clean`,
+    which also validates the settings with the connector's form); None for credentials, webhook
+    secret or settings keeps the current ones; given settings are merged over the current ones."""
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().filter(code=code).first()
+        created = endpoint is None
+        if created:
+            endpoint = Endpoint(code=code)
+        endpoint.kind, endpoint.base_url, endpoint.channel = kind, base_url, channel
+        endpoint.name = name or endpoint.name or code
+        if settings is not None:
+            endpoint.settings = {**(endpoint.settings or {}), **settings}
+        endpoint.secrets_replace(credentials=credentials, webhook_secret=webhook_secret)
+        endpoint.full_clean()
+        endpoint.save()
+    return endpoint, created
+
+
+def webhook_max_bytes() -> int:
+    return int(getattr(settings, "HUB_WEBHOOK_MAX_BYTES", 2_621_440))
+
+
+def inbox_receive(*, endpoint: Endpoint, request, body_size: int | None = None) -> InboxMessage:
+    """Record a webhook delivery (`connectors.inbound.InboundRequest`). Too large, unsigned or
+    unreadable deliveries are stored as rejected (unsigned or too large: only an excerpt) and
+    counted per source, never processed; a delivery id already accepted is stored as a duplicate
+    and not processed again. `body_size` is the announced size when only the start of a
+    too-large body was read."""
     connector = connector_for(endpoint)
-    kept = _headers(request.headers)
     body = request.body
-    signature_ok = connector.verify_webhook(endpoint=endpoint, request=request)
-    delivery_id, topic = connector.delivery_id(request)[:100], connector.topic(request)[:100]
-    text = body.decode("utf-8", errors="replace")
-    if not signature_ok:
-        return InboxMessage.objects.create(endpoint=endpoint, delivery_id=delivery_id, topic=topic, headers=kept, body=text,
-                                           signature_ok=False, status=InboxMessage.Status.REJECTED, error="signature does not match")
+    raw_id = str(connector.delivery_id(request) or "")
+    size = len(body) if body_size is None else max(body_size, len(body))
+    fields = {"endpoint": endpoint, "delivery_id": escape_nul(raw_id), "topic": escape_nul(str(connector.topic(request) or ""))[:100],
+              "delivery_key": hashlib.sha256(raw_id.encode("utf-8", errors="surrogatepass")).hexdigest() if raw_id else "",
+              "headers": _headers(request.headers), "remote_addr": request.remote_addr or None, "body_size": size}
+    if size > webhook_max_bytes():
+        return _reject(fields, body[:EXCERPT_BYTES], InboxMessage.Rejection.TOO_LARGE,
+                       f"the body has {size} bytes, over the limit of {webhook_max_bytes()} bytes (HUB_WEBHOOK_MAX_BYTES); "
+                       f"only its first {EXCERPT_BYTES} bytes are kept")
+    if not _signature_ok(connector, endpoint, request):
+        return _reject(fields, body[:EXCERPT_BYTES], InboxMessage.Rejection.SIGNATURE, "signature does not match")
+    try:
+        for name, value in request.headers.items():
+            if "\x00" in name or "\x00" in value:
+                raise ValueError(f"the header {escape_nul(name)[:100]} contains a NUL character")
+        connector.parse_webhook(body)
+    except ValueError as exc:
+        return _reject(fields, body, InboxMessage.Rejection.MALFORMED, str(exc), signature_ok=True)
     try:
         with transaction.atomic():
-            message = InboxMessage.objects.create(endpoint=endpoint, delivery_id=delivery_id, topic=topic, headers=kept, body=text, signature_ok=True)
+            message = InboxMessage.objects.create(**fields, body=body, signature_ok=True)
             enqueue_on_commit("connectors.tasks.inbox_process_task", message.pk)
     except IntegrityError:
-        message = InboxMessage.objects.create(endpoint=endpoint, delivery_id=delivery_id, topic=topic, headers=kept, body=text,
-                                              signature_ok=True, status=InboxMessage.Status.DUPLICATE)
+        message = InboxMessage.objects.create(**fields, body=body, signature_ok=True, status=InboxMessage.Status.DUPLICATE)
     return message
+
+
+def _signature_ok(connector, endpoint, request) -> bool:
+    try:
+        return bool(connector.verify_webhook(endpoint=endpoint, request=request))
+    except Exception:  # a header the vendor's check cannot even read is a bad signature
+        logger.warning("webhook signature check for %s raised; delivery rejected", endpoint.code, exc_info=True)
+        return False
+
+
+def _reject(fields: dict, body: bytes, reason: str, error: str, *, signature_ok: bool = False) -> InboxMessage:
+    """Count the rejection for its source; keep the delivery in the inbox unless this source has
+    already had REJECTED_KEPT_PER_HOUR of this kind kept this hour (a flood is only counted)."""
+    now = timezone.now()
+    source = {"endpoint": fields["endpoint"], "remote_addr": fields["remote_addr"] or "", "reason": reason}
+    message = InboxMessage(**fields, body=body, signature_ok=signature_ok, status=InboxMessage.Status.REJECTED, rejection=reason,
+                           error=escape_nul(error))
+    with transaction.atomic():
+        counter = InboxRejection.objects.select_for_update().filter(**source).first()
+        if counter is None:
+            try:
+                with transaction.atomic():
+                    counter = InboxRejection.objects.create(**source, last_at=now)
+            except IntegrityError:  # another delivery from the same source counted first
+                counter = InboxRejection.objects.select_for_update().get(**source)
+        if counter.window_start is None or now - counter.window_start >= timedelta(hours=1):
+            counter.window_start, counter.window_kept = now, 0
+        keep = counter.window_kept < REJECTED_KEPT_PER_HOUR
+        counter.count += 1
+        counter.bytes_received += fields["body_size"]
+        counter.window_kept += keep
+        counter.last_at = now
+        counter.save(update_fields=["count", "bytes_received", "window_start", "window_kept", "last_at"])
+        if keep:
+            message.save()
+    return message
+
+
+def inbox_signature_check(*, message: InboxMessage) -> bool:
+    """Check the stored delivery's signature again, against its stored bytes and headers (a proof
+    carried in the webhook URL's query string is not stored, so it cannot be checked again)."""
+    connector = connector_for(message.endpoint)
+    request = InboundRequest(method="POST", path=f"/webhooks/{message.endpoint.code}/", query={},
+                             headers=CaseInsensitiveMapping(message.headers), body=bytes(message.body), remote_addr=message.remote_addr or "",
+                             content_type=CaseInsensitiveMapping(message.headers).get("Content-Type", "").split(";")[0].strip())
+    return _signature_ok(connector, message.endpoint, request)
 
 
 def inbox_process(*, message_id: int, replay: bool = False) -> InboxMessage:
@@ -54,11 +175,11 @@ def inbox_process(*, message_id: int, replay: bool = False) -> InboxMessage:
             outcome = connector.process(message=message)
     except Exception as exc:  # any mapping or validation problem is recorded for a person to fix
         logger.warning("inbox message %s failed: %s", message.pk, exc)
-        InboxMessage.objects.filter(pk=message.pk).update(status=InboxMessage.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:5000],
+        InboxMessage.objects.filter(pk=message.pk).update(status=InboxMessage.Status.FAILED, error=escape_nul(f"{type(exc).__name__}: {exc}"[:5000]),
                                                           processed_at=timezone.now())
     else:
         status = InboxMessage.Status.IGNORED if outcome == "ignored" else InboxMessage.Status.PROCESSED
-        InboxMessage.objects.filter(pk=message.pk).update(status=status, error=outcome, processed_at=timezone.now())
+        InboxMessage.objects.filter(pk=message.pk).update(status=status, error=escape_nul(outcome), processed_at=timezone.now())
     return InboxMessage.objects.get(pk=message.pk)
 
 
@@ -87,3 +208,16 @@ def endpoint_credentials_refresh(*, endpoint_id: int, refresh) -> dict:
         endpoint.credentials = {**current, **new}
         endpoint.save(update_fields=["credentials_sealed"])
         return endpoint.credentials
+
+
+def endpoint_secrets_reseal() -> int:
+    """Seal every endpoint's secrets with the first key of HUB_CREDENTIALS_KEYS (key rotation), in
+    one transaction: a secret no configured key opens stops it with nothing changed."""
+    from connectors.vault import reseal
+
+    with transaction.atomic():
+        endpoints = list(Endpoint.objects.select_for_update())
+        for endpoint in endpoints:
+            Endpoint.objects.filter(pk=endpoint.pk).update(credentials_sealed=reseal(endpoint.credentials_sealed),
+                                                           webhook_secret_sealed=reseal(endpoint.webhook_secret_sealed))
+    return len(endpoints)

@@ -14,9 +14,11 @@ class HubConfig(AppConfig):
     verbose_name = "Hub"
 
     def ready(self):
-        from django_q.signals import post_execute, pre_execute
+        from django_q.signals import post_execute, post_spawn, pre_execute
 
         from hub.logging import bind_task_id, unbind_task_id
+        from hub.tasks import schedules_ensure
 
         pre_execute.connect(bind_task_id, dispatch_uid="hub.bind_task_id")
         post_execute.connect(unbind_task_id, dispatch_uid="hub.unbind_task_id")
+        post_spawn.connect(schedules_ensure, dispatch_uid="hub.schedules_ensure")

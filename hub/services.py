@@ -4,7 +4,7 @@ import hashlib
 import secrets
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -72,18 +72,28 @@ def heartbeat_beat(*, name: str = "worker") -> Heartbeat:
 
 
 def schedules_sync() -> list[str]:
-    """Create or update django-q2 schedules for every registered recurring task."""
+    """Create or update django-q2 schedules for every registered recurring task. Idempotent, and
+    safe when several clusters start at once: one at a time (an advisory lock on PostgreSQL,
+    IMMEDIATE transactions on SQLite), and any duplicate row of a name is removed."""
     from django_q.models import Schedule
 
     from hub.registry import schedules
 
     names = []
-    for spec in schedules.values():
-        Schedule.objects.update_or_create(
-            name=spec.name,
-            defaults={"func": spec.func, "schedule_type": Schedule.MINUTES, "minutes": spec.minutes, "repeats": -1},
-        )
-        names.append(spec.name)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('hub.schedules_sync'))")
+        for spec in schedules.values():
+            wanted = {"func": spec.func, "schedule_type": Schedule.MINUTES, "minutes": spec.minutes, "repeats": -1}
+            rows = list(Schedule.objects.select_for_update().filter(name=spec.name).order_by("id"))
+            if not rows:
+                Schedule.objects.create(name=spec.name, **wanted)
+            else:
+                Schedule.objects.filter(pk__in=[row.pk for row in rows[1:]]).delete()
+                if any(getattr(rows[0], field) != value for field, value in wanted.items()):
+                    Schedule.objects.filter(pk=rows[0].pk).update(**wanted)
+            names.append(spec.name)
     return names
 
 

@@ -192,6 +192,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+SESSION_ENGINE = "hub.sessions"  # database sessions; keys Django never issues are no session
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username+address before the password is checked
     "django.contrib.auth.backends.ModelBackend",
@@ -241,7 +242,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only; bodies too deep or too large are 4xx answers (hub.api.parsers).
+    "DEFAULT_PARSER_CLASSES": ["hub.api.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "hub.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "hub.api.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
 }
@@ -251,6 +255,9 @@ SPECTACULAR_SETTINGS = {
     "Authenticate with `Authorization: Token <key>` (one key per sales channel).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components, so that request-only rules (non-blank strings
+    # have minLength 1, list bounds) describe what the API accepts and not what it answers.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -266,7 +273,12 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hub@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 HUB_ALERT_EMAILS = env_list("HUB_ALERT_EMAILS", [])
+# Connected systems' secrets are sealed at rest with these Fernet keys (first seals, all open;
+# docs/connectors.md "Secrets at rest"); unset: a key derived from SECRET_KEY.
+HUB_CREDENTIALS_KEYS = env_list("HUB_CREDENTIALS_KEYS", [])
 HUB_ALERT_AFTER_FAILURES = env_int("HUB_ALERT_AFTER_FAILURES", 5)
+# Webhook bodies past this size are refused (413) and only their first bytes kept.
+HUB_WEBHOOK_MAX_BYTES = env_int("HUB_WEBHOOK_MAX_BYTES", 2_621_440)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

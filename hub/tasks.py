@@ -6,7 +6,7 @@ import logging
 from django.db import transaction
 from django_q.tasks import async_task
 
-from hub.services import heartbeat_beat
+from hub.services import heartbeat_beat, schedules_sync
 
 logger = logging.getLogger(__name__)
 
@@ -24,3 +24,12 @@ def ping(value: str = "pong") -> str:
 
 def heartbeat() -> None:
     heartbeat_beat(name="worker")
+
+
+def schedules_ensure(sender=None, proc_name: str = "", **kwargs) -> None:
+    """django-q2 `post_spawn` receiver: every worker a cluster starts makes sure the registered
+    schedules exist, so a deployment running only `manage.py qcluster` sweeps and ticks too."""
+    try:
+        schedules_sync()
+    except Exception:  # a worker must start even if the database is not migrated yet
+        logger.exception("could not ensure the task schedules")

@@ -84,7 +84,7 @@ def main():
             channel_stock_policy_set(channel=channel, warehouses=[lyon], safety_buffer=0)
             Product.objects.bulk_create((Product(sku=f"SKU{n:06d}", name=f"Product {n}", status="active") for n in range(args.skus)), batch_size=5000)
             endpoint = Endpoint.objects.create(kind="shopify", code="bench", name="Bench shop", base_url=shop_url, channel=channel,
-                                               credentials={"access_token": TOKEN}, warehouse_map={"LYON": "1001"}, concurrency_limit=args.runners,
+                                               credentials={"access_token": TOKEN}, settings={"warehouse_map": {"LYON": "1001"}}, concurrency_limit=args.runners,
                                                enabled_flows=["stock.out"])
         products = dict(Product.objects.values_list("sku", "pk"))
         for start in range(0, args.skus, 2000):  # publish in the shop (seeding, not measured) and bind

@@ -151,12 +151,10 @@ class Storefront(Connector):
         return set(self.topic_handlers())
 
     def process(self, *, message):
-        import json
-
         handler = self.topic_handlers().get(message.topic)
         if handler is None:
             return "ignored"
-        return handler(endpoint=message.endpoint, payload=json.loads(message.body))
+        return handler(endpoint=message.endpoint, payload=self.parse_webhook(bytes(message.body)))
 
     def apply_order(self, *, endpoint, order_json: dict, cancelled: bool = False) -> bool:
         from connectors.commerce.inbound import order_apply

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("catalog", "0004_pricing_generation_free_slot"),
-        ("connectors", "0004_admin_permissions"),
+        ("connectors", "0005_inbox_raw_bodies"),
         ("hub", "0002_import_jobs"),
     ]
 

@@ -24,6 +24,18 @@ mutation SetAvailable($input: InventorySetQuantitiesInput!) {
 }"""
 
 
+FIND_VARIANTS = """
+query FindVariants($query: String!) {
+  productVariants(first: 250, query: $query) {
+    nodes { sku product { legacyResourceId } }
+  }
+}"""
+
+
+def _search_term(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def gid(kind: str, number) -> str:
     return f"gid://shopify/{kind}/{number}"
 
@@ -71,18 +83,35 @@ class ShopifyConnector(Storefront):
         return mapping.product_json(parent, variants, prices)
 
     def product_find(self, ctx, *, document):
-        handle = document.body["product"]["handle"]
-        found = ctx.client.rest("GET", "products.json", params={"handle": handle}).get("products") or []
-        return _product_ref(found[0]) if found else None
+        """The shop's product carrying these SKUs, found with the GraphQL variant search (the search
+        also matches prefixes and other words, so only exact SKUs count)."""
+        skus = [row["sku"] for row in document.body["product"]["variants"] if row.get("sku")]
+        ids = set()
+        for start in range(0, len(skus), 100):
+            chunk = skus[start:start + 100]
+            data = ctx.client.graphql(FIND_VARIANTS, {"query": " OR ".join(f"sku:{_search_term(sku)}" for sku in chunk)})
+            ids |= {str(node["product"]["legacyResourceId"]) for node in (data.get("productVariants") or {}).get("nodes") or []
+                    if node.get("sku") in chunk}
+        if len(ids) > 1:
+            raise PermanentError(f"{', '.join(skus[:5])} are on several Shopify products ({', '.join(sorted(ids))}): keep one, then retry")
+        return _product_ref(ctx.client.rest("GET", f"products/{ids.pop()}.json")["product"]) if ids else None
 
     def product_create(self, ctx, *, document):
         return _product_ref(ctx.client.rest("POST", "products.json", body=document.body)["product"])
 
     def product_update(self, ctx, *, external_id, document, variant_ids):
+        """PUT the product with every variant's id; a variant new to the shop is created first, once
+        (found by SKU among the product's variants when an earlier answer was lost)."""
         body = json.loads(json.dumps(document.body))
+        shop_variants: dict[str, dict] = {}
         for row in body["product"]["variants"]:
-            if row["sku"] in variant_ids:
-                row["id"] = int(variant_ids[row["sku"]])
+            if row["sku"] not in variant_ids:
+                if not shop_variants:
+                    shop_variants.update({v.get("sku"): v for v in ctx.client.rest("GET", f"products/{external_id}.json")["product"]["variants"]})
+                variant = shop_variants.get(row["sku"]) or \
+                    ctx.client.rest("POST", f"products/{external_id}/variants.json", body={"variant": row})["variant"]
+                variant_ids = {**variant_ids, row["sku"]: str(variant["id"])}
+            row["id"] = int(variant_ids[row["sku"]])
         body["product"]["id"] = int(external_id)
         return _product_ref(ctx.client.rest("PUT", f"products/{external_id}.json", body=body)["product"])
 

@@ -11,6 +11,6 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def signature_valid(*, secret: str, body: bytes, header_value: str) -> bool:
-    if not secret or not header_value:
+    if not secret or not header_value or not header_value.isascii():
         return False
     return hmac.compare_digest(signature(secret, body), header_value.strip())

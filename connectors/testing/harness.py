@@ -8,9 +8,11 @@ machinery, so a sandbox file holds only what is specific to its vendor:
   table filled by the `@route` and `@control` decorators, one request pipeline (authentication,
   fault switches, rate limiting, the handler under the sandbox lock, responses) and a control API
   under `/_sandbox/` for tests, the demo and traffic generators;
-- `Request` and the response helpers (`json_response`, `empty_response`, `raw_response`, `Abort`);
+- `Request` and the response helpers (`json_response`, `empty_response`, `raw_response`, `Abort`),
+  opaque pagination cursors (`cursor_token`, `read_cursor`);
 - `Faults`: switches every sandbox shares (5xx window, slow before or after applying, dropped
-  connection after applying, malformed body, forced 429, duplicated or dropped webhooks);
+  connection after applying, malformed body, forced 429, duplicated or dropped webhooks), each
+  for N requests, some seconds, matching routes or writes only, plus a sandbox's own switches;
 - rate-limit primitives: `LeakyBucket`, `TokenBucket`, `FixedWindow`, and `Keyed` for one per key;
 - `WebhookSender`: a background thread posting signed deliveries under a `DeliveryPolicy`
   (retries with backoff or none, disable after N failures, duplicate and drop rates), with a log;
@@ -47,6 +49,7 @@ import requests
 log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_sandbox/"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 # --- responses ------------------------------------------------------------------------------------
@@ -149,6 +152,15 @@ class Request:
         except (ValueError, UnicodeDecodeError) as error:
             raise InvalidBody(f"the request body is not valid JSON: {error}") from None
 
+    def json_object(self) -> dict:
+        """The body as a JSON object ({} when empty); InvalidBody when it is anything else."""
+        data = self.json()
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise InvalidBody(f"the request body is not a JSON object but {type(data).__name__}")
+        return data
+
     def form(self) -> dict[str, list[str]]:
         try:
             return parse_qs(self.body.decode(), keep_blank_values=True)
@@ -157,6 +169,24 @@ class Request:
 
     def describe(self) -> str:
         return f"{self.method} {self.path}"
+
+
+# --- cursors --------------------------------------------------------------------------------------
+
+def cursor_token(position) -> str:
+    """An opaque pagination cursor (a `page_info`, a `NextToken`): the position as URL-safe base64 JSON."""
+    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode()
+
+
+def read_cursor(token: str) -> dict:
+    """The position a `cursor_token` carries; ValueError for anything the sandbox did not issue."""
+    try:
+        position = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, UnicodeError) as error:
+        raise ValueError(f"invalid cursor: {error}") from None
+    if not isinstance(position, dict):
+        raise ValueError("invalid cursor")
+    return position
 
 
 # --- routing --------------------------------------------------------------------------------------
@@ -216,7 +246,7 @@ def control(method: str, pattern: str, *, locked: bool = True, name: str | None 
 
 # --- faults ---------------------------------------------------------------------------------------
 
-_WINDOW_OPTIONS = {"requests", "seconds", "match"}
+_WINDOW_OPTIONS = {"requests", "seconds", "match", "writes"}
 FAULT_SWITCHES: dict[str, set[str]] = {
     "fail_5xx": {"status"},        # answer a 5xx (`status`, or 500/502/503 at random) without applying
     "slow_before": {"ms"},         # wait `ms` before applying
@@ -233,21 +263,30 @@ class Faults:
     """Fault switches shared by every sandbox, set from Python (`set(...)`) or the control API
     (`POST /_sandbox/faults` with the same JSON). A switch is `True` (on until cleared), `None` or
     `False` (off) or a dict of options: `requests` (the next N matching requests), `seconds` (for
-    that long), `match` (a regex searched in "METHOD /path"), plus the switch's own (`ms`,
-    `status`, `retry_after`). Webhook rates are numbers in [0, 1] (None: the delivery policy's)."""
+    that long), `match` (a regex searched in "METHOD /path"), `writes` (only requests that change
+    something, as `is_write` tells), plus the switch's own (`ms`, `status`, `retry_after`).
+    Webhook rates are numbers in [0, 1] (None: the delivery policy's).
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
+    `extra` declares a sandbox's own switches: name → a function that checks the value set
+    (ValueError when it is wrong) and returns what to keep; `value(name)` reads it, None or False
+    turns it off, and it is shown and cleared with the others."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, *, extra: Mapping[str, Callable] | None = None,
+                 is_write: Callable[["Request"], bool] | None = None):
         self._clock = clock
+        self._extra = dict(extra or {})
+        self._is_write = is_write or (lambda request: request.method not in SAFE_METHODS)
         self._lock = threading.Lock()
         self._switches: dict[str, dict] = {}
         self._rates: dict[str, float] = {}
+        self._values: dict[str, object] = {}
 
     def set(self, **switches) -> dict:
         """Validates everything first: a bad switch raises ValueError and changes nothing."""
         prepared = {name: self._prepare(name, value) for name, value in switches.items()}
         with self._lock:
             for name, value in prepared.items():
-                target = self._rates if name in FAULT_RATES else self._switches
+                target = self._rates if name in FAULT_RATES else self._values if name in self._extra else self._switches
                 if value is None:
                     target.pop(name, None)
                 else:
@@ -258,6 +297,7 @@ class Faults:
         with self._lock:
             self._switches.clear()
             self._rates.clear()
+            self._values.clear()
 
     def _prepare(self, name: str, value):
         if name in FAULT_RATES:
@@ -266,8 +306,10 @@ class Faults:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number between 0 and 1")
             return float(value)
+        if name in self._extra:
+            return None if value is None or value is False else self._extra[name](value)
         if name not in FAULT_SWITCHES:
-            known = ", ".join(sorted([*FAULT_SWITCHES, *FAULT_RATES]))
+            known = ", ".join(sorted([*FAULT_SWITCHES, *FAULT_RATES, *self._extra]))
             raise ValueError(f"unknown fault switch {name!r} (known: {known})")
         if value is None or value is False:
             return None
@@ -292,6 +334,11 @@ class Faults:
                 spec["match"] = re.compile(str(value["match"]))
             except re.error as error:
                 raise ValueError(f"{name}: match is not a valid regular expression ({error})") from None
+        if "writes" in value:
+            if not isinstance(value["writes"], bool):
+                raise ValueError(f"{name}: writes must be true or false")
+            if value["writes"]:
+                spec["writes"] = True
         if "ms" in value:
             spec["ms"] = _non_negative_number(name, "ms", value["ms"])
         if "status" in value:
@@ -314,11 +361,18 @@ class Faults:
                 return None
             if "match" in spec and (request is None or not spec["match"].search(request.describe())):
                 return None
+            if "writes" in spec and (request is None or not self._is_write(request)):
+                return None
             if "requests" in spec:
                 spec["requests"] -= 1
                 if spec["requests"] <= 0:
                     del self._switches[name]
-            return {key: value for key, value in spec.items() if key not in ("until", "requests", "match")}
+            return {key: value for key, value in spec.items() if key not in ("until", "requests", "match", "writes")}
+
+    def value(self, name: str, default=None):
+        """The value of a sandbox's own switch (see `extra`), or `default` when it is off."""
+        with self._lock:
+            return self._values.get(name, default)
 
     def rate(self, name: str, default: float) -> float:
         with self._lock:
@@ -338,6 +392,7 @@ class Faults:
                     entry["match"] = spec["match"].pattern
                 described[name] = entry
             described.update(self._rates)
+            described.update(self._values)
             return described
 
 
@@ -913,13 +968,17 @@ class Sandbox:
       the vendor's shapes for forced 429s, 5xx, unknown routes and unparsable bodies;
     - `encode_json(payload)` — the vendor's JSON bytes (used by `self.json()` and dict results);
     - `state()` — extra fields for `GET /_sandbox/state`;
-    - `normalize_path(path)` — e.g. ignore a trailing slash;
+    - `normalize_path(path)` — e.g. ignore a trailing slash or a versioned prefix;
+    - `is_write(request)` — whether a request changes something (fault switches with `writes`),
+      e.g. a query sent by POST does not;
     - `before_webhook_send(delivery, headers)`, `on_webhook_disabled(subscription)` — webhook hooks.
 
-    Set `delivery_policy` (class attribute or constructor argument) for the vendor's webhooks.
+    Set `delivery_policy` (class attribute or constructor argument) for the vendor's webhooks and
+    `extra_faults` for the sandbox's own fault switches (see `Faults`).
     Handlers run under `self.lock` (an RLock) unless declared `locked=False`."""
 
     delivery_policy: DeliveryPolicy = DeliveryPolicy()
+    extra_faults: Mapping[str, Callable] = {}
     name = "sandbox"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, seed: int | None = 0, clock: Clock | None = None,
@@ -929,7 +988,7 @@ class Sandbox:
         self.clock = clock or Clock()
         self.ids = Ids(seed=seed)
         self.lock = threading.RLock()
-        self.faults = Faults(clock=self.clock.monotonic)
+        self.faults = Faults(clock=self.clock.monotonic, extra=self.extra_faults, is_write=self.is_write)
         self.stats: Counter = Counter()
         self._stats_lock = threading.Lock()
         self.journal: deque[RequestRecord] = deque(maxlen=5000)
@@ -1035,6 +1094,9 @@ class Sandbox:
 
     def normalize_path(self, path: str) -> str:
         return path
+
+    def is_write(self, request: Request) -> bool:
+        return request.method not in SAFE_METHODS
 
     def before_webhook_send(self, delivery: Delivery, headers: dict) -> dict:
         return headers

@@ -1,28 +1,34 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Product
 from hub.api.auth import request_channel
+from hub.api.views import CheckedRequestMixin
 from inventory.selectors import available_to_sell
 
 MAX_SKUS = 500
 
 
 class StockQuerySerializer(serializers.Serializer):
-    sku = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False, max_length=MAX_SKUS)
+    sku = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False, max_length=MAX_SKUS,
+                                help_text=f"Repeat for each SKU, 1 to {MAX_SKUS}.")
 
 
-class StockView(APIView):
+class StockView(CheckedRequestMixin, APIView):
     """Available-to-sell for the token's sales channel."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("sku", str, many=True, required=True, description=f"Up to {MAX_SKUS} SKUs")],
-        responses=inline_serializer("StockResponse", {
+        parameters=[StockQuerySerializer],
+        responses={200: inline_serializer("StockResponse", {
             "channel": serializers.CharField(),
-            "lines": serializers.ListField(child=serializers.DictField()),
-        }),
+            "lines": inline_serializer("StockLine", {
+                "sku": serializers.CharField(),
+                "available": serializers.IntegerField(required=False, help_text="Available to sell; absent on an error line."),
+                "error": serializers.ChoiceField(["unknown_sku"], required=False, help_text="No active product with this SKU."),
+            }, many=True),
+        }), 403: OpenApiResponse(description="A staff session: stock is quoted for a sales channel's token.")},
     )
     def get(self, request):
         query = StockQuerySerializer(data={"sku": request.query_params.getlist("sku")})

@@ -1,11 +1,12 @@
 import re
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api.auth import request_channel
+from hub.api.views import CheckedRequestMixin
 from orders.services import OrderError, idempotency_key_run, order_import
 from orders.validation import OrderPayloadSerializer
 
@@ -23,16 +24,25 @@ class OrderResultSerializer(serializers.Serializer):
     created = serializers.BooleanField()
 
 
-class OrdersView(APIView):
+class OrdersView(CheckedRequestMixin, APIView):
     """Create or update an order for the token's channel (idempotent on `external_id`)."""
 
     @extend_schema(
-        request=OrderPayloadSerializer, responses={201: OrderResultSerializer, 200: OrderResultSerializer},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
-                                     description="1 to 100 printable ASCII characters, per channel. The first request with a key "
-                                                 "is the one that acts; the same key with the same body (even concurrently) gets its "
-                                                 "answer again, with `Idempotent-Replayed: true`; with another body, 422. A request "
-                                                 "refused with 400 or 422 does not use up its key.")],
+        request=OrderPayloadSerializer,
+        responses={201: OrderResultSerializer, 200: OrderResultSerializer,
+                   403: OpenApiResponse(description="A staff session: orders are submitted with a sales channel's token."),
+                   422: OpenApiResponse(description="The Idempotency-Key was used with another body, or the order cannot "
+                                                    "be taken as sent (e.g. a customer code that is not this channel's).")},
+        parameters=[
+            OpenApiParameter("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[ -~]+$"},
+                             OpenApiParameter.HEADER, required=False,
+                             description="1 to 100 printable ASCII characters, per channel. The first request with a key "
+                                         "is the one that acts; the same key with the same body (even concurrently) gets its "
+                                         "answer again, with `Idempotent-Replayed: true`; with another body, 422. A request "
+                                         "refused with 400 or 422 does not use up its key."),
+            OpenApiParameter("Idempotent-Replayed", {"type": "string", "enum": ["true"]}, OpenApiParameter.HEADER,
+                             response=[200, 201], description="Present when the answer is a replay of an earlier request's."),
+        ],
         summary="Submit an order",
     )
     def post(self, request):

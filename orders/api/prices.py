@@ -8,10 +8,11 @@ change to a price, list, customer or assignment shows on the very next call.
 
 import json
 
+from django.core.exceptions import TooManyFieldsSent
 from django.db import connection
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.compat import LONG_SEPARATORS, SHORT_SEPARATORS
@@ -22,6 +23,8 @@ from rest_framework.views import APIView
 from catalog.pricing import format_price
 from catalog.sql import execute_prepared, prepared_statements_enabled
 from hub.api.auth import ChannelTokenAuthentication
+from hub.api.text import NUL_MESSAGE, text_problem
+from hub.api.views import CheckedRequestMixin, nul_in_headers
 from hub.models import ApiToken, SalesChannel
 from hub.services import hash_token_key
 from orders.pricing import ChannelToken, token_quote
@@ -29,24 +32,26 @@ from orders.pricing import ChannelToken, token_quote
 MAX_GET_SKUS = 100
 MAX_QUOTE_LINES = 500
 MAX_QUANTITY = 1_000_000
+MAX_CUSTOMER_LENGTH = 50
+MAX_SKU_LENGTH = 64
 NOT_FOUND = {"detail": "No such customer for this channel."}
 INVALID_TOKEN = "Invalid or revoked token."
 LEAN_MAX_BODY = 256 * 1024  # a 500-line quote is about 25 kB
 
 
 class QuoteLineSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = serializers.CharField(max_length=MAX_SKU_LENGTH)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
-class QuoteRequestSerializer(serializers.Serializer):
-    customer = serializers.CharField(max_length=50)
+class QuoteSerializer(serializers.Serializer):
+    customer = serializers.CharField(max_length=MAX_CUSTOMER_LENGTH)
     lines = QuoteLineSerializer(many=True, allow_empty=False, max_length=MAX_QUOTE_LINES)
 
 
 PRICED_LINE = inline_serializer("PricedLine", {
     "sku": serializers.CharField(),
-    "quantity": serializers.IntegerField(),
+    "quantity": serializers.IntegerField(required=False, help_text="Absent on an unknown_sku line."),
     "unit_price": serializers.DecimalField(max_digits=14, decimal_places=4, required=False,
                                            help_text="Decimal string; absent when the line has an error."),
     "reference_price": serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True, required=False,
@@ -61,8 +66,8 @@ PRICES_RESPONSE = inline_serializer("PricesResponse", {
     "currency": serializers.CharField(),
     "lines": PRICED_LINE.__class__(many=True),
 })
-ERRORS = {400: inline_serializer("FieldErrors", {"field": serializers.ListField(child=serializers.CharField())}),
-          401: None, 404: None}
+# 400, 401… are described for every operation (hub.api.schema); this one is the price API's own.
+ERRORS = {404: OpenApiResponse(description="No such customer for this channel (whether the code exists elsewhere or not).")}
 
 
 def _answer(pricing, priced):
@@ -163,19 +168,32 @@ class PriceTokenAuthentication(ChannelTokenAuthentication):
         return ApiToken(id=token_id, channel=channel, revoked_at=None, last_used_at=last_used_at)
 
 
-class _PriceView(APIView):
+class _PriceView(CheckedRequestMixin, APIView):
     """The price views. A well-formed request with a valid token for a customer of its channel (a
     storefront's every call) is answered without DRF's request wrapping, negotiation and
     rendering machinery, which cost more than pricing one SKU; anything else (no or bad token,
     malformed request, unknown customer, another Accept, OPTIONS…) goes through DRF, so every
-    error answer is DRF's. Both paths price with `token_quote` and answer with `_answer`."""
+    error answer is DRF's. Both paths price with `token_quote` and answer with `_answer`.
+
+    The pricing statement checks the token of the methods that price (`priced_methods`); every
+    other answer (OPTIONS and its metadata, 405, 400) is given only to a valid token."""
 
     authentication_classes = [PriceTokenAuthentication]
     permission_classes = [IsAuthenticated]
     renderer = JSONRenderer()
+    priced_methods: frozenset = frozenset()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method not in self.priced_methods:
+            request.user.token  # noqa: B018 — raises AuthenticationFailed for an invalid token
+
+    def refuse_input(self, request, errors):
+        request.user.token  # noqa: B018 — 401 before any field message, as in `refuse`
+        super().refuse_input(request, errors)
 
     def dispatch(self, request, *args, **kwargs):
-        answer = self.lean_answer(request) if _lean_headers(request) else None
+        answer = self.lean_answer(request) if _lean_headers(request) and not nul_in_headers(request.META) else None
         if answer is not None:
             return answer
         return super().dispatch(request, *args, **kwargs)
@@ -234,12 +252,17 @@ def _render(answer) -> bytes:
 
 
 class PricesView(_PriceView):
+    priced_methods = frozenset({"GET", "HEAD"})
+
     @extend_schema(
         operation_id="prices_get", tags=["prices"],
         summary="Prices of up to 100 SKUs for one customer, quantity 1",
         parameters=[
-            OpenApiParameter("customer", str, required=True, description="Customer code (attached to the token's channel)."),
-            OpenApiParameter("sku", str, many=True, required=True, description=f"Repeat for each SKU, 1 to {MAX_GET_SKUS}."),
+            OpenApiParameter("customer", {"type": "string", "minLength": 1, "maxLength": MAX_CUSTOMER_LENGTH}, required=True,
+                             description="Customer code (attached to the token's channel)."),
+            OpenApiParameter("sku", {"type": "array", "minItems": 1, "maxItems": MAX_GET_SKUS,
+                                     "items": {"type": "string", "minLength": 1, "maxLength": MAX_SKU_LENGTH}},
+                             required=True, description=f"Repeat for each SKU, 1 to {MAX_GET_SKUS}."),
         ],
         responses={200: PRICES_RESPONSE, **ERRORS},
     )
@@ -256,20 +279,26 @@ class PricesView(_PriceView):
         if plain is not None:
             customer, skus = plain
             errors = _get_errors(customer, skus)
-        elif "format" in request.GET:
-            return None
         else:
-            customer, skus, errors = validate_get(request.GET)
+            try:
+                query = request.GET
+            except TooManyFieldsSent:
+                return None  # DRF words the 400
+            if "format" in query:
+                return None
+            customer, skus, errors = validate_get(query)
         if errors:
             return None
         return self.lean_quote(request, customer, [(sku, 1) for sku in skus])
 
 
 class QuoteView(_PriceView):
+    priced_methods = frozenset({"POST"})
+
     @extend_schema(
         operation_id="prices_quote", tags=["prices"],
         summary="Prices of up to 500 (sku, quantity) lines for one customer",
-        request=QuoteRequestSerializer, responses={200: PRICES_RESPONSE, **ERRORS},
+        request=QuoteSerializer, responses={200: PRICES_RESPONSE, **ERRORS},
         examples=[OpenApiExample("quote", request_only=True,
                                  value={"customer": "C-1001", "lines": [{"sku": "LGT-GAR-10M", "quantity": 12}]})],
     )
@@ -290,7 +319,7 @@ class QuoteView(_PriceView):
             return None  # DRF reads big bodies as a stream, without Django's request.body size limit
         try:
             data = json.loads(request.body.decode("utf-8"), parse_constant=_refuse_constant)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None  # DRF's parser words the 400
         customer, lines, errors = validate_quote(data)
         if errors:
@@ -345,15 +374,23 @@ def _plain_query(query_string: str) -> tuple[str, list[str]] | None:
 
 
 def _get_errors(customer: str, skus: list[str]) -> dict:
+    """A query string carries no lone surrogates (Django decodes it with replacement): NUL is the
+    one character to refuse."""
     errors = {}
     if not customer:
         errors["customer"] = ["This field is required."]
+    elif len(customer) > MAX_CUSTOMER_LENGTH:
+        errors["customer"] = [f"Ensure this field has no more than {MAX_CUSTOMER_LENGTH} characters."]
+    elif "\x00" in customer:
+        errors["customer"] = [NUL_MESSAGE]
     if not skus:
         errors["sku"] = ["Give at least one sku parameter."]
     elif len(skus) > MAX_GET_SKUS:
         errors["sku"] = [f"At most {MAX_GET_SKUS} SKUs per request (got {len(skus)}); use POST /api/v1/prices/quote/."]
-    elif any(not s or len(s) > 64 for s in skus):
-        errors["sku"] = ["Each sku must be 1 to 64 characters."]
+    elif any(not s or len(s) > MAX_SKU_LENGTH for s in skus):
+        errors["sku"] = [f"Each sku must be 1 to {MAX_SKU_LENGTH} characters."]
+    elif any("\x00" in s for s in skus):
+        errors["sku"] = [NUL_MESSAGE]
     return errors
 
 
@@ -366,7 +403,9 @@ def _well_formed_lines(raw_lines):
         if type(item) is not dict:
             return None
         sku, quantity = item.get("sku"), item.get("quantity")
-        if type(sku) is not str or type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY or len(sku) > 64:
+        if type(sku) is not str or type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY or len(sku) > MAX_SKU_LENGTH:
+            return None
+        if "\x00" in sku or not sku.isascii() and text_problem(sku):
             return None
         sku = sku.strip()
         if not sku:
@@ -376,7 +415,7 @@ def _well_formed_lines(raw_lines):
 
 
 def validate_quote(data):
-    """`QuoteRequestSerializer`'s rules and error shape, checked by hand: DRF's nested serializer
+    """`QuoteSerializer`'s rules and error shape, checked by hand: DRF's nested serializer
     took longer than pricing the 500 lines it validated. Returns (customer, lines, errors)."""
     errors = {}
     if not isinstance(data, dict):
@@ -386,8 +425,10 @@ def validate_quote(data):
         errors["customer"] = ["This field is required." if customer is None else "This field may not be blank."]
     elif not isinstance(customer, str):
         errors["customer"] = ["Not a valid string."]
-    elif len(customer) > 50:
-        errors["customer"] = ["Ensure this field has no more than 50 characters."]
+    elif len(customer) > MAX_CUSTOMER_LENGTH:
+        errors["customer"] = [f"Ensure this field has no more than {MAX_CUSTOMER_LENGTH} characters."]
+    elif problem := text_problem(customer):
+        errors["customer"] = [problem]
     raw_lines = data.get("lines")
     lines = []
     if raw_lines is None:
@@ -410,8 +451,10 @@ def validate_quote(data):
             sku, quantity = item.get("sku"), item.get("quantity")
             if not isinstance(sku, str) or not sku.strip():
                 problems["sku"] = ["This field is required." if sku is None else "Give the SKU as a non-empty string."]
-            elif len(sku) > 64:
-                problems["sku"] = ["Ensure this field has no more than 64 characters."]
+            elif len(sku) > MAX_SKU_LENGTH:
+                problems["sku"] = [f"Ensure this field has no more than {MAX_SKU_LENGTH} characters."]
+            elif problem := text_problem(sku):
+                problems["sku"] = [problem]
             if isinstance(quantity, str) and quantity.strip().isdigit():
                 quantity = int(quantity)
             if quantity is None:

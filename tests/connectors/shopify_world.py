@@ -104,7 +104,8 @@ def publish(world):
 def wait_for_inbox(topic, resource_id, timeout=15):
     """Wait until the shop's webhook for `topic` about `resource_id` reached the hub, then process the inbox."""
     deadline = time.monotonic() + timeout
-    while not InboxMessage.objects.filter(topic=topic, body__contains=f'"id": {resource_id},').exists():
+    mention = f'"id": {resource_id},'.encode()
+    while not any(mention in bytes(body) for body in InboxMessage.objects.filter(topic=topic).values_list("body", flat=True)):
         assert time.monotonic() < deadline, f"no {topic} webhook for {resource_id} within {timeout} s"
         time.sleep(0.1)
     for message in InboxMessage.objects.filter(status="received").order_by("id"):

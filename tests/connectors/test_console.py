@@ -105,7 +105,7 @@ def test_every_connectors_admin_page_renders_and_secrets_are_never_shown(admin_c
     echo_endpoint.save()
     failing_job(echo_endpoint, receiver)
     Binding.objects.create(endpoint=echo_endpoint, model="product", local_id="1", external_id="700")
-    InboxMessage.objects.create(endpoint=echo_endpoint, topic="orders/create", body="{}", signature_ok=True)
+    InboxMessage.objects.create(endpoint=echo_endpoint, topic="orders/create", body=b"{}", signature_ok=True)
     pages = [reverse("admin:connectors_endpoint_change", args=[echo_endpoint.pk])]
     for model in (SyncJob, SyncAttempt, Binding, InboxMessage):
         name = model._meta.model_name

@@ -58,8 +58,85 @@ def test_add_list_and_test_an_endpoint(shop_url, capsys):
 
 @pytest.mark.django_db
 def test_add_refuses_unknown_kinds_and_bad_urls():
-    with pytest.raises(CommandError, match="unknown kind 'magento'"):
-        call_command("hub_endpoint", "add", "magento", "m", "--base-url", "https://x.example", "--channel", "c")
+    with pytest.raises(CommandError, match="unknown kind 'nosuchshop'"):
+        call_command("hub_endpoint", "add", "nosuchshop", "m", "--base-url", "https://x.example", "--channel", "c")
     with pytest.raises(CommandError, match="is not a URL"):
         call_command("hub_endpoint", "add", "shopify", "s", "--base-url", "nope", "--channel", "c")
     assert not Endpoint.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("arguments, message", [
+    (["--base-url", "ftp://shop.example", "--credential", "access_token=t"], "--base-url: 'ftp://shop.example' is not a URL with an http or https scheme"),
+    (["--base-url", "https://shop.example"], "--credential: shopify needs the credential(s): access_token"),
+    (["--base-url", "https://shop.example", "--credential", "access_token="], "--credential: Empty credential: access_token"),
+    (["--base-url", "https://shop.example", "--credential", "access_token=t", "--webhook-secret", "   "], "--webhook-secret: The webhook secret cannot be blank"),
+    (["--base-url", "https://shop.example", "--credential", "shpat_no_name"], "Credential 1: write NAME=VALUE"),
+])
+def test_add_validates_everything_before_saving_anything(arguments, message):
+    with pytest.raises(CommandError) as error:
+        call_command("hub_endpoint", "add", "shopify", "shop-fr", "--channel", "new-channel", *arguments)
+    assert message in str(error.value) and "nothing saved" in str(error.value)
+    assert "shpat_no_name" not in str(error.value)
+    assert not Endpoint.objects.exists() and not SalesChannel.objects.filter(code="new-channel").exists()
+
+
+@pytest.mark.django_db
+def test_add_refuses_a_channel_code_the_hub_cannot_use():
+    with pytest.raises(CommandError, match="--channel 'bad code!'"):
+        call_command("hub_endpoint", "add", "shopify", "shop-fr", "--channel", "bad code!", "--base-url", "https://shop.example",
+                     "--credential", "access_token=t")
+    assert not Endpoint.objects.exists() and not SalesChannel.objects.exists()
+
+
+@pytest.mark.django_db
+def test_settings_are_given_with_setting_and_validated_by_the_connectors_form(shop_url):
+    from tests.inventory.factories import WarehouseFactory
+
+    WarehouseFactory(code="LYON")
+    common = ["shopify", "shop-fr", "--base-url", shop_url, "--channel", "shopify-fr", "--credential", "access_token=shpat_good"]
+    with pytest.raises(CommandError, match=r"--setting: warehouse_map: Unknown warehouse code\(s\): PARIS"):
+        call_command("hub_endpoint", "add", *common, "--setting", "warehouse_map=PARIS=1001")
+    with pytest.raises(CommandError, match="Unknown setting.*colour"):
+        call_command("hub_endpoint", "add", *common, "--setting", "colour=blue")
+    assert not Endpoint.objects.exists()
+    call_command("hub_endpoint", "add", *common, "--setting", "warehouse_map=LYON=1001")
+    assert Endpoint.objects.get(code="shop-fr").config["warehouse_map"] == {"LYON": "1001"}
+
+
+@pytest.mark.django_db
+def test_a_storefront_needs_a_sales_channel(shop_url):
+    with pytest.raises(CommandError, match="--channel: shopify sells on a sales channel"):
+        call_command("hub_endpoint", "add", "shopify", "shop-fr", "--base-url", shop_url, "--credential", "access_token=shpat_good")
+    assert not Endpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_endpoint_page_edits_the_connectors_settings_and_its_schedules(admin_client, shop_url):
+    from django.urls import reverse
+
+    from connectors.models import EndpointSchedule
+    from tests.inventory.factories import WarehouseFactory
+
+    WarehouseFactory(code="LYON")
+    call_command("hub_endpoint", "add", "shopify", "shop-fr", "--base-url", shop_url, "--channel", "shopify-fr", "--credential", "access_token=t")
+    endpoint = Endpoint.objects.get(code="shop-fr")
+    url = reverse("admin:connectors_endpoint_change", args=[endpoint.pk])
+    page = admin_client.get(url)
+    assert "setting_warehouse_map" in page.content.decode() and "every_minutes" in page.content.decode()
+    data = {"kind": "shopify", "code": "shop-fr", "name": "Boutique", "base_url": shop_url, "channel": endpoint.channel_id,
+            "enabled_flows": "[]", "concurrency_limit": 2, "rate_limit_per_second": "2", "is_active": "on", "alert_emails": "",
+            "credentials": "", "webhook_secret": "", "setting_price_list": "", "setting_warehouse_map": "NOWHERE=1"}
+    schedules = list(EndpointSchedule.objects.filter(endpoint=endpoint).order_by("flow"))
+    data.update({"schedules-TOTAL_FORMS": len(schedules), "schedules-INITIAL_FORMS": len(schedules), "schedules-MIN_NUM_FORMS": 0,
+                 "schedules-MAX_NUM_FORMS": 1000})
+    for index, row in enumerate(schedules):
+        data.update({f"schedules-{index}-id": row.pk, f"schedules-{index}-endpoint": endpoint.pk,
+                     f"schedules-{index}-every_minutes": 3 if row.flow == "orders.poll" else row.every_minutes})
+    refused = admin_client.post(url, data)
+    assert refused.status_code == 200 and "Unknown warehouse code(s): NOWHERE" in refused.content.decode()
+    assert Endpoint.objects.get(pk=endpoint.pk).settings.get("warehouse_map") in (None, {})
+    accepted = admin_client.post(url, {**data, "setting_warehouse_map": "LYON=1001"})
+    assert accepted.status_code == 302
+    assert Endpoint.objects.get(pk=endpoint.pk).config["warehouse_map"] == {"LYON": "1001"}
+    assert EndpointSchedule.objects.get(endpoint=endpoint, flow="orders.poll").every_minutes == 3

@@ -1,6 +1,7 @@
 """The sandbox harness over real HTTP: routing, auth, faults, limits, control API, webhook sender."""
 
 import json
+import re
 import time
 from datetime import datetime, timezone
 
@@ -19,9 +20,11 @@ from connectors.testing.harness import (
     TokenBucket,
     WebhookSender,
     control,
+    cursor_token,
     empty_response,
     hmac_sha256_base64,
     raw_response,
+    read_cursor,
     route,
 )
 from connectors.testing.receiver import WebhookReceiver
@@ -34,6 +37,7 @@ class ToyShop(Sandbox):
     """A made-up vendor: token auth, items, a quota announced in headers, signed webhooks."""
 
     name = "toy"
+    extra_faults = {"link_base": lambda value: _http_url(value)}
 
     def __init__(self, *, webhook_url=None, quota=None, **options):
         self.webhook_url = webhook_url
@@ -48,6 +52,9 @@ class ToyShop(Sandbox):
             return self.json({"error": "bad token"}, 401)
         return None
 
+    def is_write(self, request):
+        return super().is_write(request) and request.path != "/api/search"
+
     def throttle(self, request):
         if self.quota is None:
             return None
@@ -57,7 +64,7 @@ class ToyShop(Sandbox):
 
     @route("POST", "/api/items")
     def item_create(self, request):
-        data = request.json() or {}
+        data = request.json_object()
         if not data.get("name"):
             raise Abort(self.json({"error": "name is required"}, 422))
         item = {"id": self.ids.next("item"), "name": data["name"]}
@@ -78,6 +85,15 @@ class ToyShop(Sandbox):
     def item_delete(self, request, item_id):
         self.items.pop(item_id, None)
         return empty_response()
+
+    @route("POST", "/api/search")
+    def search(self, request):
+        wanted = (request.json() or {}).get("name")
+        return {"items": [item for item in self.items.values() if item["name"] == wanted]}
+
+    @route("GET", "/api/items")
+    def item_list(self, request):
+        return self.json({"items": list(self.items.values())}, headers={"Link": f'<{self.faults.value("link_base") or self.url}/api/items?page=2>; rel="next"'})
 
     @route("GET", "/api/echo/<path:rest>")
     def echo(self, request, rest):
@@ -104,6 +120,12 @@ class ToyShop(Sandbox):
 
     def state(self):
         return {"items": len(self.items)}
+
+
+def _http_url(value):
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ValueError("link_base must be an http(s) URL")
+    return value.rstrip("/")
 
 
 def api(shop, method, path, token=TOKEN, **kwargs):
@@ -153,11 +175,22 @@ def test_bodies_parse_as_json_or_form_and_invalid_json_gets_the_sandbox_error_sh
     broken = api(shop, "POST", "/api/items", data=b"{not json", headers={"Content-Type": "application/json"})
     assert broken.status_code == 400 and "not valid JSON" in broken.json()["error"]
     assert shop.items == {}
+    not_an_object = api(shop, "POST", "/api/items", json=["lamp"])
+    assert not_an_object.status_code == 400 and "not a JSON object" in not_an_object.json()["error"]
+    assert shop.items == {}
 
 
 def test_a_chunked_request_body_is_read(shop):
     chunks = (part for part in [b'{"name":', b' "chunked"}'])
     assert api(shop, "POST", "/api/items", data=chunks, headers={"Content-Type": "application/json"}).json()["name"] == "chunked"
+
+
+def test_a_cursor_token_carries_its_position_and_a_forged_one_is_refused():
+    token = cursor_token({"offset": 50, "filters": {"status": "any"}})
+    assert re.fullmatch(r"[A-Za-z0-9_-]+=*", token) and read_cursor(token) == {"offset": 50, "filters": {"status": "any"}}
+    for forged in ("not-a-cursor", cursor_token([1, 2]), "", "%%%"):
+        with pytest.raises(ValueError):
+            read_cursor(forged)
 
 
 def test_abort_answers_the_vendor_error_and_a_crash_answers_500_and_is_kept_for_the_test(shop):
@@ -234,10 +267,35 @@ def test_a_fault_can_target_one_route_with_match(shop):
     assert api(shop, "POST", "/api/items", json={"name": "x"}).status_code in (500, 502, 503)
 
 
+def test_a_fault_limited_to_writes_leaves_reads_alone_and_the_sandbox_says_what_a_write_is(shop):
+    api(shop, "POST", "/api/items", json={"name": "lamp"})
+    shop.set_faults(fail_5xx={"writes": True, "requests": 1})
+    assert api(shop, "GET", "/api/items/1").status_code == 200
+    assert api(shop, "POST", "/api/search", json={"name": "lamp"}).json() == {"items": [{"id": 1, "name": "lamp"}]}  # a read over POST
+    assert api(shop, "POST", "/api/items", json={"name": "refused"}).status_code in (500, 502, 503)
+    assert api(shop, "POST", "/api/items", json={"name": "accepted"}).status_code == 201  # the one request was a write
+    assert [item["name"] for item in shop.items.values()] == ["lamp", "accepted"]
+
+
+def test_a_sandboxs_own_fault_switch_is_validated_shown_used_and_cleared(shop):
+    with pytest.raises(ValueError):
+        shop.set_faults(link_base="ftp://elsewhere")
+    assert requests.post(f"{shop.url}/_sandbox/faults", json={"link_base": 12}, timeout=5).status_code == 400
+    answer = requests.post(f"{shop.url}/_sandbox/faults", json={"link_base": "http://elsewhere.test/"}, timeout=5)
+    assert answer.json() == {"faults": {"link_base": "http://elsewhere.test"}}
+    assert api(shop, "GET", "/api/items").links["next"]["url"] == "http://elsewhere.test/api/items?page=2"
+    requests.delete(f"{shop.url}/_sandbox/faults", timeout=5)
+    assert api(shop, "GET", "/api/items").links["next"]["url"] == f"{shop.url}/api/items?page=2"
+    shop.set_faults(link_base="http://elsewhere.test")
+    shop.set_faults(link_base=None)
+    assert shop.faults.describe() == {} and shop.faults.value("link_base") is None
+
+
 def test_bad_fault_switches_are_refused_and_change_nothing(shop):
     shop.set_faults(throttle={"requests": 1})
     for bad in ({"fail_5xx": {"requests": 0}}, {"slow_after": {"requests": 1}}, {"nope": True},
-                {"webhook_duplicate_rate": 2}, {"fail_5xx": {"status": 404}}, {"throttle": {"match": "("}}):
+                {"webhook_duplicate_rate": 2}, {"fail_5xx": {"status": 404}}, {"throttle": {"match": "("}},
+                {"malformed": {"writes": "yes"}}):
         with pytest.raises(ValueError):
             shop.set_faults(**bad)
         answer = requests.post(f"{shop.url}/_sandbox/faults", json=bad, timeout=5)

@@ -19,7 +19,8 @@ from connectors.commerce.inbound import order_apply
 from connectors.models import Endpoint, EndpointSchedule, SyncJob
 from connectors.options import settings_clean
 from connectors.registry import CONNECTORS
-from connectors.vault import reseal
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from orders.models import SalesOrder
 from tests.catalog.factories import ChannelCatalogFactory, ProductFactory
 from tests.hub.factories import SalesChannelFactory
@@ -47,13 +48,16 @@ def test_credentials_are_stored_sealed_and_read_back_through_the_endpoint(shop):
 def test_a_new_credentials_key_first_in_the_list_reseals_and_the_old_key_can_then_go(shop, settings):
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.HUB_CREDENTIALS_KEYS = [old_key]
-    shop.credentials = {"access_token": "rotated"}
+    shop.credentials, shop.webhook_secret = {"access_token": "rotated"}, "whsec_value"
     shop.save()
     settings.HUB_CREDENTIALS_KEYS = [new_key, old_key]
-    resealed = reseal(Endpoint.objects.get(pk=shop.pk).credentials_sealed)
-    Endpoint.objects.filter(pk=shop.pk).update(credentials_sealed=resealed)
+    call_command("hub_endpoint", "reseal")
     settings.HUB_CREDENTIALS_KEYS = [new_key]
-    assert Endpoint.objects.get(pk=shop.pk).credentials == {"access_token": "rotated"}
+    fresh = Endpoint.objects.get(pk=shop.pk)
+    assert fresh.credentials == {"access_token": "rotated"} and fresh.webhook_secret == "whsec_value"
+    settings.HUB_CREDENTIALS_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(CommandError, match="cannot be opened"):
+        call_command("hub_endpoint", "reseal")
 
 
 def test_settings_are_validated_by_the_connectors_form_naming_what_is_wrong(db):

@@ -169,3 +169,72 @@ def test_fulfilling_more_than_is_open_is_refused(shop):
     created = api(shop, "POST", "fulfillments.json", json=body)
     assert created.status_code == 201 and created.json()["fulfillment"]["tracking_number"] == "6A1"
     assert api(shop, "POST", f"orders/{order['id']}/cancel.json", json={}).status_code == 422
+
+
+def test_a_handle_filter_holds_on_every_page_of_the_answer(shop):
+    for n in range(4):
+        api(shop, "POST", "products.json", json={"product": {"title": f"Lampe {n}", "handle": f"lampe-{n}", "variants": [{"sku": f"L-{n}"}]}})
+    page = api(shop, "GET", "products.json", params={"handle": "lampe-1,lampe-3", "limit": 1})
+    handles = [p["handle"] for p in page.json()["products"]]
+    while "next" in page.links:
+        page = requests.get(page.links["next"]["url"], headers={"X-Shopify-Access-Token": TOKEN}, timeout=10)
+        handles += [p["handle"] for p in page.json()["products"]]
+    assert handles == ["lampe-1", "lampe-3"]
+
+
+def test_next_link_base_makes_list_answers_link_their_next_page_to_another_host(shop):
+    make_product(shop)
+    shop.set_faults(next_link_base="http://elsewhere.test:9/")
+    linked = api(shop, "GET", "products.json")
+    assert linked.links["next"]["url"].startswith("http://elsewhere.test:9/admin/api/2025-01/products.json?limit=50&page_info=")
+    shop.set_faults(next_link_base=None)
+    assert "next" not in api(shop, "GET", "products.json").links
+
+
+def test_slow_after_ms_answers_writes_late_once_applied_and_reads_on_time(shop):
+    shop.set_faults(slow_after_ms=800)
+    assert api(shop, "GET", "shop.json").elapsed.total_seconds() < 0.5
+    query = api(shop, "POST", "graphql.json", json={"query": "{ shop { name } }"})
+    assert query.elapsed.total_seconds() < 0.5 and query.json()["data"]["shop"]["name"]
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(f"{shop.url}/{API}/products.json", headers={"X-Shopify-Access-Token": TOKEN}, timeout=0.3,
+                      json={"product": {"title": "Lampe tardive", "variants": [{"sku": "LATE-1"}]}})
+    shop.set_faults(slow_after_ms=0)
+    assert [p["title"] for p in api(shop, "GET", "products.json").json()["products"]] == ["Lampe tardive"]
+
+
+def test_forced_throttles_and_malformed_answers_come_in_shopifys_shapes(shop):
+    shop.set_faults(throttle_next=2)
+    rest = api(shop, "GET", "shop.json")
+    assert rest.status_code == 429 and float(rest.headers["Retry-After"]) == 1.0 and "Exceeded" in rest.json()["errors"]
+    graphql = api(shop, "POST", "graphql.json", json={"query": "{ shop { name } }"}).json()
+    assert graphql["errors"][0]["extensions"]["code"] == "THROTTLED" and "throttleStatus" in graphql["extensions"]["cost"]
+    shop.set_faults(malformed_next=1)
+    with pytest.raises(ValueError):
+        api(shop, "GET", "shop.json").json()
+    assert api(shop, "GET", "shop.json").json()["shop"]["myshopify_domain"] == "hub-demo.myshopify.com"
+
+
+def test_the_control_api_resets_the_shop_and_refuses_bad_fault_switches(shop):
+    make_product(shop)
+    assert requests.post(f"{shop.url}/_sandbox/faults", json={"slow_ms": "soon"}, timeout=5).status_code == 400
+    assert requests.post(f"{shop.url}/_sandbox/faults", json={"no_such_switch": 1}, timeout=5).status_code == 400
+    requests.post(f"{shop.url}/_sandbox/faults", json={"drop_webhooks": True}, timeout=5).raise_for_status()
+    assert requests.post(f"{shop.url}/_sandbox/reset", timeout=5).json() == {"reset": True}
+    state = requests.get(f"{shop.url}/_sandbox/state", timeout=5).json()
+    assert state["products"] == 0 and state["skus"] == [] and state["faults"] == {}
+
+
+def test_graphql_finds_variants_by_sku_with_shopifys_search_syntax(shop):
+    lamp = make_product(shop, sku='LAMP "XL" 1')
+    make_product(shop, sku="SHADE-1")
+    make_product(shop, sku="OTHER")
+    query = "query V($q: String!) { productVariants(first: 250, query: $q) { nodes { id sku product { id legacyResourceId } } } }"
+    answer = api(shop, "POST", "graphql.json", json={"query": query, "variables": {"q": 'sku:"LAMP \\"XL\\" 1" OR sku:SHADE-1'}}).json()
+    nodes = answer["data"]["productVariants"]["nodes"]
+    assert [n["sku"] for n in nodes] == ['LAMP "XL" 1', "SHADE-1"]
+    assert nodes[0]["id"] == f"gid://shopify/ProductVariant/{lamp['variants'][0]['id']}"
+    assert nodes[0]["product"]["legacyResourceId"] == str(lamp["id"])
+    assert answer["extensions"]["cost"]["requestedQueryCost"] == 3
+    literal = api(shop, "POST", "graphql.json", json={"query": '{ productVariants(first: 5, query: "sku:OTHER") { nodes { sku } } }'}).json()
+    assert [n["sku"] for n in literal["data"]["productVariants"]["nodes"]] == ["OTHER"]

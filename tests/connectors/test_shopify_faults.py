@@ -107,7 +107,7 @@ def test_a_worker_killed_mid_job_leaves_one_fulfilment_once_the_job_is_handed_ou
     assert Binding.objects.filter(model="shipment").count() == 1
 
 
-@pytest.mark.parametrize("sandbox_options", [{"rest_bucket": 5, "rest_leak_per_second": 10.0}])
+@pytest.mark.parametrize("sandbox_options", [{"rest_bucket": 5, "rest_leak_per_second": 2.0}])
 def test_429_bursts_are_waited_out_and_everything_is_delivered_once(world, sandbox_options):
     world["endpoint"].rate_limit_per_second = 100  # far above the shop's real limit: it answers 429s
     world["endpoint"].save()
@@ -153,3 +153,60 @@ def test_the_console_shows_a_job_that_gave_up_and_retry_from_the_admin_succeeds_
     job.refresh_from_db()
     assert job.status == "done"
     assert [p["title"] for p in world["shop"].get("products.json")["products"]] == ["Lampe pendant la panne"]
+
+
+def test_a_worker_killed_after_the_shop_created_a_product_leaves_one_product_bound_once_the_job_is_handed_out_again(world):
+    world["sandbox"].set_faults(slow_after_ms=4000)  # the shop creates the product, then answers late
+    sync.sync_job_enqueue(endpoint=world["endpoint"], flow="products.out", record_key=str(world["lamp"].pk), label="LAMP-1")
+    env = {**os.environ, "DATABASE_URL": database_url_of_test_db()}
+    worker = subprocess.Popen([sys.executable, "manage.py", "hub_endpoint", "sync", "shop-fr", "--flow", "products.out"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not world["sandbox"].products:
+        assert time.monotonic() < deadline and worker.poll() is None, worker.stderr.read().decode() if worker.poll() is not None else "timeout"
+        time.sleep(0.1)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    world["sandbox"].set_faults(slow_after_ms=0)
+    job = SyncJob.objects.get(flow="products.out")
+    assert job.status == "running" and not Binding.objects.filter(model="product").exists()
+    SyncJob.objects.filter(pk=job.pk).update(lease_expires_at=job.started_at)
+    assert sync.sync_sweep() == 1
+    run_flows(world["endpoint"], "products.out")
+    job.refresh_from_db()
+    assert job.status == "done", job.last_error
+    products = world["shop"].get("products.json")["products"]
+    assert len(products) == 1
+    assert Binding.objects.get(model="product").external_id == str(products[0]["id"])
+    variant = Binding.objects.get(model="variant")
+    assert variant.external_id == str(products[0]["variants"][0]["id"])
+    assert variant.data["inventory_item_id"] == str(products[0]["variants"][0]["inventory_item_id"])
+
+
+def test_a_new_variant_whose_answer_was_lost_is_found_by_sku_and_kept_not_created_again(world, monkeypatch):
+    from connectors.shopify.client import ShopifyClient
+
+    public = world["endpoint"].channel.catalog.public_price_list
+    shade = product_create(sku="SHADE", name="Abat-jour", status="active", option_axes=["size"])
+    for sku, size in (("SHADE-S", "S"), ("SHADE-L", "L")):
+        variant = product_create(sku=sku, name=f"Abat-jour {size}", status="active", parent=shade, option_values={"size": size})
+        price_entry_set(price_list=public, product=variant, unit_price=Decimal("12.00"))
+    sync.sync_job_enqueue(endpoint=world["endpoint"], flow="products.out", record_key=str(shade.pk), label="SHADE")
+    run_flows(world["endpoint"], "products.out")
+    medium = product_create(sku="SHADE-M", name="Abat-jour M", status="active", parent=shade, option_values={"size": "M"})
+    price_entry_set(price_list=public, product=medium, unit_price=Decimal("12.00"))
+    monkeypatch.setattr(ShopifyClient, "timeout", (5, 1))
+    world["sandbox"].set_faults(slow_after_ms=2500)  # applied, but the answer comes after the hub gave up waiting
+    run_flows(world["endpoint"], "products.out")
+    job = SyncJob.objects.get(flow="products.out", status="pending")
+    assert job.error_class == "transient"
+    shop_product = lambda: next(p for p in world["shop"].get("products.json")["products"] if p["handle"] == "shade")  # noqa: E731
+    created = [v["id"] for v in shop_product()["variants"] if v["sku"] == "SHADE-M"]
+    assert len(created) == 1  # the shop has it; the hub does not know its id
+    world["sandbox"].set_faults(slow_after_ms=0)
+    SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=job.created_at)
+    run_flows(world["endpoint"], "products.out")
+    job.refresh_from_db()
+    assert job.status == "done", job.last_error
+    assert [v["id"] for v in shop_product()["variants"] if v["sku"] == "SHADE-M"] == created  # the same variant, not a new one
+    assert Binding.objects.get(model="variant", local_id=str(medium.pk)).external_id == str(created[0])

@@ -185,7 +185,7 @@ def _job_action(done_status):
 
 
 def _replay():
-    message = InboxMessage.objects.create(endpoint=an_endpoint(), topic="orders/create", body="{}", signature_ok=True,
+    message = InboxMessage.objects.create(endpoint=an_endpoint(), topic="orders/create", body=b"{}", signature_ok=True,
                                           status=InboxMessage.Status.FAILED)
     return message.pk, lambda: reloaded(message).attempts == 1
 

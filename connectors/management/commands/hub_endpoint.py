@@ -1,11 +1,15 @@
-from django.core.management.base import BaseCommand, CommandError
-from django.db import models
-from django.core.validators import URLValidator
 from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import models, transaction
 
 from connectors.models import Endpoint
-from connectors.registry import CONNECTORS, connector_for
+from connectors.vault import SealError
+from connectors.registry import connector_for
+from connectors.services import credentials_parse, endpoint_save, settings_parse
 from hub.services import sales_channel_get_or_create
+
+OPTION_OF_FIELD = {"kind": "KIND", "code": "CODE", "name": "--name", "base_url": "--base-url", "channel": "--channel",
+                   "credentials": "--credential", "webhook_secret": "--webhook-secret", "settings": "--setting"}
 
 
 class Command(BaseCommand):
@@ -18,12 +22,13 @@ class Command(BaseCommand):
         add.add_argument("code")
         add.add_argument("--base-url", required=True)
         add.add_argument("--webhook-secret", default="")
-        add.add_argument("--channel", default="", help="Sales channel code (created if missing); for storefronts and marketplaces.")
+        add.add_argument("--channel", default="", help="Sales channel code (created if missing); storefronts and marketplaces need one.")
         add.add_argument("--name", default="")
         add.add_argument("--credential", action="append", default=[], metavar="NAME=VALUE")
         add.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
-                         help="A connector setting (repeatable), validated by the connector's settings form.")
+                         help="A connector setting (see docs/connectors.md); validated by the connector's settings form.")
         sub.add_parser("list", help="List endpoints (secrets never shown).")
+        sub.add_parser("reseal", help="Seal every endpoint's secrets again with the first key of HUB_CREDENTIALS_KEYS (key rotation).")
         test = sub.add_parser("test", help="Check connectivity and credentials.")
         test.add_argument("code")
         run = sub.add_parser("sync", help="Run the endpoint's due sync jobs now, in the foreground.")
@@ -34,51 +39,42 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         getattr(self, f"_{action}")(**options)
 
-    @staticmethod
-    def _pairs(option: str, items: list[str]) -> dict:
-        pairs = {}
-        for item in items:
-            if "=" not in item:
-                raise CommandError(f"--{option} {item!r}: write NAME=VALUE")
-            key, value = item.split("=", 1)
-            pairs[key.strip()] = value
-        return pairs
-
     def _add(self, *, kind, code, base_url, webhook_secret, channel, name, credential, setting, **_):
-        from connectors.options import settings_clean
-
-        if kind not in CONNECTORS:
-            raise CommandError(f"unknown kind {kind!r}; known: {', '.join(sorted(CONNECTORS))}")
-        connector = CONNECTORS[kind]
+        """Everything is validated before anything is saved; any error saves nothing."""
         try:
-            URLValidator()(base_url)
-        except ValidationError:
-            raise CommandError(f"--base-url {base_url!r} is not a URL") from None
-        if connector.needs_channel and not channel:
-            raise CommandError(f"{kind} sells on a sales channel: give --channel CODE")
-        credentials = self._pairs("credential", credential)
-        existing = Endpoint.objects.filter(code=code).first()
-        given = self._pairs("setting", setting)
-        try:
-            settings = settings_clean(connector=connector, values={**((existing.settings or {}) if existing and existing.kind == kind else {}), **given})
+            with transaction.atomic():
+                sales_channel = None
+                if channel:
+                    try:
+                        sales_channel, _ = sales_channel_get_or_create(code=channel)
+                    except ValidationError as exc:
+                        raise CommandError(f"nothing saved: --channel {channel!r}: {'; '.join(exc.messages)}") from None
+                endpoint, created = endpoint_save(code=code, kind=kind, base_url=base_url, channel=sales_channel, name=name,
+                                                  credentials=credentials_parse(credential) if credential else None,
+                                                  webhook_secret=webhook_secret if webhook_secret != "" else None,
+                                                  settings=settings_parse(setting) if setting else None)
         except ValidationError as exc:
-            problems = "; ".join(f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
-                                 for field, messages in exc.message_dict.items())
-            raise CommandError(f"invalid settings: {problems}") from None
-        sales_channel = sales_channel_get_or_create(code=channel)[0] if channel else None
-        endpoint, created = Endpoint.objects.update_or_create(code=code, defaults={
-            "kind": kind, "name": name or code, "base_url": base_url, "channel": sales_channel, "settings": settings,
-            **({"webhook_secret": webhook_secret} if webhook_secret else {}), **({"credentials": credentials} if credentials else {}),
-        })
-        endpoint.full_clean()
+            problems = [f"{OPTION_OF_FIELD.get(field, field)}: {message}" for field, messages in exc.message_dict.items() for message in messages] \
+                if hasattr(exc, "error_dict") else list(exc.messages)
+            raise CommandError("nothing saved: " + "; ".join(problems)) from None
         self.stdout.write(f"{'added' if created else 'updated'} {endpoint}; webhooks: POST /webhooks/{endpoint.code}/")
 
     def _list(self, **_):
         for endpoint in Endpoint.objects.select_related("channel"):
             secrets = ", ".join(sorted(endpoint.credentials)) or "none"
-            self.stdout.write(f"{endpoint.code:<20} {endpoint.kind:<10} {endpoint.channel.code if endpoint.channel else '—':<15} {endpoint.base_url}  "
+            channel = endpoint.channel.code if endpoint.channel else "(all channels)"
+            self.stdout.write(f"{endpoint.code:<20} {endpoint.kind:<12} {channel:<15} {endpoint.base_url}  "
                               f"credentials: {secrets}; webhook secret {'set' if endpoint.webhook_secret else 'not set'}"
                               f"{'' if endpoint.is_active else ' (inactive)'}")
+
+    def _reseal(self, **_):
+        from connectors.services import endpoint_secrets_reseal
+
+        try:
+            count = endpoint_secrets_reseal()
+        except SealError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"resealed the secrets of {count} endpoint(s) with the current first key")
 
     def _test(self, *, code, **_):
         endpoint = Endpoint.objects.filter(code=code).first()
