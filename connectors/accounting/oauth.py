@@ -11,7 +11,7 @@ import time
 import requests
 
 from connectors.errors import PermanentError, TransientError
-from connectors.http import Exchange
+from connectors.http import Exchange, origin_text, url_origin
 from connectors.services import endpoint_credentials_refresh
 
 EARLY_SECONDS = 60  # refresh this long before the access token expires
@@ -23,6 +23,7 @@ class OAuthRefresh:
 
     vendor = "the accounting system"
     token_url = ""
+    default_token_url = ""  # the vendor's identity server
 
     def credentials_required(self, *names: str) -> dict:
         credentials = self.endpoint.credentials
@@ -52,11 +53,18 @@ class OAuthRefresh:
         return fresh["access_token"]
 
     def _token_request(self, current: dict) -> dict:
+        """The client secret and refresh token go only to the vendor's identity server or to the
+        endpoint's own host (whose change needs the credentials again), never where a setting alone
+        points, and no redirect is followed."""
+        allowed = {url_origin(self.default_token_url), url_origin(self.endpoint.base_url)} - {None}
+        if url_origin(self.token_url) not in allowed:
+            raise PermanentError(f"refused to use the token URL {origin_text(self.token_url)}: it is neither {self.vendor}'s identity "
+                                 f"server nor the endpoint's host, so the refresh token would leave them; nothing was sent")
         started = time.perf_counter()
         try:
             response = requests.post(self.token_url, data={"grant_type": "refresh_token", "refresh_token": current.get("refresh_token", "")},
                                      auth=(current.get("client_id", ""), current.get("client_secret", "")),
-                                     headers={"Accept": "application/json"}, timeout=self.timeout)
+                                     headers={"Accept": "application/json"}, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
             self._log_token(None, started, error=type(exc).__name__)
             raise TransientError(f"{self.vendor}'s token endpoint could not be reached ({type(exc).__name__})") from exc

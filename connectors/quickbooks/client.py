@@ -22,6 +22,7 @@ class QuickBooksFault(PermanentError):
 
 class QuickBooksClient(OAuthRefresh, ApiClient):
     vendor = "QuickBooks"
+    default_token_url = TOKEN_URL
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

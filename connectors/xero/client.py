@@ -20,6 +20,7 @@ DAY_PAUSE = "xero.day-limit-until"
 
 class XeroClient(OAuthRefresh, ApiClient):
     vendor = "Xero"
+    default_token_url = TOKEN_URL
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

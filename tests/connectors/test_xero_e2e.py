@@ -230,3 +230,20 @@ def test_two_workers_refreshing_the_token_at_once_do_not_lock_the_endpoint_out(t
     assert books(xero)["refresh_tokens_spent"] == 1 and xero.stats["refresh token refused"] == 0
     stored = Endpoint.objects.get(pk=endpoint.pk).credentials
     assert stored["refresh_token"] in xero.refresh_tokens  # the rotated token, still valid for the next refresh
+
+
+def test_the_refresh_token_is_never_sent_to_a_token_url_on_another_host(books_world):
+    from connectors.xero.sandbox import XeroSandbox
+
+    elsewhere = XeroSandbox(client_id="xero-client", client_secret="xero-secret", refresh_token="refresh-0", tenant_id="x").start()
+    try:
+        endpoint = books_world["endpoint"]
+        endpoint.settings = {**endpoint.settings, "token_url": f"{elsewhere.url}/connect/token"}
+        endpoint.save()
+        paid_order(books_world)
+        run_flows(endpoint, "invoices.out")
+        job = SyncJob.objects.get(flow="invoices.out")
+        assert job.status == "failed" and "token URL" in job.last_error and "nothing was sent" in job.last_error
+        assert elsewhere.stats["POST /connect/token"] == 0
+    finally:
+        elsewhere.stop()
