@@ -140,3 +140,16 @@ def test_hub_endpoint_sync_sends_what_is_due_to_quickbooks(qbo_world):
     call_command("hub_endpoint", "sync", "qbo")
     call_command("hub_endpoint", "sync", "qbo")
     assert len(books(qbo_world["qbo"])["Invoice"]) == 1 and len(books(qbo_world["qbo"])["Payment"]) == 1
+
+
+def test_hub_endpoint_adds_quickbooks_without_a_sales_channel_and_tests_the_connection(db, qbo, capsys):
+    from django.core.management import call_command
+
+    call_command("hub_endpoint", "add", "quickbooks", "qbo-cli", "--base-url", qbo.url, "--credential", "client_id=qb-client",
+                 "--credential", "client_secret=qb-secret", "--credential", "refresh_token=qb-refresh-0", "--credential", f"realm_id={REALM}",
+                 "--setting", f"token_url={qbo.url}/oauth2/v1/tokens/bearer")
+    endpoint = Endpoint.objects.get(code="qbo-cli")
+    assert endpoint.channel is None and endpoint.config["mode"] == "event"
+    call_command("hub_endpoint", "test", "qbo-cli")
+    assert f"connected to Maison & Jardin Lumière SAS (sandbox) (QuickBooks Online, company {REALM})" in capsys.readouterr().out
+    assert Endpoint.objects.get(code="qbo-cli").credentials["refresh_token"] != "qb-refresh-0"  # rotated and kept
