@@ -57,11 +57,18 @@ def account_code(ctx, number: str) -> str:
     return (ctx.endpoint.config.get("accounts") or {}).get(number, number)
 
 
+RATES_SECONDS = 600
+
+
 def system_rates(ctx) -> dict:
-    cache = _cache(ctx)
-    if "rates" not in cache:
-        cache["rates"] = ctx.connector.tax_rates(ctx)
-    return cache["rates"]
+    """The system's sales tax codes and rates, asked at most every 10 minutes per endpoint (each
+    call counts against the system's limits)."""
+    from django.core.cache import cache
+
+    local = _cache(ctx)
+    if "rates" not in local:
+        local["rates"] = cache.get_or_set(f"accounting:tax-rates:{ctx.endpoint.pk}", lambda: ctx.connector.tax_rates(ctx), RATES_SECONDS)
+    return local["rates"]
 
 
 def tax_code(ctx, rate) -> str:
