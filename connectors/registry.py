@@ -32,6 +32,11 @@ class Connector:
         chosen = set(endpoint.enabled_flows or [])
         return [flow for flow in self.flows if (flow.name in chosen if chosen else flow.enabled_by_default)]
 
+    def sync_due(self, *, endpoint) -> int:
+        """Queue whatever is due now, whatever the endpoint's schedules say (`hub_endpoint sync`);
+        returns how many jobs were queued. Most connectors queue work as changes happen: nothing to do."""
+        return 0
+
     def scheduled_flows(self) -> list:
         return [flow for flow in self.flows if getattr(flow, "every_minutes", None) is not None]
 

@@ -60,3 +60,144 @@ def invoice_settlement(*, invoice) -> Settlement:
 def invoices_open(queryset):
     """The invoices of `queryset` that still have something due."""
     return queryset.filter(pk__in=[pk for pk, s in invoice_settlements(invoices=queryset).items() if s.balance > 0])
+
+
+# --- Documents and how money and credit apply to them (for the accounting connectors) ----------
+
+def orders_of(*, invoice_ids=(), credit_note_ids=(), payment_ids=()) -> dict[int, str]:
+    """The orders (id → number) these invoices, credit notes and payments belong to."""
+    orders: dict[int, str] = {}
+    for model, ids in ((Invoice, invoice_ids), (CreditNote, credit_note_ids), (Payment, payment_ids)):
+        ids = [int(i) for i in ids if str(i).isdigit()]
+        for start in range(0, len(ids), 2000):
+            orders.update(model.objects.filter(pk__in=ids[start:start + 2000]).values_list("order_id", "order__number"))
+    return orders
+
+
+def document_numbers(*, kind: str, ids, since=None) -> dict[int, str]:
+    """Invoices or credit notes (`kind`) among `ids`, issued on or after `since` when given: id → number."""
+    model = Invoice if kind == "invoice" else CreditNote
+    ids = [int(i) for i in ids if str(i).isdigit()]
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 2000):
+        rows = model.objects.filter(pk__in=ids[start:start + 2000])
+        if since is not None:
+            rows = rows.filter(issued_on__gte=since)
+        found.update(rows.values_list("pk", "number"))
+    return found
+
+
+def documents_issued_since(*, since) -> tuple[dict[int, str], dict[int, str]]:
+    """The invoices and credit notes issued on or after `since` (id → number), oldest first."""
+    invoices = dict(Invoice.objects.filter(issued_on__gte=since).order_by("issued_on", "pk").values_list("pk", "number"))
+    notes = dict(CreditNote.objects.filter(issued_on__gte=since).order_by("issued_on", "pk").values_list("pk", "number"))
+    return invoices, notes
+
+
+def orders_settled_since(*, since) -> list[int]:
+    """Orders with an invoice or credit note issued on or after `since` (their payments, refunds
+    and allocations may have to be sent)."""
+    ids = set(Invoice.objects.filter(issued_on__gte=since).values_list("order_id", flat=True))
+    ids |= set(CreditNote.objects.filter(issued_on__gte=since).values_list("order_id", flat=True))
+    return sorted(ids)
+
+
+@dataclass(frozen=True)
+class Application:
+    """Money or credit applied to a document: a `payment` (money in) to an invoice, an
+    `allocation` of a credit note to its invoice, a `refund` (money out) of a credit note."""
+
+    kind: str
+    source_id: int  # the payment, credit note or refund
+    target_id: int  # the invoice, invoice or credit note
+    amount: Decimal
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.source_id}:{self.target_id}"
+
+
+def applications_plan(events: list[tuple]) -> list[Application]:
+    """How an order's money and credit apply to its documents, replayed in the order things
+    happened. `events`: ("invoice", id, total, None) / ("credit_note", id, total, invoice id) /
+    ("payment", id, amount, None) / ("refund", id, amount, None), in that order.
+
+    An invoice takes money received and not yet applied; a payment goes to the invoices still due,
+    oldest first, and waits for the next invoice otherwise; a credit note is allocated to its
+    invoice for what is still due there, and the rest of its credit pays out refunds; a refund
+    goes to credit notes with credit left, else gives back money never applied, else waits for
+    the next credit note. Earlier applications never change when later documents come."""
+    due: dict[int, Decimal] = {}
+    credit: dict[int, Decimal] = {}
+    unapplied: list[list] = []  # [payment id, amount left]
+    waiting_refunds: list[list] = []  # [refund id, amount left]
+    plan: list[Application] = []
+
+    def pay(invoice_id):
+        for item in unapplied:
+            if due[invoice_id] <= 0:
+                break
+            amount = min(item[1], due[invoice_id])
+            if amount > 0:
+                plan.append(Application("payment", item[0], invoice_id, amount))
+                item[1] -= amount
+                due[invoice_id] -= amount
+        unapplied[:] = [item for item in unapplied if item[1] > 0]
+
+    def refund(note_id):
+        for item in waiting_refunds:
+            if credit[note_id] <= 0:
+                break
+            amount = min(item[1], credit[note_id])
+            plan.append(Application("refund", item[0], note_id, amount))
+            item[1] -= amount
+            credit[note_id] -= amount
+        waiting_refunds[:] = [item for item in waiting_refunds if item[1] > 0]
+
+    for kind, pk, amount, invoice_id in events:
+        if kind == "invoice":
+            due[pk] = amount
+            pay(pk)
+        elif kind == "credit_note":
+            allocated = min(amount, max(due.get(invoice_id, ZERO), ZERO))
+            if allocated > 0:
+                plan.append(Application("allocation", pk, invoice_id, allocated))
+                due[invoice_id] -= allocated
+            credit[pk] = amount - allocated
+            refund(pk)
+        elif kind == "payment":
+            unapplied.append([pk, amount])
+            for invoice in due:
+                pay(invoice)
+        elif kind == "refund":
+            waiting_refunds.append([pk, amount])
+            for note in credit:
+                refund(note)
+            for item in waiting_refunds:  # money given back that never settled a document
+                for held in unapplied:
+                    taken = min(item[1], held[1])
+                    item[1] -= taken
+                    held[1] -= taken
+            waiting_refunds[:] = [item for item in waiting_refunds if item[1] > 0]
+            unapplied[:] = [item for item in unapplied if item[1] > 0]
+    return plan
+
+
+def order_applications(*, order_ids) -> dict[int, list[Application]]:
+    """`applications_plan` of each order, from its documents in the order they were created."""
+    order_ids = sorted(set(order_ids))
+    events: dict[int, list] = {pk: [] for pk in order_ids}
+    rank = {"invoice": 0, "credit_note": 1, "payment": 2, "refund": 2}
+    for start in range(0, len(order_ids), 2000):
+        chunk = order_ids[start:start + 2000]
+        for pk, order_id, total, created in Invoice.objects.filter(order_id__in=chunk).values_list("pk", "order_id", "total", "created_at"):
+            events[order_id].append((created, rank["invoice"], pk, ("invoice", pk, total, None)))
+        for pk, order_id, total, invoice_id, created in (CreditNote.objects.filter(order_id__in=chunk)
+                                                         .values_list("pk", "order_id", "total", "invoice_id", "created_at")):
+            events[order_id].append((created, rank["credit_note"], pk, ("credit_note", pk, total, invoice_id)))
+        for pk, order_id, kind, amount, created in (Payment.objects.filter(order_id__in=chunk)
+                                                    .values_list("pk", "order_id", "kind", "amount", "created_at")):
+            name = "refund" if kind == Payment.Kind.REFUND else "payment"
+            events[order_id].append((created, rank[name], pk, (name, pk, amount, None)))
+    return {order_id: applications_plan([event for *_, event in sorted(items, key=lambda e: e[:3])])
+            for order_id, items in events.items()}

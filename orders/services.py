@@ -657,6 +657,7 @@ def payment_record(*, order, amount, method, reference="", kind=Payment.Kind.PAY
         order.payment_status = status
         order.save(update_fields=["payment_status", "updated_at"])
     timeline_record(subject=order, event=kind, message=f"{amount} {order.currency} by {method} {reference}".strip(), **_actor_kwargs(user, ""))
+    change_record(topic="orders.payment", object_id=payment.pk, data={"order": order.pk, "kind": kind})
     if kind == Payment.Kind.PAYMENT:
         _invoice_on_payment(order, user=user)
     return payment

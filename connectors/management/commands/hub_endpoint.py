@@ -93,6 +93,9 @@ class Command(BaseCommand):
         if endpoint is None:
             raise CommandError(f"no endpoint {code!r}")
         sync_sweep()
+        queued = connector_for(endpoint).sync_due(endpoint=endpoint)
+        if queued:
+            self.stdout.write(f"queued {queued} jobs due now")
         flows = flow or sorted(set(SyncJob.objects.filter(endpoint=endpoint, status=SyncJob.Status.PENDING).values_list("flow", flat=True)))
         for name in flows:
             try:
