@@ -16,7 +16,7 @@ from connectors.fulfilment import inbound, stock
 from connectors.fulfilment.provider import FulfilmentRefused, ItemRef, Release, ReleaseRef
 from connectors.fulfilment.state import (
     CANCELLED, CLOSED, EXPECTED_RETURN, HELD, ITEM, OPEN, PARCEL, RELEASE, alert, fingerprint, now_iso, release_bindings, release_key,
-    release_reference, served_locations,
+    release_reference, mapped_locations, served_locations,
 )
 from connectors.sync import cursor_get, cursor_set
 from orders.models import OrderStatus, SalesOrder
@@ -36,7 +36,7 @@ class ItemsOut(Flow):
     batch_size = 20
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
-        if not served_locations(endpoint):
+        if not mapped_locations(endpoint):
             return []
         return list(sellable_skus(product_ids=[i for i in object_ids if str(i).isdigit()]).items())
 
@@ -127,7 +127,7 @@ class OrdersOut(Flow):
     batch_size = 10
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
-        codes = list(served_locations(endpoint))
+        codes = list(mapped_locations(endpoint))
         if not codes:
             return []
         ids = [int(i) for i in object_ids if str(i).isdigit()]
@@ -339,7 +339,7 @@ class ReturnsOut(Flow):
     topics = ("returns.rma",)
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
-        codes = list(served_locations(endpoint))
+        codes = list(mapped_locations(endpoint))
         ids = [int(i) for i in object_ids if str(i).isdigit()]
         rows = Rma.objects.filter(pk__in=ids, expected_warehouse__code__in=codes).values_list("pk", "number")
         return [(str(pk), number) for pk, number in rows]

@@ -45,6 +45,17 @@ def now_iso() -> str:
     return timezone.now().isoformat()
 
 
+def mapped_locations(endpoint) -> dict[str, str]:
+    """The endpoint's warehouse map as its settings say, unchecked: for deciding, inside a domain
+    write, whether a change concerns the endpoint (a conflict shows when the job runs)."""
+    from connectors.registry import connector_for
+
+    try:
+        return connector_for(endpoint).locations(endpoint)
+    except Exception:  # settings that no longer validate: the job will say so
+        return dict((endpoint.settings or {}).get("warehouse_map") or {})
+
+
 def served_locations(endpoint) -> dict[str, str]:
     """The endpoint's warehouses (code → fulfilment centre id), refusing a warehouse another
     active endpoint serves too: one warehouse, one 3PL."""
