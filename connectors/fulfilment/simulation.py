@@ -186,11 +186,15 @@ class SimulatedWarehouse:
         return taken
 
     # --- orders ---------------------------------------------------------------------------------
-    def place(self, *, reference: str, location: str, lines: dict[str, int], address: dict, service: str, extra=None) -> Order:
+    def place(self, *, reference: str, location: str, lines: dict[str, int], address: dict, service: str, extra=None,
+              order_id: int | None = None) -> Order:
+        """A new order (`order_id` to bring back one the warehouse had before a restart)."""
         with self.lock:
             now = self.now()
-            order = Order(self.next_id("order"), reference, location, dict(lines), dict(address), service, now, now, extra=extra or {})
+            order = Order(order_id or self.next_id("order"), reference, location, dict(lines), dict(address), service, now, now, extra=extra or {})
             self.orders[order.id] = order
+            if order_id:
+                self._ids["order"] = itertools.count(max(self.orders) + 1)
             return order
 
     def find(self, reference: str) -> Order | None:

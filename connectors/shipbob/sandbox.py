@@ -111,7 +111,7 @@ class ShipBobSandbox(Sandbox):
     def __init__(self, *, token: str, channel_id: int = 100102, locations: dict | None = None, webhook_url: str = "",
                  webhook_secret: str = "", rate_limit: int = 150, rate_window: float = 60.0, pick_after: float = 20.0,
                  ship_after: float = 20.0, partial_rate: float = 0.0, parcels_rate: float = 0.0, auto: bool = False,
-                 tick: float = 2.0, return_after: float = 60.0, **options):
+                 tick: float = 2.0, return_after: float = 60.0, drift_every: float = 0.0, **options):
         self.tokens = {token}
         self.channel_id = int(channel_id)
         self.fulfilment_centres = {int(k): v for k, v in (locations or {1001: "Nord (FR)"}).items()}
@@ -119,8 +119,9 @@ class ShipBobSandbox(Sandbox):
         self.rate_limit, self.rate_window = rate_limit, rate_window
         self.warehouse_options = {"pick_after": pick_after, "ship_after": ship_after, "partial_rate": partial_rate,
                                   "parcels_rate": parcels_rate}
-        self.tick, self.return_after = tick, return_after
+        self.tick, self.return_after, self.drift_every = tick, return_after, drift_every
         super().__init__(**options)
+        self._last_drift = time.monotonic()
         self._auto = threading.Event()
         if auto:
             self._auto.set()
@@ -156,6 +157,9 @@ class ShipBobSandbox(Sandbox):
                     for expected in list(self.warehouse.returns.values()):
                         if expected.status == "awaiting" and expected.created_at <= cutoff:
                             self._process_return(expected, None)
+                    if self.drift_every and time.monotonic() - self._last_drift >= self.drift_every:
+                        self._last_drift = time.monotonic()
+                        self._drift()
             except Exception:  # the clock must keep going; the error is in `errors`
                 import traceback
 
@@ -808,6 +812,16 @@ class ShipBobSandbox(Sandbox):
             self._send("order.shipment.exception", self._shipment_json(details["order"]))
         elif kind == "return_completed":
             self._send("return.completed", self._return_json(details["expected"]))
+
+    def _drift(self) -> None:
+        """Now and then the warehouse finds a damaged unit, or one more than it thought, as real ones do."""
+        stocked = sorted((loc, sku) for (loc, sku, lot), units in self.warehouse.on_hand.items() if units > 0 and not lot)
+        if stocked:
+            location, sku = self.rng.choice(stocked)
+            if self.rng.random() < 0.7:
+                self.warehouse.adjust(location, sku, -1, reason="Damaged in storage")
+            else:
+                self.warehouse.adjust(location, sku, 1, reason="Found during a cycle count")
 
     def _process_return(self, expected, outcomes) -> None:
         expected.status = "arrived"
