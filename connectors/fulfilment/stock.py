@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from catalog.models import Product
 from connectors.fulfilment.models import ThirdPartyStock
-from connectors.fulfilment.state import awaiting_shipment, busy_skus, served_locations
+from connectors.binder import Binder
+from connectors.fulfilment.state import ITEM, awaiting_shipment, busy_skus, served_locations
 from connectors.sync import cursor_get, cursor_set
 from inventory.models import StockMovement, Warehouse
 from inventory.selectors import stock_positions
@@ -50,7 +51,8 @@ def stock_compare(ctx, *, skus=None) -> str:
         code = by_location.get(str(row.location_id))
         if code is not None:
             reported.setdefault(code, {}).setdefault(row.sku, []).append(row)
-    corrected, checked, skipped = [], 0, 0
+    corrected, checked, skipped, unknown = [], 0, 0, set()
+    known_items = set(Binder(endpoint).all(ITEM).values_list("data__sku", flat=True))
     for code in sorted(locations):
         warehouse = Warehouse.objects.get(code=code)
         there = reported.get(code, {})
@@ -63,11 +65,14 @@ def stock_compare(ctx, *, skus=None) -> str:
         products = {p.sku: p for p in Product.objects.filter(sku__in=names)}
         reasons = None
         for sku in names:
-            checked += 1
             product = products.get(sku)
             if product is None:
                 continue
             their_rows = there.get(sku, [])
+            if not their_rows and sku not in known_items:
+                unknown.add(sku)  # the 3PL has not been sent this item: its silence says nothing about the stock
+                continue
+            checked += 1
             position = positions.get(sku) or {"on_hand": 0, "reserved": 0, "lots": {}, "track_expiry": product.track_expiry}
             their_free = sum(r.on_hand - r.committed for r in their_rows)
             our_free = position["on_hand"] - awaiting.get(sku, 0)
@@ -99,6 +104,9 @@ def stock_compare(ctx, *, skus=None) -> str:
         summary += f"; corrected {', '.join(corrected[:20])}" + ("…" if len(corrected) > 20 else "")
     if skipped:
         summary += f"; {skipped} changing during the read, checked next time"
+    if unknown:
+        summary += (f"; {len(unknown)} not known to {provider.label} yet, not compared "
+                    f"({', '.join(sorted(unknown)[:10])}{'…' if len(unknown) > 10 else ''}: send the items)")
     return summary
 
 

@@ -317,3 +317,22 @@ def test_the_reconciliation_report_shows_each_sku_per_3pl_warehouse_and_exports(
         call_command("threepl_reconciliation", "--differences", "--output", str(tmp_path / "d.csv"))
     assert exit_status.value.code == 1 and "LAMP-1" in (tmp_path / "d.csv").read_text(encoding="utf-8-sig")
     call_command("threepl_reconciliation", "--refresh")  # a fresh count agrees again: exit 0
+
+
+def test_stock_of_items_the_3pl_does_not_know_yet_is_left_alone_not_zeroed(shipbob_world):
+    job = check_stock(shipbob_world)  # nothing sent to ShipBob yet: it lists no item
+    from inventory.models import StockMovement
+
+    assert not StockMovement.objects.filter(kind="3pl_correction").exists(), job.outcome
+    assert "not known to ShipBob yet" in job.outcome
+    assert StockLevel.objects.get(product=shipbob_world["lamp"], warehouse=shipbob_world["nord"]).on_hand == 10
+
+
+def test_goods_on_their_way_into_the_3pl_are_counted_on_neither_side(shipbob_world):
+    send_items(shipbob_world)
+    shipbob_world["account"].control("stock/announce", {"location_id": NORD, "sku": "LAMP-1", "quantity": 6})
+    job = check_stock(shipbob_world)
+    assert stock_movements(shipbob_world, "LAMP-1") == [], job.outcome
+    from connectors.fulfilment.models import ThirdPartyStock
+
+    assert ThirdPartyStock.objects.get(product=shipbob_world["lamp"]).in_transit == 6
