@@ -298,6 +298,20 @@ class ShipBobSandbox(Sandbox):
         variant["updated_on"] = _iso(self.clock.now())
         return variant
 
+    def restore_item(self, *, product_id: int, variant_id: int, inventory_id: int, sku: str, name: str, is_lot: bool = False) -> None:
+        """Bring back an item the account had (the sandbox keeps its state in memory), with its ids."""
+        with self.lock:
+            product = self.products.setdefault(product_id, {"id": product_id, "name": name, "type": "Regular", "taxonomy": None, "user_id": 1,
+                                                            "created_on": _iso(self.clock.now()), "updated_on": _iso(self.clock.now()),
+                                                            "variants": []})
+            variant = {"id": variant_id, "sku": sku, "name": name, "product_id": product_id, "status": "Active",
+                       "inventory": {"inventory_id": inventory_id}, "lot_information": {"is_lot": is_lot},
+                       "created_on": _iso(self.clock.now()), "updated_on": _iso(self.clock.now())}
+            product["variants"].append(variant)
+            self.variants_by_sku[sku] = variant
+            for kind, used in (("product", product_id), ("variant", variant_id), ("inventory", inventory_id)):
+                self.ids.begin(kind, max(used + 1, self.ids.next(kind)))
+
     def _product_json(self, product: dict) -> dict:
         return {**{k: v for k, v in product.items() if k != "variants"}, "variants": [dict(v) for v in product["variants"]]}
 

@@ -4,10 +4,11 @@ after a restart with the hub's stock and the orders the hub is still waiting for
 import random
 
 import pytest
+import requests
 
 from catalog import demo as catalog_demo
 from connectors.binder import Binder
-from connectors.fulfilment.state import RELEASE
+from connectors.fulfilment.state import ITEM, RELEASE
 from connectors.models import Endpoint, SyncJob
 from connectors.shipbob import demo
 from connectors.shipbob.management.commands.shipbob_demo_sandbox import demo_sandbox
@@ -46,6 +47,8 @@ def test_the_demo_sandbox_restarts_with_the_hubs_stock_and_the_orders_not_yet_sh
     sku = level.product.sku
     order, _ = order_import(channel=SalesChannel.objects.get(code="web-fr"), data=order_payload(
         "DEMO-1", lines=[{"sku": sku, "name": "x", "quantity": 1, "unit_price": "10.00"}], shipping="0"))
+    Binder(demo_hub).bind(ITEM, level.product.pk, "8000042", data={"sku": sku, "product_id": "7000042", "inventory_id": "20000042",
+                                                                   "is_lot": False})
     Binder(demo_hub).bind(RELEASE, f"{order.pk}:3PL-NORD", "100007", data={
         "order": order.pk, "warehouse": "3PL-NORD", "reference": f"{order.number}-3PL-NORD", "lines": {sku: 1}, "state": "open"})
     sandbox = demo_sandbox(port=0, hub_url="http://127.0.0.1:1")
@@ -55,5 +58,11 @@ def test_the_demo_sandbox_restarts_with_the_hubs_stock_and_the_orders_not_yet_sh
         assert restored.reference == f"{order.number}-3PL-NORD" and restored.lines == {sku: 1}
         fresh = sandbox.warehouse.place(reference="X", location="1001", lines={sku: 1}, address={}, service="Standard")
         assert fresh.id == 100008
+        variant = sandbox.variants_by_sku[sku]  # the catalogue it had, with its ids: its stock is listed, not lost
+        assert (variant["id"], variant["product_id"], variant["inventory"]["inventory_id"]) == (8000042, 7000042, 20000042)
+        sandbox.start()
+        listed = requests.get(f"{sandbox.url}/2026-01/inventory-level/locations", timeout=5,
+                              headers={"Authorization": f"Bearer {demo.DEMO_TOKEN}"}).json()["items"]
+        assert [(i["sku"], i["locations"][0]["on_hand_quantity"]) for i in listed] == [(sku, level.on_hand)]
     finally:
         sandbox.stop()

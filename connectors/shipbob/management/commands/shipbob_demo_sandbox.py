@@ -1,11 +1,11 @@
-"""Demo only: the ShipBob sandbox for `make run`, stocked as the hub's 3PL warehouse is and with
-the orders the hub has released to it and not seen shipped (its state lives in memory: a restart
-of `make run` must not lose them)."""
+"""Demo only: the ShipBob sandbox for `make run`, stocked as the hub's 3PL warehouse is, with the
+items the hub sent it and the orders the hub has released to it and not seen shipped (its state
+lives in memory: a restart of `make run` must not lose them)."""
 
 from django.core.management.base import BaseCommand
 
 from connectors.binder import Binder
-from connectors.fulfilment.state import RELEASE
+from connectors.fulfilment.state import ITEM, RELEASE
 from connectors.models import Endpoint
 from connectors.shipbob.demo import DEMO_CHANNEL_ID, DEMO_ENDPOINT, DEMO_LOCATION, DEMO_TOKEN, DEMO_WAREHOUSE, DEMO_WEBHOOK_SECRET
 from connectors.shipbob.sandbox import ShipBobSandbox
@@ -26,6 +26,11 @@ def demo_sandbox(*, port: int, hub_url: str, **options) -> ShipBobSandbox:
             sandbox.warehouse.receive(DEMO_LOCATION, sku, position["on_hand"])
     endpoint = Endpoint.objects.filter(code=DEMO_ENDPOINT).first()
     if endpoint is not None:
+        for item in Binder(endpoint).all(ITEM):
+            if item.data.get("product_id") and item.data.get("inventory_id"):
+                sandbox.restore_item(product_id=int(item.data["product_id"]), variant_id=int(item.external_id),
+                                     inventory_id=int(item.data["inventory_id"]), sku=item.data["sku"], name=item.data["sku"],
+                                     is_lot=bool(item.data.get("is_lot")))
         for binding in Binder(endpoint).all(RELEASE).filter(data__state__in=["open", "held"]):
             data = binding.data
             order = SalesOrder.objects.filter(pk=data["order"]).first()
