@@ -336,3 +336,34 @@ def test_goods_on_their_way_into_the_3pl_are_counted_on_neither_side(shipbob_wor
     from connectors.fulfilment.models import ThirdPartyStock
 
     assert ThirdPartyStock.objects.get(product=shipbob_world["lamp"]).in_transit == 6
+
+
+def test_hub_endpoint_adds_tests_and_syncs_a_shipbob_endpoint_without_a_channel(shipbob, capsys):
+    import pytest
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from connectors.models import Endpoint
+    from inventory.models import Warehouse
+    from tests.connectors.shipbob_world import SHIPBOB_CHANNEL, SHIPBOB_SECRET, SHIPBOB_TOKEN
+    from tests.inventory.factories import WarehouseFactory
+
+    WarehouseFactory(code="3PL-NORD", kind=Warehouse.Kind.THIRD_PARTY)
+    WarehouseFactory(code="LYON", kind=Warehouse.Kind.OWN)
+    base = ["hub_endpoint", "add", "shipbob", "sb", "--base-url", shipbob.url, "--credential", f"token={SHIPBOB_TOKEN}",
+            "--webhook-secret", SHIPBOB_SECRET, "--setting", f"channel_id={SHIPBOB_CHANNEL}"]
+    with pytest.raises(CommandError, match="LYON"):  # not a 3PL warehouse
+        call_command(*base, "--setting", "warehouse_map=LYON=1001")
+    with pytest.raises(CommandError, match="channel_id"):
+        call_command("hub_endpoint", "add", "shipbob", "sb", "--base-url", shipbob.url, "--setting", "warehouse_map=3PL-NORD=1001")
+    call_command(*base, "--setting", "warehouse_map=3PL-NORD=1001")
+    endpoint = Endpoint.objects.get(code="sb")
+    assert endpoint.channel is None and endpoint.config["warehouse_map"] == {"3PL-NORD": "1001"} and endpoint.config["channel_id"] == SHIPBOB_CHANNEL
+    call_command("hub_endpoint", "test", "sb")
+    assert f"connected to ShipBob channel {SHIPBOB_CHANNEL} (ERP Hub), API 2026-01" in capsys.readouterr().out
+    sync_job_enqueue(endpoint=endpoint, flow="shipments.poll", record_key="*")
+    call_command("hub_endpoint", "sync", "sb")
+    assert "shipments.poll: ran 1 jobs; now 1 done" in capsys.readouterr().out
+    call_command("hub_endpoint", "add", "shipbob", "sb", "--base-url", shipbob.url, "--credential", "token=wrong")
+    with pytest.raises(CommandError, match="ShipBob refused the token"):
+        call_command("hub_endpoint", "test", "sb")

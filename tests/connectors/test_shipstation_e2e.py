@@ -244,3 +244,21 @@ def test_bursts_wait_for_the_next_window_announced_in_the_rate_limit_headers(shi
     client.api("GET", "warehouses")
     client.api("GET", "warehouses")
     assert time.monotonic() - started >= 0.9 and [e.status for e in client.recorder.exchanges][-1] == 200
+
+
+def test_hub_endpoint_adds_and_tests_a_shipstation_endpoint(shipstation, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from inventory.models import Warehouse
+    from tests.connectors.shipstation_world import SS_KEY, SS_SECRET
+    from tests.inventory.factories import WarehouseFactory
+
+    WarehouseFactory(code="3PL-OUEST", kind=Warehouse.Kind.THIRD_PARTY)
+    call_command("hub_endpoint", "add", "shipstation", "ss", "--base-url", shipstation.url, "--credential", f"api_key={SS_KEY}",
+                 "--credential", f"api_secret={SS_SECRET}", "--webhook-secret", SS_HOOK_SECRET, "--setting", "warehouse_map=3PL-OUEST=2001")
+    call_command("hub_endpoint", "test", "ss")
+    assert "connected to ShipStation, warehouses 2001 (Entrepôt Ouest), 2002 (Entrepôt Est)" in capsys.readouterr().out
+    call_command("hub_endpoint", "add", "shipstation", "ss", "--base-url", shipstation.url, "--setting", "warehouse_map=3PL-OUEST=2009")
+    with pytest.raises(CommandError, match="ShipStation has no warehouse 2009"):
+        call_command("hub_endpoint", "test", "ss")
