@@ -4,9 +4,10 @@ shipments and returns, and the reads built on them (what is still awaiting shipm
 import hashlib
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timezone as dt_timezone
 
 from django.conf import settings
+from django.db.models import Q
 from django.core.mail import send_mail
 from django.utils import timezone
 
@@ -42,7 +43,12 @@ def release_reference(order_number: str, warehouse_code: str, generation: int) -
 
 
 def now_iso() -> str:
-    return timezone.now().isoformat()
+    return stamp(timezone.now())
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as stored in binding data: UTC, always with microseconds, so the text sorts as time."""
+    return moment.astimezone(dt_timezone.utc).isoformat(timespec="microseconds")
 
 
 def mapped_locations(endpoint) -> dict[str, str]:
@@ -108,14 +114,17 @@ def awaiting_shipment(endpoint, *, warehouse_code: str, as_of: datetime | None =
     parts whose cancellation the 3PL acknowledged before `as_of` too."""
     from orders.selectors import shipped_quantities
 
-    bindings = list(release_bindings(endpoint, warehouse_code=warehouse_code).exclude(data__state=CLOSED))
-    stamp = as_of.isoformat() if as_of else None
+    rows = release_bindings(endpoint, warehouse_code=warehouse_code)
+    live = Q(data__state__in=list(LIVE_STATES))
+    # A part cancelled after `as_of` was still the 3PL's when the levels were read (its binding was written then).
+    rows = rows.filter(live | Q(data__state=CANCELLED, synced_at__gte=as_of)) if as_of else rows.filter(live)
+    cutoff = stamp(as_of) if as_of else None
     counted = []
-    for binding in bindings:
+    for binding in rows:
         data = binding.data
-        if stamp and (data.get("released_at") or "") > stamp:
+        if cutoff and (data.get("released_at") or "") > cutoff:
             continue
-        if data.get("state") == CANCELLED and (not stamp or (data.get("changed_at") or "") <= stamp):
+        if data.get("state") == CANCELLED and (not cutoff or (data.get("changed_at") or "") <= cutoff):
             continue
         counted.append(binding)
     shipped = shipped_quantities(order_ids=[b.data["order"] for b in counted], warehouse_code=warehouse_code)
@@ -131,11 +140,12 @@ def awaiting_shipment(endpoint, *, warehouse_code: str, as_of: datetime | None =
 def busy_skus(endpoint, *, warehouse_code: str, since: datetime) -> set[str]:
     """SKUs of parts released or cancelled at the 3PL since `since`: a stock read that overlapped
     the change cannot tell which side of it the 3PL counted, so they wait for the next check."""
-    stamp = since.isoformat()
+    cutoff = stamp(since)
     skus: set[str] = set()
-    for binding in release_bindings(endpoint, warehouse_code=warehouse_code).exclude(data__state=CLOSED):
+    # A binding is written when its part is released or changes: only those written since can be busy.
+    for binding in release_bindings(endpoint, warehouse_code=warehouse_code).filter(synced_at__gte=since):
         data = binding.data
-        if (data.get("released_at") or "") >= stamp or (data.get("changed_at") or "") >= stamp:
+        if (data.get("released_at") or "") >= cutoff or (data.get("changed_at") or "") >= cutoff:
             skus.update((data.get("lines") or {}).keys())
     return skus
 

@@ -102,7 +102,10 @@ class ShipBobConnector(FulfilmentProvider):
 
     # --- orders ---------------------------------------------------------------------------------
     def _find_order(self, ctx, reference: str) -> dict | None:
-        return next(iter(ctx.client.pages("order", params={"ReferenceIds": reference})), None)
+        """Our order with this reference (references are unique per channel: another channel's is not ours)."""
+        channel = str(ctx.client.channel_id)
+        return next((o for o in ctx.client.pages("order", params={"ReferenceIds": reference})
+                     if o.get("reference_id") == reference and str((o.get("channel") or {}).get("id", channel)) == channel), None)
 
     @staticmethod
     def _release_ref(order: dict) -> ReleaseRef:
