@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-stock-push bench-webhooks clean
+.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-stock-push bench-webhooks bench-3pl clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench-webhooks: $(INSTALLED)
 bench-stock-push: $(INSTALLED)
 	$(BIN)/python bench/stock_push/run.py
 	$(BIN)/python bench/stock_push/run.py --graphql-maximum 100 --graphql-restore 10
+
+bench-3pl: $(INSTALLED)
+	$(BIN)/python bench/threepl/run.py
 
 migrate: $(INSTALLED)
 	$(BIN)/python manage.py migrate

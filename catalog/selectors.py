@@ -1,5 +1,6 @@
 """Reads on the catalogue."""
 
+from django.db import models
 from django.db.models import Prefetch, QuerySet
 
 from catalog.models import Product, ProductImage
@@ -61,3 +62,16 @@ def parent_skus(*, product_ids) -> dict[str, str]:
         rows = Product.objects.filter(pk__in=ids[start:start + 5000]).values_list("pk", "parent_id", "parent__sku", "sku")
         keys.update({str(parent or pk): (parent_sku or sku) for pk, parent, parent_sku, sku in rows})
     return keys
+
+
+def sellable_skus(*, product_ids) -> dict[str, str]:
+    """Product id (as text) → SKU of the sellable products these changes concern: a product
+    without variants itself, a variant itself, and every variant of a parent."""
+    ids = sorted({int(i) for i in product_ids})
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        rows = Product.objects.filter(models.Q(pk__in=chunk) | models.Q(parent_id__in=chunk)).values_list("pk", "sku", "parent_id")
+        parents_with_variants = set(Product.objects.filter(parent_id__in=chunk).values_list("parent_id", flat=True))
+        found.update({str(pk): sku for pk, sku, parent in rows if pk not in parents_with_variants})
+    return found

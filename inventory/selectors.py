@@ -56,3 +56,21 @@ def ledger_drift():
         .exclude(on_hand=F("ledger"))
         .select_related("product", "warehouse")
     )
+
+
+def stock_positions(*, warehouse_code: str, skus=None) -> dict[str, dict]:
+    """What the ledger says one warehouse holds, per SKU: on hand, reserved and, for lot-tracked
+    products, on hand per lot with its expiry. With `skus`, only those (absent ones are not listed)."""
+    levels = StockLevel.objects.filter(warehouse__code=warehouse_code)
+    lots = StockLot.objects.filter(warehouse__code=warehouse_code)
+    if skus is not None:
+        skus = list(dict.fromkeys(skus))
+        levels, lots = levels.filter(product__sku__in=skus), lots.filter(product__sku__in=skus)
+    positions: dict[str, dict] = {}
+    for sku, product_id, track_expiry, on_hand, reserved in levels.values_list(
+            "product__sku", "product_id", "product__track_expiry", "on_hand", "reserved"):
+        positions[sku] = {"product_id": product_id, "track_expiry": track_expiry, "on_hand": on_hand, "reserved": reserved, "lots": {}}
+    for sku, lot, expiry, on_hand in lots.values_list("product__sku", "lot", "expiry", "on_hand"):
+        if sku in positions:
+            positions[sku]["lots"][lot] = {"on_hand": on_hand, "expiry": expiry}
+    return positions

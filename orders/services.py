@@ -24,7 +24,7 @@ from orders.models import (
     IdempotencyKey, Invoice, InvoiceLine, LineKind, OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment,
     ShipmentLine, ShippingLine,
 )
-from orders.selectors import invoice_settlement, invoice_settlements
+from orders.selectors import channel_settings, invoice_settlement, invoice_settlements, order_payment_allows_fulfilment
 from orders.validation import validate_order_payload
 
 S = OrderStatus
@@ -49,10 +49,6 @@ def _transition(order, status, *, event, message="", user=None, actor_label="", 
     timeline_record(subject=order, event=event, message=message or f"{previous} → {status}",
                     data={"from": previous, "to": status}, **_actor_kwargs(user, actor_label))
     change_record(topic="orders.order", object_id=order.pk, data={"status": status})
-
-
-def channel_settings(channel) -> ChannelOrderSettings:
-    return ChannelOrderSettings.objects.filter(channel=channel).first() or ChannelOrderSettings(channel=channel)
 
 
 # --- Customers -------------------------------------------------------------------------------
@@ -374,15 +370,10 @@ def _evaluate(order, data, totals, *, user, actor_label):
         if order.status != S.ON_HOLD or order.hold_reason != "; ".join(problems):
             _transition(order, S.ON_HOLD, event="held", message="; ".join(problems), hold_reason="; ".join(problems)[:300], user=user, actor_label=actor_label)
         return
-    if _may_confirm(order):
+    if order_payment_allows_fulfilment(order=order):
         order_confirm(order=order, user=user, actor_label=actor_label)
     elif order.status == S.ON_HOLD:
         _transition(order, S.RECEIVED, event="released", message="problems resolved; waiting for payment", user=user, actor_label=actor_label)
-
-
-def _may_confirm(order) -> bool:
-    on_terms = order.customer.type == Customer.Type.B2B and order.customer.payment_terms != PaymentTerms.IMMEDIATE
-    return order.payment_status in {PaymentStatus.AUTHORISED, PaymentStatus.PAID} or on_terms or channel_settings(order.channel).confirm_unpaid
 
 
 # --- Lifecycle -------------------------------------------------------------------------------
@@ -441,6 +432,37 @@ def order_release(*, order, user=None, actor_label="", note=""):
         raise OrderError(f"{order.number} is not on hold")
     timeline_record(subject=order, event="hold lifted", message=note or f"was: {order.hold_reason}", **_actor_kwargs(user, actor_label))
     return order_confirm(order=order, user=user, actor_label=actor_label)
+
+
+ADDRESS_FIELDS = ("name", "company", "line1", "line2", "postcode", "city", "country", "phone", "email")
+
+
+@transaction.atomic
+def order_shipping_address_update(*, order, address: dict, user=None, actor_label=""):
+    """Change where an order goes, as long as nothing of it has shipped. A warehouse that already
+    has the order is told through the change feed (its connector sends the new address)."""
+    order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status not in {S.RECEIVED, S.CONFIRMED, S.ALLOCATED, S.ON_HOLD}:
+        raise OrderError(f"{order.number} is {order.status}; the address can change only before anything ships")
+    unknown = sorted(set(address) - set(ADDRESS_FIELDS))
+    if unknown:
+        raise OrderError(f"unknown address field(s): {', '.join(unknown)}; use {', '.join(ADDRESS_FIELDS)}")
+    cleaned = {key: str(value).strip() for key, value in address.items() if value not in (None, "")}
+    missing = [key for key in ("name", "line1", "postcode", "city", "country") if not cleaned.get(key)]
+    if missing:
+        raise OrderError(f"the shipping address needs {', '.join(missing)}")
+    cleaned["country"] = cleaned["country"].upper()
+    if len(cleaned["country"]) != 2:
+        raise OrderError("the country is a two-letter ISO code, e.g. FR")
+    if cleaned == order.shipping_address:
+        return order
+    order.shipping_address = cleaned
+    order.save(update_fields=["shipping_address", "updated_at"])
+    timeline_record(subject=order, event="address changed",
+                    message=f"ships to {cleaned['name']}, {cleaned['line1']}, {cleaned['postcode']} {cleaned['city']} ({cleaned['country']})",
+                    **_actor_kwargs(user, actor_label))
+    change_record(topic="orders.order", object_id=order.pk, data={"status": order.status, "fields": ["shipping_address"]})
+    return order
 
 
 @transaction.atomic

@@ -38,6 +38,7 @@ def _transition(rma, status, *, event, message="", user=None, actor_label=""):
     rma.save(update_fields=["status", "updated_at"])
     timeline_record(subject=rma, event=event, message=message or f"{previous} → {status}", data={"from": previous, "to": status},
                     actor=user, actor_label=actor_label or ("" if getattr(user, "is_authenticated", False) else "system"))
+    change_record(topic="returns.rma", object_id=rma.pk, data={"status": status})
 
 
 def _locked(rma) -> Rma:

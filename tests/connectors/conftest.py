@@ -5,6 +5,8 @@ from connectors.registry import CONNECTORS, register
 from tests.connectors.echo import EchoConnector, Receiver
 from tests.connectors.shopify_world import hub_url, sandbox_options, shop, world  # noqa: F401  (fixtures)
 from tests.connectors.prestashop_world import prestashop, prestashop_options, ps_world  # noqa: F401  (fixtures)
+from tests.connectors.shipbob_world import shipbob, shipbob_options, shipbob_world  # noqa: F401  (fixtures)
+from tests.connectors.shipstation_world import shipstation, shipstation_options, shipstation_world  # noqa: F401
 from tests.connectors.woocommerce_world import woo, woo_options, woo_world  # noqa: F401  (fixtures)
 from tests.connectors.xero_world import books_world, xero, xero_options  # noqa: F401  (fixtures)
 from tests.hub.factories import SalesChannelFactory

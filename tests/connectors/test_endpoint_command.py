@@ -140,3 +140,42 @@ def test_the_endpoint_page_edits_the_connectors_settings_and_its_schedules(admin
     assert accepted.status_code == 302
     assert Endpoint.objects.get(pk=endpoint.pk).config["warehouse_map"] == {"LYON": "1001"}
     assert EndpointSchedule.objects.get(endpoint=endpoint, flow="orders.poll").every_minutes == 3
+
+
+@pytest.mark.django_db
+def test_add_takes_settings_validated_by_the_connector_and_a_channel_only_when_the_kind_needs_one():
+    from inventory.models import Warehouse
+    from connectors.registry import CONNECTORS, Connector, register
+    from connectors.options import ConnectorSettings, warehouse_map_field
+
+    class MapSettings(ConnectorSettings):
+        warehouse_map = warehouse_map_field()
+
+    class NoChannel(Connector):
+        kind = "nochannel-test"
+        needs_channel = False
+        settings_form = MapSettings
+
+    register(NoChannel())
+    try:
+        Warehouse.objects.create(code="NORD", name="Nord")
+        call_command("hub_endpoint", "add", "nochannel-test", "wh", "--base-url", "https://wh.example", "--setting", "warehouse_map=NORD=77")
+        endpoint = Endpoint.objects.get(code="wh")
+        assert endpoint.channel is None and endpoint.settings == {"warehouse_map": {"NORD": "77"}}
+        with pytest.raises(CommandError, match="PARIS"):
+            call_command("hub_endpoint", "add", "nochannel-test", "wh", "--base-url", "https://wh.example", "--setting", "warehouse_map=PARIS=1")
+        with pytest.raises(CommandError, match="colour"):
+            call_command("hub_endpoint", "add", "nochannel-test", "wh", "--base-url", "https://wh.example", "--setting", "colour=blue")
+        with pytest.raises(CommandError, match="NAME=VALUE"):
+            call_command("hub_endpoint", "add", "nochannel-test", "wh", "--base-url", "https://wh.example", "--setting", "nothing")
+        assert Endpoint.objects.get(code="wh").settings == {"warehouse_map": {"NORD": "77"}}
+        call_command("hub_endpoint", "list")
+    finally:
+        CONNECTORS.pop("nochannel-test", None)
+
+
+@pytest.mark.django_db
+def test_a_storefront_still_needs_its_channel():
+    with pytest.raises(CommandError, match="--channel"):
+        call_command("hub_endpoint", "add", "shopify", "s", "--base-url", "https://x.example")
+    assert not Endpoint.objects.exists()

@@ -85,23 +85,6 @@ def test_orders_missed_by_webhooks_are_found_by_polling(world):
     assert SyncJob.objects.get(flow="orders.poll").outcome.startswith("1 orders checked, 1 new")
 
 
-def test_the_demo_warehouse_ships_only_orders_that_came_from_a_shop(world):
-    from connectors.management.commands.demo_warehouse import ship_ready_orders
-    from tests.orders.factories import order_payload
-    from orders.services import order_import
-
-    publish(world)
-    placed = world["shop"].control("orders", {"lines": [{"sku": "LAMP-1", "quantity": 1}], "email": "w@example.com", "financial_status": "paid"})
-    order_id = str(placed["order"]["id"])
-    wait_for_inbox("orders/create", order_id)
-    staff_order, _ = order_import(channel=world["endpoint"].channel, data=order_payload("PHONE-1"))
-    assert staff_order.status == "allocated"
-    shipped = ship_ready_orders(older_than_seconds=0)
-    assert shipped == [f"{SalesOrder.objects.get(external_id=order_id).number}-1"]
-    run_flows(world["endpoint"], "fulfilments.out")
-    assert world["shop"].get(f"orders/{order_id}.json")["order"]["fulfillment_status"] == "fulfilled"
-
-
 def test_the_stock_reconcile_corrects_only_what_differs_in_the_shop(world):
     publish(world)
     lamp2 = product_create(sku="LAMP-2", name="Lampe 2", status="active")

@@ -300,3 +300,35 @@ def test_eu_vat_numbers_are_format_checked():
         customer.full_clean(exclude=["group", "contract_price_list"])
     assert "EU VAT number" in str(error.value)
     Customer(code="ACME2", name="Acme", vat_number="FR40303265045").full_clean(exclude=["group", "contract_price_list"])
+
+
+@pytest.mark.django_db
+def test_the_shipping_address_changes_until_something_ships_and_the_change_is_announced(shop):
+    channel, warehouse, _ = shop
+    order, _ = services.order_import(channel=channel, data=order_payload())
+    new = {"name": "Camille Martin", "line1": "12 quai Saint-Vincent", "postcode": "69001", "city": "Lyon", "country": "fr"}
+    services.order_shipping_address_update(order=order, address=new)
+    order.refresh_from_db()
+    assert order.shipping_address["line1"] == "12 quai Saint-Vincent" and order.shipping_address["country"] == "FR"
+    assert ChangeEvent.objects.filter(topic="orders.order", object_id=str(order.pk), data__fields=["shipping_address"]).exists()
+    assert "address changed" in timeline(order)
+    with pytest.raises(OrderError, match="needs postcode"):
+        services.order_shipping_address_update(order=order, address={**new, "postcode": ""})
+    with pytest.raises(OrderError, match="unknown address field"):
+        services.order_shipping_address_update(order=order, address={**new, "planet": "Mars"})
+    services.shipment_create(order=order, warehouse=warehouse, lines=[(order.lines.get(), 1)], carrier="Colissimo")
+    with pytest.raises(OrderError, match="only before anything ships"):
+        services.order_shipping_address_update(order=order, address=new)
+
+
+@pytest.mark.django_db
+def test_the_payment_rule_for_handing_an_order_to_a_warehouse_is_the_channels(shop):
+    from orders.selectors import order_ready_to_fulfil
+
+    channel, _, _ = shop
+    paid, _ = services.order_import(channel=channel, data=order_payload("P1"))
+    unpaid, _ = services.order_import(channel=channel, data=order_payload("P2", payment_status="pending"))
+    assert order_ready_to_fulfil(order=paid) and not order_ready_to_fulfil(order=unpaid)
+    ChannelOrderSettings.objects.create(channel=channel, confirm_unpaid=True)
+    confirmed, _ = services.order_import(channel=channel, data=order_payload("P3", payment_status="pending"))
+    assert confirmed.status == OrderStatus.ALLOCATED and order_ready_to_fulfil(order=confirmed)

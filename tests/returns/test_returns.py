@@ -274,3 +274,13 @@ def test_authorise_reject_and_close_refuse_the_wrong_state(shipped):
         services.rma_close(rma=rma)
     with pytest.raises(ReturnError, match="cannot be refunded"):
         services.rma_refund(rma=rma)
+
+
+@pytest.mark.django_db
+def test_each_step_of_a_return_is_announced_on_the_change_feed(shipped):
+    order, warehouse, _ = shipped
+    rma = services.rma_request(order=order, lines=[{"order_line": order.lines.get(), "quantity": 1}], expected_warehouse=warehouse)
+    services.rma_authorise(rma=rma)
+    services.rma_cancel(rma=rma, reason="changed mind")
+    statuses = list(ChangeEvent.objects.filter(topic="returns.rma", object_id=str(rma.pk)).order_by("id").values_list("data__status", flat=True))
+    assert statuses == ["authorised", "cancelled"]
