@@ -130,3 +130,30 @@ def test_orders_the_webhooks_missed_are_recovered_by_the_poll(bc_world):
     poll(bc_world)
     assert sorted(SalesOrder.objects.values_list("external_id", flat=True)) == sorted(str(o["id"]) for o in placed)
     assert SyncJob.objects.get(flow="orders.poll").outcome.startswith("3 orders checked, 3 new")
+
+
+def test_a_new_size_becomes_a_variant_of_the_published_product_with_its_price_and_stock(bc_world):
+    from catalog.services import product_create
+
+    publish(bc_world)
+    large = product_create(sku="SHIRT-L", name="Chemise lin L", status="active", parent=bc_world["shirt"], option_values={"Taille": "L"})
+    price_entry_set(price_list=bc_world["endpoint"].channel.catalog.public_price_list, product=large, unit_price="41.00")
+    stock.stock_receive(product=large, warehouse=bc_world["lyon"], quantity=6)
+    run_flows(bc_world["endpoint"], "products.out", "stock.out")
+    variants = {v["sku"]: v for v in bc_world["store"].product("SHIRT")["variants"]}
+    assert variants["SHIRT-L"]["calculated_price"] == 41.0 and variants["SHIRT-L"]["option_values"][0]["label"] == "L"
+    assert bc_world["store"].levels(variants["SHIRT-L"]["id"]) == {1: 6, 2: 0}
+
+
+def test_the_stock_reconcile_puts_back_what_someone_changed_in_bigcommerce(bc_world):
+    from connectors import sync
+
+    publish(bc_world)
+    store = bc_world["store"]
+    lamp = store.product("LAMP-1")
+    store.http.put(f"{store.url}/stores/s4ndb0x/v3/inventory/adjustments/absolute", timeout=5,
+                   json={"items": [{"location_id": 1, "product_id": lamp["id"], "quantity": 99}]}).raise_for_status()
+    sync.sync_job_enqueue(endpoint=bc_world["endpoint"], flow="stock.reconcile", record_key=sync.SCHEDULED_KEY)
+    run_flows(bc_world["endpoint"], "stock.reconcile")
+    assert store.levels(lamp["variants"][0]["id"]) == {1: 10, 2: 4}
+    assert SyncJob.objects.get(flow="stock.reconcile").outcome == "checked 3 variants at 2 locations, corrected 1"

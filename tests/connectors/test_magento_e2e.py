@@ -91,3 +91,30 @@ def test_a_credit_memo_comes_in_once_as_a_refund_of_the_hub_order(magento_world)
     assert Binder(magento_world["endpoint"]).local_id(REFUND, memo["entity_id"]) == f"{order.pk}:{memo['entity_id']}"
     poll(magento_world)
     assert Rma.objects.get(order=order).refunded_total == Decimal("30.00")
+
+
+def test_a_new_size_becomes_a_linked_child_with_its_option_value_price_and_stock(magento_world):
+    from catalog.services import product_create
+
+    publish(magento_world)
+    large = product_create(sku="SHIRT-L", name="Chemise lin L", status="active", parent=magento_world["shirt"], option_values={"Taille": "L"})
+    price_entry_set(price_list=magento_world["endpoint"].channel.catalog.public_price_list, product=large, unit_price="41.00")
+    stock.stock_receive(product=large, warehouse=magento_world["lyon"], quantity=6)
+    run_flows(magento_world["endpoint"], "products.out", "stock.out")
+    shop = magento_world["shop"]
+    assert {child["sku"]: child["price"] for child in shop.get("configurable-products/SHIRT/children")} == {"SHIRT-S": 39, "SHIRT-M": 39, "SHIRT-L": 41}
+    assert "L" in {option["label"] for option in shop.get("products/attributes/size")["options"]}
+    assert shop.stock("SHIRT-L") == {"default": 6, "paris-store": 0}
+
+
+def test_the_stock_reconcile_puts_back_what_someone_changed_in_magento(magento_world):
+    from connectors import sync
+
+    publish(magento_world)
+    shop = magento_world["shop"]
+    shop.http.post(f"{shop.url}/rest/default/V1/inventory/source-items", timeout=5,
+                   json={"sourceItems": [{"sku": "LAMP-1", "source_code": "default", "quantity": 99, "status": 1}]}).raise_for_status()
+    sync.sync_job_enqueue(endpoint=magento_world["endpoint"], flow="stock.reconcile", record_key=sync.SCHEDULED_KEY)
+    run_flows(magento_world["endpoint"], "stock.reconcile")
+    assert shop.stock("LAMP-1") == {"default": 10, "paris-store": 4}
+    assert SyncJob.objects.get(flow="stock.reconcile").outcome == "checked 3 variants at 2 locations, corrected 1"
