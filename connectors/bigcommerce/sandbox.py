@@ -35,7 +35,7 @@ import hmac
 import json
 import math
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from email.utils import format_datetime, parsedate_to_datetime
 
 from connectors.testing.harness import (

@@ -408,7 +408,7 @@ class MagentoSandbox(Sandbox):
 
     @route("GET", V1 + "/products")
     def product_list(self, request, store):
-        return self.search(request, [{**p, "price": p["price"]} for p in self.products.values()], render=self._product_json, default_sort="id")
+        return self.search(request, list(self.products.values()), render=self._product_json, default_sort="id")
 
     @route("POST", V1 + "/products")
     def product_create(self, request, store):

@@ -86,6 +86,8 @@ def test_an_error_body_with_placeholders_is_shown_rendered_in_the_console(magent
     assert "%1" not in job.last_error
     page = admin_client.get(reverse("admin:connectors_syncjob_change", args=[job.pk])).content.decode()
     assert "taille_fr" in page and "attributeCode doesn&#x27;t exist" in page
+    console = admin_client.get(reverse("admin:connectors_console")).content.decode()
+    assert "Boutique Magento" in console and '<td class="open-errors">' in console
 
 
 def test_an_admin_token_is_fetched_again_before_it_expires_and_after_the_shop_revoked_it(magento_world):
