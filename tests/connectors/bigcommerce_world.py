@@ -104,7 +104,8 @@ def poll(world):
 
 def deliveries(scope, order_id) -> int:
     marker = re.compile(rf'"id":{order_id}[,}}]')
-    return sum(bool(marker.search(body)) for body in InboxMessage.objects.filter(topic=scope).values_list("body", flat=True))
+    bodies = InboxMessage.objects.filter(topic=scope).values_list("body", flat=True)
+    return sum(bool(marker.search(body if isinstance(body, str) else bytes(body).decode())) for body in bodies)
 
 
 def delivered(world, scope, order_id, *, count=1, timeout=15):
