@@ -117,6 +117,11 @@ class ApiClient:
     def after_response(self, response: requests.Response) -> None:
         """Learn from the vendor's rate-limit headers."""
 
+    def error_detail(self, response: requests.Response) -> str:
+        """What the vendor said went wrong, as a person reads it in the console; vendors whose
+        error bodies need rendering (message templates, XML) override it."""
+        return response.text[:300]
+
     def on_rate_limited(self, response: requests.Response) -> float:
         """Seconds to wait after a 429 before trying the same request again."""
         return retry_after_seconds(response, 1.0)
@@ -176,4 +181,4 @@ class ApiClient:
         if status >= 500 or status in (408, 425):
             raise TransientError(f"{method} {path}: server error {status}", status=status, excerpt=excerpt,
                                  retry_after=retry_after_seconds(response, 0) or None)
-        raise PermanentError(f"{method} {path}: refused with {status}: {excerpt[:300]}", status=status, excerpt=excerpt)
+        raise PermanentError(f"{method} {path}: refused with {status}: {self.error_detail(response)}", status=status, excerpt=excerpt)

@@ -46,3 +46,17 @@ def throttle_push_back(*, endpoint_id: int, not_before_seconds: float, rate_per_
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {table} SET throttle_tat = {_greatest()}(throttle_tat, %s) WHERE id = %s", [floor, endpoint_id])
+
+
+def throttle_quota_left(*, endpoint_id: int, left: int, reset_seconds: float, rate_per_second: float, burst: int,
+                        keep: int = 0) -> bool:
+    """For vendors whose limit is a quota of requests per time window (refilled all at once, shared
+    with the shop's other apps) and who announce what is left and when it refills in their answers
+    (X-Rate-Limit-Requests-Left / -Time-Reset-Ms, X-Rate-Limit-Remaining / -Reset…): once no more
+    than `keep` requests are left (room for requests already in flight), no slot is handed out
+    before the refill, in any process. The schedule's own rate and burst pace the next window.
+    Returns True when the schedule was pushed back."""
+    if left > keep:
+        return False
+    throttle_push_back(endpoint_id=endpoint_id, not_before_seconds=max(0.0, reset_seconds), rate_per_second=rate_per_second, burst=burst)
+    return True

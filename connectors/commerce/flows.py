@@ -133,9 +133,9 @@ class ProductsOut(Flow):
             known = {b.data.get("sku"): b.external_id for b in binder.all(VARIANT).filter(data__product=binding.external_id)}
             answer = shop.product_update(ctx, external_id=binding.external_id, document=document, variant_ids=known)
             created = False
+        bound_before = variant_bindings(ctx.endpoint, [v.sku for v in answer.variants])
         self._bind(ctx.endpoint, job, answer)
-        if created:
-            self._queue_first_stock(ctx, answer)
+        self._queue_first_stock(ctx, [v for v in answer.variants if v.sku not in bound_before])
         ctx.done(job, f"{'created' if created else 'updated'} {shop.label} product {answer.external_id} ({len(answer.variants)} variants)")
 
     @staticmethod
@@ -143,10 +143,11 @@ class ProductsOut(Flow):
         return None if ref is None else (ref.external_id, ref)
 
     @staticmethod
-    def _queue_first_stock(ctx, answer) -> None:
-        """A newly published product gets its stock pushed without waiting for a stock change."""
-        if "stock.out" in {flow.name for flow in ctx.connector.enabled_flows(ctx.endpoint)} and endpoint_locations(ctx.endpoint):
-            for variant in answer.variants:
+    def _queue_first_stock(ctx, variants) -> None:
+        """Variants just published (a new product, or a new variant of a published one) get their
+        stock pushed without waiting for a stock change: their earlier changes found them unbound."""
+        if variants and "stock.out" in {flow.name for flow in ctx.connector.enabled_flows(ctx.endpoint)} and endpoint_locations(ctx.endpoint):
+            for variant in variants:
                 sync_job_enqueue(endpoint=ctx.endpoint, flow="stock.out", record_key=variant.sku, label=variant.sku)
 
     @staticmethod

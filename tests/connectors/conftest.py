@@ -4,6 +4,8 @@ from connectors.models import Endpoint
 from connectors.registry import CONNECTORS, register
 from tests.connectors.echo import EchoConnector, Receiver
 from tests.connectors.shopify_world import hub_url, sandbox_options, shop, world  # noqa: F401  (fixtures)
+from tests.connectors.bigcommerce_world import bc_options, bc_world, bigcommerce  # noqa: F401  (fixtures)
+from tests.connectors.magento_world import magento, magento_options, magento_world  # noqa: F401  (fixtures)
 from tests.connectors.prestashop_world import prestashop, prestashop_options, ps_world  # noqa: F401  (fixtures)
 from tests.connectors.shipbob_world import shipbob, shipbob_options, shipbob_world  # noqa: F401  (fixtures)
 from tests.connectors.shipstation_world import shipstation, shipstation_options, shipstation_world  # noqa: F401

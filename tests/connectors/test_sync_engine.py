@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.core import mail
 from django.utils import timezone
 
@@ -205,3 +206,15 @@ def test_a_spreadsheet_import_queues_one_product_job_per_parent_for_a_shop(db, t
     call_command("hub_import", "products", str(tmp_path / "products.csv"))
     jobs = SyncJob.objects.filter(endpoint=shop, flow="products.out")
     assert jobs.count() == 40 and set(jobs.values_list("record_label", flat=True)) == {f"P{n}" for n in range(40)}
+
+
+def test_a_window_quota_that_runs_out_holds_every_slot_until_the_window_refills(echo_endpoint):
+    from connectors.throttle import throttle_quota_left
+
+    assert throttle_reserve(endpoint_id=echo_endpoint.pk, rate_per_second=5, burst=150) == 0
+    assert not throttle_quota_left(endpoint_id=echo_endpoint.pk, left=35, reset_seconds=15, rate_per_second=5, burst=150, keep=2)
+    assert throttle_reserve(endpoint_id=echo_endpoint.pk, rate_per_second=5, burst=150) == 0  # quota left: no wait
+    assert throttle_quota_left(endpoint_id=echo_endpoint.pk, left=2, reset_seconds=15, rate_per_second=5, burst=150, keep=2)
+    waits = [throttle_reserve(endpoint_id=echo_endpoint.pk, rate_per_second=5, burst=150) for _ in range(3)]
+    assert 14.9 < waits[0] <= 15.0  # nothing before the refill, whatever the burst allowed
+    assert waits[1] - waits[0] == pytest.approx(0.2, abs=0.01) and waits[2] - waits[1] == pytest.approx(0.2, abs=0.01)
