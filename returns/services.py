@@ -217,7 +217,12 @@ def rma_inspect(*, rma, results: dict, user=None) -> Rma:
         line.save(update_fields=["condition", "disposition", "disposition_warehouse"])
     _transition(rma, R.INSPECTED, event="inspected",
                 message="; ".join(f"{l.order_line.sku}: {l.received_quantity} {l.condition} → {l.disposition or '—'}" for l in lines.values()), user=user)
-    if policy_for(rma.channel).refund_trigger == ChannelReturnPolicy.RefundTrigger.INSPECTED:
+    failed = [f"{l.received_quantity} {l.order_line.sku} {l.condition}" for l in lines.values()
+              if l.received_quantity and l.condition != RmaLine.Condition.SELLABLE]
+    if failed:
+        timeline_record(subject=rma, event="needs a decision", actor=user,
+                        message=f"not refunded automatically: {', '.join(failed)}; refund or close it once decided")
+    elif policy_for(rma.channel).refund_trigger == ChannelReturnPolicy.RefundTrigger.INSPECTED:
         rma_refund(rma=rma, user=user)
     return rma
 
@@ -231,19 +236,23 @@ def _unit_paid(line) -> Decimal:
     return paid / line.quantity
 
 
-def refund_amount(*, rma) -> tuple[Decimal, list[dict]]:
-    """The amount the return is worth now under its channel's policy, with credit-note lines."""
+def _units_due_now(line, trigger) -> int:
+    if trigger == ChannelReturnPolicy.RefundTrigger.CARRIER_SCAN:
+        return line.quantity
+    if trigger == ChannelReturnPolicy.RefundTrigger.RECEIVED:
+        return line.received_quantity
+    return 0 if line.condition in {"", RmaLine.Condition.MISSING} else line.received_quantity
+
+
+def refund_amount(*, rma, expected: bool = False) -> tuple[Decimal, list[dict]]:
+    """The amount the return is worth now under its channel's policy, with credit-note lines;
+    `expected=True`: what it will be worth once every requested unit is back and passes
+    inspection (what a channel tells its customer when the return is requested)."""
     policy = policy_for(rma.channel)
     order, currency = rma.order, rma.order.currency
-    trigger = policy.refund_trigger
     items, goods = [], Decimal(0)
     for line in rma.lines.select_related("order_line__order"):
-        if trigger == ChannelReturnPolicy.RefundTrigger.CARRIER_SCAN:
-            units = line.quantity
-        elif trigger == ChannelReturnPolicy.RefundTrigger.RECEIVED:
-            units = line.received_quantity
-        else:
-            units = 0 if line.condition in {"", RmaLine.Condition.MISSING} else line.received_quantity
+        units = line.quantity if expected else _units_due_now(line, policy.refund_trigger)
         if not units:
             continue
         value = round_money(_unit_paid(line.order_line) * units, currency)
@@ -264,6 +273,14 @@ def refund_amount(*, rma) -> tuple[Decimal, list[dict]]:
     return sum((i["value"] for i in items), Decimal(0)), items
 
 
+def refundable_on_order(*, order) -> Decimal | None:
+    """What the order still has paid (payments − refunds), or None when no payment is recorded."""
+    if not order.payments.exists():
+        return None
+    paid = order.payments.aggregate(p=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)), r=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)))
+    return (paid["p"] or Decimal(0)) - (paid["r"] or Decimal(0))
+
+
 @transaction.atomic
 def rma_refund(*, rma, user=None) -> Decimal:
     """Refund what the return is worth now and was not refunded yet, capped at what the order
@@ -274,9 +291,8 @@ def rma_refund(*, rma, user=None) -> Decimal:
     order = SalesOrder.objects.select_for_update().get(pk=rma.order_id)
     worth, items = refund_amount(rma=rma)
     due = worth - rma.refunded_total
-    paid = order.payments.aggregate(p=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)), r=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)))
-    refundable = (paid["p"] or Decimal(0)) - (paid["r"] or Decimal(0))
-    amount = min(due, refundable) if order.payments.exists() else due
+    refundable = refundable_on_order(order=order)
+    amount = due if refundable is None else min(due, refundable)
     if amount <= 0:
         return Decimal(0)
     invoice = order.invoices.order_by("issued_on", "number").first()

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from hub.models import ChangeEvent
+from hub.models import ChangeEvent, TimelineEvent
 from inventory import services as stock
 from inventory.models import StockLevel, StockMovement
 from orders import services as orders
@@ -274,3 +274,18 @@ def test_authorise_reject_and_close_refuse_the_wrong_state(shipped):
         services.rma_close(rma=rma)
     with pytest.raises(ReturnError, match="cannot be refunded"):
         services.rma_refund(rma=rma)
+
+
+def test_goods_that_fail_inspection_wait_for_a_person_instead_of_being_refunded(shipped):
+    order, _, _ = shipped
+    rma = request(order, quantity=2)
+    services.rma_authorise(rma=rma)
+    line = rma.lines.get()
+    services.rma_receive(rma=rma, quantities={line.pk: 2})
+    services.rma_inspect(rma=rma, results={line.pk: {"condition": "damaged", "disposition": "quarantine"}})
+    rma.refresh_from_db()
+    assert rma.status == S.INSPECTED and rma.refunded_total == 0 and not CreditNote.objects.exists()
+    assert TimelineEvent.objects.filter(object_id=str(rma.pk), event="needs a decision").exists()
+    services.rma_close(rma=rma)  # a person decides: here, to refund what the policy gives for received units
+    rma.refresh_from_db()
+    assert rma.status == S.CLOSED and rma.refunded_total == Decimal("50.00")
