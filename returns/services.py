@@ -253,7 +253,7 @@ def refund_amount(*, rma, expected: bool = False) -> tuple[Decimal, list[dict]]:
     items, goods = [], Decimal(0)
     for line in rma.lines.select_related("order_line__order"):
         units = line.quantity if expected else _units_due_now(line, policy.refund_trigger)
-        if not units:
+        if not units or line.replacement_product_id:  # an exchanged unit is replaced, not refunded
             continue
         value = round_money(_unit_paid(line.order_line) * units, currency)
         goods += value
@@ -294,6 +294,8 @@ def rma_refund(*, rma, user=None) -> Decimal:
     refundable = refundable_on_order(order=order)
     amount = due if refundable is None else min(due, refundable)
     if amount <= 0:
+        if rma.status == R.INSPECTED and due <= 0:
+            _transition(rma, R.REFUNDED, event="refunded", message="nothing due (exchanged or already refunded)", user=user)
         return Decimal(0)
     invoice = order.invoices.order_by("issued_on", "number").first()
     if invoice is not None:

@@ -289,3 +289,16 @@ def test_goods_that_fail_inspection_wait_for_a_person_instead_of_being_refunded(
     services.rma_close(rma=rma)  # a person decides: here, to refund what the policy gives for received units
     rma.refresh_from_db()
     assert rma.status == S.CLOSED and rma.refunded_total == Decimal("50.00")
+
+
+@pytest.mark.django_db
+def test_exchanged_units_are_replaced_not_refunded(shipped):
+    order, warehouse, _ = shipped
+    stock.stock_receive(product=ProductFactory._meta.model.objects.get(sku="LAMP-2"), warehouse=warehouse, quantity=3)
+    rma = request(order, replacement_sku="LAMP-2")
+    services.rma_authorise(rma=rma)
+    line = rma.lines.get()
+    services.rma_receive(rma=rma, quantities={line.pk: 1})
+    services.rma_inspect(rma=rma, results={line.pk: {"condition": "sellable", "disposition": "restock"}})
+    rma.refresh_from_db()
+    assert rma.status == S.REFUNDED and rma.refunded_total == 0 and not CreditNote.objects.exists()
