@@ -7,6 +7,8 @@ discounts and taxes included), never more than was paid.
 
 from decimal import Decimal
 
+from django.utils import timezone
+
 from django.db import transaction
 from django.db.models import Q, Sum
 
@@ -18,6 +20,7 @@ from inventory.models import Warehouse
 from orders.models import Payment, SalesOrder
 from orders.services import OrderError, credit_note_issue, order_import, payment_record
 from returns.models import ChannelReturnPolicy, Rma, RmaCreditNote, RmaLine, RmaStatus
+from returns.selectors import order_of_channel, return_policy_of, return_window_end
 
 R = RmaStatus
 RETURNABLE_ORDER_STATUSES = {"partially_shipped", "shipped", "completed"}
@@ -29,7 +32,7 @@ class ReturnError(ValueError):
 
 
 def policy_for(channel) -> ChannelReturnPolicy:
-    return ChannelReturnPolicy.objects.filter(channel=channel).first() or ChannelReturnPolicy(channel=channel)
+    return return_policy_of(channel=channel)
 
 
 def _transition(rma, status, *, event, message="", user=None, actor_label=""):
@@ -61,12 +64,13 @@ def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=Non
         raise ReturnError("a return needs at least one line")
     from catalog.models import Product
 
-    checked = []
+    checked, asked = [], {}
     for item in lines:
         line, quantity = item["order_line"], int(item["quantity"])
         if line.order_id != order.pk:
             raise ReturnError(f"line {line.sku} is not on {order.number}")
-        available = returnable_quantity(order_line=line)
+        available = returnable_quantity(order_line=line) - asked.get(line.pk, 0)
+        asked[line.pk] = asked.get(line.pk, 0) + quantity
         if quantity < 1 or quantity > available:
             raise ReturnError(f"{line.sku}: {quantity} asked, {available} returnable (shipped {line.quantity_shipped}, others already returned)")
         replacement = None
@@ -86,6 +90,37 @@ def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=Non
                     actor=user, actor_label=actor_label)
     timeline_record(subject=order, event="return requested", message=rma.number, actor=user, actor_label=actor_label)
     return rma
+
+
+@transaction.atomic
+def rma_request_from_channel(*, channel, order_number: str = "", order_external_id: str = "", lines, notes: str = "",
+                             source=Rma.Source.STOREFRONT, actor_label: str = "") -> Rma:
+    """A sales channel (storefront, portal, returns app) starts a return for one of its orders:
+    `lines` name the SKUs ([{"sku", "quantity", "reason"?, "replacement_sku"?}]). Within the
+    channel's return window and the returnable quantities the return is authorised at once."""
+    order = order_of_channel(channel=channel, number=order_number, external_id=order_external_id)
+    if order is None:
+        raise ReturnError(f"No order {order_number or order_external_id} on this channel.")
+    window_end = return_window_end(order=order)
+    if window_end is not None and timezone.localdate() > window_end:
+        days = policy_for(channel).return_window_days
+        raise ReturnError(f"{order_external_id or order_number}: the return window of {days} days ended on {window_end.isoformat()}")
+    order_lines = list(order.lines.all())
+    wanted = []
+    for item in lines:
+        candidates = [line for line in order_lines if line.sku == item["sku"]]
+        if not candidates:
+            raise ReturnError(f"{item['sku']} is not on order {order_external_id or order_number}")
+        quantity = int(item["quantity"])
+        for index, line in enumerate(candidates):  # a SKU on several lines: fill them in order
+            last = index == len(candidates) - 1
+            take = quantity if last else min(quantity, max(returnable_quantity(order_line=line), 0))
+            if take:
+                wanted.append({"order_line": line, "quantity": take, "reason": item.get("reason") or RmaLine.Reason.OTHER,
+                               "replacement_sku": item.get("replacement_sku") or ""})
+            quantity -= take
+    rma = rma_request(order=order, lines=wanted, source=source, notes=notes, actor_label=actor_label)
+    return rma_authorise(rma=rma, actor_label=actor_label)
 
 
 @transaction.atomic

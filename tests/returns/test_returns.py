@@ -302,3 +302,11 @@ def test_exchanged_units_are_replaced_not_refunded(shipped):
     services.rma_inspect(rma=rma, results={line.pk: {"condition": "sellable", "disposition": "restock"}})
     rma.refresh_from_db()
     assert rma.status == S.REFUNDED and rma.refunded_total == 0 and not CreditNote.objects.exists()
+
+
+@pytest.mark.django_db
+def test_one_line_asked_twice_in_a_request_counts_both_against_what_is_returnable(shipped):
+    order, _, _ = shipped
+    line = order.lines.get()
+    with pytest.raises(ReturnError, match="2 asked, 0 returnable"):
+        services.rma_request(order=order, lines=[{"order_line": line, "quantity": 2}, {"order_line": line, "quantity": 2}])
