@@ -94,15 +94,18 @@ def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=Non
 
 @transaction.atomic
 def rma_request_from_channel(*, channel, order_number: str = "", order_external_id: str = "", lines, notes: str = "",
-                             source=Rma.Source.STOREFRONT, actor_label: str = "") -> Rma:
+                             source=Rma.Source.STOREFRONT, check_window: bool = True, authorise: bool = True,
+                             actor_label: str = "") -> Rma:
     """A sales channel (storefront, portal, returns app) starts a return for one of its orders:
     `lines` name the SKUs ([{"sku", "quantity", "reason"?, "replacement_sku"?}]). Within the
-    channel's return window and the returnable quantities the return is authorised at once."""
+    channel's return window and the returnable quantities the return is authorised at once
+    (`check_window=False` for a returns app that applies the merchant's window itself;
+    `authorise=False` leaves it requested, for a person)."""
     order = order_of_channel(channel=channel, number=order_number, external_id=order_external_id)
     if order is None:
         raise ReturnError(f"No order {order_number or order_external_id} on this channel.")
     window_end = return_window_end(order=order)
-    if window_end is not None and timezone.localdate() > window_end:
+    if check_window and window_end is not None and timezone.localdate() > window_end:
         days = policy_for(channel).return_window_days
         raise ReturnError(f"{order_external_id or order_number}: the return window of {days} days ended on {window_end.isoformat()}")
     order_lines = list(order.lines.all())
@@ -120,7 +123,38 @@ def rma_request_from_channel(*, channel, order_number: str = "", order_external_
                                "replacement_sku": item.get("replacement_sku") or ""})
             quantity -= take
     rma = rma_request(order=order, lines=wanted, source=source, notes=notes, actor_label=actor_label)
-    return rma_authorise(rma=rma, actor_label=actor_label)
+    return rma_authorise(rma=rma, actor_label=actor_label) if authorise else rma
+
+
+@transaction.atomic
+def rma_hold(*, rma, reason: str, actor_label: str = "") -> Rma:
+    """Leave a requested return for a person to decide (authorise or reject), saying why."""
+    rma = _locked(rma)
+    if rma.status != R.REQUESTED:
+        raise ReturnError(f"{rma.number} is {rma.status}; only requested returns are held for a decision")
+    timeline_record(subject=rma, event="needs a decision", message=reason, actor_label=actor_label)
+    return rma
+
+
+@transaction.atomic
+def rma_label_set(*, rma, carrier: str, tracking_number: str, actor_label: str = "") -> Rma:
+    """The return label's carrier and tracking number, known before the parcel moves."""
+    rma = _locked(rma)
+    if rma.status not in {R.REQUESTED, R.AUTHORISED, R.IN_TRANSIT}:
+        raise ReturnError(f"{rma.number} is {rma.status}; its label can no longer change")
+    if (rma.carrier, rma.tracking_number) != (carrier, tracking_number):
+        rma.carrier, rma.tracking_number = carrier, tracking_number
+        rma.save(update_fields=["carrier", "tracking_number", "updated_at"])
+        timeline_record(subject=rma, event="label", message=f"{carrier} {tracking_number}".strip(), actor_label=actor_label)
+    return rma
+
+
+def rma_goods_value(*, rma) -> Decimal:
+    """What the customer paid for every unit the return asks for (exchanged ones included),
+    before any fee or shipping: the figure a returns app's own total should match."""
+    currency = rma.order.currency
+    return sum((round_money(_unit_paid(line.order_line) * line.quantity, currency)
+                for line in rma.lines.select_related("order_line__order")), Decimal(0))
 
 
 @transaction.atomic
@@ -254,6 +288,7 @@ def rma_inspect(*, rma, results: dict, user=None) -> Rma:
                 message="; ".join(f"{l.order_line.sku}: {l.received_quantity} {l.condition} → {l.disposition or '—'}" for l in lines.values()), user=user)
     failed = [f"{l.received_quantity} {l.order_line.sku} {l.condition}" for l in lines.values()
               if l.received_quantity and l.condition != RmaLine.Condition.SELLABLE]
+    change_record(topic="returns.inspected", object_id=rma.pk, data={"passed": not failed})
     if failed:
         timeline_record(subject=rma, event="needs a decision", actor=user,
                         message=f"not refunded automatically: {', '.join(failed)}; refund or close it once decided")
