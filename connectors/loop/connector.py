@@ -129,7 +129,7 @@ class LoopConnector(Connector):
 
     def _apply_return(self, endpoint, document):
         from returns.models import Rma
-        from returns.services import (ReturnError, rma_authorise, rma_cancel, rma_goods_value, rma_hold,
+        from returns.services import (ReturnError, rma_authorise, rma_cancel, rma_close, rma_goods_value, rma_hold,
                                       rma_request_from_channel)
 
         loop = mapping.loop_return(document, order_field=endpoint.config.get("order_reference") or "provider_order_id")
@@ -166,6 +166,9 @@ class LoopConnector(Connector):
             except ReturnError as exc:
                 raise ValueError(str(exc)) from None
             return f"{rma.number} cancelled (cancelled in Loop)"
+        if loop.state == "closed" and rma.status == "refunded":  # settled in the hub, closed in Loop
+            rma_close(rma=rma, user=None)
+            return f"{rma.number} closed (closed in Loop)"
         return f"{rma.number}: Loop return {loop.return_id} is {loop.state}"
 
     def _apply_label(self, endpoint, document):

@@ -133,7 +133,9 @@ def test_a_loop_return_goes_from_request_to_refund_credit_note_and_loop_closed(l
     sync.sync_run(endpoint_id=loop_world["endpoint"].pk, flow_name="return.outcome", budget_seconds=20)
     assert loop_world["sandbox"].actions == [(int(loop_return["id"]), "process")]
     assert loop_world["sandbox"].returns[int(loop_return["id"])]["state"] == "closed"
-    process_inbox()  # Loop's return.closed comes back and changes nothing
+    process_inbox()  # Loop's return.closed comes back: the refunded RMA is closed
+    rma.refresh_from_db()
+    assert rma.status == S.CLOSED and rma.refunded_total == Decimal("25.00") and CreditNote.objects.count() == 1
     assert not InboxMessage.objects.filter(status="failed").exists()
 
 
