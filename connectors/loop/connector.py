@@ -116,6 +116,8 @@ class LoopConnector(Connector):
 
     def process(self, *, message):
         document = json.loads(bytes(message.body))
+        if not isinstance(document, dict):
+            raise ValueError("a Loop webhook is a JSON object")
         trigger = str(document.get("trigger") or "")
         endpoint = message.endpoint
         if trigger in RETURN_TRIGGERS:

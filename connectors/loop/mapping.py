@@ -75,7 +75,10 @@ def loop_return(document: dict, *, order_field: str = "provider_order_id") -> Lo
         reason = reason_code(item.get("parent_return_reason") or item.get("return_reason") or "")
         key = (str(item["sku"]), reason, replacement)
         line = lines.setdefault(key, {"sku": key[0], "quantity": 0, "reason": reason, "replacement_sku": replacement})
-        line["quantity"] += int(item.get("quantity") or 1)
+        quantity = item.get("quantity") or 1
+        if not isinstance(quantity, int) or quantity < 1:
+            raise ValueError(f"line item {item.get('line_item_id') or item['sku']}: quantity {quantity!r} is not a positive whole number")
+        line["quantity"] += quantity
     if not lines:
         raise ValueError("the return has no line items")
     reference = str(document.get(order_field) or "")

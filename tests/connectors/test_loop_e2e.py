@@ -209,3 +209,18 @@ def test_the_client_sends_the_key_and_waits_out_a_429_without_retry_after(loop_w
     client = connector_for(endpoint).client(endpoint=endpoint, recorder=Recorder())
     assert client.api("GET", "warehouse/return/list") == []
     assert [e.status for e in client.recorder.exchanges] == [429, 200]
+
+
+@pytest.mark.parametrize("document, message", [
+    ({"id": "5", "provider_order_id": "1001", "line_items": []}, "no line items"),
+    ({"id": "5", "provider_order_id": "1001", "line_items": [{"title": "no sku"}]}, "has no SKU"),
+    ({"id": "5", "provider_order_id": "1001", "line_items": [{"sku": "LAMP-1", "quantity": "two"}]}, "not a positive whole number"),
+    ({"id": "5", "line_items": [{"sku": "LAMP-1"}]}, "names no order"),
+    ({"id": "5", "provider_order_id": "1001", "outcome": "teleport", "line_items": [{"sku": "LAMP-1"}]}, "unknown outcome"),
+    ({"id": "5", "provider_order_id": "1001", "return_total": "lots", "line_items": [{"sku": "LAMP-1"}]}, "not an amount"),
+])
+def test_a_loop_return_the_hub_cannot_read_is_refused_with_the_reason(document, message):
+    from connectors.loop.mapping import loop_return
+
+    with pytest.raises(ValueError, match=message):
+        loop_return(document)
