@@ -1,6 +1,6 @@
 """Jobs whose backoff ends run within seconds, not at the next one-minute tick.
 
-Every task-cluster worker process runs a small daemon loop (started on django-q2's `post_spawn`);
+Every task-cluster worker process runs a small daemon thread (started on django-q2's `post_spawn`);
 each period, one of them across all clusters wins a compare-and-set on a shared clock row and,
 if some job became due since the previous period, dispatches. Nothing else changes: a run still
 claims its jobs under the endpoint's lease and limits."""
@@ -38,7 +38,7 @@ def sync_wake(*, now=None) -> int:
     return sync_dispatch() if became_due else 0
 
 
-def _loop() -> None:
+def _wake_forever() -> None:
     while True:
         time.sleep(WAKE_SECONDS)
         try:
@@ -50,5 +50,5 @@ def _loop() -> None:
 
 
 def start_waker(**_) -> None:
-    """django-q2 `post_spawn` receiver: one daemon loop per worker process."""
-    threading.Thread(target=_loop, name="sync-waker", daemon=True).start()
+    """django-q2 `post_spawn` receiver: one waker thread per worker process."""
+    threading.Thread(target=_wake_forever, name="sync-waker", daemon=True).start()

@@ -251,7 +251,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ERP Hub API",
-    "DESCRIPTION": "Catalogue, live B2B prices, stock and orders for storefronts. "
+    "DESCRIPTION": "Catalogue, live B2B prices, stock, orders and returns for storefronts. "
     "Authenticate with `Authorization: Token <key>` (one key per sales channel).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -7,6 +7,8 @@ discounts and taxes included), never more than was paid.
 
 from decimal import Decimal
 
+from django.utils import timezone
+
 from django.db import transaction
 from django.db.models import Q, Sum
 
@@ -18,6 +20,7 @@ from inventory.models import Warehouse
 from orders.models import Payment, SalesOrder
 from orders.services import OrderError, credit_note_issue, order_import, payment_record
 from returns.models import ChannelReturnPolicy, Rma, RmaCreditNote, RmaLine, RmaStatus
+from returns.selectors import order_of_channel, return_policy_of, return_window_end
 
 R = RmaStatus
 RETURNABLE_ORDER_STATUSES = {"partially_shipped", "shipped", "completed"}
@@ -29,7 +32,7 @@ class ReturnError(ValueError):
 
 
 def policy_for(channel) -> ChannelReturnPolicy:
-    return ChannelReturnPolicy.objects.filter(channel=channel).first() or ChannelReturnPolicy(channel=channel)
+    return return_policy_of(channel=channel)
 
 
 def _transition(rma, status, *, event, message="", user=None, actor_label=""):
@@ -62,12 +65,13 @@ def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=Non
         raise ReturnError("a return needs at least one line")
     from catalog.models import Product
 
-    checked = []
+    checked, asked = [], {}
     for item in lines:
         line, quantity = item["order_line"], int(item["quantity"])
         if line.order_id != order.pk:
             raise ReturnError(f"line {line.sku} is not on {order.number}")
-        available = returnable_quantity(order_line=line)
+        available = returnable_quantity(order_line=line) - asked.get(line.pk, 0)
+        asked[line.pk] = asked.get(line.pk, 0) + quantity
         if quantity < 1 or quantity > available:
             raise ReturnError(f"{line.sku}: {quantity} asked, {available} returnable (shipped {line.quantity_shipped}, others already returned)")
         replacement = None
@@ -87,6 +91,71 @@ def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=Non
                     actor=user, actor_label=actor_label)
     timeline_record(subject=order, event="return requested", message=rma.number, actor=user, actor_label=actor_label)
     return rma
+
+
+@transaction.atomic
+def rma_request_from_channel(*, channel, order_number: str = "", order_external_id: str = "", lines, notes: str = "",
+                             source=Rma.Source.STOREFRONT, check_window: bool = True, authorise: bool = True,
+                             actor_label: str = "") -> Rma:
+    """A sales channel (storefront, portal, returns app) starts a return for one of its orders:
+    `lines` name the SKUs ([{"sku", "quantity", "reason"?, "replacement_sku"?}]). Within the
+    channel's return window and the returnable quantities the return is authorised at once
+    (`check_window=False` for a returns app that applies the merchant's window itself;
+    `authorise=False` leaves it requested, for a person)."""
+    order = order_of_channel(channel=channel, number=order_number, external_id=order_external_id)
+    if order is None:
+        raise ReturnError(f"No order {order_number or order_external_id} on this channel.")
+    window_end = return_window_end(order=order)
+    if check_window and window_end is not None and timezone.localdate() > window_end:
+        days = policy_for(channel).return_window_days
+        raise ReturnError(f"{order_external_id or order_number}: the return window of {days} days ended on {window_end.isoformat()}")
+    order_lines = list(order.lines.all())
+    wanted = []
+    for item in lines:
+        candidates = [line for line in order_lines if line.sku == item["sku"]]
+        if not candidates:
+            raise ReturnError(f"{item['sku']} is not on order {order_external_id or order_number}")
+        quantity = int(item["quantity"])
+        for index, line in enumerate(candidates):  # a SKU on several lines: fill them in order
+            last = index == len(candidates) - 1
+            take = quantity if last else min(quantity, max(returnable_quantity(order_line=line), 0))
+            if take:
+                wanted.append({"order_line": line, "quantity": take, "reason": item.get("reason") or RmaLine.Reason.OTHER,
+                               "replacement_sku": item.get("replacement_sku") or ""})
+            quantity -= take
+    rma = rma_request(order=order, lines=wanted, source=source, notes=notes, actor_label=actor_label)
+    return rma_authorise(rma=rma, actor_label=actor_label) if authorise else rma
+
+
+@transaction.atomic
+def rma_hold(*, rma, reason: str, actor_label: str = "") -> Rma:
+    """Leave a requested return for a person to decide (authorise or reject), saying why."""
+    rma = _locked(rma)
+    if rma.status != R.REQUESTED:
+        raise ReturnError(f"{rma.number} is {rma.status}; only requested returns are held for a decision")
+    timeline_record(subject=rma, event="needs a decision", message=reason, actor_label=actor_label)
+    return rma
+
+
+@transaction.atomic
+def rma_label_set(*, rma, carrier: str, tracking_number: str, actor_label: str = "") -> Rma:
+    """The return label's carrier and tracking number, known before the parcel moves."""
+    rma = _locked(rma)
+    if rma.status not in {R.REQUESTED, R.AUTHORISED, R.IN_TRANSIT}:
+        raise ReturnError(f"{rma.number} is {rma.status}; its label can no longer change")
+    if (rma.carrier, rma.tracking_number) != (carrier, tracking_number):
+        rma.carrier, rma.tracking_number = carrier, tracking_number
+        rma.save(update_fields=["carrier", "tracking_number", "updated_at"])
+        timeline_record(subject=rma, event="label", message=f"{carrier} {tracking_number}".strip(), actor_label=actor_label)
+    return rma
+
+
+def rma_goods_value(*, rma) -> Decimal:
+    """What the customer paid for every unit the return asks for (exchanged ones included),
+    before any fee or shipping: the figure a returns app's own total should match."""
+    currency = rma.order.currency
+    return sum((round_money(_unit_paid(line.order_line) * line.quantity, currency)
+                for line in rma.lines.select_related("order_line__order")), Decimal(0))
 
 
 @transaction.atomic
@@ -218,7 +287,13 @@ def rma_inspect(*, rma, results: dict, user=None) -> Rma:
         line.save(update_fields=["condition", "disposition", "disposition_warehouse"])
     _transition(rma, R.INSPECTED, event="inspected",
                 message="; ".join(f"{l.order_line.sku}: {l.received_quantity} {l.condition} → {l.disposition or '—'}" for l in lines.values()), user=user)
-    if policy_for(rma.channel).refund_trigger == ChannelReturnPolicy.RefundTrigger.INSPECTED:
+    failed = [f"{l.received_quantity} {l.order_line.sku} {l.condition}" for l in lines.values()
+              if l.received_quantity and l.condition != RmaLine.Condition.SELLABLE]
+    change_record(topic="returns.inspected", object_id=rma.pk, data={"passed": not failed})
+    if failed:
+        timeline_record(subject=rma, event="needs a decision", actor=user,
+                        message=f"not refunded automatically: {', '.join(failed)}; refund or close it once decided")
+    elif policy_for(rma.channel).refund_trigger == ChannelReturnPolicy.RefundTrigger.INSPECTED:
         rma_refund(rma=rma, user=user)
     return rma
 
@@ -232,20 +307,24 @@ def _unit_paid(line) -> Decimal:
     return paid / line.quantity
 
 
-def refund_amount(*, rma) -> tuple[Decimal, list[dict]]:
-    """The amount the return is worth now under its channel's policy, with credit-note lines."""
+def _units_due_now(line, trigger) -> int:
+    if trigger == ChannelReturnPolicy.RefundTrigger.CARRIER_SCAN:
+        return line.quantity
+    if trigger == ChannelReturnPolicy.RefundTrigger.RECEIVED:
+        return line.received_quantity
+    return 0 if line.condition in {"", RmaLine.Condition.MISSING} else line.received_quantity
+
+
+def refund_amount(*, rma, expected: bool = False) -> tuple[Decimal, list[dict]]:
+    """The amount the return is worth now under its channel's policy, with credit-note lines;
+    `expected=True`: what it will be worth once every requested unit is back and passes
+    inspection (what a channel tells its customer when the return is requested)."""
     policy = policy_for(rma.channel)
     order, currency = rma.order, rma.order.currency
-    trigger = policy.refund_trigger
     items, goods = [], Decimal(0)
     for line in rma.lines.select_related("order_line__order"):
-        if trigger == ChannelReturnPolicy.RefundTrigger.CARRIER_SCAN:
-            units = line.quantity
-        elif trigger == ChannelReturnPolicy.RefundTrigger.RECEIVED:
-            units = line.received_quantity
-        else:
-            units = 0 if line.condition in {"", RmaLine.Condition.MISSING} else line.received_quantity
-        if not units:
+        units = line.quantity if expected else _units_due_now(line, policy.refund_trigger)
+        if not units or line.replacement_product_id:  # an exchanged unit is replaced, not refunded
             continue
         value = round_money(_unit_paid(line.order_line) * units, currency)
         goods += value
@@ -265,6 +344,14 @@ def refund_amount(*, rma) -> tuple[Decimal, list[dict]]:
     return sum((i["value"] for i in items), Decimal(0)), items
 
 
+def refundable_on_order(*, order) -> Decimal | None:
+    """What the order still has paid (payments − refunds), or None when no payment is recorded."""
+    if not order.payments.exists():
+        return None
+    paid = order.payments.aggregate(p=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)), r=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)))
+    return (paid["p"] or Decimal(0)) - (paid["r"] or Decimal(0))
+
+
 @transaction.atomic
 def rma_refund(*, rma, user=None) -> Decimal:
     """Refund what the return is worth now and was not refunded yet, capped at what the order
@@ -275,10 +362,11 @@ def rma_refund(*, rma, user=None) -> Decimal:
     order = SalesOrder.objects.select_for_update().get(pk=rma.order_id)
     worth, items = refund_amount(rma=rma)
     due = worth - rma.refunded_total
-    paid = order.payments.aggregate(p=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)), r=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)))
-    refundable = (paid["p"] or Decimal(0)) - (paid["r"] or Decimal(0))
-    amount = min(due, refundable) if order.payments.exists() else due
+    refundable = refundable_on_order(order=order)
+    amount = due if refundable is None else min(due, refundable)
     if amount <= 0:
+        if rma.status == R.INSPECTED and due <= 0:
+            _transition(rma, R.REFUNDED, event="refunded", message="nothing due (exchanged or already refunded)", user=user)
         return Decimal(0)
     invoice = order.invoices.order_by("issued_on", "number").first()
     if invoice is not None:

@@ -7,7 +7,7 @@ a bearer token, `searchCriteria` paging, and Magento's error bodies rendered for
   credentials and fetched again before it expires — one process at a time — or when the shop
   refuses it (revoked, removed by the cron).
 - Paging stops on `total_count`: Magento answers a page past the end with the last page again,
-  so asking "one more page" loops forever or doubles the last items. Items are also
+  so asking "one more page" never ends or doubles the last items. Items are also
   deduplicated by id within one listing.
 - Magento publishes no general rate limit: requests are spaced by the endpoint's shared scheduler
   at its configured rate."""

@@ -2,7 +2,7 @@
 `Idempotency-Key` on creates, and Xero's limits per organisation — 60 calls a minute and 5 000 a
 day (`X-MinLimit-Remaining`, `X-DayLimit-Remaining`, 429 with `Retry-After` and
 `X-Rate-Limit-Problem`). A spent daily limit stops every worker from calling until it resets:
-jobs wait, with the reason, instead of retrying in a loop."""
+jobs wait, with the reason, instead of retrying again and again."""
 
 from datetime import datetime, timedelta, timezone
 

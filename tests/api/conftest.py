@@ -9,14 +9,16 @@ from inventory import services as stock
 from tests.catalog.factories import ChannelCatalogFactory, PriceEntryFactory, PriceListFactory, ProductFactory
 from tests.hub.factories import SalesChannelFactory
 from tests.inventory.factories import WarehouseFactory
-from tests.orders.factories import CustomerFactory
+from orders import services as orders
+from tests.orders.factories import CustomerFactory, order_payload
 
 SKUS = ("LAMP-1", "GARLAND-10M", "CHAIR-OAK")
 
 
-def seed_storefront(code="web"):
+def seed_storefront(code="web", *, shipped_order=False):
     """A channel with a public price list, three priced products in stock, a B2B customer and a
-    token: what a storefront's calls need to reach every branch of the API."""
+    token: what a storefront's calls need to reach every branch of the API; with
+    `shipped_order`, a shipped order of every SKU (external id SHIPPED-1) to return goods from."""
     channel = SalesChannelFactory(code=code)
     public = PriceListFactory(code=f"{code.upper()}-PUBLIC")
     ChannelCatalogFactory(channel=channel, public_price_list=public)
@@ -27,6 +29,10 @@ def seed_storefront(code="web"):
         stock.stock_receive(product=product, warehouse=warehouse, quantity=1_000)
     customer = CustomerFactory(code="ACME", channels=[channel])
     _, key = api_token_create(channel=channel)
+    if shipped_order:
+        lines = [{"sku": sku, "quantity": 50, "unit_price": "10.00"} for sku in SKUS]
+        order, _ = orders.order_import(channel=channel, data=order_payload("SHIPPED-1", lines=lines, shipping="0"))
+        orders.shipment_create(order=order, warehouse=warehouse, lines=[(line, line.quantity) for line in order.lines.all()])
     return {"channel": channel, "customer": customer, "key": key}
 
 

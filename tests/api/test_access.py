@@ -9,7 +9,7 @@ from hub.api.views import CheckedRequestMixin
 pytestmark = pytest.mark.django_db
 
 API_URLS = ["/api/v1/prices/", "/api/v1/prices/quote/", "/api/v1/products/", "/api/v1/products/LAMP-1/",
-            "/api/v1/stock/", "/api/v1/orders/"]
+            "/api/v1/stock/", "/api/v1/orders/", "/api/v1/returns/", "/api/v1/returns/RMA-000001/"]
 
 
 def api_views(resolver=None, prefix=""):
@@ -40,6 +40,6 @@ def test_methods_the_price_api_lacks_are_refused_only_to_a_valid_token(client, s
 
 def test_every_api_view_runs_the_shared_request_checks():
     views = dict(api_views())
-    assert {"api/v1/prices/", "api/v1/orders/", "api/v1/stock/", "api/v1/products/"} <= set(views)
+    assert {"api/v1/prices/", "api/v1/orders/", "api/v1/stock/", "api/v1/products/", "api/v1/returns/"} <= set(views)
     unchecked = [route for route, view in views.items() if not issubclass(view, CheckedRequestMixin)]
     assert unchecked == []

@@ -40,6 +40,8 @@ def test_answers_particular_to_an_endpoint_are_documented(schema):
     assert "404" in paths["/api/v1/products/"]["get"]["responses"]  # an invalid cursor
     assert {"403", "422"} <= set(paths["/api/v1/orders/"]["post"]["responses"])
     assert "403" in paths["/api/v1/stock/"]["get"]["responses"]
+    assert {"201", "403", "422"} <= set(paths["/api/v1/returns/"]["post"]["responses"])
+    assert {"200", "403", "404"} <= set(paths["/api/v1/returns/{number}/"]["get"]["responses"])
 
 
 def test_the_error_bodies_are_described(schema):

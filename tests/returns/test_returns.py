@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from hub.models import ChangeEvent
+from hub.models import ChangeEvent, TimelineEvent
 from inventory import services as stock
 from inventory.models import StockLevel, StockMovement
 from orders import services as orders
@@ -284,3 +284,40 @@ def test_each_step_of_a_return_is_announced_on_the_change_feed(shipped):
     services.rma_cancel(rma=rma, reason="changed mind")
     statuses = list(ChangeEvent.objects.filter(topic="returns.rma", object_id=str(rma.pk)).order_by("id").values_list("data__status", flat=True))
     assert statuses == ["authorised", "cancelled"]
+
+
+@pytest.mark.django_db
+def test_goods_that_fail_inspection_wait_for_a_person_instead_of_being_refunded(shipped):
+    order, _, _ = shipped
+    rma = request(order, quantity=2)
+    services.rma_authorise(rma=rma)
+    line = rma.lines.get()
+    services.rma_receive(rma=rma, quantities={line.pk: 2})
+    services.rma_inspect(rma=rma, results={line.pk: {"condition": "damaged", "disposition": "quarantine"}})
+    rma.refresh_from_db()
+    assert rma.status == S.INSPECTED and rma.refunded_total == 0 and not CreditNote.objects.exists()
+    assert TimelineEvent.objects.filter(object_id=str(rma.pk), event="needs a decision").exists()
+    services.rma_close(rma=rma)  # a person decides: here, to refund what the policy gives for received units
+    rma.refresh_from_db()
+    assert rma.status == S.CLOSED and rma.refunded_total == Decimal("50.00")
+
+
+@pytest.mark.django_db
+def test_exchanged_units_are_replaced_not_refunded(shipped):
+    order, warehouse, _ = shipped
+    stock.stock_receive(product=ProductFactory._meta.model.objects.get(sku="LAMP-2"), warehouse=warehouse, quantity=3)
+    rma = request(order, replacement_sku="LAMP-2")
+    services.rma_authorise(rma=rma)
+    line = rma.lines.get()
+    services.rma_receive(rma=rma, quantities={line.pk: 1})
+    services.rma_inspect(rma=rma, results={line.pk: {"condition": "sellable", "disposition": "restock"}})
+    rma.refresh_from_db()
+    assert rma.status == S.REFUNDED and rma.refunded_total == 0 and not CreditNote.objects.exists()
+
+
+@pytest.mark.django_db
+def test_one_line_asked_twice_in_a_request_counts_both_against_what_is_returnable(shipped):
+    order, _, _ = shipped
+    line = order.lines.get()
+    with pytest.raises(ReturnError, match="2 asked, 0 returnable"):
+        services.rma_request(order=order, lines=[{"order_line": line, "quantity": 2}, {"order_line": line, "quantity": 2}])
