@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from connectors.bigcommerce import mapping
 from connectors.bigcommerce.client import BigCommerceClient
 from connectors.bigcommerce.webhooks import delivery_key, payload, signature_valid
-from connectors.binder import ORDER, REFUND, Binder
+from connectors.binder import REFUND, Binder
 from connectors.commerce.flows import STOREFRONT_FLOWS
 from connectors.commerce.storefront import ProductRef, RefundData, Storefront, StorefrontSettings, VariantRef
 from connectors.errors import PermanentError
@@ -245,23 +245,9 @@ class BigCommerceConnector(Storefront):
 
     @staticmethod
     def _order_archived(*, endpoint, payload):
-        from hub.changes import change_origin
-        from orders.models import SalesOrder
-        from orders.services import OrderError, order_cancel
+        from connectors.commerce.inbound import order_removed
 
-        order_id = (payload.get("data") or {}).get("id")
-        local_id = Binder(endpoint).local_id(ORDER, order_id)
-        order = SalesOrder.objects.filter(pk=local_id).first() if local_id else None
-        if order is None:
-            return f"order {order_id} archived in BigCommerce: not in the hub"
-        if order.status == "cancelled":
-            return f"order {order.number} already cancelled"
-        with change_origin(endpoint.code):
-            try:
-                order_cancel(order=order, reason="archived in BigCommerce", actor_label=f"{endpoint.kind}:{endpoint.code}")
-            except OrderError as exc:
-                raise ValueError(f"order {order.number} was archived in BigCommerce but cannot be cancelled here: {exc}") from None
-        return f"order {order.number} cancelled (archived in BigCommerce)"
+        return order_removed(endpoint=endpoint, external_id=(payload.get("data") or {}).get("id"), how="archived in BigCommerce")
 
 
 register(BigCommerceConnector())

@@ -39,6 +39,26 @@ def order_apply(*, endpoint, order: dict, cancelled: bool = False) -> bool:
     return created
 
 
+def order_removed(*, endpoint, external_id, how: str) -> str:
+    """The shop deleted or archived an order: the hub order is cancelled, unless it can no
+    longer be (shipped), which a person must look at. `how` says what the shop did, e.g. "deleted in the shop"."""
+    from orders.models import SalesOrder
+    from orders.services import OrderError, order_cancel
+
+    local_id = Binder(endpoint).local_id(ORDER, external_id)
+    order = SalesOrder.objects.filter(pk=local_id).first() if local_id else None
+    if order is None:
+        return f"order {external_id} {how}: not in the hub"
+    if order.status == "cancelled":
+        return f"order {order.number} already cancelled"
+    with change_origin(endpoint.code):
+        try:
+            order_cancel(order=order, reason=how, actor_label=f"{endpoint.kind}:{endpoint.code}")
+        except OrderError as exc:
+            raise ValueError(f"order {order.number} was {how} but cannot be cancelled here: {exc}") from None
+    return f"order {order.number} cancelled ({how})"
+
+
 def order_handler(*, cancelled: bool):
     def handle(*, endpoint, payload):
         created = connector_for(endpoint).apply_order(endpoint=endpoint, order_json=payload, cancelled=cancelled)

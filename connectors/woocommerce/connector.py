@@ -235,23 +235,9 @@ class WooCommerceConnector(Storefront):
 
     @staticmethod
     def _order_deleted(*, endpoint, payload):
-        from connectors.binder import ORDER, Binder
-        from hub.changes import change_origin
-        from orders.models import SalesOrder
-        from orders.services import OrderError, order_cancel
+        from connectors.commerce.inbound import order_removed
 
-        local_id = Binder(endpoint).local_id(ORDER, payload.get("id"))
-        order = SalesOrder.objects.filter(pk=local_id).first() if local_id else None
-        if order is None:
-            return f"order {payload.get('id')} deleted in WooCommerce: not in the hub"
-        if order.status == "cancelled":
-            return f"order {order.number} already cancelled"
-        with change_origin(endpoint.code):
-            try:
-                order_cancel(order=order, reason="deleted in WooCommerce", actor_label=f"{endpoint.kind}:{endpoint.code}")
-            except OrderError as exc:
-                raise ValueError(f"order {order.number} was deleted in WooCommerce but cannot be cancelled here: {exc}") from None
-        return f"order {order.number} cancelled (deleted in WooCommerce)"
+        return order_removed(endpoint=endpoint, external_id=payload.get("id"), how="deleted in WooCommerce")
 
 
 register(WooCommerceConnector())
