@@ -242,10 +242,10 @@ def shipped_order(world, lines=None):
     return order
 
 
-def test_an_authorised_return_is_expected_at_the_3pl_and_its_receipt_becomes_receipt_inspection_refund_and_restock(shipbob_world):
+def test_an_authorised_return_is_expected_at_the_3pl_and_its_receipt_becomes_the_rmas_receipt_and_inspection(shipbob_world):
     from inventory.models import StockMovement
     from returns.models import ChannelReturnPolicy, Rma
-    from returns.services import rma_authorise, rma_request
+    from returns.services import rma_authorise, rma_refund, rma_request
 
     send_items(shipbob_world)
     order = shipped_order(shipbob_world)
@@ -261,12 +261,14 @@ def test_an_authorised_return_is_expected_at_the_3pl_and_its_receipt_becomes_rec
     account.control(f"returns/{expected['id']}/process", {"outcomes": {"LAMP-1": [[1, "restock", "As new"], [1, "dispose", "Broken"]]}})
     inbox_settle("return.completed")
     rma = Rma.objects.get(pk=rma.pk)
-    assert rma.status == "refunded" and rma.refunded_total > 0
     line = rma.lines.get()
     assert line.received_quantity == 2 and (line.condition, line.disposition) == ("damaged", "scrap")  # mixed: the cautious outcome
+    assert rma.status == "inspected" and rma.refunded_total == 0  # goods that fail inspection wait for a person
     sync_job_enqueue(endpoint=shipbob_world["endpoint"], flow="returns.poll", record_key="*")
     run_flows(shipbob_world["endpoint"], "returns.poll")
-    assert Rma.objects.get(pk=rma.pk).refunded_total == rma.refunded_total  # recorded once
+    assert Rma.objects.get(pk=rma.pk).lines.get().received_quantity == 2  # the receipt is recorded once
+    rma_refund(rma=Rma.objects.get(pk=rma.pk))  # a person decides to refund
+    assert Rma.objects.get(pk=rma.pk).refunded_total > 0
 
 
 def test_a_return_receipt_whose_webhook_was_lost_is_recorded_by_the_poll_and_restocked(shipbob_world):
