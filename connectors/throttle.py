@@ -1,48 +1,132 @@
-"""A request scheduler shared by every worker process, kept on the endpoint row.
+"""A request scheduler shared by every worker process, kept in the database.
 
-Generic cell rate algorithm: the endpoint holds a "theoretical arrival time"; each request
-reserves the next slot in one atomic UPDATE … RETURNING and sleeps until its slot, so a burst
-queues instead of failing. `burst` slots may be used at once (the vendor's bucket size), and a
-vendor's own numbers (bucket fill, Retry-After) push the schedule forward."""
+Generic cell rate algorithm: a bucket holds a "theoretical arrival time"; each request reserves
+the next slot in one atomic UPDATE … RETURNING and sleeps until its slot, so a burst queues
+instead of failing. `burst` slots may be used at once (the vendor's bucket size), and a vendor's
+own numbers (bucket fill, Retry-After) push the schedule forward.
+
+The endpoint row holds its one default bucket; vendors that give each operation its own quota
+(`bucket="getOrders"`) get one `ThrottleBucket` row per operation. `OperationBuckets` is the
+client side of those: wait for the operation's bucket, follow the rate the vendor announces, and
+treat a 429 as "wait for the bucket" rather than a failure."""
 
 import time
+from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
-from connectors.models import Endpoint
+from connectors.models import Endpoint, ThrottleBucket
 
 
 def _greatest() -> str:
     return "GREATEST" if connection.vendor == "postgresql" else "MAX"
 
 
-def throttle_reserve(*, endpoint_id: int, rate_per_second: float, burst: int) -> float:
+def _row(endpoint_id: int, bucket: str) -> tuple[str, str, list]:
+    """(table, column, WHERE clause parameters) holding the bucket's arrival time."""
+    if not bucket:
+        return Endpoint._meta.db_table, "throttle_tat", ["id = %s", endpoint_id]
+    if not ThrottleBucket.objects.filter(endpoint_id=endpoint_id, name=bucket).exists():
+        try:
+            with transaction.atomic():
+                ThrottleBucket.objects.create(endpoint_id=endpoint_id, name=bucket)
+        except IntegrityError:  # another process created it first
+            pass
+    return ThrottleBucket._meta.db_table, "tat", ["endpoint_id = %s AND name = %s", endpoint_id, bucket]
+
+
+def throttle_reserve(*, endpoint_id: int, rate_per_second: float, burst: int, bucket: str = "") -> float:
     """Reserve one request slot; returns the seconds to wait before sending (0 when free)."""
     interval = 1.0 / rate_per_second
+    table, column, (where, *keys) = _row(endpoint_id, bucket)
     now = time.time()
-    table = Endpoint._meta.db_table
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET throttle_tat = {_greatest()}(throttle_tat, %s) + %s WHERE id = %s RETURNING throttle_tat",
-                           [now, interval, endpoint_id])
+            cursor.execute(f"UPDATE {table} SET {column} = {_greatest()}({column}, %s) + %s WHERE {where} RETURNING {column}",
+                           [now, interval, *keys])
             (tat_after,) = cursor.fetchone()
     slot = tat_after - interval
     return max(0.0, slot - (burst - 1) * interval - now)
 
 
-def throttle_wait(*, endpoint_id: int, rate_per_second: float, burst: int, sleep=time.sleep) -> float:
-    wait = throttle_reserve(endpoint_id=endpoint_id, rate_per_second=rate_per_second, burst=burst)
+def throttle_wait(*, endpoint_id: int, rate_per_second: float, burst: int, sleep=time.sleep, bucket: str = "") -> float:
+    wait = throttle_reserve(endpoint_id=endpoint_id, rate_per_second=rate_per_second, burst=burst, bucket=bucket)
     if wait > 0:
         sleep(wait)
     return wait
 
 
-def throttle_push_back(*, endpoint_id: int, not_before_seconds: float, rate_per_second: float, burst: int) -> None:
+def throttle_push_back(*, endpoint_id: int, not_before_seconds: float, rate_per_second: float, burst: int, bucket: str = "") -> None:
     """The vendor says the bucket is fuller than we thought (or sent 429 + Retry-After): no slot
     is handed out before `now + not_before_seconds`."""
     interval = 1.0 / rate_per_second
+    table, column, (where, *keys) = _row(endpoint_id, bucket)
     floor = time.time() + not_before_seconds + (burst - 1) * interval
-    table = Endpoint._meta.db_table
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET throttle_tat = {_greatest()}(throttle_tat, %s) WHERE id = %s", [floor, endpoint_id])
+            cursor.execute(f"UPDATE {table} SET {column} = {_greatest()}({column}, %s) WHERE {where}", [floor, *keys])
+
+
+@dataclass(frozen=True)
+class Quota:
+    rate_per_second: float
+    burst: int
+
+
+class OperationBuckets:
+    """Mixin for an `ApiClient` whose vendor meters each operation separately. The client names
+    the operation of each call (`with self.operation("getOrders"): …`); `quotas` gives each
+    operation's documented rate and burst, and `rate_limit_header`, when the vendor sends one,
+    the rate actually granted to this account (stored, so every process follows it)."""
+
+    quotas: dict[str, Quota] = {}
+    default_quota = Quota(1.0, 1)
+    rate_limit_header = ""
+    max_rate_limit_waits = 200  # each 429 only re-queues the request behind the bucket
+    current_operation = ""
+
+    def operation(self, name: str):
+        client = self
+
+        class _Operation:
+            def __enter__(self):
+                self.previous, client.current_operation = client.current_operation, name
+
+            def __exit__(self, *exc):
+                client.current_operation = self.previous
+
+        return _Operation()
+
+    def quota(self, operation: str | None = None) -> Quota:
+        operation = self.current_operation if operation is None else operation
+        documented = self.quotas.get(operation, self.default_quota)
+        announced = ThrottleBucket.objects.filter(endpoint_id=self.endpoint.pk, name=operation).values_list(
+            "rate_per_second", flat=True).first()
+        return Quota(announced, documented.burst) if announced else documented
+
+    def before_request(self) -> None:
+        quota = self.quota()
+        throttle_wait(endpoint_id=self.endpoint.pk, rate_per_second=quota.rate_per_second, burst=quota.burst,
+                      sleep=self.sleep, bucket=self.current_operation)
+
+    def after_response(self, response) -> None:
+        announced = response.headers.get(self.rate_limit_header) if self.rate_limit_header else None
+        try:
+            rate = float(announced) if announced else 0.0
+        except ValueError:
+            rate = 0.0
+        if rate > 0:
+            _row(self.endpoint.pk, self.current_operation)
+            ThrottleBucket.objects.filter(endpoint_id=self.endpoint.pk, name=self.current_operation).exclude(
+                rate_per_second=rate).update(rate_per_second=rate)
+
+    def on_rate_limited(self, response) -> float:
+        """The vendor's bucket is empty: nothing is sent before it holds a token again (the next
+        `before_request` waits for that slot); the request is not counted as failed."""
+        from connectors.http import retry_after_seconds
+
+        quota = self.quota()
+        wait = retry_after_seconds(response, 1.0 / quota.rate_per_second)
+        throttle_push_back(endpoint_id=self.endpoint.pk, not_before_seconds=wait,
+                           rate_per_second=quota.rate_per_second, burst=quota.burst, bucket=self.current_operation)
+        return 0.0
