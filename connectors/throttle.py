@@ -106,7 +106,9 @@ class OperationBuckets:
 
     def before_request(self) -> None:
         quota = self.quota()
-        throttle_wait(endpoint_id=self.endpoint.pk, rate_per_second=quota.rate_per_second, burst=quota.burst,
+        # One token of the vendor's bucket is left as headroom: requests reach the vendor a little
+        # earlier or later than their slot, and at full speed the bucket is otherwise empty.
+        throttle_wait(endpoint_id=self.endpoint.pk, rate_per_second=quota.rate_per_second, burst=max(1, quota.burst - 1),
                       sleep=self.sleep, bucket=self.current_operation)
 
     def after_response(self, response) -> None:
