@@ -7,6 +7,7 @@ from tests.connectors.shopify_world import hub_url, sandbox_options, shop, world
 from tests.connectors.prestashop_world import prestashop, prestashop_options, ps_world  # noqa: F401  (fixtures)
 from tests.connectors.woocommerce_world import woo, woo_options, woo_world  # noqa: F401  (fixtures)
 from tests.connectors.amazon_world import amazon, amazon_options, amazon_world  # noqa: F401  (fixtures)
+from tests.connectors.ebay_world import ebay, ebay_world  # noqa: F401  (fixtures)
 from tests.hub.factories import SalesChannelFactory
 
 
