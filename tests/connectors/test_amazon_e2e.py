@@ -164,3 +164,20 @@ def test_an_amazon_endpoint_is_added_with_its_marketplace_channels_from_the_comm
 
     assert dict(SalesChannel.objects.filter(code__in=["amazon-fr-new", "amazon-uk"]).values_list("code", "currency")) == {
         "amazon-fr-new": "EUR", "amazon-uk": "GBP"}
+
+
+def test_each_marketplace_channel_sells_what_its_stock_policy_allows(amazon_world):
+    from inventory.models import ChannelStockPolicy
+
+    from tests.hub.factories import SalesChannelFactory
+
+    endpoint = amazon_world["endpoint"]
+    ChannelStockPolicy.objects.create(channel=endpoint.channel, safety_buffer=3)
+    germany = SalesChannelFactory(code="amazon-de", kind="marketplace")
+    ChannelStockPolicy.objects.create(channel=germany, safety_buffer=8)
+    endpoint.settings = {**endpoint.settings, "marketplaces": {"FR": "amazon-fr", "DE": "amazon-de"}}
+    endpoint.save()
+    amazon_world["seller"].post("listings", {"skus": ["LAMP-1"], "marketplaces": [FR, "A1PA6795UKMFR9"]})
+    publish(amazon_world)
+    assert amazon_world["seller"].quantity("LAMP-1") == 7
+    assert amazon_world["seller"].quantity("LAMP-1", marketplace="A1PA6795UKMFR9") == 2
