@@ -23,16 +23,18 @@ def _greatest() -> str:
 
 
 def _row(endpoint_id: int, bucket: str) -> tuple[str, str, list]:
-    """(table, column, WHERE clause parameters) holding the bucket's arrival time."""
+    """(table, column, WHERE clause and its parameters) holding the bucket's arrival time."""
     if not bucket:
         return Endpoint._meta.db_table, "throttle_tat", ["id = %s", endpoint_id]
-    if not ThrottleBucket.objects.filter(endpoint_id=endpoint_id, name=bucket).exists():
-        try:
-            with transaction.atomic():
-                ThrottleBucket.objects.create(endpoint_id=endpoint_id, name=bucket)
-        except IntegrityError:  # another process created it first
-            pass
     return ThrottleBucket._meta.db_table, "tat", ["endpoint_id = %s AND name = %s", endpoint_id, bucket]
+
+
+def _bucket_create(endpoint_id: int, bucket: str) -> None:
+    try:
+        with transaction.atomic():
+            ThrottleBucket.objects.create(endpoint_id=endpoint_id, name=bucket)
+    except IntegrityError:  # another process created it first
+        pass
 
 
 def throttle_reserve(*, endpoint_id: int, rate_per_second: float, burst: int, bucket: str = "") -> float:
@@ -40,11 +42,16 @@ def throttle_reserve(*, endpoint_id: int, rate_per_second: float, burst: int, bu
     interval = 1.0 / rate_per_second
     table, column, (where, *keys) = _row(endpoint_id, bucket)
     now = time.time()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET {column} = {_greatest()}({column}, %s) + %s WHERE {where} RETURNING {column}",
-                           [now, interval, *keys])
-            (tat_after,) = cursor.fetchone()
+    for _ in range(2):
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"UPDATE {table} SET {column} = {_greatest()}({column}, %s) + %s WHERE {where} RETURNING {column}",
+                               [now, interval, *keys])
+                row = cursor.fetchone()
+        if row is not None:
+            break
+        _bucket_create(endpoint_id, bucket)  # the first request of this bucket
+    (tat_after,) = row
     slot = tat_after - interval
     return max(0.0, slot - (burst - 1) * interval - now)
 
@@ -62,6 +69,8 @@ def throttle_push_back(*, endpoint_id: int, not_before_seconds: float, rate_per_
     interval = 1.0 / rate_per_second
     table, column, (where, *keys) = _row(endpoint_id, bucket)
     floor = time.time() + not_before_seconds + (burst - 1) * interval
+    if bucket:
+        _bucket_create(endpoint_id, bucket)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {table} SET {column} = {_greatest()}({column}, %s) WHERE {where}", [floor, *keys])
@@ -97,11 +106,20 @@ class OperationBuckets:
 
         return _Operation()
 
+    announced_ttl = 5.0  # seconds a process trusts the rate it last read from the database
+
+    def _announced(self, operation: str) -> float | None:
+        cache = self.__dict__.setdefault("_announced_rates", {})
+        known = cache.get(operation)
+        if known is None or known[1] < time.monotonic():
+            rate = ThrottleBucket.objects.filter(endpoint_id=self.endpoint.pk, name=operation).values_list("rate_per_second", flat=True).first()
+            known = cache[operation] = (rate, time.monotonic() + self.announced_ttl)
+        return known[0]
+
     def quota(self, operation: str | None = None) -> Quota:
         operation = self.current_operation if operation is None else operation
         documented = self.quotas.get(operation, self.default_quota)
-        announced = ThrottleBucket.objects.filter(endpoint_id=self.endpoint.pk, name=operation).values_list(
-            "rate_per_second", flat=True).first()
+        announced = self._announced(operation)
         return Quota(announced, documented.burst) if announced else documented
 
     def before_request(self) -> None:
@@ -117,10 +135,10 @@ class OperationBuckets:
             rate = float(announced) if announced else 0.0
         except ValueError:
             rate = 0.0
-        if rate > 0:
-            _row(self.endpoint.pk, self.current_operation)
-            ThrottleBucket.objects.filter(endpoint_id=self.endpoint.pk, name=self.current_operation).exclude(
-                rate_per_second=rate).update(rate_per_second=rate)
+        if rate > 0 and rate != self._announced(self.current_operation):
+            _bucket_create(self.endpoint.pk, self.current_operation)
+            ThrottleBucket.objects.filter(endpoint_id=self.endpoint.pk, name=self.current_operation).update(rate_per_second=rate)
+            self._announced_rates[self.current_operation] = (rate, time.monotonic() + self.announced_ttl)
 
     def on_rate_limited(self, response) -> float:
         """The vendor's bucket is empty: nothing is sent before it holds a token again (the next

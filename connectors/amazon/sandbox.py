@@ -400,8 +400,15 @@ class AmazonSandbox(Sandbox):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="An Amazon Selling Partner API sandbox on localhost.")
     parser.add_argument("--port", type=int, default=8031)
+    parser.add_argument("--quota", action="append", default=[], metavar="OPERATION=RATE/BURST",
+                        help="Override an operation's published usage plan, e.g. patchListingsItem=5/10.")
     args = parser.parse_args(argv)
-    sandbox = AmazonSandbox(port=args.port)
+    quotas = {}
+    for item in args.quota:
+        operation, _, plan = item.partition("=")
+        rate, _, burst = plan.partition("/")
+        quotas[operation] = (float(rate), int(burst or 1))
+    sandbox = AmazonSandbox(port=args.port, quotas=quotas)
     print(f"Amazon sandbox on {sandbox.url}", flush=True)
     sandbox.serve_forever()
 
