@@ -181,3 +181,13 @@ def test_each_marketplace_channel_sells_what_its_stock_policy_allows(amazon_worl
     publish(amazon_world)
     assert amazon_world["seller"].quantity("LAMP-1") == 7
     assert amazon_world["seller"].quantity("LAMP-1", marketplace="A1PA6795UKMFR9") == 2
+
+
+def test_an_order_lands_on_its_marketplace_channel(amazon_world):
+    endpoint = amazon_world["endpoint"]
+    endpoint.settings = {**endpoint.settings, "marketplaces": {"FR": "amazon-fr", "DE": "amazon-de"}}
+    endpoint.save()
+    placed = amazon_world["seller"].post("orders", {"marketplace": "A1PA6795UKMFR9", "lines": [{"sku": "MUG-1", "quantity": 1, "price": "9.50"}]})
+    poll(endpoint)
+    order = SalesOrder.objects.get(external_id=placed["id"])
+    assert (order.channel.code, order.channel.kind, order.channel.currency) == ("amazon-de", "marketplace", "EUR")
