@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-stock-push bench-webhooks bench-3pl clean
+.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-stock-push bench-webhooks bench-3pl bench-marketplace-stock clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench-import: $(INSTALLED)
 
 bench-webhooks: $(INSTALLED)
 	$(BIN)/python bench/webhooks/run.py
+
+bench-marketplace-stock: $(INSTALLED)
+	$(BIN)/python bench/marketplace_stock/run.py
 
 bench-stock-push: $(INSTALLED)
 	$(BIN)/python bench/stock_push/run.py

@@ -359,3 +359,19 @@ class EngineClock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.at:%H:%M:%S}"
+
+
+class ThrottleBucket(models.Model):
+    """One named request bucket of an endpoint (a vendor operation with its own quota), shared by
+    every worker process: its GCRA "theoretical arrival time" and the rate the vendor last announced."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="throttle_buckets")
+    name = models.CharField(max_length=80)
+    tat = models.FloatField(default=0)
+    rate_per_second = models.FloatField(null=True, blank=True, help_text="The vendor's announced rate, when it sent one.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["endpoint", "name"], name="throttle_bucket_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint.code} {self.name}"

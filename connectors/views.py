@@ -3,7 +3,7 @@ import ipaddress
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from connectors.inbound import InboundRequest
 from connectors.models import Endpoint, InboxMessage
@@ -21,9 +21,18 @@ def _remote_addr(request) -> str | None:
 
 
 @csrf_exempt
-@require_POST
+@require_http_methods(["GET", "POST"])
 def webhook(request, code):
+    """Deliveries are POSTed; a GET is only ever a vendor's endpoint check (a challenge), answered
+    by the connector's `acknowledge` hook, and refused when the connector does not expect one."""
     endpoint = get_object_or_404(Endpoint, code=code, is_active=True)
+    if request.method == "GET":
+        inbound = InboundRequest.from_django(request, body=b"", remote_addr=_remote_addr(request) or "")
+        acknowledgement = connector_for(endpoint).acknowledge(endpoint=endpoint, request=inbound)
+        if acknowledgement is None:
+            return JsonResponse({"error": "deliveries are POSTed; this GET is not an endpoint check the connector expects"},
+                                status=405, headers={"Allow": "POST"})
+        return JsonResponse(acknowledgement.body, status=acknowledgement.status)
     try:
         announced = max(0, int(request.META.get("CONTENT_LENGTH") or 0))
     except ValueError:

@@ -166,11 +166,14 @@ class ProductsOut(Flow):
 
 def stock_targets(endpoint, skus: list[str]) -> dict[str, dict[str, int]]:
     """SKU → {location id: units the shop may sell there}."""
+    from connectors.registry import connector_for
+
     targets: dict[str, dict[str, int]] = {sku: {} for sku in skus}
     for location_id, warehouse_codes in endpoint_locations(endpoint).items():
+        channel = connector_for(endpoint).location_channel(endpoint, location_id)
         for start in range(0, len(skus), 2000):
             chunk = skus[start:start + 2000]
-            for sku, units in available_to_sell(channel=endpoint.channel, skus=chunk, warehouse_codes=set(warehouse_codes)).items():
+            for sku, units in available_to_sell(channel=channel, skus=chunk, warehouse_codes=set(warehouse_codes)).items():
                 targets[sku][location_id] = units
     return targets
 

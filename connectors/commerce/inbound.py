@@ -29,7 +29,7 @@ def order_apply(*, endpoint, order: dict, cancelled: bool = False) -> bool:
             return False
     actor = f"{endpoint.kind}:{endpoint.code}"
     with change_origin(endpoint.code):
-        hub_order, created = order_import(channel=endpoint.channel, data=shop.order_map(order), actor_label=actor)
+        hub_order, created = order_import(channel=shop.order_channel(endpoint, order), data=shop.order_map(order), actor_label=actor)
         binder.bind(ORDER, hub_order.pk, external_id, data={"updated_at": stamp} if stamp else {})
         reason = shop.order_cancellation(order) if not cancelled else (shop.order_cancellation(order) or "cancelled in the shop")
         if reason:

@@ -92,6 +92,11 @@ class Storefront(Connector):
             locations.setdefault(str(location_id), []).append(warehouse_code)
         return locations
 
+    def location_channel(self, endpoint, location_id: str):
+        """The sales channel whose stock policy (warehouses, safety buffer) sets what this location
+        may sell; a marketplace endpoint has one channel per marketplace."""
+        return endpoint.channel
+
     def stock_ready(self, variant_data: dict) -> bool:
         """Whether a bound variant can take stock (some shops need an inventory item id first)."""
         return True
@@ -122,6 +127,10 @@ class Storefront(Connector):
     def orders_changed_since(self, ctx, *, since: datetime):
         """Every order the shop changed since `since`, oldest first (vendor JSON)."""
         raise NotImplementedError
+
+    def order_channel(self, endpoint, order: dict):
+        """The sales channel an order belongs to (a marketplace endpoint: the order's marketplace)."""
+        return endpoint.channel
 
     def order_map(self, order: dict) -> dict:
         """Vendor order → the hub's order payload (`orders.validation`)."""

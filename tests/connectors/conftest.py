@@ -10,6 +10,8 @@ from tests.connectors.prestashop_world import prestashop, prestashop_options, ps
 from tests.connectors.shipbob_world import shipbob, shipbob_options, shipbob_world  # noqa: F401  (fixtures)
 from tests.connectors.shipstation_world import shipstation, shipstation_options, shipstation_world  # noqa: F401
 from tests.connectors.woocommerce_world import woo, woo_options, woo_world  # noqa: F401  (fixtures)
+from tests.connectors.amazon_world import amazon, amazon_options, amazon_world  # noqa: F401  (fixtures)
+from tests.connectors.ebay_world import ebay, ebay_world  # noqa: F401  (fixtures)
 from tests.connectors.xero_world import books_world, xero, xero_options  # noqa: F401  (fixtures)
 from tests.hub.factories import SalesChannelFactory
 

@@ -136,3 +136,20 @@ def test_a_flood_from_one_source_is_counted_but_only_the_first_deliveries_of_eac
     InboxRejection.objects.filter(remote_addr="10.0.0.9").update(window_start=timezone.now() - timedelta(hours=1, seconds=1))
     assert post(ORDER, signed=False, remote_addr="10.0.0.9").status_code == 401
     assert InboxMessage.objects.filter(remote_addr="10.0.0.9").count() == 3
+
+
+def test_a_get_is_answered_only_when_the_connector_acknowledges_it(endpoint):
+    from connectors.inbound import Acknowledgement
+    from connectors.registry import CONNECTORS
+
+    connector = CONNECTORS["shopify"]
+    original = connector.acknowledge
+    connector.acknowledge = lambda *, endpoint, request: (
+        Acknowledgement(status=200, body={"echo": request.arg("challenge")}) if request.method == "GET" and request.arg("challenge") else None)
+    try:
+        assert Client().get("/webhooks/shop-fr/?challenge=abc").json() == {"echo": "abc"}
+        refused = Client().get("/webhooks/shop-fr/")
+    finally:
+        connector.acknowledge = original
+    assert refused.status_code == 405 and "GET" in refused.json()["error"]
+    assert not InboxMessage.objects.exists()
