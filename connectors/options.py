@@ -154,3 +154,26 @@ def warehouse_map_field(**kwargs) -> MappingField:
     kwargs.setdefault("label", _("Warehouse → location map"))
     kwargs.setdefault("help_text", _("One HUB-WAREHOUSE-CODE=VENDOR-LOCATION-ID pair per line."))
     return MappingField(known_codes=lambda: Warehouse.objects.values_list("code", flat=True), code_label=_("warehouse code(s)"), **kwargs)
+
+
+def warehouse_codes(value: str) -> list[str]:
+    """The codes of a comma-separated warehouse list setting, as stored."""
+    return [code.strip() for code in (value or "").replace("\n", ",").split(",") if code.strip()]
+
+
+class WarehouseCodesField(forms.CharField):
+    """Hub warehouse codes feeding one stock pool, comma-separated; validated against the
+    warehouses and stored as `A,B`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        from inventory.models import Warehouse
+
+        codes = warehouse_codes(super().clean(value))
+        unknown = sorted(set(codes) - set(Warehouse.objects.filter(code__in=codes).values_list("code", flat=True)))
+        if unknown:
+            raise ValidationError(_("Unknown warehouse code(s): %(codes)s."), params={"codes": ", ".join(unknown)})
+        return ",".join(codes)

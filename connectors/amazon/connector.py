@@ -14,21 +14,11 @@ from connectors.commerce.flows import FulfilmentsOut, OrdersPoll, ProductsOut, S
 from connectors.commerce.storefront import ProductRef, Storefront, StorefrontSettings, VariantRef
 from connectors.errors import PermanentError
 from connectors.http import Recorder
-from connectors.options import MappingField
+from connectors.options import MappingField, WarehouseCodesField, warehouse_codes
 from connectors.registry import register
 
 ORDER_CHANGE = "ORDER_CHANGE"
 RDT_RESOURCES_PER_TOKEN = 50
-
-
-def _warehouse_codes(value: str) -> list[str]:
-    from inventory.models import Warehouse
-
-    codes = [code.strip() for code in (value or "").replace("\n", ",").split(",") if code.strip()]
-    unknown = sorted(set(codes) - set(Warehouse.objects.filter(code__in=codes).values_list("code", flat=True)))
-    if unknown:
-        raise ValidationError(_("Unknown warehouse code(s): %(codes)s."), params={"codes": ", ".join(unknown)})
-    return codes
 
 
 class AmazonSettings(StorefrontSettings):
@@ -37,8 +27,9 @@ class AmazonSettings(StorefrontSettings):
     marketplaces = MappingField(required=True, label=_("Marketplaces → sales channels"),
                                 help_text=_("COUNTRY-or-MARKETPLACE-ID=CHANNEL-CODE per line, e.g. FR=amazon-fr; a missing "
                                             "channel is created with the marketplace's currency."))
-    stock_warehouses = forms.CharField(required=False, label=_("Warehouses feeding merchant-fulfilled stock"),
-                                       help_text=_("Comma-separated hub warehouse codes. Empty: no stock push."))
+    stock_warehouses = WarehouseCodesField(
+        label=_("Warehouses feeding merchant-fulfilled stock"),
+        help_text=_("Comma-separated hub warehouse codes. Empty: no stock push."))
     token_url = forms.URLField(required=False, assume_scheme="https", label=_("Login with Amazon token URL"),
                                help_text=_("Empty: https://api.amazon.com/auth/o2/token."))
 
@@ -53,9 +44,6 @@ class AmazonSettings(StorefrontSettings):
         if not resolved:
             raise ValidationError(_("Map at least one marketplace to a sales channel."))
         return resolved
-
-    def clean_stock_warehouses(self):
-        return ",".join(_warehouse_codes(self.cleaned_data.get("stock_warehouses") or ""))
 
 
 class AmazonConnector(Storefront):
@@ -192,7 +180,7 @@ class AmazonConnector(Storefront):
 
     # --- stock out: merchant-fulfilled quantity, per marketplace --------------------------------
     def stock_locations(self, endpoint):
-        codes = [code for code in (endpoint.config.get("stock_warehouses") or "").split(",") if code]
+        codes = warehouse_codes(endpoint.config.get("stock_warehouses"))
         return {marketplace_id: codes for marketplace_id in endpoint.config["marketplaces"]} if codes else {}
 
     def stock_set(self, ctx, *, rows):

@@ -16,21 +16,11 @@ from connectors.ebay.client import EbayClient
 from connectors.errors import PermanentError
 from connectors.http import Recorder
 from connectors.inbound import Acknowledgement
-from connectors.options import MappingField
+from connectors.options import MappingField, WarehouseCodesField, warehouse_codes
 from connectors.registry import register
 
 PAGE_LIMIT = 200
 STOCK_POOL = "ebay"  # an inventory item has one ship-to-location quantity, shared by its offers
-
-
-def _warehouse_codes(value: str) -> list[str]:
-    from inventory.models import Warehouse
-
-    codes = [code.strip() for code in (value or "").replace("\n", ",").split(",") if code.strip()]
-    unknown = sorted(set(codes) - set(Warehouse.objects.filter(code__in=codes).values_list("code", flat=True)))
-    if unknown:
-        raise ValidationError(_("Unknown warehouse code(s): %(codes)s."), params={"codes": ", ".join(unknown)})
-    return codes
 
 
 class EbaySettings(StorefrontSettings):
@@ -38,8 +28,9 @@ class EbaySettings(StorefrontSettings):
     marketplaces = MappingField(required=True, label=_("Marketplaces → sales channels"),
                                 help_text=_("EBAY-MARKETPLACE-ID=CHANNEL-CODE per line, e.g. EBAY_FR=ebay-fr; the first one's "
                                             "channel sets the stock policy; a missing channel is created with the marketplace's currency."))
-    stock_warehouses = forms.CharField(required=False, label=_("Warehouses feeding eBay stock"),
-                                       help_text=_("Comma-separated hub warehouse codes. Empty: no stock push."))
+    stock_warehouses = WarehouseCodesField(
+        label=_("Warehouses feeding eBay stock"),
+        help_text=_("Comma-separated hub warehouse codes. Empty: no stock push."))
     notification_url = forms.URLField(required=False, assume_scheme="https", label=_("Notification endpoint URL"),
                                       help_text=_("The public URL registered with eBay for notifications (part of the challenge answer)."))
 
@@ -51,9 +42,6 @@ class EbaySettings(StorefrontSettings):
         if not value:
             raise ValidationError(_("Map at least one marketplace to a sales channel."))
         return value
-
-    def clean_stock_warehouses(self):
-        return ",".join(_warehouse_codes(self.cleaned_data.get("stock_warehouses") or ""))
 
 
 class EbayConnector(Storefront):
@@ -190,7 +178,7 @@ class EbayConnector(Storefront):
 
     # --- stock out ----------------------------------------------------------------------------
     def stock_locations(self, endpoint):
-        codes = [code for code in (endpoint.config.get("stock_warehouses") or "").split(",") if code]
+        codes = warehouse_codes(endpoint.config.get("stock_warehouses"))
         return {STOCK_POOL: codes} if codes else {}
 
     def stock_set(self, ctx, *, rows):

@@ -4,7 +4,6 @@ import re
 from datetime import date, timezone
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from connectors.commerce.flows import STOREFRONT_FLOWS
@@ -12,6 +11,7 @@ from connectors.commerce.storefront import ProductRef, RefundData, Storefront, S
 from connectors.errors import PermanentError
 from connectors.http import Recorder
 from connectors.inbound import Acknowledgement
+from connectors.options import WarehouseCodesField, warehouse_codes
 from connectors.registry import register
 from connectors.woocommerce import mapping
 from connectors.woocommerce.client import TRACKING_ROOT, WooCommerceClient
@@ -20,29 +20,16 @@ from connectors.woocommerce.webhooks import signature_valid
 STOCK_POOL = "stock"  # WooCommerce keeps one stock quantity per product: one "location"
 
 
-def _warehouse_codes(value: str) -> list[str]:
-    from inventory.models import Warehouse
-
-    codes = [code.strip() for code in (value or "").replace("\n", ",").split(",") if code.strip()]
-    unknown = sorted(set(codes) - set(Warehouse.objects.filter(code__in=codes).values_list("code", flat=True)))
-    if unknown:
-        raise ValidationError(_("Unknown warehouse code(s): %(codes)s."), params={"codes": ", ".join(unknown)})
-    return codes
-
-
 class WooCommerceSettings(StorefrontSettings):
     warehouse_map = None
-    stock_warehouses = forms.CharField(
-        required=False, label=_("Warehouses feeding the shop's stock"),
+    stock_warehouses = WarehouseCodesField(
+        label=_("Warehouses feeding the shop's stock"),
         help_text=_("Comma-separated hub warehouse codes; the shop's one stock quantity is what they can sell together. Empty: no stock push."))
     shipment_tracking = forms.BooleanField(
         required=False, initial=False, label=_("Shipment Tracking extension installed"),
         help_text=_("Send tracking to the Shipment Tracking extension; otherwise as a note to the customer."))
     publish_status = forms.ChoiceField(choices=[("publish", _("Published")), ("draft", _("Draft")), ("private", _("Private"))],
                                        initial="publish", required=False, label=_("Status of new products"))
-
-    def clean_stock_warehouses(self):
-        return ",".join(_warehouse_codes(self.cleaned_data.get("stock_warehouses") or ""))
 
 
 def _variant_ref(item: dict, *, parent_id: str | None) -> VariantRef:
@@ -126,7 +113,7 @@ class WooCommerceConnector(Storefront):
 
     # --- stock ----------------------------------------------------------------------------------
     def stock_locations(self, endpoint):
-        codes = [code for code in (endpoint.config.get("stock_warehouses") or "").split(",") if code]
+        codes = warehouse_codes(endpoint.config.get("stock_warehouses"))
         return {STOCK_POOL: codes} if codes else {}
 
     def stock_set(self, ctx, *, rows):
