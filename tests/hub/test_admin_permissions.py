@@ -336,8 +336,8 @@ def _stock_form(kind):
     def arrange():
         product, lyon, paris = ProductFactory(sku="LAMP-1"), WarehouseFactory(code="LYON"), WarehouseFactory(code="PARIS")
         stock_receive(product=product, warehouse=lyon, quantity=10)
-        data = {"sku": "LAMP-1", "warehouse": lyon.pk, "quantity_delta": 5, "kind": "adjustment", "reason": "found", "lot": ""} \
-            if kind == "adjust" else {"sku": "LAMP-1", "from_warehouse": lyon.pk, "to_warehouse": paris.pk, "quantity": 4, "reference": "TR-1"}
+        data = {"product": product.pk, "warehouse": lyon.pk, "quantity_delta": 5, "kind": "adjustment", "reason": "found", "lot": ""} \
+            if kind == "adjust" else {"product": product.pk, "from_warehouse": lyon.pk, "to_warehouse": paris.pk, "quantity": 4, "reference": "TR-1"}
         return reverse(f"admin:inventory_stock_{kind}"), data, lambda response: StockMovement.objects.count() > 1
     return arrange
 
@@ -346,8 +346,8 @@ def _staff_order():
     channel, product = SalesChannelFactory(code="phone"), ProductFactory(sku="LAMP-1")
     stock_receive(product=product, warehouse=WarehouseFactory(code="LYON"), quantity=10)
     ChannelCatalog.objects.create(channel=channel, public_price_list=PriceEntryFactory(product=product, unit_price="25.00").price_list)
-    CustomerFactory(code="HOTEL", channels=[channel])
-    data = {"channel": channel.pk, "customer": "HOTEL", "lines": "LAMP-1 2", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending", "notes": ""}
+    hotel = CustomerFactory(code="HOTEL", channels=[channel])
+    data = {"channel": channel.pk, "customer": hotel.pk, "lines": "LAMP-1 2", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending", "notes": ""}
     return reverse("admin:orders_staff_order"), data, lambda response: SalesOrder.objects.filter(channel=channel).exists()
 
 
