@@ -104,12 +104,3 @@ def pretty_json(value):
         except (ValueError, UnicodeDecodeError):
             return format_html('<pre class="hub-json">{}</pre>', value if isinstance(value, str) else value.decode("utf-8", "replace"))
     return format_html('<pre class="hub-json">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str))
-
-
-def label_of(code, choices, *, default=None) -> str:
-    """The readable label of a stored code from a dict or a choices list; the code itself (or
-    `default`) when it is unknown."""
-    mapping = dict(choices)
-    if code in mapping:
-        return str(mapping[code])
-    return str(default if default is not None else (code or EMPTY))
