@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -261,6 +262,22 @@ class PriceBreakValidity(admin.SimpleListFilter):
         return queryset
 
 
+class PriceEntryForm(forms.ModelForm):
+    """The service's own rules, checked before saving so that a refusal is a form error."""
+
+    class Meta:
+        model = PriceEntry
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        start = data.get("valid_from", self.instance.valid_from)
+        end = data.get("valid_to")
+        if start and end and end < start:
+            self.add_error("valid_to", gettext("The end of validity must not be before its start (%(start)s).") % {"start": start})
+        return data
+
+
 @admin.register(PriceEntry)
 class PriceEntryAdmin(HistoryAdmin):
     """Price breaks, one row each: searched, filtered by list, paginated and edited in place
@@ -275,6 +292,10 @@ class PriceEntryAdmin(HistoryAdmin):
     autocomplete_fields = ["price_list", "product"]
     list_per_page = 100
     ordering = ["price_list__code", "product__sku", "min_quantity", "valid_from"]
+    form = PriceEntryForm
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=PriceEntryForm, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -106,6 +106,17 @@ def test_price_breaks_are_listed_by_page_filtered_by_list_searched_and_edited_in
     assert ChangeEvent.objects.filter(topic="catalog.price").count() >= 1
 
 
+def test_a_price_break_ending_before_it_starts_is_a_form_error_in_the_list_not_a_500(staff):
+    from datetime import date
+
+    entry = PriceEntryFactory(price_list=PriceListFactory(code="PRO"), unit_price=Decimal("10"), valid_from=date(2026, 6, 1))
+    form = {"form-TOTAL_FORMS": 1, "form-INITIAL_FORMS": 1, "form-MIN_NUM_FORMS": 0, "form-MAX_NUM_FORMS": 1000,
+            "form-0-id": entry.pk, "form-0-unit_price": "12.00", "form-0-valid_to": "2026-05-01", "_save": "Save"}
+    response = staff.post("/admin/catalog/priceentry/", form)
+    assert response.status_code == 200 and "must not be before its start" in response.content.decode()
+    assert PriceEntry.objects.get(pk=entry.pk).unit_price == Decimal("10")
+
+
 def test_product_add_in_the_admin_creates_a_draft_with_variants_images_and_translations(staff):
     def management(prefix):
         return {f"{prefix}-TOTAL_FORMS": 1, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000}
