@@ -19,7 +19,7 @@ from orders.models import (
     Account, AccountAssignment, Address, ChannelOrderSettings, CompanySettings, CreditNote, Customer, CustomerGroup, CustomerMatch,
     Invoice, OrderLine, Payment, SalesOrder, Shipment, ShippingLine,
 )
-from orders.selectors import invoices_open
+from orders.selectors import hold_kinds, invoices_open, orders_on_hold
 
 
 class AddressInline(admin.StackedInline):
@@ -82,11 +82,24 @@ class PaymentInline(OrderLineInline):
     readonly_fields = fields
 
 
+class HoldReasonFilter(admin.SimpleListFilter):
+    """Orders on hold for one kind of reason (the overview's links use it)."""
+
+    title = _("hold reason")
+    parameter_name = "hold"
+
+    def lookups(self, request, model_admin):
+        return [(kind.code, kind.label) for kind in hold_kinds()]
+
+    def queryset(self, request, queryset):
+        return orders_on_hold(queryset, kind=self.value()) if self.value() else queryset
+
+
 @admin.register(SalesOrder)
 class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
     service_errors = (services.OrderError,)
     list_display = ["number", "channel", "external_id", "customer", "status_label", "payment_status", "total", "currency", "created_at"]
-    list_filter = ["status", "payment_status", "channel", "created_at"]
+    list_filter = ["status", HoldReasonFilter, "payment_status", "channel", "created_at"]
     search_fields = ["number", "external_id", "customer__code", "customer__name", "customer__email", "lines__sku"]
     list_select_related = ["channel", "customer"]
     date_hierarchy = "created_at"
