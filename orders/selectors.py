@@ -45,9 +45,16 @@ def invoice_settlements(*, invoices) -> dict[int, Settlement]:
     order_ids = {i.order_id for i in invoices} if not hasattr(invoices, "values_list") else set(invoices.values_list("order_id", flat=True))
     if not order_ids:
         return {}
-    rows = Invoice.objects.filter(order_id__in=order_ids).order_by("order_id", "issued_on", "number").values_list("pk", "order_id", "total")
-    credited = dict(CreditNote.objects.filter(order_id__in=order_ids).values("invoice_id").annotate(s=Sum("total")).values_list("invoice_id", "s"))
-    paid = {row["order_id"]: (row["p"] or ZERO) - (row["r"] or ZERO) for row in Payment.objects.filter(order_id__in=order_ids)
+    return order_settlements(orders=order_ids)
+
+
+def order_settlements(*, orders) -> dict[int, Settlement]:
+    """Settlement of every invoice of `orders` (order ids, or a queryset of them such as
+    `Invoice.objects.filter(…).values("order_id")`, which the database reads as a subquery),
+    keyed by invoice id, in three queries."""
+    rows = Invoice.objects.filter(order_id__in=orders).order_by("order_id", "issued_on", "number").values_list("pk", "order_id", "total")
+    credited = dict(CreditNote.objects.filter(order_id__in=orders).values("invoice_id").annotate(s=Sum("total")).values_list("invoice_id", "s"))
+    paid = {row["order_id"]: (row["p"] or ZERO) - (row["r"] or ZERO) for row in Payment.objects.filter(order_id__in=orders)
             .values("order_id").annotate(p=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)), r=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)))}
     by_order: dict[int, list] = {}
     for pk, order_id, total in rows:
@@ -124,14 +131,14 @@ def orders_on_hold_counts() -> dict[str, int]:
 def invoices_overdue_by_currency(*, today) -> dict[str, tuple[int, Decimal]]:
     """Invoices due before `today` and not fully paid: currency → (how many, balance due).
     Four queries, whatever the number of invoices."""
-    past_due = list(Invoice.objects.filter(due_on__lt=today).only("pk", "order_id", "currency"))
-    settlements = invoice_settlements(invoices=past_due)
+    past_due = Invoice.objects.filter(due_on__lt=today)
+    settlements = order_settlements(orders=past_due.values("order_id"))
     overdue: dict[str, tuple[int, Decimal]] = {}
-    for invoice in past_due:
-        balance = settlements[invoice.pk].balance
+    for pk, currency in past_due.values_list("pk", "currency").order_by():
+        balance = settlements[pk].balance
         if balance > 0:
-            count, due = overdue.get(invoice.currency, (0, ZERO))
-            overdue[invoice.currency] = (count + 1, due + balance)
+            count, due = overdue.get(currency, (0, ZERO))
+            overdue[currency] = (count + 1, due + balance)
     return dict(sorted(overdue.items()))
 
 
