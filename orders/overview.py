@@ -84,7 +84,7 @@ def attention_panel(*, request, now):
         today = timezone.localdate(now)
         overdue = invoices_overdue_by_currency(today=today)
         figures.append(Figure(id="overview-invoices-overdue", label=_("Invoices overdue"), tone="alert",
-                              value=sum(count for count, _ in overdue.values()),
+                              value=sum(count for count, _due in overdue.values()),
                               url=changelist_url("orders.invoice", balance="overdue")))
         for currency, (count, due) in overdue.items():
             figures.append(Figure(id=f"overview-invoices-overdue-{currency.lower()}", label=_("Overdue balance"), currency=currency,
