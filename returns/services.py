@@ -152,6 +152,8 @@ def rma_label_set(*, rma, carrier: str, tracking_number: str, actor_label: str =
         rma.carrier, rma.tracking_number = carrier, tracking_number
         rma.save(update_fields=["carrier", "tracking_number", "updated_at"])
         timeline_record(subject=rma, event="label", message=f"{carrier} {tracking_number}".strip(), actor_label=actor_label)
+        # connectors follow the label too (a 3PL's expected return gets the tracking number)
+        change_record(topic="returns.rma", object_id=rma.pk, data={"status": rma.status, "tracking_number": tracking_number})
     return rma
 
 

@@ -219,7 +219,7 @@ class LoopSandbox(Sandbox):
     def _restock(self, loop_return: dict) -> None:
         """Loop's restock request (when restocking is set to webhooks): one item per returned unit."""
         items = [{"location_id": 10123456789, "variant_id": i["variant_id"], "inventory_item_id": i["product_id"],
-                  "available_adjustment": 1, "inventory_management": "shopify"} for i in loop_return["line_items"]]
+                  "available_adjustment": 1, "inventory_management": "third_party"} for i in loop_return["line_items"]]
         self._deliver(int(loop_return["id"]), {"topic": "restock", "trigger": "restock.requested", "id": int(loop_return["id"]),
                                                "order_id": loop_return["order_id"], "provider_order_id": loop_return["provider_order_id"],
                                                "restock_items": items})
