@@ -20,8 +20,8 @@ describe it, with a simulated warehouse behind it:
 - Inventory levels per fulfilment centre (`GET /inventory-level/locations`) and per lot
   (`/inventory-level/lots`): on hand, committed, fulfillable, awaiting, internal transfer; the
   inventory history (`POST /inventory/history:query`) with each movement's category and reason.
-- Returns (`POST /return` by `reference_id`, `GET /return`, `GET /return/{id}`,
-  `POST /return/{id}:cancel`): AwaitingArrival → Arrived → Processing → Completed, with the action
+- Returns (`POST /return` by `reference_id`, `GET /return`, `GET /return/{id}`, `PUT /return/{id}`
+  (Modify Return Order, 422 once it no longer awaits arrival), `POST /return/{id}:cancel`): AwaitingArrival → Arrived → Processing → Completed, with the action
   taken per unit (Restock, Quarantine, Dispose).
 - Webhooks as Standard Webhooks: `webhook-id` (stable across retries), `webhook-timestamp`,
   `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with the base64 part
