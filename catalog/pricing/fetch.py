@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from catalog.pricing.rules import Break, ListInfo, PricedLine, PricingRequest, price_line, price_plan
+from catalog.pricing.rules import ListInfo, PricedLine, PricingRequest, price_line, price_plan
 
 _SQL = """
 WITH wanted AS (
@@ -50,7 +50,8 @@ def fetch(*, list_ids: Iterable[int], skus: Sequence[str], on_date: date, every_
         else:
             by_list = entries.setdefault(sku, {})
             if list_id is not None:
-                by_list[list_id] = (*by_list.get(list_id, ()), Break(number, Decimal(amount), _day(valid_from), _day(valid_to)))
+                # Plain tuples (read as `Break`s by position), which the garbage collector stops tracking.
+                by_list[list_id] = (*by_list.get(list_id, ()), (number, Decimal(amount), _day(valid_from), _day(valid_to)))
     return lists, entries
 
 

@@ -6,13 +6,11 @@ catalog, orders), so that it runs after every migration it replaces.
 A trigger on each table prices depend on adds a row to `pricing_change`: (slot, value)
 of the counter row its transaction bumped, a kind and a key (the SKU, the customer code, or
 none for `*`: drop every customer and token kept). PostgreSQL: a transaction's first pricing
-write takes a counter row no other open writer holds (no queueing, no deadlock: 0004) and
+write takes a counter row no other open writer holds (no queueing, no deadlock) and
 bumps it once; it prunes that row's changes older than 1 000 bumps. SQLite (one writer at a
 time): one counter row, bumped per written row; changes older than 100 000 bumps are pruned.
 A new customer changes nothing until it joins a channel (that insert is recorded).
 """
-
-from importlib import import_module
 
 from django.db import migrations
 
@@ -37,7 +35,7 @@ NOTE = f"""CREATE FUNCTION pricing_note(kind text, keys text[]) RETURNS void LAN
 SQLITE_NOTE = """UPDATE pricing_slot SET value = value + 1;
     INSERT INTO pricing_change (slot, value, kind, key) SELECT 0, (SELECT value FROM pricing_slot), '{kind}', k
       FROM ({keys}) WHERE k IS NOT NULL OR '{kind}' = '*';
-    DELETE FROM pricing_change WHERE value <= (SELECT value FROM pricing_slot) - 100000;"""
+    DELETE FROM pricing_change WHERE slot = 0 AND value <= (SELECT value FROM pricing_slot) - 100000;"""
 
 # (table, kind, the key from a row `{row}`, columns whose update matters or None for any, events)
 CUSTOMER_CODE = "(SELECT code FROM orders_customer WHERE id = {row}.customer_id)"
@@ -115,9 +113,6 @@ def backwards(apps, schema_editor):
         run(sql)
     run("DROP TABLE IF EXISTS pricing_change")
     run("DROP TABLE IF EXISTS pricing_slot")
-    import_module("catalog.migrations.0003_pricing_generation").Migration.operations[0].code(apps, schema_editor)
-    import_module("catalog.migrations.0004_pricing_generation_free_slot").forwards(apps, schema_editor)
-    import_module("orders.migrations.0005_pricing_generation_triggers").Migration.operations[0].code(apps, schema_editor)
 
 
 class Migration(migrations.Migration):

@@ -5,11 +5,15 @@ triggers record what changed, and each call reads the changes committed since th
 These tests commit (transactional database): the cache keeps only data read outside a
 transaction that has written, as another process's write would be seen in production."""
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -360,3 +364,49 @@ def test_every_change_trigger_exists_or_the_cache_stays_off(settings):
         assert pricing.price_cache_size() == 0
     finally:
         price_cache.clear()  # the test's transaction is rolled back: the trigger comes back
+
+
+def test_a_price_write_evicts_only_the_skus_it_touched(client, shop):
+    assert lamp(client, shop)[0] == "16.00" and lamp(client, shop, sku="GARLAND")[0] == "35.00"
+    services.price_entry_set(price_list=shop["public"], product=shop["garland"], unit_price="36")
+    assert lamp(client, shop)[0] == "16.00"
+    assert "LAMP" in cached_skus() and "GARLAND" not in cached_skus()
+    assert lamp(client, shop, sku="GARLAND")[0] == "36.00"
+
+
+def test_a_customer_change_evicts_only_that_customer(client, shop):
+    beta = CustomerFactory(code="BETA", channels=[shop["channel"]])
+    assert lamp(client, shop)[0] == "16.00" and lamp(client, shop, customer="BETA")[0] == "20.00"
+    Customer.objects.filter(pk=beta.pk).update(currency="GBP")
+    assert lamp(client, shop)[0] == "16.00"
+    assert "ACME" in price_cache.maps[CUSTOMERS] and "BETA" not in price_cache.maps[CUSTOMERS]
+    assert lamp(client, shop, customer="BETA")[0] == "no_price"
+
+
+def database_url():
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def test_every_answer_after_a_price_import_by_another_process_is_the_new_price(client, shop, tmp_path):
+    skus = [f"IMP-{i:03d}" for i in range(60)]
+    for sku in skus:
+        PriceEntryFactory(price_list=shop["public"], product=ProductFactory(sku=sku), unit_price=Decimal("10.00"))
+
+    def prices():
+        body = {"customer": "ACME", "lines": [{"sku": sku, "quantity": 1} for sku in skus]}
+        answer = client.post("/api/v1/prices/quote/", body, content_type="application/json", HTTP_AUTHORIZATION=f"Token {shop['key']}")
+        return {line["unit_price"] for line in answer.json()["lines"]}
+
+    assert prices() == {"10.00"} and lamp(client, shop)[0] == "16.00"
+    assert set(skus) | {"LAMP"} <= cached_skus()
+    path = tmp_path / "prices.csv"
+    path.write_text("price_list,sku,unit_price\n" + "".join(f"PUBLIC,{sku},12.50\n" for sku in skus))
+    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "1"}
+    subprocess.run([sys.executable, "manage.py", "hub_import", "prices", str(path), "--no-progress"], env=env, check=True,
+                   cwd=settings.BASE_DIR, capture_output=True)
+    assert prices() == {"12.50"}
+    assert "LAMP" in cached_skus()  # untouched by the import: still kept
+    assert lamp(client, shop)[0] == "16.00"
