@@ -2,14 +2,16 @@
 (`catalog.pricing.tiers_for`), and the price API's quote over the per-process cache."""
 
 import logging
-from importlib import import_module
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from catalog.pricing import CONTRACT, CUSTOMER_LIST, GROUP_LIST, PUBLIC_LIST, PricePlan, PricingRequest, fetch, price_line, price_plan, tiers_for
+from catalog.pricing import (
+    CONTRACT, CUSTOMER_LIST, GROUP_LIST, PUBLIC_LIST, PricePlan, PricingRequest, fetch, price_line, price_plan, tiers_for,
+)
 from catalog.pricing.cache import CUSTOMERS, SKUS, price_cache
 
 log = logging.getLogger(__name__)
@@ -18,9 +20,12 @@ MIGRATION = "orders.migrations.0010_pricing_changes"
 _CUSTOMER_SQL = f"""
 WITH cust AS (SELECT id, code, currency, contract_price_list_id, group_id FROM orders_customer c WHERE {{where}})
 SELECT id, code, currency, '{CONTRACT}', contract_price_list_id FROM cust
-UNION ALL SELECT cust.id, code, currency, '{CUSTOMER_LIST}', cl.pricelist_id FROM cust JOIN orders_customer_price_lists cl ON cl.customer_id = cust.id
-UNION ALL SELECT cust.id, code, currency, '{GROUP_LIST}', gl.pricelist_id FROM cust JOIN orders_customergroup_price_lists gl ON gl.customergroup_id = cust.group_id
-UNION ALL SELECT cust.id, code, currency, '{PUBLIC_LIST}', pub.public_price_list_id FROM cust JOIN catalog_channelcatalog pub ON pub.channel_id = %s
+UNION ALL SELECT cust.id, code, currency, '{CUSTOMER_LIST}', cl.pricelist_id
+            FROM cust JOIN orders_customer_price_lists cl ON cl.customer_id = cust.id
+UNION ALL SELECT cust.id, code, currency, '{GROUP_LIST}', gl.pricelist_id
+            FROM cust JOIN orders_customergroup_price_lists gl ON gl.customergroup_id = cust.group_id
+UNION ALL SELECT cust.id, code, currency, '{PUBLIC_LIST}', pub.public_price_list_id
+            FROM cust JOIN catalog_channelcatalog pub ON pub.channel_id = %s
 """
 _FOR_CHANNEL = ("c.code = %s AND c.is_active AND EXISTS (SELECT 1 FROM orders_customer_channels ch"
                 " WHERE ch.customer_id = c.id AND ch.saleschannel_id = %s)")

@@ -22,7 +22,8 @@ SELECT NULL, id, code, currency, priority, is_active, CAST(valid_from AS TEXT), 
 UNION ALL
 SELECT p.sku, e.price_list_id, NULL, NULL, e.min_quantity, NULL, CAST(e.valid_from AS TEXT), CAST(e.valid_to AS TEXT),
        NULL, CAST(e.unit_price AS TEXT)
-  FROM catalog_product p LEFT JOIN catalog_priceentry e ON e.product_id = p.id AND ({every_list} OR e.price_list_id IN (SELECT id FROM wanted))
+  FROM catalog_product p LEFT JOIN catalog_priceentry e
+       ON e.product_id = p.id AND ({every_list} OR e.price_list_id IN (SELECT id FROM wanted))
        AND (e.valid_from IS NULL OR e.valid_from <= %s) AND (e.valid_to IS NULL OR e.valid_to >= %s)
  WHERE p.sku IN ({skus}) AND p.status = 'active'
 """
