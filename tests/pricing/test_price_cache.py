@@ -410,3 +410,13 @@ def test_every_answer_after_a_price_import_by_another_process_is_the_new_price(c
     assert prices() == {"12.50"}
     assert "LAMP" in cached_skus()  # untouched by the import: still kept
     assert lamp(client, shop)[0] == "16.00"
+
+
+def test_a_process_that_missed_pruned_changes_drops_everything_and_stays_right(client, shop):
+    assert lamp(client, shop)[0] == "16.00" and lamp(client, shop, sku="GARLAND")[0] == "35.00"
+    services.price_entry_set(price_list=shop["group_list"], product=shop["lamp"], unit_price="15.00")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM pricing_change")  # pruned before this process read them
+    assert lamp(client, shop, sku="GARLAND")[0] == "35.00"
+    assert cached_skus() == {"GARLAND"}  # everything was dropped, then GARLAND read again
+    assert lamp(client, shop)[0] == "15.00"
