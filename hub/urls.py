@@ -14,6 +14,7 @@ HOT_URLCONFS = ["orders.api.price_urls"]
 urlpatterns = [path("", include(urlconf)) for urlconf in HOT_URLCONFS] + [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switcher
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ] + [path("", include(urlconf)) for urlconf in DOMAIN_APP_URLCONFS]
