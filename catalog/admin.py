@@ -5,12 +5,15 @@ from django.db.models import Count
 from django.http import Http404
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog import services
 from catalog.pricing import PricingRequest, Tier, format_price, price_lines
 from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Product, ProductImage, ProductTranslation
 from hub.admin import granted_by
+from hub.money import money_format
 
 PRODUCT_SERVICE_FIELDS = services.PRODUCT_FIELDS
 
@@ -46,7 +49,7 @@ class CategoryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(product_total=Count("products"))
 
-    @admin.display(description="Products", ordering="product_total")
+    @admin.display(description=_("Products"), ordering="product_total")
     def product_count(self, obj):
         return obj.product_total
 
@@ -69,7 +72,7 @@ class VariantInline(admin.TabularInline):
     extra = 0
     show_change_link = True
     verbose_name = "variant"
-    verbose_name_plural = "Variants"
+    verbose_name_plural = _("Variants")
 
 
 class ProductImageInline(admin.TabularInline):
@@ -98,15 +101,15 @@ class ProductAdmin(HistoryAdmin):
     history_list_display = ["status", "name"]
     fieldsets = [
         (None, {"fields": ["sku", "name", "status", "category", "brand", "gtin", "description"]}),
-        ("Variants", {"fields": ["parent", "option_axes", "option_values"]}),
-        ("Logistics", {"fields": ["weight_g", ("length_mm", "width_mm", "height_mm"), ("storage_temp_min_c", "storage_temp_max_c"),
+        (_("Variants"), {"fields": ["parent", "option_axes", "option_values"]}),
+        (_("Logistics"), {"fields": ["weight_g", ("length_mm", "width_mm", "height_mm"), ("storage_temp_min_c", "storage_temp_max_c"),
                                   "hazardous", "shelf_life_days", "track_expiry", "allow_backorder", "country_of_origin", "customs_code"]}),
-        ("Attributes", {"fields": ["attributes"]}),
-        ("Prices", {"fields": ["channel_prices"]}),
-        ("Record", {"fields": ["created_at", "updated_at"]}),
+        (_("Attributes"), {"fields": ["attributes"]}),
+        (_("Prices"), {"fields": ["channel_prices"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
 
-    @admin.display(description="Public prices today (quantity 1)")
+    @admin.display(description=_("Public prices today (quantity 1)"))
     def channel_prices(self, obj):
         if not obj.pk:
             return "—"
@@ -115,10 +118,10 @@ class ProductAdmin(HistoryAdmin):
             price_list = catalog.public_price_list
             request = PricingRequest(tiers=(Tier("public_list", (price_list.pk,)),), currency=price_list.currency)
             line = price_lines(lines=[(obj.sku, 1)], request=request)[0]
-            shown = f"{format_price(line.unit_price, price_list.currency)} {price_list.currency}" if line.unit_price is not None else line.error
+            shown = money_format(line.unit_price, price_list.currency) if line.unit_price is not None else line.error
             rows.append((catalog.channel.code, price_list.code, shown, line.why))
         if not rows:
-            return "No channel has a public price list."
+            return gettext("No channel has a public price list.")
         return format_html_join(mark_safe("<br>"), "{} ({}): <b>{}</b> <small>{}</small>", rows)
 
     def save_model(self, request, obj, form, change):
@@ -142,7 +145,7 @@ class ProductAdmin(HistoryAdmin):
                         services.product_create(sku=variant.sku, parent=form.instance, category=form.instance.category,
                                                 brand=form.instance.brand, **values)
                 except ValidationError as error:
-                    self.message_user(request, f"{variant.sku}: {_error_text(error)}", messages.ERROR)
+                    self.message_user(request, gettext("%(sku)s: %(error_text)s") % {"sku": variant.sku, "error_text": _error_text(error)}, messages.ERROR)
             return
         super().save_formset(request, form, formset, change)
         if formset.has_changed():
@@ -151,7 +154,7 @@ class ProductAdmin(HistoryAdmin):
     has_activate_permission = granted_by("catalog.activate_product")
     has_archive_permission = granted_by("catalog.archive_product")
 
-    @admin.action(description="Activate selected products", permissions=["activate"])
+    @admin.action(description=_("Activate selected products"), permissions=["activate"])
     def activate(self, request, queryset):
         done = 0
         for product in queryset.exclude(status=Product.Status.ACTIVE):
@@ -159,13 +162,13 @@ class ProductAdmin(HistoryAdmin):
                 continue
             services.product_update(product=product, status=Product.Status.ACTIVE)
             done += 1
-        self.message_user(request, f"{done} product(s) activated (archived products stay archived).")
+        self.message_user(request, gettext("%(count)s product(s) activated (archived products stay archived).") % {"count": done})
 
-    @admin.action(description="Archive selected products (and their variants)", permissions=["archive"])
+    @admin.action(description=_("Archive selected products (and their variants)"), permissions=["archive"])
     def archive(self, request, queryset):
         for product in queryset:
             services.product_archive(product=product)
-        self.message_user(request, f"{queryset.count()} product(s) archived; they stay on past orders but stop selling.")
+        self.message_user(request, gettext("%(count)s product(s) archived; they stay on past orders but stop selling.") % {"count": queryset.count()})
 
     def has_delete_permission(self, request, obj=None):
         # Referenced products are archived, never deleted; drafts never referenced may go.
@@ -193,7 +196,7 @@ class PriceListAdmin(HistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(entry_total=Count("entries")).select_related("base_price_list")
 
-    @admin.display(description="Entries", ordering="entry_total")
+    @admin.display(description=_("Entries"), ordering="entry_total")
     def entry_count(self, obj):
         return obj.entry_total
 
@@ -222,7 +225,7 @@ class PriceListAdmin(HistoryAdmin):
                 services.price_entry_set(price_list=form.instance, product=entry.product, unit_price=entry.unit_price,
                                          min_quantity=entry.min_quantity, valid_from=entry.valid_from, valid_to=entry.valid_to)
             except ValidationError as error:
-                self.message_user(request, f"{entry.product.sku}: {_error_text(error)}", messages.ERROR)
+                self.message_user(request, gettext("%(sku)s: %(error_text)s") % {"sku": entry.product.sku, "error_text": _error_text(error)}, messages.ERROR)
 
 
 @admin.register(PriceEntry)

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalog.models import Category, PriceEntry, PriceList, Product
 from hub.changes import change_record
@@ -96,7 +98,7 @@ def category_move(*, category: Category, parent: Category | None = None, name: s
 def _check_product_fields(fields: dict) -> None:
     unknown = set(fields) - PRODUCT_FIELDS
     if unknown:
-        raise ValidationError(f"Unknown product field(s): {', '.join(sorted(unknown))}.")
+        raise ValidationError(gettext("Unknown product field(s): %(choices)s.") % {"choices": ', '.join(sorted(unknown))})
 
 
 def _validate_variant(product: Product) -> None:
@@ -178,7 +180,7 @@ def _validate_derivation(price_list: PriceList) -> None:
 def price_list_create(*, code: str, name: str, currency: str = "EUR", **fields) -> PriceList:
     unknown = set(fields) - PRICE_LIST_FIELDS
     if unknown:
-        raise ValidationError(f"Unknown price list field(s): {', '.join(sorted(unknown))}.")
+        raise ValidationError(gettext("Unknown price list field(s): %(choices)s.") % {"choices": ', '.join(sorted(unknown))})
     price_list = PriceList(code=code, name=name, currency=currency, **fields)
     price_list.full_clean()
     _validate_derivation(price_list)
@@ -191,7 +193,7 @@ def price_list_create(*, code: str, name: str, currency: str = "EUR", **fields) 
 def price_list_update(*, price_list: PriceList, **fields) -> PriceList:
     unknown = set(fields) - PRICE_LIST_FIELDS
     if unknown:
-        raise ValidationError(f"Unknown price list field(s): {', '.join(sorted(unknown))}.")
+        raise ValidationError(gettext("Unknown price list field(s): %(choices)s.") % {"choices": ', '.join(sorted(unknown))})
     for name, value in fields.items():
         setattr(price_list, name, value)
     price_list.full_clean()
