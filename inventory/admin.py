@@ -4,6 +4,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
 from inventory import services
@@ -22,11 +24,12 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 
 class AvailabilityFilter(admin.SimpleListFilter):
-    title = "availability"
+    title = _("availability")
     parameter_name = "availability"
 
     def lookups(self, request, model_admin):
-        return [("low", f"Low (≤ {LOW_STOCK_THRESHOLD} available)"), ("out", "Out of stock"), ("negative", "Negative on hand"), ("reserved", "Has reservations")]
+        return [("low", _("Low (≤ %(threshold)s available)") % {"threshold": LOW_STOCK_THRESHOLD}), ("out", _("Out of stock")),
+                ("negative", _("Negative on hand")), ("reserved", _("Has reservations"))]
 
     def queryset(self, request, queryset):
         available = F("on_hand") - F("reserved")
@@ -49,11 +52,11 @@ class StockLevelAdmin(ReadOnlyAdmin):
     list_select_related = ["product", "warehouse"]
     change_list_template = "admin/inventory/stocklevel/change_list.html"
 
-    @admin.display(description="Available", ordering=F("on_hand") - F("reserved"))
+    @admin.display(description=_("Available"), ordering=F("on_hand") - F("reserved"))
     def available_units(self, obj):
         return obj.available
 
-    @admin.display(description="History")
+    @admin.display(description=_("History"))
     def movements_link(self, obj):
         url = reverse("admin:inventory_stockmovement_changelist")
         return format_html('<a href="{}?product__id__exact={}&warehouse__id__exact={}">movements</a>', url, obj.product_id, obj.warehouse_id)
@@ -94,8 +97,8 @@ class StockLevelAdmin(ReadOnlyAdmin):
                 product=data["product"], warehouse=data["warehouse"], quantity_delta=data["quantity_delta"],
                 reason=data["reason"], kind=data["kind"], lot=data["lot"], user=user, source="admin",
             )
-            return f"Recorded {movement}."
-        return self._form_view(request, AdjustmentForm, "Adjust stock", apply)
+            return gettext("Recorded %(movement)s.") % {"movement": movement}
+        return self._form_view(request, AdjustmentForm, _("Adjust stock"), apply)
 
     @admin_permission_required("transfer")
     def transfer_view(self, request):
@@ -104,8 +107,10 @@ class StockLevelAdmin(ReadOnlyAdmin):
                 product=data["product"], from_warehouse=data["from_warehouse"], to_warehouse=data["to_warehouse"],
                 quantity=data["quantity"], reference=data["reference"], user=user,
             )
-            return f"Transferred {data['quantity']} × {data['product'].sku} from {data['from_warehouse'].code} to {data['to_warehouse'].code}."
-        return self._form_view(request, TransferForm, "Transfer stock", apply)
+            return gettext("Transferred %(quantity)s × %(sku)s from %(source)s to %(destination)s.") % {
+                "quantity": data["quantity"], "sku": data["product"].sku, "source": data["from_warehouse"].code,
+                "destination": data["to_warehouse"].code}
+        return self._form_view(request, TransferForm, _("Transfer stock"), apply)
 
 
 @admin.register(StockMovement)
@@ -138,6 +143,6 @@ class ChannelStockPolicyAdmin(admin.ModelAdmin):
     list_display = ["channel", "safety_buffer", "allow_split", "warehouse_codes"]
     filter_horizontal = ["warehouses"]
 
-    @admin.display(description="Warehouses")
+    @admin.display(description=_("Warehouses"))
     def warehouse_codes(self, obj):
         return ", ".join(w.code for w in obj.warehouses.all()) or "all sellable"
