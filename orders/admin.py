@@ -6,9 +6,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import ReadOnlyAdmin, ServiceActionsMixin, TimelineInline, admin_permission_required, granted_by
+from hub.money import money_format
 from inventory.models import Reservation, Warehouse
 from orders import services
 from orders.fec import ENCODING as FEC_ENCODING
@@ -73,7 +75,7 @@ class InvoiceInline(OrderLineInline):
 
     @admin.display(description="")
     def print_link(self, obj):
-        return format_html('<a href="{}" target="_blank">print</a>', reverse("admin:orders_invoice_print", args=[obj.pk]))
+        return format_html('<a href="{}" target="_blank">{}</a>', reverse("admin:orders_invoice_print", args=[obj.pk]), gettext("print"))
 
 
 class PaymentInline(OrderLineInline):
@@ -121,18 +123,19 @@ class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
         form = StaffOrderForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                order, _ = services.order_import(channel=form.cleaned_data["channel"], data=form.payload(), user=request.user)
+                order, _created = services.order_import(channel=form.cleaned_data["channel"], data=form.payload(), user=request.user)
             except services.OrderError as exc:
                 form.add_error("customer", str(exc))
             else:
                 level = messages.WARNING if order.status == "on_hold" else messages.SUCCESS
-                self.message_user(request, f"{order.number} created: {order.get_status_display()}"
-                                           f"{' — ' + order.hold_reason if order.hold_reason else ''}, total {order.total} {order.currency}.", level)
+                self.message_user(request, gettext("%(number)s created: %(status)s%(hold)s, total %(total)s.") % {
+                    "number": order.number, "status": order.get_status_display(),
+                    "hold": f" — {order.hold_reason}" if order.hold_reason else "", "total": money_format(order.total, order.currency)}, level)
                 return redirect("admin:orders_salesorder_change", order.pk)
-        context = {**self.admin_site.each_context(request), "title": "New staff order", "form": form, "opts": self.model._meta}
+        context = {**self.admin_site.each_context(request), "title": _("New staff order"), "form": form, "opts": self.model._meta}
         return TemplateResponse(request, "admin/inventory/stock_form.html", context)
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description=_("Status"), ordering="status")
     def status_label(self, obj):
         colour = {"on_hold": "#c62828", "cancelled": "#777", "allocated": "#1565c0", "shipped": "#2e7d32", "completed": "#2e7d32"}.get(obj.status, "#333")
         text = obj.get_status_display() + (f" — {obj.hold_reason}" if obj.hold_reason else "")
@@ -141,23 +144,25 @@ class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def _run(self, request, queryset, service, verb, **kwargs):
         self.run_service(request, queryset, service, verb, subject="order", **kwargs)
 
-    @admin.action(description="Confirm (and allocate stock)", permissions=["confirm"])
+    @admin.action(description=_("Confirm (and allocate stock)"), permissions=["confirm"])
     def confirm(self, request, queryset):
-        self._run(request, queryset, services.order_confirm, "confirmed")
+        self._run(request, queryset, services.order_confirm, pgettext_lazy("sales orders", "confirmed"))
 
-    @admin.action(description="Put on hold", permissions=["hold"])
+    @admin.action(description=_("Put on hold"), permissions=["hold"])
     def hold(self, request, queryset):
-        self._run(request, queryset, services.order_hold, "put on hold", reason=f"held by {request.user.get_username()} from the admin")
+        self._run(request, queryset, services.order_hold, pgettext_lazy("sales orders", "put on hold"),
+                  reason=gettext("held by %(user)s from the admin") % {"user": request.user.get_username()})
 
-    @admin.action(description="Release hold (check again and allocate)", permissions=["release"])
+    @admin.action(description=_("Release hold (check again and allocate)"), permissions=["release"])
     def release(self, request, queryset):
-        self._run(request, queryset, services.order_release, "released")
+        self._run(request, queryset, services.order_release, pgettext_lazy("sales orders", "released"))
 
-    @admin.action(description="Cancel (releases reserved stock)", permissions=["cancel"])
+    @admin.action(description=_("Cancel (releases reserved stock)"), permissions=["cancel"])
     def cancel(self, request, queryset):
-        self._run(request, queryset, services.order_cancel, "cancelled", reason=f"cancelled by {request.user.get_username()}")
+        self._run(request, queryset, services.order_cancel, pgettext_lazy("sales orders", "cancelled"),
+                  reason=gettext("cancelled by %(user)s") % {"user": request.user.get_username()})
 
-    @admin.action(description="Create shipment of everything reserved (per warehouse)", permissions=["ship"])
+    @admin.action(description=_("Create shipment of everything reserved (per warehouse)"), permissions=["ship"])
     def ship_reserved(self, request, queryset):
         for order in queryset:
             reserved = (Reservation.objects.filter(document=order.number).values("warehouse", "line_ref")
@@ -166,26 +171,26 @@ class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
             for row in reserved:
                 by_warehouse.setdefault(row["warehouse"], []).append((order.lines.get(pk=int(row["line_ref"])), row["quantity"]))
             if not by_warehouse:
-                self.message_user(request, f"{order.number}: nothing reserved to ship.", messages.WARNING)
+                self.message_user(request, gettext("%(number)s: nothing reserved to ship.") % {"number": order.number}, messages.WARNING)
             for warehouse_id, lines in by_warehouse.items():
                 try:
                     shipment = services.shipment_create(order=order, warehouse=Warehouse.objects.get(pk=warehouse_id),
                                                         lines=lines, user=request.user)
-                    self.message_user(request, f"{shipment.number} created.", messages.SUCCESS)
+                    self.message_user(request, gettext("%(number)s created.") % {"number": shipment.number}, messages.SUCCESS)
                 except services.OrderError as exc:
-                    self.message_user(request, f"{order.number}: {exc}", messages.ERROR)
+                    self.message_user(request, gettext("%(object)s: %(error)s") % {"object": order.number, "error": exc}, messages.ERROR)
 
-    @admin.action(description="Mark completed", permissions=["complete"])
+    @admin.action(description=_("Mark completed"), permissions=["complete"])
     def complete(self, request, queryset):
-        self._run(request, queryset, services.order_complete, "completed")
+        self._run(request, queryset, services.order_complete, pgettext_lazy("sales orders", "completed"))
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "payment"
+    title = _("payment")
     parameter_name = "balance"
 
     def lookups(self, request, model_admin):
-        return [("overdue", "Overdue (due date passed, not fully paid)"), ("open", "Not fully paid")]
+        return [("overdue", _("Overdue (due date passed, not fully paid)")), ("open", _("Not fully paid"))]
 
     def queryset(self, request, queryset):
         if self.value() in {"overdue", "open"}:
@@ -202,13 +207,13 @@ class InvoiceAdmin(ReadOnlyAdmin):
     search_fields = ["number", "order__number", "customer__code", "customer__name"]
     list_select_related = ["order", "customer"]
 
-    @admin.display(description="Balance")
+    @admin.display(description=_("Balance"))
     def balance(self, obj):
         return services.invoice_balance(invoice=obj)
 
     @admin.display(description="")
     def print_link(self, obj):
-        return format_html('<a href="{}" target="_blank">print</a>', reverse("admin:orders_invoice_print", args=[obj.pk]))
+        return format_html('<a href="{}" target="_blank">{}</a>', reverse("admin:orders_invoice_print", args=[obj.pk]), gettext("print"))
 
     def get_urls(self):
         return [path("<int:pk>/print/", self.admin_site.admin_view(self.print_view), name="orders_invoice_print")] + super().get_urls()
@@ -216,7 +221,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
     @admin_permission_required("view")
     def print_view(self, request, pk):
         invoice = get_object_or_404(Invoice.objects.select_related("order", "customer"), pk=pk)
-        return TemplateResponse(request, "orders/invoice_print.html", {"document": invoice, "title": "Invoice", "lines": invoice.lines.all(),
+        return TemplateResponse(request, "orders/invoice_print.html", {"document": invoice, "title": gettext("Invoice"), "lines": invoice.lines.all(),
                                                                      "balance": services.invoice_balance(invoice=invoice)})
 
 
@@ -263,11 +268,11 @@ class CustomerMatchAdmin(ServiceActionsMixin, ReadOnlyAdmin):
 
     @admin.action(description=_("Same person: link to the existing customer"), permissions=["link"])
     def link(self, request, queryset):
-        self.run_service(request, queryset, services.customer_match_link, _("linked"), subject="match")
+        self.run_service(request, queryset, services.customer_match_link, pgettext_lazy("possible duplicate customers", "linked"), subject="match")
 
     @admin.action(description=_("Not the same person: dismiss"), permissions=["link"])
     def dismiss(self, request, queryset):
-        self.run_service(request, queryset, services.customer_match_dismiss, _("dismissed"), subject="match")
+        self.run_service(request, queryset, services.customer_match_dismiss, pgettext_lazy("possible duplicate customers", "dismissed"), subject="match")
 
 
 class AccountAssignmentInline(admin.TabularInline):

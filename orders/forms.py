@@ -3,6 +3,7 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.pricing import price_lines
@@ -15,14 +16,14 @@ from orders.pricing import customer_pricing_for_instance
 class StaffOrderForm(forms.Form):
     """A phone or B2B order keyed in by staff, priced by the hub's own price resolution."""
 
-    channel = forms.ModelChoiceField(SalesChannel.objects.filter(is_active=True))
-    customer = forms.CharField(help_text="Customer code.")
-    lines = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 40}),
-                            help_text="One line per SKU: `SKU quantity`, e.g. `GUI-LED-10M 12`.")
-    tax_rate = forms.DecimalField(initial=Decimal("0.20"), min_value=0, max_value=1, decimal_places=4, help_text="VAT rate applied to the lines.")
-    shipping = forms.DecimalField(initial=Decimal("0"), min_value=0, decimal_places=2)
-    payment_status = forms.ChoiceField(choices=[("pending", "Pending (on terms)"), ("paid", "Paid")])
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    channel = forms.ModelChoiceField(SalesChannel.objects.filter(is_active=True), label=_("Channel"))
+    customer = forms.CharField(label=_("Customer"), help_text=_("Customer code."))
+    lines = forms.CharField(label=_("Lines"), widget=forms.Textarea(attrs={"rows": 6, "cols": 40}),
+                            help_text=_("One line per SKU: `SKU quantity`, e.g. `GUI-LED-10M 12`."))
+    tax_rate = forms.DecimalField(label=_("Tax rate"), initial=Decimal("0.20"), min_value=0, max_value=1, decimal_places=4, help_text=_("VAT rate applied to the lines."))
+    shipping = forms.DecimalField(label=_("Shipping"), initial=Decimal("0"), min_value=0, decimal_places=2)
+    payment_status = forms.ChoiceField(label=_("Payment status"), choices=[("pending", _("Pending (on terms)")), ("paid", _("Paid"))])
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
         data = super().clean()
@@ -31,21 +32,23 @@ class StaffOrderForm(forms.Form):
             return data
         customer = Customer.objects.filter(code=code).first()
         if customer is None:
-            raise forms.ValidationError({"customer": f"No customer {code!r}."})
+            raise forms.ValidationError({"customer": gettext("No customer %(code)s.") % {"code": repr(code)}})
         wanted = []
         for number, raw in enumerate(text.splitlines(), start=1):
             if not raw.strip():
                 continue
             match = re.fullmatch(r"\s*(\S+)\s+(\d+)\s*", raw)
             if not match or int(match.group(2)) < 1:
-                raise forms.ValidationError({"lines": f"Line {number}: write `SKU quantity` (quantity ≥ 1), not {raw.strip()!r}."})
+                raise forms.ValidationError({"lines": gettext("Line %(number)s: write `SKU quantity` (quantity ≥ 1), not %(text)s.") % {
+                    "number": number, "text": repr(raw.strip())}})
             wanted.append((match.group(1), int(match.group(2))))
         if not wanted:
-            raise forms.ValidationError({"lines": "Add at least one line."})
+            raise forms.ValidationError({"lines": gettext("Add at least one line.")})
         priced = price_lines(lines=wanted, request=customer_pricing_for_instance(customer=customer, channel=channel))
         missing = [p.sku for p in priced if p.unit_price is None]
         if missing:
-            raise forms.ValidationError({"lines": f"No price for {', '.join(missing)} for this customer (unknown SKU or not in any of its price lists)."})
+            raise forms.ValidationError({"lines": gettext("No price for %(skus)s for this customer (unknown SKU or not in any of its price lists).")
+                                         % {"skus": ", ".join(missing)}})
         data["customer_obj"], data["priced"] = customer, priced
         return data
 

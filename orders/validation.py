@@ -1,6 +1,8 @@
 """The order payload every channel sends (API, connectors, staff), validated once for all."""
 
+
 from decimal import Decimal
+from django.utils.translation import gettext
 
 from rest_framework import serializers
 
@@ -34,7 +36,7 @@ class CustomerSerializer(serializers.Serializer):
 
     def validate(self, data):
         if not (data["external_id"] or data["code"] or data["email"]):
-            raise serializers.ValidationError("Give the customer's code, external id or e-mail.")
+            raise serializers.ValidationError(gettext("Give the customer's code, external id or e-mail."))
         return data
 
 

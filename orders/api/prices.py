@@ -12,6 +12,7 @@ from django.core.exceptions import TooManyFieldsSent
 from django.db import connection
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -34,7 +35,7 @@ MAX_QUOTE_LINES = 500
 MAX_QUANTITY = 1_000_000
 MAX_CUSTOMER_LENGTH = 50
 MAX_SKU_LENGTH = 64
-NOT_FOUND = {"detail": "No such customer for this channel."}
+NOT_FOUND = gettext_noop("No such customer for this channel.")
 INVALID_TOKEN = "Invalid or revoked token."
 LEAN_MAX_BODY = 256 * 1024  # a 500-line quote is about 25 kB
 
@@ -234,7 +235,7 @@ class _PriceView(CheckedRequestMixin, APIView):
             raise exceptions.AuthenticationFailed(INVALID_TOKEN)
         caller.found(quoted.token)
         if quoted.pricing is None:
-            return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+            return Response({"detail": gettext(NOT_FOUND)}, status=status.HTTP_404_NOT_FOUND)
         return Response(_answer(quoted.pricing, quoted.lines))
 
 
