@@ -5,6 +5,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from hub.admin import ServiceActionsMixin, TimelineInline, admin_permission_required, granted_by
 from inventory.models import Warehouse
@@ -24,11 +26,11 @@ class RmaLineInline(admin.TabularInline):
 
 
 class AgeFilter(admin.SimpleListFilter):
-    title = "age"
+    title = _("age")
     parameter_name = "age"
 
     def lookups(self, request, model_admin):
-        return [("7", "Open for more than 7 days"), ("14", "Open for more than 14 days")]
+        return [("7", _("Open for more than 7 days")), ("14", _("Open for more than 14 days"))]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -38,6 +40,7 @@ class AgeFilter(admin.SimpleListFilter):
 
 
 NEXT_STEPS = [("receive", {RmaStatus.AUTHORISED, RmaStatus.IN_TRANSIT, RmaStatus.RECEIVED}), ("inspect", {RmaStatus.RECEIVED})]
+STEP_LABELS = {"receive": _("receive"), "inspect": _("inspect")}
 
 
 @admin.register(Rma)
@@ -64,7 +67,7 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # returns are requested from an order (services.rma_request), by apps, helpdesk or staff
 
-    @admin.display(description="Age (days)")
+    @admin.display(description=_("Age (days)"))
     def age_days(self, obj):
         return (timezone.now() - obj.created_at).days
 
@@ -72,9 +75,9 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
         """The next-step links offer only the steps this user may take."""
         steps = [(step, statuses) for step, statuses in NEXT_STEPS if getattr(self, f"has_{step}_permission")(request)]
 
-        @admin.display(description="Next step")
+        @admin.display(description=_("Next step"))
         def step_links(obj):
-            return format_html_join(" · ", '<a href="{}">{}</a>', ((reverse(f"admin:returns_rma_{step}", args=[obj.pk]), step)
+            return format_html_join(" · ", '<a href="{}">{}</a>', ((reverse(f"admin:returns_rma_{step}", args=[obj.pk]), STEP_LABELS[step])
                                                                     for step, statuses in steps if obj.status in statuses))
 
         return [*super().get_list_display(request), step_links]
@@ -82,25 +85,27 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def _run(self, request, queryset, service, verb, **kwargs):
         self.run_service(request, queryset, service, verb, subject="rma", **kwargs)
 
-    @admin.action(description="Authorise (creates exchange orders)", permissions=["authorise"])
+    @admin.action(description=_("Authorise (creates exchange orders)"), permissions=["authorise"])
     def authorise(self, request, queryset):
-        self._run(request, queryset, services.rma_authorise, "authorised")
+        self._run(request, queryset, services.rma_authorise, pgettext_lazy("RMAs", "authorised"))
 
-    @admin.action(description="Reject", permissions=["reject"])
+    @admin.action(description=_("Reject"), permissions=["reject"])
     def reject(self, request, queryset):
-        self._run(request, queryset, services.rma_reject, "rejected", reason=f"rejected by {request.user.get_username()}")
+        self._run(request, queryset, services.rma_reject, pgettext_lazy("RMAs", "rejected"),
+                  reason=gettext("rejected by %(user)s") % {"user": request.user.get_username()})
 
-    @admin.action(description="Cancel (before receipt)", permissions=["cancel"])
+    @admin.action(description=_("Cancel (before receipt)"), permissions=["cancel"])
     def cancel(self, request, queryset):
-        self._run(request, queryset, services.rma_cancel, "cancelled", reason=f"cancelled by {request.user.get_username()}")
+        self._run(request, queryset, services.rma_cancel, pgettext_lazy("RMAs", "cancelled"),
+                  reason=gettext("cancelled by %(user)s") % {"user": request.user.get_username()})
 
-    @admin.action(description="Refund what is due now", permissions=["refund"])
+    @admin.action(description=_("Refund what is due now"), permissions=["refund"])
     def refund(self, request, queryset):
-        self._run(request, queryset, services.rma_refund, "refunded")
+        self._run(request, queryset, services.rma_refund, pgettext_lazy("RMAs", "refunded"))
 
-    @admin.action(description="Close", permissions=["close"])
+    @admin.action(description=_("Close"), permissions=["close"])
     def close(self, request, queryset):
-        self._run(request, queryset, services.rma_close, "closed")
+        self._run(request, queryset, services.rma_close, pgettext_lazy("RMAs", "closed"))
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -108,7 +113,7 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
                 path("<int:pk>/inspect/", view(self.inspect_view), name="returns_rma_inspect")] + super().get_urls()
 
     def _render(self, request, rma, title, form):
-        context = {**self.admin_site.each_context(request), "title": f"{title} {rma.number}", "rma": rma, "form": form, "opts": self.model._meta}
+        context = {**self.admin_site.each_context(request), "title": gettext("%(step)s %(number)s") % {"step": title, "number": rma.number}, "rma": rma, "form": form, "opts": self.model._meta}
         return TemplateResponse(request, "admin/returns/step_form.html", context)
 
     @admin_permission_required("receive")
@@ -119,7 +124,7 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
         for line in lines:
             form.fields[f"line_{line.pk}"] = forms.IntegerField(
                 label=f"{line.order_line.sku} — {line.order_line.name}", min_value=0, max_value=line.quantity - line.received_quantity,
-                initial=line.quantity - line.received_quantity, help_text=f"{line.received_quantity} of {line.quantity} received so far")
+                initial=line.quantity - line.received_quantity, help_text=gettext("%(received)d of %(quantity)d received so far") % {"received": line.received_quantity, "quantity": line.quantity})
         if request.method == "POST" and form.is_valid():
             quantities = {line.pk: form.cleaned_data[f"line_{line.pk}"] for line in lines if form.cleaned_data[f"line_{line.pk}"]}
             try:
@@ -127,9 +132,9 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
             except services.ReturnError as exc:
                 form.add_error(None, str(exc))
             else:
-                self.message_user(request, f"{rma.number}: receipt recorded.", messages.SUCCESS)
+                self.message_user(request, gettext("%(number)s: receipt recorded.") % {"number": rma.number}, messages.SUCCESS)
                 return redirect("admin:returns_rma_change", rma.pk)
-        return self._render(request, rma, "Receive", form)
+        return self._render(request, rma, gettext("Receive"), form)
 
     @admin_permission_required("inspect")
     def inspect_view(self, request, pk):
@@ -138,10 +143,10 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
         form = forms.Form(request.POST or None)
         warehouses = Warehouse.objects.filter(is_active=True, is_sellable=True)
         for line in lines:
-            label = f"{line.order_line.sku} ({line.received_quantity} received)"
-            form.fields[f"condition_{line.pk}"] = forms.ChoiceField(label=f"{label}: condition", choices=RmaLine.Condition.choices)
-            form.fields[f"disposition_{line.pk}"] = forms.ChoiceField(label="disposition", choices=RmaLine.Disposition.choices)
-            form.fields[f"warehouse_{line.pk}"] = forms.ModelChoiceField(warehouses, label="restock to", initial=rma.expected_warehouse_id, required=False)
+            label = gettext("%(sku)s (%(received)d received)") % {"sku": line.order_line.sku, "received": line.received_quantity}
+            form.fields[f"condition_{line.pk}"] = forms.ChoiceField(label=gettext("%(line)s: condition") % {"line": label}, choices=RmaLine.Condition.choices)
+            form.fields[f"disposition_{line.pk}"] = forms.ChoiceField(label=_("disposition"), choices=RmaLine.Disposition.choices)
+            form.fields[f"warehouse_{line.pk}"] = forms.ModelChoiceField(warehouses, label=_("restock to"), initial=rma.expected_warehouse_id, required=False)
         if request.method == "POST" and form.is_valid():
             results = {line.pk: {"condition": form.cleaned_data[f"condition_{line.pk}"], "disposition": form.cleaned_data[f"disposition_{line.pk}"],
                                  "warehouse": form.cleaned_data[f"warehouse_{line.pk}"]} for line in lines}
@@ -150,9 +155,9 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
             except services.ReturnError as exc:
                 form.add_error(None, str(exc))
             else:
-                self.message_user(request, f"{rma.number}: inspection recorded.", messages.SUCCESS)
+                self.message_user(request, gettext("%(number)s: inspection recorded.") % {"number": rma.number}, messages.SUCCESS)
                 return redirect("admin:returns_rma_change", rma.pk)
-        return self._render(request, rma, "Inspect", form)
+        return self._render(request, rma, gettext("Inspect"), form)
 
 
 @admin.register(ChannelReturnPolicy)
