@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import Binding, Endpoint, EndpointSchedule, InboxMessage, InboxRejection, SyncAttempt, SyncJob
@@ -151,22 +152,22 @@ class EndpointAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "title": "Operator console", "cards": cards, "hours": 24}
         return TemplateResponse(request, "admin/connectors/console.html", context)
 
-    @admin.display(description="Secrets")
+    @admin.display(description=_("Secrets"))
     def secrets(self, obj):
         names = [f"{name}=••••" for name in sorted(obj.credentials)]
         names.append("webhook secret " + ("set" if obj.webhook_secret else "not set"))
         return ", ".join(names)
 
-    @admin.display(description="Health", ordering="health")
+    @admin.display(description=_("Health"), ordering="health")
     def health_badge(self, obj):
         colour = "#2e7d32" if obj.health == "ok" else "#c62828"
         return format_html('<span style="color:{}">●</span> {}', colour, obj.get_health_display())
 
-    @admin.display(description="Queued", ordering="pending_jobs")
+    @admin.display(description=_("Queued"), ordering="pending_jobs")
     def queue_depth(self, obj):
         return obj.pending_jobs
 
-    @admin.display(description="Open errors", ordering="failed_jobs")
+    @admin.display(description=_("Open errors"), ordering="failed_jobs")
     def open_errors(self, obj):
         if not obj.failed_jobs:
             return 0
@@ -194,9 +195,9 @@ class PayloadForm(forms.Form):
         try:
             value = json.loads(self.cleaned_data["payload"])
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"This is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
+            raise forms.ValidationError(gettext("This is not valid JSON: %(msg)s (line %(lineno)s, column %(colno)s).") % {"msg": exc.msg, "lineno": exc.lineno, "colno": exc.colno}) from None
         if not isinstance(value, dict):
-            raise forms.ValidationError("The payload must be a JSON object ({…}).")
+            raise forms.ValidationError(gettext("The payload must be a JSON object ({…})."))
         return value
 
 
@@ -220,15 +221,15 @@ class SyncJobAdmin(ReadOnlyAdmin):
     def get_fields(self, request, obj=None):
         return [name for name in super().get_fields(request, obj) if name != "edit_link" or self.has_edit_payload_permission(request)]
 
-    @admin.display(description="Last error")
+    @admin.display(description=_("Last error"))
     def error_excerpt(self, obj):
         return (obj.last_error[:120] + "…") if len(obj.last_error) > 120 else obj.last_error
 
-    @admin.display(description="Payload")
+    @admin.display(description=_("Payload"))
     def payload_pretty(self, obj):
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False)) if obj.payload else "—"
 
-    @admin.display(description="Edit and retry")
+    @admin.display(description=_("Edit and retry"))
     def edit_link(self, obj):
         if obj.status not in (SyncJob.Status.FAILED, SyncJob.Status.PENDING):
             return "—"
@@ -248,16 +249,17 @@ class SyncJobAdmin(ReadOnlyAdmin):
             except JobActionError as exc:
                 form.add_error(None, str(exc))
             else:
-                self.message_user(request, f"Job #{job.pk}: edited payload queued; it is sent on the next run.", messages.SUCCESS)
+                self.message_user(request, gettext("Job #%(job_pk)s: edited payload queued; it is sent on the next "
+                                                   "run.") % {"job_pk": job.pk}, messages.SUCCESS)
                 return redirect("admin:connectors_syncjob_change", job.pk)
         context = {**self.admin_site.each_context(request), "title": f"Edit payload of job #{job.pk}", "job": job, "form": form}
         return TemplateResponse(request, "admin/connectors/edit_payload.html", context)
 
-    @admin.action(description="Retry now", permissions=["retry"])
+    @admin.action(description=_("Retry now"), permissions=["retry"])
     def retry(self, request, queryset):
         self._each(request, queryset, lambda job: sync_job_retry(job=job, user=request.user), "queued again")
 
-    @admin.action(description="Resolve (no retry: fixed elsewhere or not needed)", permissions=["resolve"])
+    @admin.action(description=_("Resolve (no retry: fixed elsewhere or not needed)"), permissions=["resolve"])
     def resolve(self, request, queryset):
         self._each(request, queryset, lambda job: sync_job_resolve(job=job, user=request.user, note=f"resolved by {request.user}"), "resolved")
 
@@ -270,7 +272,7 @@ class SyncJobAdmin(ReadOnlyAdmin):
             except JobActionError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
         if done:
-            self.message_user(request, f"{done} job{'s' if done > 1 else ''} {verb}.", messages.SUCCESS)
+            self.message_user(request, gettext("%(done)s job%(value)s %(verb)s.") % {"done": done, "value": 's' if done > 1 else '', "verb": verb}, messages.SUCCESS)
 
 
 @admin.register(SyncAttempt)
@@ -281,15 +283,15 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     list_select_related = ["endpoint", "job"]
     search_fields = ["error", "request_summary", "job__record_label"]
 
-    @admin.display(description="Job")
+    @admin.display(description=_("Job"))
     def job_link(self, obj):
         return format_html('<a href="{}">#{} {}</a>', reverse("admin:connectors_syncjob_change", args=[obj.job_id]), obj.job_id, obj.job.record_label)
 
-    @admin.display(description="Flow")
+    @admin.display(description=_("Flow"))
     def flow(self, obj):
         return obj.job.flow
 
-    @admin.display(description="Error")
+    @admin.display(description=_("Error"))
     def error_excerpt(self, obj):
         return obj.error[:120]
 
@@ -318,12 +320,12 @@ class InboxMessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Replay (process again)", permissions=["replay"])
+    @admin.action(description=_("Replay (process again)"), permissions=["replay"])
     def replay(self, request, queryset):
         for message in queryset:
             result = inbox_process(message_id=message.pk, replay=True)
             level = messages.SUCCESS if result.status in {"processed", "ignored"} else messages.WARNING
-            self.message_user(request, f"#{message.pk}: {result.get_status_display()} — {result.error}", level)
+            self.message_user(request, gettext("#%(message_pk)s: %(status)s — %(error)s") % {"message_pk": message.pk, "status": result.get_status_display(), "error": result.error}, level)
 
     @admin.display(description=_("Delivery id"), ordering="delivery_id")
     def delivery(self, obj):
