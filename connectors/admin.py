@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import Binding, Endpoint, EndpointSchedule, InboxMessage, InboxRejection, SyncAttempt, SyncJob
@@ -252,18 +252,18 @@ class SyncJobAdmin(ReadOnlyAdmin):
                 self.message_user(request, gettext("Job #%(job_pk)s: edited payload queued; it is sent on the next "
                                                    "run.") % {"job_pk": job.pk}, messages.SUCCESS)
                 return redirect("admin:connectors_syncjob_change", job.pk)
-        context = {**self.admin_site.each_context(request), "title": f"Edit payload of job #{job.pk}", "job": job, "form": form}
+        context = {**self.admin_site.each_context(request), "title": gettext("Edit payload of job #%(job)s") % {"job": job.pk}, "job": job, "form": form}
         return TemplateResponse(request, "admin/connectors/edit_payload.html", context)
 
     @admin.action(description=_("Retry now"), permissions=["retry"])
     def retry(self, request, queryset):
-        self._each(request, queryset, lambda job: sync_job_retry(job=job, user=request.user), "queued again")
+        self._each(request, queryset, lambda job: sync_job_retry(job=job, user=request.user), "retry")
 
     @admin.action(description=_("Resolve (no retry: fixed elsewhere or not needed)"), permissions=["resolve"])
     def resolve(self, request, queryset):
-        self._each(request, queryset, lambda job: sync_job_resolve(job=job, user=request.user, note=f"resolved by {request.user}"), "resolved")
+        self._each(request, queryset, lambda job: sync_job_resolve(job=job, user=request.user, note=gettext("resolved by %(user)s") % {"user": request.user}), "resolve")
 
-    def _each(self, request, queryset, action, verb):
+    def _each(self, request, queryset, action, kind):
         done = 0
         for job in queryset:
             try:
@@ -272,7 +272,11 @@ class SyncJobAdmin(ReadOnlyAdmin):
             except JobActionError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
         if done:
-            self.message_user(request, gettext("%(done)s job%(value)s %(verb)s.") % {"done": done, "value": 's' if done > 1 else '', "verb": verb}, messages.SUCCESS)
+            if kind == "retry":
+                text = ngettext("%(count)d job queued again.", "%(count)d jobs queued again.", done)
+            else:
+                text = ngettext("%(count)d job resolved.", "%(count)d jobs resolved.", done)
+            self.message_user(request, text % {"count": done}, messages.SUCCESS)
 
 
 @admin.register(SyncAttempt)

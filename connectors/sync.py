@@ -385,7 +385,7 @@ def sync_job_retry(*, job: SyncJob, user=None, payload=None) -> SyncJob:
     with transaction.atomic():
         fresh = SyncJob.objects.select_for_update().get(pk=job.pk)
         if fresh.status not in (SyncJob.Status.FAILED, SyncJob.Status.PENDING, SyncJob.Status.RESOLVED):
-            raise JobActionError(f"job #{fresh.pk} is {fresh.get_status_display().lower()}; only failed or waiting jobs can be retried")
+            raise JobActionError(gettext("job #%(job)s is %(status)s; only failed or waiting jobs can be retried") % {"job": fresh.pk, "status": fresh.get_status_display().lower()})
         if payload is not None:
             fresh.payload, fresh.payload_edited = payload, True
         fresh.status, fresh.next_attempt_at, fresh.finished_at = SyncJob.Status.PENDING, timezone.now(), None
@@ -395,7 +395,7 @@ def sync_job_retry(*, job: SyncJob, user=None, payload=None) -> SyncJob:
                 fresh.save()
         except IntegrityError:
             newer = SyncJob.objects.get(endpoint_id=fresh.endpoint_id, flow=fresh.flow, record_key=fresh.record_key, status=SyncJob.Status.PENDING)
-            raise JobActionError(f"job #{newer.pk} already queues this record; retry that one") from None
+            raise JobActionError(gettext("job #%(job)s already queues this record; retry that one") % {"job": newer.pk}) from None
     _kick_after_commit()
     return fresh
 
@@ -404,7 +404,7 @@ def sync_job_resolve(*, job: SyncJob, user=None, note: str = "") -> SyncJob:
     with transaction.atomic():
         fresh = SyncJob.objects.select_for_update().get(pk=job.pk)
         if fresh.status != SyncJob.Status.FAILED:
-            raise JobActionError(f"job #{fresh.pk} is {fresh.get_status_display().lower()}, not failed")
+            raise JobActionError(gettext("job #%(job)s is %(status)s, not failed") % {"job": fresh.pk, "status": fresh.get_status_display().lower()})
         fresh.status, fresh.resolved_by = SyncJob.Status.RESOLVED, user if getattr(user, "pk", None) else None
         fresh.resolution = (note or f"resolved by {user or 'an operator'}")[:300]
         fresh.save()
