@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog import services
-from catalog.pricing import PricingRequest, Tier, format_price, price_lines
+from catalog.pricing import PricingRequest, Tier, price_lines
 from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Product, ProductImage, ProductTranslation
 from hub.admin import granted_by
 from hub.money import money_format
@@ -71,7 +71,7 @@ class VariantInline(admin.TabularInline):
     readonly_fields = ["status"]
     extra = 0
     show_change_link = True
-    verbose_name = "variant"
+    verbose_name = _("variant")
     verbose_name_plural = _("Variants")
 
 
@@ -118,7 +118,7 @@ class ProductAdmin(HistoryAdmin):
             price_list = catalog.public_price_list
             request = PricingRequest(tiers=(Tier("public_list", (price_list.pk,)),), currency=price_list.currency)
             line = price_lines(lines=[(obj.sku, 1)], request=request)[0]
-            shown = money_format(line.unit_price, price_list.currency) if line.unit_price is not None else line.error
+            shown = money_format(line.unit_price, price_list.currency, max_places=4) if line.unit_price is not None else line.error
             rows.append((catalog.channel.code, price_list.code, shown, line.why))
         if not rows:
             return gettext("No channel has a public price list.")

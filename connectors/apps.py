@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ConnectorsConfig(AppConfig):
     name = "connectors"
+    verbose_name = _("Connectors")
 
     def ready(self):
         from connectors.registry import discover

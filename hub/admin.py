@@ -38,6 +38,16 @@ def admin_permission_required(name: str):
     return decorator
 
 
+# Timeline event codes as people read them; a code not listed is shown as stored.
+TIMELINE_EVENTS = {
+    "received": _("received"), "confirmed": _("confirmed"), "allocated": _("allocated"), "held": _("put on hold"),
+    "released": _("released"), "shipped": _("shipped"), "invoiced": _("invoiced"), "completed": _("completed"),
+    "cancelled": _("cancelled"), "updated": _("updated"), "linked": _("linked"), "requested": _("requested"),
+    "authorised": _("authorised"), "rejected": _("rejected"), "label": _("return label"), "exchange": _("exchange"),
+    "inspected": _("inspected"), "refund": _("refund"), "refunded": _("refunded"), "closed": _("closed"),
+}
+
+
 class TimelineInline(GenericTabularInline):
     """Read-only timeline for any document admin (orders, RMAs, …)."""
 
@@ -45,7 +55,7 @@ class TimelineInline(GenericTabularInline):
     ct_fk_field = "object_id"
     extra = 0
     can_delete = False
-    fields = ["created_at", "event", "message", "who"]
+    fields = ["created_at", "event_label", "message", "who"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
     verbose_name_plural = _("Timeline")
@@ -56,6 +66,10 @@ class TimelineInline(GenericTabularInline):
     @admin.display(description=_("By"))
     def who(self, obj):
         return obj.who
+
+    @admin.display(description=_("event"))
+    def event_label(self, obj):
+        return TIMELINE_EVENTS.get(obj.event, obj.event)
 
 
 class ApiTokenInline(admin.TabularInline):

@@ -99,10 +99,18 @@ class Money:
         return f"{round_money(self.amount, self.currency)} {self.currency}"
 
 
-def money_format(amount, currency: str) -> str:
+def money_format(amount, currency: str, *, max_places: int | None = None) -> str:
     """An amount as a reader of the active language writes it: 1 234,50 € in French, €1,234.50 in
-    English; currencies without a common symbol keep their code (1 234,50 CHF, CHF 1,234.50)."""
-    number = formats.number_format(round_money(amount, currency), minor_unit(currency), use_l10n=True, force_grouping=True)
+    English; currencies without a common symbol keep their code (1 234,50 CHF, CHF 1,234.50).
+    `max_places` keeps finer decimals a price has (a B2B unit price of 0.1234), never fewer than the
+    currency's minor unit."""
+    places = minor_unit(currency)
+    if max_places is None:
+        amount = round_money(amount, currency)
+    else:
+        amount = to_decimal(amount).quantize(Decimal(1).scaleb(-max_places), rounding=ROUND_HALF_UP).normalize()
+        places = max(places, -amount.as_tuple().exponent)
+    number = formats.number_format(amount, places, use_l10n=True, force_grouping=True)
     symbol = SYMBOLS.get(currency)
     if (get_language() or "en").split("-")[0] == "fr":
         return f"{number}\u00a0{symbol or currency}"
