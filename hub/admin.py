@@ -7,7 +7,7 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_q import admin as q_admin
 from django_q.models import Failure, Success
@@ -40,11 +40,16 @@ def admin_permission_required(name: str):
 
 # Timeline event codes as people read them; a code not listed is shown as stored.
 TIMELINE_EVENTS = {
-    "received": _("received"), "confirmed": _("confirmed"), "allocated": _("allocated"), "held": _("put on hold"),
-    "released": _("released"), "shipped": _("shipped"), "invoiced": _("invoiced"), "completed": _("completed"),
-    "cancelled": _("cancelled"), "updated": _("updated"), "linked": _("linked"), "requested": _("requested"),
-    "authorised": _("authorised"), "rejected": _("rejected"), "label": _("return label"), "exchange": _("exchange"),
-    "inspected": _("inspected"), "refund": _("refund"), "refunded": _("refunded"), "closed": _("closed"),
+    "received": pgettext_lazy("timeline event", "received"), "confirmed": pgettext_lazy("timeline event", "confirmed"),
+    "allocated": pgettext_lazy("timeline event", "allocated"), "held": pgettext_lazy("timeline event", "put on hold"),
+    "released": pgettext_lazy("timeline event", "released"), "shipped": pgettext_lazy("timeline event", "shipped"),
+    "invoiced": pgettext_lazy("timeline event", "invoiced"), "completed": pgettext_lazy("timeline event", "completed"),
+    "cancelled": pgettext_lazy("timeline event", "cancelled"), "updated": pgettext_lazy("timeline event", "updated"),
+    "linked": pgettext_lazy("timeline event", "linked"), "requested": pgettext_lazy("timeline event", "requested"),
+    "authorised": pgettext_lazy("timeline event", "authorised"), "rejected": pgettext_lazy("timeline event", "rejected"),
+    "label": pgettext_lazy("timeline event", "return label"), "exchange": pgettext_lazy("timeline event", "exchange"),
+    "inspected": pgettext_lazy("timeline event", "inspected"), "refund": pgettext_lazy("timeline event", "refund"),
+    "refunded": pgettext_lazy("timeline event", "refunded"), "closed": pgettext_lazy("timeline event", "closed"),
 }
 
 
