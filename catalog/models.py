@@ -101,9 +101,9 @@ class Product(models.Model):
 
     def clean(self):
         if self.storage_temp_min_c is not None and self.storage_temp_max_c is not None and self.storage_temp_max_c < self.storage_temp_min_c:
-            raise ValidationError({"storage_temp_max_c": "The maximum storage temperature must not be below the minimum."})
+            raise ValidationError({"storage_temp_max_c": gettext("The maximum storage temperature must not be below the minimum.")})
         if self.parent_id and self.parent_id == self.pk:
-            raise ValidationError({"parent": "A product cannot be its own parent."})
+            raise ValidationError({"parent": gettext("A product cannot be its own parent.")})
 
     def name_in(self, language: str) -> str:
         for translation in self.translations.all():

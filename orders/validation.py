@@ -95,7 +95,7 @@ class OrderPayloadSerializer(serializers.Serializer):
         notes are made of. Amounts are rounded per line to the currency's minor unit, as the import
         stores them."""
         if data["amount_paid"] is not None and data["amount_paid"] > data["total"]:
-            raise serializers.ValidationError({"amount_paid": f"{data['amount_paid']} is more than the order's total ({data['total']})."})
+            raise serializers.ValidationError({"amount_paid": gettext("%(amount_paid)s is more than the order's total (%(total)s).") % {"amount_paid": data['amount_paid'], "total": data['total']}})
         currency = data["currency"]
 
         def over(amount, limit=ORDER_MAX, holder="an order"):
