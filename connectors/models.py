@@ -390,6 +390,7 @@ class ThrottleBucket(models.Model):
     name = models.CharField(_("name"), max_length=80)
     tat = models.FloatField(_("tat"), default=0)
     rate_per_second = models.FloatField(_("rate per second"), null=True, blank=True, help_text=_("The vendor's announced rate, when it sent one."))
+    size = models.FloatField(_("size"), null=True, blank=True, help_text=_("The vendor's announced bucket size, when it sent one."))
 
     class Meta:
         verbose_name = _("throttle bucket")
