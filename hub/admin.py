@@ -234,7 +234,7 @@ class WorkflowAdminMixin:
             try:
                 message = self.workflow_run(request, obj, name)
             except self.service_errors as exc:
-                self.message_user(request, f"{obj}: {exc}", messages.ERROR)
+                self.message_user(request, gettext("%(object)s: %(error)s") % {"object": obj, "error": exc}, messages.ERROR)
                 continue
             done += 1
             if done_text is None and message:
