@@ -217,7 +217,7 @@ class WorkflowAdminMixin:
         try:
             message = self.workflow_run(request, obj, workflow.name)
         except self.service_errors as exc:
-            self.message_user(request, f"{obj}: {exc}", messages.ERROR)
+            self.message_user(request, gettext("%(object)s: %(error)s") % {"object": obj, "error": exc}, messages.ERROR)
         else:
             self.message_user(request, message or gettext("%(object)s: %(step)s — done.") % {"object": obj, "step": workflow.label},
                               messages.SUCCESS)
