@@ -25,11 +25,11 @@ class _StockForm(forms.Form):
 
 class AdjustmentForm(_StockForm):
     warehouse = warehouse_field(_("Warehouse"))
-    quantity_delta = forms.IntegerField(label="Change (+ in, − out)")
-    kind = forms.ChoiceField(choices=[(StockMovement.Kind.ADJUSTMENT, "Adjustment"),
-                                      (StockMovement.Kind.THIRD_PARTY_CORRECTION, "3PL correction")])
-    reason = forms.CharField(max_length=200)
-    lot = forms.CharField(max_length=64, required=False, help_text=_("Required for lot-tracked products."))
+    quantity_delta = forms.IntegerField(label=_("Change (+ in, − out)"))
+    kind = forms.ChoiceField(label=_("Kind"), choices=[(StockMovement.Kind.ADJUSTMENT, _("Adjustment")),
+                                                       (StockMovement.Kind.THIRD_PARTY_CORRECTION, _("3PL correction"))])
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+    lot = forms.CharField(label=_("Lot"), max_length=64, required=False, help_text=_("Required for lot-tracked products."))
 
     def clean_quantity_delta(self):
         value = self.cleaned_data["quantity_delta"]
@@ -41,8 +41,8 @@ class AdjustmentForm(_StockForm):
 class TransferForm(_StockForm):
     from_warehouse = warehouse_field(_("From warehouse"))
     to_warehouse = warehouse_field(_("To warehouse"))
-    quantity = forms.IntegerField(min_value=1)
-    reference = forms.CharField(max_length=100, required=False)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
 
     def clean(self):
         data = super().clean()
