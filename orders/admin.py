@@ -15,6 +15,7 @@ from hub.admin import (
     granted_by,
 )
 from hub.display import EMPTY, address_block, badge, chips, percent, truncated
+from hub.money import money_format
 from orders import services
 from orders.fec import ENCODING as FEC_ENCODING
 from orders.fec import FecError, fec_build

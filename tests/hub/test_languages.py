@@ -84,9 +84,9 @@ def test_an_order_page_its_action_messages_and_service_errors_are_in_french(admi
     fr = {"HTTP_ACCEPT_LANGUAGE": "fr"}
     change = page(admin_client.get(f"/admin/orders/salesorder/{order.pk}/change/", **fr))
     assert "Modification de commande client" in change or "Modifier commande client" in change
-    assert "Statut du paiement" in change and "Adresse de facturation" in change and "Alloué" in change
+    assert "Paiement" in change and "Adresse de facturation" in change and "Montants" in change and "Alloué" in change
     assert SHORT_DATE.search(change), "dates are written 31/12/2026 in French"
-    assert "Payment status" not in change and "Allocated" not in change
+    assert "Billing address" not in change and "Allocated" not in change
 
     shipped = page(admin_client.post("/admin/orders/salesorder/", {"action": "ship_reserved", "_selected_action": [order.pk]},
                                      follow=True, **fr))
