@@ -100,3 +100,50 @@ demo_seeders: dict[str, DemoSeeder] = {}
 
 def register_demo_seeder(spec: DemoSeeder) -> None:
     demo_seeders[spec.name] = spec
+
+
+@dataclass(frozen=True)
+class AdminPanelSpec:
+    """A read-only panel a higher app adds to a lower app's admin page (e.g. inventory's stock
+    per warehouse on catalog's product page). `render(request, obj)` returns HTML; `permission`
+    ("app_label.codename") hides the panel from staff without it."""
+
+    model: str  # "app_label.ModelName"
+    name: str
+    title: str
+    render: object
+    permission: str = ""
+    order: int = 100
+
+
+admin_panels: dict[str, dict[str, AdminPanelSpec]] = {}
+
+
+def register_admin_panel(spec: AdminPanelSpec) -> None:
+    admin_panels.setdefault(spec.model, {})[spec.name] = spec
+
+
+def admin_panels_for(model_label: str) -> list[AdminPanelSpec]:
+    return sorted(admin_panels.get(model_label, {}).values(), key=lambda spec: (spec.order, spec.name))
+
+
+@dataclass(frozen=True)
+class OverviewPanelSpec:
+    """A block of figures on the admin index, contributed by the app that owns the data.
+
+    `build(*, request, now) -> hub.overview.Panel | None` reads through the app's selectors with a
+    fixed number of queries, whatever the amount of data, and returns None when the user may not
+    see what the panel counts. Panels are shown by increasing `order`; apps register them in an
+    `overview.py` module, found when the admin index is first drawn.
+    """
+
+    name: str
+    build: object
+    order: int = 100
+
+
+overview_panels: dict[str, OverviewPanelSpec] = {}
+
+
+def register_overview_panel(spec: OverviewPanelSpec) -> None:
+    overview_panels[spec.name] = spec
