@@ -650,6 +650,70 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
     return note
 
 
+def credit_notes_issue(*, order, lines, reason, user=None) -> list[CreditNote]:
+    """Credit `lines` (as for `credit_note_issue`; a line may name the "order_line" id it
+    refunds) against the order's invoices: each line on an invoice that billed its order line,
+    else on the next invoice with room, split between invoices where one has too little room
+    left (an order shipped and invoiced in parts). Adjustments that reduce the credit (a
+    restocking fee) go with the largest part. One credit note per invoice credited; [] when the
+    order has no invoice."""
+    invoices = list(Invoice.objects.select_for_update().filter(order=order).order_by("issued_on", "number"))
+    if not invoices:
+        return []
+    currency, include_tax = order.currency, order.prices_include_tax
+    credited = dict(CreditNote.objects.filter(invoice__in=invoices).values_list("invoice").annotate(s=Sum("total")).values_list("invoice", "s"))
+    room = {invoice.pk: invoice.total - (credited.get(invoice.pk) or Decimal(0)) for invoice in invoices}
+    billed: dict[int, dict[int, Decimal]] = {}  # order line → {invoice: gross billed for it}
+    for invoice_id, order_line_id, line_total, tax in (InvoiceLine.objects.filter(invoice__in=invoices, order_line__isnull=False)
+                                                       .values_list("invoice", "order_line", "line_total", "tax_amount")):
+        gross = line_total if include_tax else line_total + tax
+        billed.setdefault(order_line_id, {})[invoice_id] = billed.get(order_line_id, {}).get(invoice_id, Decimal(0)) + gross
+    pieces: dict[int, list[dict]] = {}
+    reductions = []
+    for line in lines:
+        line_total = round_money(Decimal(str(line["unit_price"])) * int(line.get("quantity", 1)), currency)
+        rate = Decimal(str(line.get("tax_rate", 0)))
+        tax = Decimal(str(line["tax_amount"])) if "tax_amount" in line else _tax_of(line_total, rate, include_tax, currency)
+        gross = line_total if include_tax else line_total + tax
+        if gross <= 0:
+            reductions.append(line)
+            continue
+        # First on the invoices that billed the line, up to what each billed for it; then anywhere with room.
+        caps = [(i, amount) for i, amount in billed.get(line.get("order_line"), {}).items()] + [(i.pk, None) for i in invoices]
+        remaining, left_total, left_tax = gross, line_total, tax
+        for invoice_id, cap in caps:
+            take = min(room[invoice_id], remaining, cap if cap is not None else remaining)
+            if take <= 0:
+                continue
+            part_total = left_total if take == remaining else take if include_tax else round_money(line_total * take / gross, currency)
+            while True:
+                if "tax_amount" in line:  # the caller's tax, shared out, the last part taking the rest
+                    part_tax = left_tax if part_total == left_total else round_money(tax * part_total / line_total, currency)
+                else:  # each credit note's tax computed as any document's
+                    part_tax = _tax_of(part_total, rate, include_tax, currency)
+                part_gross = part_total if include_tax else part_total + part_tax
+                if part_gross <= room[invoice_id] or part_total <= 0:
+                    break
+                part_total -= Decimal("0.01")  # a cent of rounding over this invoice's room
+            piece = {"description": line["description"], "quantity": 1, "unit_price": str(part_total), "tax_rate": str(rate),
+                     "kind": line.get("kind", LineKind.GOODS)}
+            if "tax_amount" in line:
+                piece["tax_amount"] = str(part_tax)
+            pieces.setdefault(invoice_id, []).append(piece)
+            room[invoice_id] -= part_gross
+            remaining, left_total, left_tax = remaining - part_gross, left_total - part_total, left_tax - part_tax
+            if remaining <= 0:
+                break
+        if remaining > 0:
+            raise OrderError(f"{order.number}: crediting {gross} would exceed what its invoices have left to credit")
+    if not pieces:
+        raise OrderError("a credit note must credit a positive amount")
+    largest = max(pieces, key=lambda invoice_id: sum(Decimal(p["unit_price"]) for p in pieces[invoice_id]))
+    pieces[largest].extend(reductions)
+    by_id = {invoice.pk: invoice for invoice in invoices}
+    return [credit_note_issue(invoice=by_id[invoice_id], lines=parts, reason=reason, user=user) for invoice_id, parts in pieces.items()]
+
+
 def invoice_balance(*, invoice) -> Decimal:
     """What is still due on the invoice (see `orders.selectors.settle`)."""
     return invoice_settlement(invoice=invoice).balance

@@ -19,7 +19,7 @@ from hub.services import sequence_next, timeline_record
 from inventory.services import StockError, stock_quarantine, stock_restock, stock_write_off
 from inventory.models import Warehouse
 from orders.models import Payment, SalesOrder
-from orders.services import OrderError, credit_note_issue, order_import, payment_record
+from orders.services import OrderError, credit_notes_issue, order_import, payment_record
 from returns.models import ChannelReturnPolicy, Rma, RmaCreditNote, RmaLine, RmaStatus
 from returns.selectors import order_of_channel, return_policy_of, return_window_end
 
@@ -338,7 +338,7 @@ def refund_amount(*, rma, expected: bool = False) -> tuple[Decimal, list[dict]]:
         value = round_money(_unit_paid(line.order_line) * units, currency)
         goods += value
         items.append({"description": f"Return {rma.number}: {line.order_line.sku} {line.order_line.name}", "quantity": 1,
-                      "unit_price": str(value), "tax_rate": str(line.order_line.tax_rate), "value": value})
+                      "unit_price": str(value), "tax_rate": str(line.order_line.tax_rate), "value": value, "order_line": line.order_line_id})
     fee = round_money(goods * policy.restocking_fee_percent / 100, currency)
     if fee:
         items.append({"description": f"Restocking fee {policy.restocking_fee_percent} %", "quantity": 1, "unit_price": str(-fee), "tax_rate": "0",
@@ -378,17 +378,15 @@ def rma_refund(*, rma, user=None) -> Decimal:
             _transition(rma, R.REFUNDED, event="refunded", message="nothing due (exchanged or already refunded)", user=user)
         return Decimal(0)
     store_credit = rma.refund_method == Rma.RefundMethod.STORE_CREDIT
-    invoice = order.invoices.order_by("issued_on", "number").first()
-    if invoice is not None:
-        scale = amount / worth if worth else Decimal(1)
-        lines = [{k: v for k, v in i.items() if k != "value"} | {"unit_price": str(round_money(i["value"] * scale, order.currency))} for i in items]
-        try:
-            note = credit_note_issue(invoice=invoice, lines=lines, reason=f"Return {rma.number}" + (" (store credit)" if store_credit else ""),
-                                     user=user)
-        except OrderError as exc:
-            raise ReturnError(str(exc)) from exc
-        RmaCreditNote.objects.create(rma=rma, credit_note=note)
-        amount = note.total
+    scale = amount / worth if worth else Decimal(1)
+    lines = [{k: v for k, v in i.items() if k != "value"} | {"unit_price": str(round_money(i["value"] * scale, order.currency))} for i in items]
+    try:
+        notes = credit_notes_issue(order=order, lines=lines, reason=f"Return {rma.number}" + (" (store credit)" if store_credit else ""), user=user)
+    except OrderError as exc:
+        raise ReturnError(str(exc)) from exc
+    RmaCreditNote.objects.bulk_create(RmaCreditNote(rma=rma, credit_note=note) for note in notes)
+    if notes:
+        amount = sum((note.total for note in notes), Decimal(0))
     if order.payments.filter(kind=Payment.Kind.PAYMENT).exists():
         payment_record(order=order, amount=amount, method=REFUND_METHODS[rma.refund_method], reference=rma.number,
                        kind=Payment.Kind.REFUND, user=user)
@@ -453,21 +451,20 @@ def refund_record_external(*, order, amount, lines, reference: str, source_label
         rma = rma_request(order=order, lines=[{"order_line": item["order_line"], "quantity": item["quantity"]} for item in lines],
                           source=Rma.Source.STOREFRONT, notes=f"Refunded in {source_label} ({reference}).", actor_label=actor_label)
         rma = rma_authorise(rma=rma, actor_label=actor_label)
-    invoice = order.invoices.order_by("issued_on", "number").first()
-    if invoice is not None:
-        note_lines = [{"description": f"Refund {reference}: {item['order_line'].sku} {item['order_line'].name}", "quantity": 1,
-                       "unit_price": str(round_money(Decimal(str(item["amount"])), order.currency)), "tax_rate": str(item["order_line"].tax_rate)}
-                      for item in lines]
-        rest = amount - sum((Decimal(line["unit_price"]) for line in note_lines), Decimal(0))
-        if rest:
-            note_lines.append({"description": f"Refund {reference}: shipping and adjustments", "quantity": 1, "unit_price": str(rest), "tax_rate": "0",
-                               "kind": "shipping"})
-        try:
-            note = credit_note_issue(invoice=invoice, lines=note_lines, reason=f"Refund {reference} in {source_label}")
-        except OrderError as exc:
-            raise ReturnError(str(exc)) from exc
-        if rma is not None:
-            RmaCreditNote.objects.create(rma=rma, credit_note=note)
+    note_lines = [{"description": f"Refund {reference}: {item['order_line'].sku} {item['order_line'].name}", "quantity": 1,
+                   "unit_price": str(round_money(Decimal(str(item["amount"])), order.currency)), "tax_rate": str(item["order_line"].tax_rate),
+                   "order_line": item["order_line"].pk}
+                  for item in lines]
+    rest = amount - sum((Decimal(line["unit_price"]) for line in note_lines), Decimal(0))
+    if rest:
+        note_lines.append({"description": f"Refund {reference}: shipping and adjustments", "quantity": 1, "unit_price": str(rest), "tax_rate": "0",
+                           "kind": "shipping"})
+    try:
+        notes = credit_notes_issue(order=order, lines=note_lines, reason=f"Refund {reference} in {source_label}")
+    except OrderError as exc:
+        raise ReturnError(str(exc)) from exc
+    if rma is not None:
+        RmaCreditNote.objects.bulk_create(RmaCreditNote(rma=rma, credit_note=note) for note in notes)
     if not order.payments.filter(kind=Payment.Kind.PAYMENT).exists() and order.payment_status in {"paid", "partially_refunded"}:
         payment_record(order=order, amount=order.total, method=source_label, reference=f"collected by {source_label}")
     if order.payments.filter(kind=Payment.Kind.PAYMENT).exists():
