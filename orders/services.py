@@ -705,9 +705,10 @@ def credit_notes_issue(*, order, lines, reason, user=None) -> list[CreditNote]:
             if remaining <= 0:
                 break
         if remaining > 0:
-            raise OrderError(f"{order.number}: crediting {gross} would exceed what its invoices have left to credit")
+            raise OrderError(gettext("%(order)s: crediting %(amount)s would exceed what its invoices have left to credit")
+                             % {"order": order.number, "amount": gross})
     if not pieces:
-        raise OrderError("a credit note must credit a positive amount")
+        raise OrderError(gettext("a credit note must credit a positive amount"))
     largest = max(pieces, key=lambda invoice_id: sum(Decimal(p["unit_price"]) for p in pieces[invoice_id]))
     pieces[largest].extend(reductions)
     by_id = {invoice.pk: invoice for invoice in invoices}
