@@ -54,25 +54,28 @@ def _kick_after_commit() -> None:
     transaction.on_commit(_kick_dispatch)
 
 
-def sync_jobs_for_changes(*, topic: str, object_ids: list[str], origin: str, data_by_id: dict) -> int:
-    """Change-feed subscriber: one pending job per endpoint, flow and record (a pending job
-    absorbs later changes). Changes that came from an endpoint are never sent back to it."""
+def sync_jobs_for_changes(*, changes) -> int:
+    """Change-feed subscriber (`hub.changes.ChangeSet`s): one pending job per endpoint, flow and
+    record (a pending job absorbs later changes). Changes that came from an endpoint are never
+    sent back to it. The active endpoints are read once for all the sets."""
     created = 0
     now = timezone.now()
-    for endpoint in Endpoint.objects.filter(is_active=True):
-        if origin and origin == endpoint.code:
-            continue
-        try:
-            connector = connector_for(endpoint)
-        except LookupError:
-            continue
-        for flow in connector.enabled_flows(endpoint):
-            if topic not in flow.topics:
+    endpoints = list(Endpoint.objects.filter(is_active=True))
+    for change in changes:
+        for endpoint in endpoints:
+            if change.origin and change.origin == endpoint.code:
                 continue
-            keys = flow.record_keys(endpoint=endpoint, topic=topic, object_ids=object_ids, data_by_id=data_by_id)
-            if not keys:
+            try:
+                connector = connector_for(endpoint)
+            except LookupError:
                 continue
-            created += _jobs_upsert(endpoint, flow.name, keys, now)
+            for flow in connector.enabled_flows(endpoint):
+                if change.topic not in flow.topics:
+                    continue
+                keys = flow.record_keys(endpoint=endpoint, topic=change.topic, object_ids=change.object_ids, data_by_id=change.data_by_id)
+                if not keys:
+                    continue
+                created += _jobs_upsert(endpoint, flow.name, keys, now)
     if created:
         _kick_after_commit()
     return created
