@@ -41,10 +41,19 @@ def backoff_seconds(attempt: int, *, retry_after: float | None = None, rng=rando
 
 # --- Outbox: changes become jobs in the same transaction ------------------------------------------
 
+DISPATCH_GATE_SECONDS = 0.5
+
+
 def _kick_dispatch() -> None:
+    """Queue a dispatch, unless one was queued less than DISPATCH_GATE_SECONDS ago (a burst of
+    orders asks for one dispatch, not one each): a job created after that dispatch looked is
+    dispatched by the next kick, or within seconds by the waker (connectors.waker), which
+    dispatches whatever became due since its last period."""
+    from django.core.cache import cache
     from django_q.tasks import async_task
 
-    async_task("connectors.tasks.sync_dispatch_task")
+    if settings.Q_CLUSTER.get("sync") or cache.add("connectors:sync-dispatch", 1, timeout=DISPATCH_GATE_SECONDS):
+        async_task("connectors.tasks.sync_dispatch_task")
 
 
 def _kick_after_commit() -> None:
