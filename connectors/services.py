@@ -213,13 +213,19 @@ def inbox_drain(*, requested_at: float | None = None, batch: int = DRAIN_BATCH, 
         wait = (reopen_at - time.time()) if reopen_at else 0
         if wait <= 0 or time.monotonic() + wait >= deadline:
             if reopen_at and wait > 0:
-                inbox_drain_request(message_id=0)  # out of budget: leave the last look to another run
+                _drain_again()  # out of budget: another run takes the last look
             break
         time.sleep(wait)
         reopen_at = None  # one more pass after the gate has closed, then done
     else:
-        inbox_drain_request(message_id=0)
+        _drain_again()  # out of budget with deliveries left: another run carries on
     return done
+
+
+def _drain_again() -> None:
+    from django_q.tasks import async_task
+
+    async_task("connectors.tasks.inbox_drain_task", None)
 
 
 def inbox_process(*, message_id: int, replay: bool = False) -> InboxMessage:
