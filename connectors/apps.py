@@ -34,5 +34,7 @@ class ConnectorsConfig(AppConfig):
         change_subscribe(sync_jobs_for_changes)
         post_spawn.connect(start_waker, dispatch_uid="connectors.waker")
         register_schedule(ScheduleSpec(name="connectors.sync_tick", func="connectors.tasks.sync_tick_task", minutes=1))
+        # The webhook inbox's safety net: deliveries a lost drain task would leave (connectors.services).
+        register_schedule(ScheduleSpec(name="connectors.inbox_sweep", func="connectors.tasks.inbox_drain_task", minutes=1))
         register_retention(RetentionSpec(name="connectors.inbox", setting="HUB_RETENTION_INBOX_DAYS", expired=_settled_deliveries))
         register_retention(RetentionSpec(name="connectors.sync_jobs", setting="HUB_RETENTION_SYNC_DAYS", expired=_finished_sync_jobs))

@@ -105,6 +105,11 @@ class Binder:
                                                           defaults=defaults)
         return binding
 
+    def bind_new(self, kind: BindingType, local_id, external_id, *, data: dict | None = None) -> Binding:
+        """Bind a hub record created in the current transaction (so not bound yet): one insert."""
+        return Binding.objects.create(endpoint=self.endpoint, model=kind.name, local_id=str(local_id), external_id=str(external_id),
+                                      data=data or {})
+
     def update_data(self, bindings: list[Binding]) -> None:
         """Save the `data` of bindings changed in place (e.g. last pushed stock levels)."""
         from hub.bulk import bulk_update_fields

@@ -2,9 +2,11 @@
 
 import hashlib
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from connectors.inbound import InboundRequest
 from connectors.models import Binding, Endpoint, InboxMessage, InboxRejection
 from connectors.registry import connector_for
-from hub.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 KEPT_HEADERS_PREFIXES = ("x-", "content-type", "user-agent")
@@ -109,9 +110,9 @@ def inbox_receive(*, endpoint: Endpoint, request, body_size: int | None = None) 
     try:
         with transaction.atomic():
             message = InboxMessage.objects.create(**fields, body=body, signature_ok=True)
-            enqueue_on_commit("connectors.tasks.inbox_process_task", message.pk)
     except IntegrityError:
-        message = InboxMessage.objects.create(**fields, body=body, signature_ok=True, status=InboxMessage.Status.DUPLICATE)
+        return InboxMessage.objects.create(**fields, body=body, signature_ok=True, status=InboxMessage.Status.DUPLICATE)
+    transaction.on_commit(lambda: inbox_drain_request(message_id=message.pk))
     return message
 
 
@@ -161,26 +162,106 @@ def inbox_signature_check(*, message: InboxMessage) -> bool:
     return _signature_ok(connector, message.endpoint, request)
 
 
+# --- Processing: a drain task per burst of deliveries, not a task per delivery -----------------
+#
+# A stored delivery asks for a drain (`inbox_drain_request`, after its commit). Within
+# DRAIN_GATE_SECONDS of a request, later deliveries of the same slot (one slot per task-cluster
+# worker, so that the workers drain side by side) queue nothing; the task that was queued
+# drains until the inbox is empty and, if it finishes before its request's gate closes, looks
+# again once it has closed, so every delivery the gate let through is seen. A scheduled sweep
+# catches what a lost task or a clock difference between machines would leave.
+
+DRAIN_GATE_SECONDS = 1.0
+DRAIN_BATCH = 100
+DRAIN_BUDGET_SECONDS = 50
+
+
+def _drain_slots() -> int:
+    return max(1, int(settings.Q_CLUSTER.get("workers") or 1))
+
+
+def inbox_drain_request(*, message_id: int) -> None:
+    """Have the accepted delivery processed soon: queue a drain unless one of its slot was
+    queued less than DRAIN_GATE_SECONDS ago (synchronous task mode: always, and it runs now)."""
+    from django_q.tasks import async_task
+
+    if settings.Q_CLUSTER.get("sync"):
+        async_task("connectors.tasks.inbox_drain_task", None)
+        return
+    if cache.add(f"connectors:inbox-drain:{message_id % _drain_slots()}", 1, timeout=DRAIN_GATE_SECONDS):
+        async_task("connectors.tasks.inbox_drain_task", time.time())
+
+
+def inbox_drain(*, requested_at: float | None = None, batch: int = DRAIN_BATCH, budget_seconds: float = DRAIN_BUDGET_SECONDS) -> int:
+    """Process accepted deliveries, oldest first, until none is left or the time budget is
+    spent (another drain then carries on). Each delivery in its own transaction, so one that
+    fails is recorded as failed and the others go on; a delivery another drain is processing
+    is skipped (PostgreSQL's SKIP LOCKED; SQLite's writers take turns). Returns how many this
+    run applied. Safe to run twice and side by side: a message is applied once."""
+    deadline = time.monotonic() + budget_seconds
+    reopen_at = (requested_at + DRAIN_GATE_SECONDS) if requested_at else None
+    done = 0
+    while time.monotonic() < deadline:
+        ids = list(InboxMessage.objects.filter(status=InboxMessage.Status.RECEIVED, signature_ok=True)
+                   .order_by("id").values_list("pk", flat=True)[:batch])
+        for message_id in ids:
+            if time.monotonic() >= deadline:
+                break
+            done += _process_one(message_id, {InboxMessage.Status.RECEIVED}, skip_locked=True)[1]
+        if len(ids) == batch:
+            continue
+        wait = (reopen_at - time.time()) if reopen_at else 0
+        if wait <= 0 or time.monotonic() + wait >= deadline:
+            if reopen_at and wait > 0:
+                _drain_again()  # out of budget: another run takes the last look
+            break
+        time.sleep(wait)
+        reopen_at = None  # one more pass after the gate has closed, then done
+    else:
+        _drain_again()  # out of budget with deliveries left: another run carries on
+    return done
+
+
+def _drain_again() -> None:
+    from django_q.tasks import async_task
+
+    async_task("connectors.tasks.inbox_drain_task", None)
+
+
 def inbox_process(*, message_id: int, replay: bool = False) -> InboxMessage:
     """Apply one accepted message. Safe to run twice: a processed message is left alone unless
     replayed on purpose (order import is idempotent anyway)."""
     allowed = {InboxMessage.Status.RECEIVED} | ({InboxMessage.Status.FAILED, InboxMessage.Status.PROCESSED} if replay else set())
-    message = InboxMessage.objects.select_related("endpoint__channel").get(pk=message_id)
-    if message.status not in allowed or not message.signature_ok:
-        return message
-    connector = connector_for(message.endpoint)
-    InboxMessage.objects.filter(pk=message.pk).update(attempts=message.attempts + 1)
-    try:
-        with transaction.atomic():
-            outcome = connector.process(message=message)
-    except Exception as exc:  # any mapping or validation problem is recorded for a person to fix
-        logger.warning("inbox message %s failed: %s", message.pk, exc)
-        InboxMessage.objects.filter(pk=message.pk).update(status=InboxMessage.Status.FAILED, error=escape_nul(f"{type(exc).__name__}: {exc}"[:5000]),
-                                                          processed_at=timezone.now())
-    else:
-        status = InboxMessage.Status.IGNORED if outcome == "ignored" else InboxMessage.Status.PROCESSED
-        InboxMessage.objects.filter(pk=message.pk).update(status=status, error=escape_nul(outcome), processed_at=timezone.now())
-    return InboxMessage.objects.get(pk=message.pk)
+    return _process_one(message_id, allowed, skip_locked=False)[0]
+
+
+def _process_one(message_id: int, allowed: set, *, skip_locked: bool) -> tuple[InboxMessage | None, bool]:
+    """Lock the message, apply it and record the outcome in one transaction (the outcome is
+    committed with what it did, so a message is never applied twice), and whether it was applied
+    now; (None, False) when another worker holds it and `skip_locked`. A failure rolls back what the message did (a savepoint) and is
+    recorded on the message for a person to fix."""
+    with transaction.atomic():
+        message = (InboxMessage.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+                   .select_related("endpoint__channel").filter(pk=message_id).first())
+        if message is None:
+            if skip_locked:
+                return None, False
+            raise InboxMessage.DoesNotExist(f"no inbox message {message_id}")
+        if message.status not in allowed or not message.signature_ok:
+            return message, False
+        message.attempts += 1
+        try:
+            with transaction.atomic():
+                outcome = connector_for(message.endpoint).process(message=message)
+        except Exception as exc:  # any mapping or validation problem is recorded for a person to fix
+            logger.warning("inbox message %s failed: %s", message.pk, exc)
+            message.status, message.error = InboxMessage.Status.FAILED, escape_nul(f"{type(exc).__name__}: {exc}"[:5000])
+        else:
+            message.status = InboxMessage.Status.IGNORED if outcome == "ignored" else InboxMessage.Status.PROCESSED
+            message.error = escape_nul(outcome)
+        message.processed_at = timezone.now()
+        message.save(update_fields=["attempts", "status", "error", "processed_at"])
+    return message, True
 
 
 def binding_save(*, endpoint, model: str, local_id, external_id, fingerprint_value: str = "", data: dict | None = None) -> Binding:

@@ -43,10 +43,19 @@ def backoff_seconds(attempt: int, *, retry_after: float | None = None, rng=rando
 
 # --- Outbox: changes become jobs in the same transaction ------------------------------------------
 
+DISPATCH_GATE_SECONDS = 0.5
+
+
 def _kick_dispatch() -> None:
+    """Queue a dispatch, unless one was queued less than DISPATCH_GATE_SECONDS ago (a burst of
+    orders asks for one dispatch, not one each): a job created after that dispatch looked is
+    dispatched by the next kick, or within seconds by the waker (connectors.waker), which
+    dispatches whatever became due since its last period."""
+    from django.core.cache import cache
     from django_q.tasks import async_task
 
-    async_task("connectors.tasks.sync_dispatch_task")
+    if settings.Q_CLUSTER.get("sync") or cache.add("connectors:sync-dispatch", 1, timeout=DISPATCH_GATE_SECONDS):
+        async_task("connectors.tasks.sync_dispatch_task")
 
 
 def _kick_after_commit() -> None:
@@ -56,25 +65,28 @@ def _kick_after_commit() -> None:
     transaction.on_commit(_kick_dispatch)
 
 
-def sync_jobs_for_changes(*, topic: str, object_ids: list[str], origin: str, data_by_id: dict) -> int:
-    """Change-feed subscriber: one pending job per endpoint, flow and record (a pending job
-    absorbs later changes). Changes that came from an endpoint are never sent back to it."""
+def sync_jobs_for_changes(*, changes) -> int:
+    """Change-feed subscriber (`hub.changes.ChangeSet`s): one pending job per endpoint, flow and
+    record (a pending job absorbs later changes). Changes that came from an endpoint are never
+    sent back to it. The active endpoints are read once for all the sets."""
     created = 0
     now = timezone.now()
-    for endpoint in Endpoint.objects.filter(is_active=True):
-        if origin and origin == endpoint.code:
-            continue
-        try:
-            connector = connector_for(endpoint)
-        except LookupError:
-            continue
-        for flow in connector.enabled_flows(endpoint):
-            if topic not in flow.topics:
+    endpoints = list(Endpoint.objects.filter(is_active=True))
+    for change in changes:
+        for endpoint in endpoints:
+            if change.origin and change.origin == endpoint.code:
                 continue
-            keys = flow.record_keys(endpoint=endpoint, topic=topic, object_ids=object_ids, data_by_id=data_by_id)
-            if not keys:
+            try:
+                connector = connector_for(endpoint)
+            except LookupError:
                 continue
-            created += _jobs_upsert(endpoint, flow.name, keys, now)
+            for flow in connector.enabled_flows(endpoint):
+                if change.topic not in flow.topics:
+                    continue
+                keys = flow.record_keys(endpoint=endpoint, topic=change.topic, object_ids=change.object_ids, data_by_id=change.data_by_id)
+                if not keys:
+                    continue
+                created += _jobs_upsert(endpoint, flow.name, keys, now)
     if created:
         _kick_after_commit()
     return created

@@ -1,11 +1,16 @@
 """Thin task wrappers: ids in, services do the work (each safe to run twice)."""
 
 from connectors import sync
-from connectors.services import inbox_process
+from connectors.services import inbox_drain, inbox_process
 
 
 def inbox_process_task(message_id: int) -> str:
+    """One delivery (tasks queued before deliveries were drained in batches still run)."""
     return inbox_process(message_id=message_id).status
+
+
+def inbox_drain_task(requested_at: float | None = None) -> int:
+    return inbox_drain(requested_at=requested_at)
 
 
 def sync_dispatch_task() -> int:

@@ -1,12 +1,13 @@
 """Writes on the shared kernel."""
 
+import contextlib
+import contextvars
 import hashlib
 import secrets
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from hub.models import ApiToken, Heartbeat, NumberSequence, SalesChannel, TimelineEvent
@@ -50,13 +51,26 @@ def sequence_next(*, series: str) -> int:
     stays locked until it commits, and a rollback returns the number."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sequence_next must run inside the transaction that issues the document")
-    NumberSequence.objects.get_or_create(series=series)
-    NumberSequence.objects.filter(series=series).update(last_value=F("last_value") + 1)
-    return NumberSequence.objects.select_for_update().values_list("last_value", flat=True).get(series=series)
+    # One statement: the UPDATE takes the row lock and RETURNING reads the new value under it
+    # (SQLite 3.35+ and PostgreSQL); the first number of a series creates its row.
+    table = connection.ops.quote_name(NumberSequence._meta.db_table)
+    sql = f"UPDATE {table} SET last_value = last_value + 1 WHERE series = %s RETURNING last_value"
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(sql, [series])
+        row = cursor.fetchone()
+        if row is None:
+            NumberSequence.objects.get_or_create(series=series)
+            cursor.execute(sql, [series])
+            row = cursor.fetchone()
+    return int(row[0])
+
+
+_timeline_batch: contextvars.ContextVar[list | None] = contextvars.ContextVar("timeline_batch", default=None)
 
 
 def timeline_record(*, subject, event: str, message: str = "", actor=None, actor_label: str = "", data: dict | None = None) -> TimelineEvent:
-    return TimelineEvent.objects.create(
+    """One event on the subject's timeline; inside `timeline_batch()` it is written when the batch ends."""
+    entry = TimelineEvent(
         content_type=ContentType.objects.get_for_model(subject, for_concrete_model=True),
         object_id=str(subject.pk),
         event=event,
@@ -65,6 +79,29 @@ def timeline_record(*, subject, event: str, message: str = "", actor=None, actor
         actor_label=actor_label,
         data=data or {},
     )
+    pending = _timeline_batch.get()
+    if pending is None:
+        entry.save()
+    else:
+        pending.append(entry)
+    return entry
+
+
+@contextlib.contextmanager
+def timeline_batch():
+    """Timeline events recorded inside this block are inserted together, in order, when it ends
+    without an error (open it inside the transaction that makes the changes)."""
+    if _timeline_batch.get() is not None:
+        yield
+        return
+    pending: list[TimelineEvent] = []
+    token = _timeline_batch.set(pending)
+    try:
+        yield
+    finally:
+        _timeline_batch.reset(token)
+    if pending:
+        TimelineEvent.objects.bulk_create(pending)
 
 
 def heartbeat_beat(*, name: str = "worker") -> Heartbeat:

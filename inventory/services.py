@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -231,10 +231,13 @@ def channel_policy(channel: SalesChannel) -> ChannelStockPolicy:
     return policy or ChannelStockPolicy(channel=channel, safety_buffer=0, allow_split=True)
 
 
-def channel_warehouses(channel: SalesChannel) -> list[Warehouse]:
-    policy = ChannelStockPolicy.objects.filter(channel=channel).first()
+def channel_warehouses(channel: SalesChannel, *, policy: ChannelStockPolicy | None = None) -> list[Warehouse]:
+    """The active sellable warehouses the channel sells from (all of them unless its policy names
+    some). `policy`: the channel's policy when the caller already has it (`channel_policy`)."""
+    if policy is None:
+        policy = ChannelStockPolicy.objects.filter(channel=channel).first()
     warehouses = Warehouse.objects.filter(is_active=True, is_sellable=True)
-    if policy is not None and policy.warehouses.exists():
+    if policy is not None and policy.pk is not None and policy.warehouses.exists():
         warehouses = warehouses.filter(pk__in=policy.warehouses.values("pk"))
     return list(warehouses)
 
@@ -252,73 +255,119 @@ def stock_reserve(*, channel, product, quantity, document, line_ref, country="")
     lots are not available. What cannot be reserved is backordered when the product allows it,
     otherwise reported as shortfall. Running it twice for the same line changes nothing.
     """
-    _positive(quantity)
-    document, line_ref = str(document), str(line_ref)
-    result = ReservationResult(document=document, line_ref=line_ref, sku=product.sku, requested=quantity)
-    existing = list(Reservation.objects.filter(document=document, line_ref=line_ref).select_related("warehouse"))
-    if existing:
-        for reservation in existing:
-            code = reservation.warehouse.code
-            result.reserved_by_warehouse[code] = result.reserved_by_warehouse.get(code, 0) + reservation.quantity
-        if product.allow_backorder:
-            result.backordered = max(0, quantity - result.reserved)
-        return result
+    return stock_reserve_many(channel=channel, document=document, lines=[(product, quantity, line_ref)], country=country)[0]
+
+
+@transaction.atomic
+def stock_reserve_many(*, channel, document, lines, country="") -> list[ReservationResult]:
+    """`stock_reserve` for the lines of one document at once — `lines`: [(product, quantity,
+    line_ref)] — with the same rules, set-wise: the channel's policy, its warehouses and the
+    levels are read once (the levels locked in id order, so concurrent documents queue without
+    deadlocks), the reservations written in one insert. Lines of one product draw, in line
+    order, from what the earlier ones left. Lines already reserved change nothing."""
+    document = str(document)
+    lines = [(product, _positive(quantity), str(line_ref)) for product, quantity, line_ref in lines]
+    results = [ReservationResult(document=document, line_ref=line_ref, sku=product.sku, requested=quantity)
+               for product, quantity, line_ref in lines]
+    held: dict[str, list[Reservation]] = {}
+    for reservation in Reservation.objects.filter(document=document, line_ref__in=[ref for _, _, ref in lines]).select_related("warehouse"):
+        held.setdefault(reservation.line_ref, []).append(reservation)
+    todo = []
+    for (product, quantity, line_ref), result in zip(lines, results):
+        if line_ref in held:
+            for reservation in held[line_ref]:
+                code = reservation.warehouse.code
+                result.reserved_by_warehouse[code] = result.reserved_by_warehouse.get(code, 0) + reservation.quantity
+            if product.allow_backorder:
+                result.backordered = max(0, quantity - result.reserved)
+        else:
+            todo.append((product, quantity, line_ref, result))
+    if not todo:
+        return results
 
     policy = channel_policy(channel)
-    warehouses = _allocation_order(channel_warehouses(channel), country)
-    for warehouse in warehouses:
-        StockLevel.objects.get_or_create(product=product, warehouse=warehouse)
-    levels = {
-        level.warehouse_id: level
-        for level in StockLevel.objects.select_for_update().filter(product=product, warehouse__in=warehouses).order_by("id")
-    }
+    warehouses = _allocation_order(channel_warehouses(channel, policy=policy), country)
+    product_ids = sorted({product.pk for product, *_ in todo})
 
-    def usable_lots(warehouse):
-        return [(lot, lot.on_hand - lot.reserved) for lot in _lots_fefo(product, warehouse) if lot.on_hand > lot.reserved]
+    def locked_levels():
+        return {(level.product_id, level.warehouse_id): level for level in
+                StockLevel.objects.select_for_update().filter(product_id__in=product_ids, warehouse__in=warehouses).order_by("id")}
 
-    def available_in(warehouse) -> int:
+    levels = locked_levels() if warehouses else {}
+    missing = [(pk, w) for pk in product_ids for w in warehouses if (pk, w.pk) not in levels]
+    if missing:
+        for pk, warehouse in missing:
+            StockLevel.objects.get_or_create(product_id=pk, warehouse=warehouse)
+        levels = locked_levels()
+    free = {key: level.available for key, level in levels.items()}
+    lots: dict[tuple[int, int], list] = {}  # expiry-tracked: [lot, free units] in FEFO order, locked
+
+    def usable_lots(product, warehouse):
+        key = (product.pk, warehouse.pk)
+        if key not in lots:
+            lots[key] = [[lot, lot.on_hand - lot.reserved] for lot in _lots_fefo(product, warehouse) if lot.on_hand > lot.reserved]
+        return lots[key]
+
+    def available_in(product, warehouse) -> int:
         if product.track_expiry:
-            return sum(free for _, free in usable_lots(warehouse))
-        return max(0, levels[warehouse.pk].available)
+            return sum(free_units for _, free_units in usable_lots(product, warehouse))
+        return max(0, free[(product.pk, warehouse.pk)])
 
-    plan: list[tuple[Warehouse, int]] = []
-    if policy.allow_split:
-        remaining = quantity
-        for warehouse in warehouses:
-            take = min(remaining, available_in(warehouse))
-            if take > 0:
-                plan.append((warehouse, take))
-                remaining -= take
-            if remaining == 0:
-                break
-    else:
-        whole = next((w for w in warehouses if available_in(w) >= quantity), None)
-        if whole is not None:
-            plan.append((whole, quantity))
-        elif product.allow_backorder and warehouses:
-            best = max(warehouses, key=available_in)
-            if available_in(best) > 0:
-                plan.append((best, available_in(best)))
-
-    for warehouse, take in plan:
-        if product.track_expiry:
-            remaining = take
-            for lot, free in usable_lots(warehouse):
-                piece = min(remaining, free)
-                StockLot.objects.filter(pk=lot.pk).update(reserved=F("reserved") + piece)
-                Reservation.objects.create(document=document, line_ref=line_ref, product=product, warehouse=warehouse, lot=lot, quantity=piece)
-                remaining -= piece
+    reservations: list[Reservation] = []
+    reserved_by_level: dict[int, int] = {}
+    for product, quantity, line_ref, result in todo:
+        plan: list[tuple[Warehouse, int]] = []
+        if policy.allow_split:
+            remaining = quantity
+            for warehouse in warehouses:
+                take = min(remaining, available_in(product, warehouse))
+                if take > 0:
+                    plan.append((warehouse, take))
+                    remaining -= take
                 if remaining == 0:
                     break
         else:
-            Reservation.objects.create(document=document, line_ref=line_ref, product=product, warehouse=warehouse, quantity=take)
-        StockLevel.objects.filter(pk=levels[warehouse.pk].pk).update(reserved=F("reserved") + take)
-        result.reserved_by_warehouse[warehouse.code] = result.reserved_by_warehouse.get(warehouse.code, 0) + take
-    if product.allow_backorder:
-        result.backordered = quantity - result.reserved
-    if result.reserved:
-        change_record(topic="inventory.stock", object_id=product.sku, data={"reserved": result.reserved})
-    return result
+            whole = next((w for w in warehouses if available_in(product, w) >= quantity), None)
+            if whole is not None:
+                plan.append((whole, quantity))
+            elif product.allow_backorder and warehouses:
+                best = max(warehouses, key=lambda w: available_in(product, w))
+                if available_in(product, best) > 0:
+                    plan.append((best, available_in(product, best)))
+        for warehouse, take in plan:
+            if product.track_expiry:
+                remaining = take
+                for entry in usable_lots(product, warehouse):
+                    lot, free_units = entry
+                    piece = min(remaining, free_units)
+                    if piece <= 0:
+                        continue
+                    StockLot.objects.filter(pk=lot.pk).update(reserved=F("reserved") + piece)
+                    reservations.append(Reservation(document=document, line_ref=line_ref, product=product, warehouse=warehouse,
+                                                    lot=lot, quantity=piece))
+                    entry[1] -= piece
+                    remaining -= piece
+                    if remaining == 0:
+                        break
+            else:
+                reservations.append(Reservation(document=document, line_ref=line_ref, product=product, warehouse=warehouse, quantity=take))
+            level = levels[(product.pk, warehouse.pk)]
+            free[(product.pk, warehouse.pk)] -= take
+            reserved_by_level[level.pk] = reserved_by_level.get(level.pk, 0) + take
+            result.reserved_by_warehouse[warehouse.code] = result.reserved_by_warehouse.get(warehouse.code, 0) + take
+        if product.allow_backorder:
+            result.backordered = quantity - result.reserved
+    Reservation.objects.bulk_create(reservations)
+    if len(reserved_by_level) == 1:
+        (pk, units), = reserved_by_level.items()
+        StockLevel.objects.filter(pk=pk).update(reserved=F("reserved") + units)
+    elif reserved_by_level:
+        StockLevel.objects.filter(pk__in=list(reserved_by_level)).update(
+            reserved=F("reserved") + Case(*[When(pk=pk, then=Value(units)) for pk, units in reserved_by_level.items()], default=Value(0)))
+    for product, _, _, result in todo:
+        if result.reserved:
+            change_record(topic="inventory.stock", object_id=product.sku, data={"reserved": result.reserved})
+    return results
 
 
 def _unreserve(reservation: Reservation, quantity: int) -> None:

@@ -1,5 +1,7 @@
 """Reads of orders used by more than one caller."""
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -288,8 +290,28 @@ def order_applications(*, order_ids) -> dict[int, list[Application]]:
 FULFILLABLE_STATUSES = {OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_SHIPPED}
 
 
+_settings_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("channel_settings_memo", default=None)
+
+
+@contextlib.contextmanager
+def channel_settings_memo():
+    """Inside this block (one order's import) each channel's order settings are read once."""
+    token = _settings_memo.set({}) if _settings_memo.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _settings_memo.reset(token)
+
+
 def channel_settings(channel) -> ChannelOrderSettings:
-    return ChannelOrderSettings.objects.filter(channel=channel).first() or ChannelOrderSettings(channel=channel)
+    memo = _settings_memo.get()
+    if memo is not None and channel.pk in memo:
+        return memo[channel.pk]
+    found = ChannelOrderSettings.objects.filter(channel=channel).first() or ChannelOrderSettings(channel=channel)
+    if memo is not None:
+        memo[channel.pk] = found
+    return found
 
 
 def order_payment_allows_fulfilment(*, order) -> bool:

@@ -16,17 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from catalog.models import Product
-from hub.changes import change_record
+from hub.changes import change_batch, change_record
 from hub.money import round_money
-from hub.services import sequence_next, timeline_record
-from inventory.services import StockError, stock_release, stock_reserve, stock_ship
+from hub.services import sequence_next, timeline_batch, timeline_record
+from inventory.services import StockError, stock_release, stock_reserve_many, stock_ship
 from orders.models import (
     Address, ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelEmail, CustomerChannelIdentity, CustomerMatch,
     IdempotencyKey, Invoice, InvoiceLine, LineKind, OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment,
     ShipmentLine, ShippingLine,
 )
 from orders.selectors import (  # noqa: F401  (customer_exposure: read here, kept importable from services)
-    channel_settings, customer_exposure, invoice_settlement, order_payment_allows_fulfilment, order_reserved_lines,
+    channel_settings, channel_settings_memo, customer_exposure, invoice_settlement, order_payment_allows_fulfilment, order_reserved_lines,
 )
 from orders.validation import validate_order_payload
 
@@ -74,6 +74,10 @@ def customer_resolve(*, channel, data: dict) -> tuple[Customer, bool]:
             raise OrderError(gettext("customer %(code)s is not a customer of channel %(channel)s") % {"code": repr(data['code']), "channel": channel.code})
         return customer, False
     external_id, email = data.get("external_id", ""), _normalised_email(data.get("email"))
+    if external_id:  # a returning customer, the common case: one read, nothing to write
+        identity = CustomerChannelIdentity.objects.select_related("customer").filter(channel=channel, external_id=external_id).first()
+        if identity is not None:
+            return identity.customer, False
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -117,7 +121,7 @@ def _customer_create(channel, data, *, external_id: str, email: str) -> Customer
         code=code, name=data.get("name") or data.get("company") or email or code, company=data.get("company", ""),
         email=email, phone=data.get("phone", ""), type=Customer.Type.B2C,
     )
-    customer.channels.add(channel)
+    Customer.channels.through.objects.create(customer=customer, saleschannel=channel)  # new: nothing to look up first
     if email:
         CustomerChannelEmail.objects.create(channel=channel, email=email, customer=customer)
         CustomerMatch.objects.bulk_create([
@@ -201,23 +205,28 @@ def _computed_totals(data: dict) -> dict:
     return {"lines": lines, "subtotal": subtotal, "shipping": shipping, "tax": round_money(tax, currency), "total": round_money(total, currency)}
 
 
-def _write_lines(order, data, totals):
-    order.lines.all().delete()
-    order.shipping_lines.all().delete()
+def _write_lines(order, data, totals, *, new=False) -> list[OrderLine]:
+    """Replace the order's lines (`new`: the order was just created and has none); returns them,
+    each with its product (or None for an unknown SKU)."""
+    if not new:
+        order.lines.all().delete()
+        order.shipping_lines.all().delete()
     products = {p.sku: p for p in Product.objects.filter(sku__in=[l["sku"] for l in data["lines"]])}
-    OrderLine.objects.bulk_create([
+    lines = OrderLine.objects.bulk_create([
         OrderLine(order=order, position=i, sku=line["sku"], product=products.get(line["sku"]),
                   name=line["name"] or getattr(products.get(line["sku"]), "name", line["sku"]), quantity=line["quantity"],
                   unit_price=line["unit_price"], discount=line["discount"], tax_rate=line["tax_rate"],
                   tax_amount=line["tax_amount"], line_total=totals["lines"][i - 1])
         for i, line in enumerate(data["lines"], start=1)
     ])
-    ShippingLine.objects.bulk_create([ShippingLine(order=order, **s) for s in data["shipping_lines"]])
+    if data["shipping_lines"]:
+        ShippingLine.objects.bulk_create([ShippingLine(order=order, **s) for s in data["shipping_lines"]])
+    return lines
 
 
-def _problems(order, data, totals) -> list[str]:
+def _problems(order, data, totals, lines) -> list[str]:
     problems = []
-    unknown = [l.sku for l in order.lines.all() if l.product_id is None or l.product.status != Product.Status.ACTIVE]
+    unknown = [l.sku for l in lines if l.product_id is None or l.product.status != Product.Status.ACTIVE]
     if unknown:
         problems.append(f"unknown SKU: {', '.join(unknown)}")
     if totals["total"] != round_money(data["total"], order.currency):
@@ -260,20 +269,21 @@ def order_import(*, channel, data: dict, user=None, actor_label: str = "") -> tu
     fingerprint = _fingerprint(data)
     for attempt in range(3):
         try:
-            with transaction.atomic():
+            # One transaction; the order row stays locked (created here, or selected for update)
+            # and the same instance goes through every step, so none reads it again. The
+            # change-feed entries are written together at the end, still inside it.
+            with transaction.atomic(), change_batch(), timeline_batch(), channel_settings_memo():
                 existing = SalesOrder.objects.select_for_update().filter(channel=channel, external_id=data["external_id"]).first()
                 if existing is not None:
                     order, created = _order_update(existing, data, fingerprint, user=user, actor_label=actor_label), False
                 else:
                     order, created = _order_create(channel, data, fingerprint, user=user, actor_label=actor_label), True
-                order.refresh_from_db()
                 captured = data["amount_paid"] if data["amount_paid"] is not None else (
                     order.total if data["payment_status"] == PaymentStatus.PAID else Decimal(0))
-                payment_record_captured(order=order, captured=captured, method=data["payment_method"] or channel.code,
-                                        reference=data["payment_reference"] or data["external_id"],
-                                        received_on=timezone.localdate(order.placed_at) if created and order.placed_at else None,
-                                        user=user)
-                order.refresh_from_db()
+                _payment_captured(order, captured=captured, method=data["payment_method"] or channel.code,
+                                  reference=data["payment_reference"] or data["external_id"],
+                                  received_on=timezone.localdate(order.placed_at) if created and order.placed_at else None,
+                                  user=user, sums=(Decimal(0), Decimal(0)) if created else None)
                 return order, created
         except IntegrityError:
             if attempt == 2:
@@ -321,10 +331,10 @@ def _order_create(channel, data, fingerprint, *, user, actor_label):
         tax_total=totals["tax"], total=data["total"], notes=data["notes"], placed_at=data["placed_at"] or timezone.now(),
         payload_fingerprint=fingerprint,
     )
-    _write_lines(order, data, totals)
+    lines = _write_lines(order, data, totals, new=True)
     timeline_record(subject=order, event="received", message=f"received from {channel.code} as {data['external_id']}",
                     **_actor_kwargs(user, actor_label))
-    _evaluate(order, data, totals, user=user, actor_label=actor_label)
+    _evaluate(order, data, totals, lines=lines, user=user, actor_label=actor_label)
     return order
 
 
@@ -357,14 +367,18 @@ def _order_update(order, data, fingerprint, *, user, actor_label):
     return order
 
 
-def _evaluate(order, data, totals, *, user, actor_label):
-    problems = _problems(order, data, totals)
+def _evaluate(order, data, totals, *, lines=None, user, actor_label):
+    """Hold the order with its problems, or confirm and allocate it. `order` is locked by the
+    caller; `lines`: its lines with their products, when the caller has them."""
+    if lines is None:
+        lines = list(order.lines.select_related("product"))
+    problems = _problems(order, data, totals, lines)
     if problems:
         if order.status != S.ON_HOLD or order.hold_reason != "; ".join(problems):
             _transition(order, S.ON_HOLD, event="held", message="; ".join(problems), hold_reason="; ".join(problems)[:300], user=user, actor_label=actor_label)
         return
     if order_payment_allows_fulfilment(order=order):
-        order_confirm(order=order, user=user, actor_label=actor_label)
+        _confirm(order, lines=lines, user=user, actor_label=actor_label)
     elif order.status == S.ON_HOLD:
         _transition(order, S.RECEIVED, event="released", message="problems resolved; waiting for payment", user=user, actor_label=actor_label)
 
@@ -374,10 +388,15 @@ def _evaluate(order, data, totals, *, user, actor_label):
 @transaction.atomic
 def order_confirm(*, order, user=None, actor_label=""):
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    return _confirm(order, user=user, actor_label=actor_label)
+
+
+def _confirm(order, *, lines=None, user, actor_label):
+    """`order_confirm` of an order the caller holds locked (the same instance is updated)."""
     if order.status not in {S.RECEIVED, S.ON_HOLD}:
         raise OrderError(gettext("%(order)s is %(status)s; only received or held orders can be confirmed") % {"order": order.number, "status": order.get_status_display().lower()})
     _transition(order, S.CONFIRMED, event="confirmed", message=f"payment {order.payment_status}", user=user, actor_label=actor_label)
-    return order_allocate(order=order, user=user, actor_label=actor_label)
+    return _allocate(order, lines=lines, user=user, actor_label=actor_label)
 
 
 @transaction.atomic
@@ -385,15 +404,19 @@ def order_allocate(*, order, user=None, actor_label=""):
     """Reserve stock for every line; short lines put the order on hold (backorderable products
     keep their backorder)."""
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    return _allocate(order, user=user, actor_label=actor_label)
+
+
+def _allocate(order, *, lines=None, user, actor_label):
+    """`order_allocate` of an order the caller holds locked; `lines` with their products, when known."""
     if order.status != S.CONFIRMED:
         raise OrderError(gettext("%(order)s is %(status)s; only confirmed orders are allocated") % {"order": order.number, "status": order.get_status_display().lower()})
     country = (order.shipping_address or {}).get("country", "")
-    short = []
-    for line in order.lines.select_related("product"):
-        result = stock_reserve(channel=order.channel, product=line.product, quantity=line.quantity, document=order.number,
-                               line_ref=str(line.pk), country=country)
-        if result.shortfall:
-            short.append(f"{line.sku} short by {result.shortfall}")
+    if lines is None:
+        lines = list(order.lines.select_related("product"))
+    results = stock_reserve_many(channel=order.channel, document=order.number, country=country,
+                                 lines=[(line.product, line.quantity, line.pk) for line in lines])
+    short = [f"{line.sku} short by {result.shortfall}" for line, result in zip(lines, results) if result.shortfall]
     if short:
         stock_release(document=order.number)
         _transition(order, S.ON_HOLD, event="held", message="insufficient stock: " + ", ".join(short),
@@ -727,11 +750,24 @@ def payment_record_captured(*, order, captured, method, reference, received_on=N
     or duplicate order never records it twice and a later, larger capture records the
     difference. Less than what is recorded changes nothing: refunds come through returns."""
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    return _payment_captured(order, captured=captured, method=method, reference=reference, received_on=received_on, user=user)
+
+
+def _payment_sums(order) -> tuple[Decimal, Decimal]:
+    """(payments, refunds) recorded for the order, in one query."""
+    sums = order.payments.aggregate(p=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)), r=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)))
+    return sums["p"] or Decimal(0), sums["r"] or Decimal(0)
+
+
+def _payment_captured(order, *, captured, method, reference, received_on, user, sums=None) -> Payment | None:
+    """`payment_record_captured` for an order the caller holds locked; `sums`: (payments,
+    refunds) when the caller knows them (none for an order created in this transaction)."""
     captured = round_money(Decimal(str(captured)), order.currency)
-    recorded = order.payments.filter(kind=Payment.Kind.PAYMENT).aggregate(s=Sum("amount"))["s"] or Decimal(0)
-    if captured <= recorded:
+    sums = sums or _payment_sums(order)
+    if captured <= sums[0]:
         return None
-    return payment_record(order=order, amount=captured - recorded, method=method, reference=reference, received_on=received_on, user=user)
+    return _payment_record(order, amount=captured - sums[0], method=method, reference=reference, kind=Payment.Kind.PAYMENT,
+                           invoice=None, received_on=received_on, user=user, sums=sums)
 
 
 @transaction.atomic
@@ -742,8 +778,12 @@ def payment_record(*, order, amount, method, reference="", kind=Payment.Kind.PAY
     if amount <= 0:
         raise OrderError(gettext("a payment amount must be positive"))
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
-    payments = order.payments.aggregate(s=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)))["s"] or Decimal(0)
-    refunds = order.payments.aggregate(s=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)))["s"] or Decimal(0)
+    return _payment_record(order, amount=amount, method=method, reference=reference, kind=kind, invoice=invoice,
+                           received_on=received_on, user=user)
+
+
+def _payment_record(order, *, amount, method, reference, kind, invoice, received_on, user, sums=None) -> Payment:
+    payments, refunds = sums or _payment_sums(order)
     if kind == Payment.Kind.REFUND and refunds + amount > payments:
         raise OrderError(gettext("%(order)s: refunding %(amount)s would exceed what was paid (%(payments)s, refunded "
                                  "%(refunds)s)") % {"order": order.number, "amount": amount, "payments": payments, "refunds": refunds})
@@ -775,8 +815,8 @@ def _invoice_on_payment(order, *, user):
     """Channels invoicing on payment invoice a paid order once its lines can no longer change
     (allocated or later), so a held order that is corrected is invoiced as corrected."""
     if (order.payment_status == PaymentStatus.PAID and order.status not in EDITABLE_STATUSES | {S.CANCELLED}
-            and not order.invoices.exists()
-            and channel_settings(order.channel).invoice_trigger == ChannelOrderSettings.InvoiceTrigger.PAYMENT):
+            and channel_settings(order.channel).invoice_trigger == ChannelOrderSettings.InvoiceTrigger.PAYMENT
+            and not order.invoices.exists()):
         invoice_issue(order=order, user=user)
 
 

@@ -30,7 +30,10 @@ def order_apply(*, endpoint, order: dict, cancelled: bool = False) -> bool:
     actor = f"{endpoint.kind}:{endpoint.code}"
     with change_origin(endpoint.code):
         hub_order, created = order_import(channel=shop.order_channel(endpoint, order), data=shop.order_map(order), actor_label=actor)
-        binder.bind(ORDER, hub_order.pk, external_id, data={"updated_at": stamp} if stamp else {})
+        if created and local_id is None:
+            binder.bind_new(ORDER, hub_order.pk, external_id, data={"updated_at": stamp} if stamp else {})
+        else:
+            binder.bind(ORDER, hub_order.pk, external_id, data={"updated_at": stamp} if stamp else {})
         reason = shop.order_cancellation(order) if not cancelled else (shop.order_cancellation(order) or "cancelled in the shop")
         if reason:
             hub_order = SalesOrder.objects.get(pk=hub_order.pk)

@@ -163,3 +163,14 @@ def test_sixteen_concurrent_reservations_for_the_last_five_units_reserve_exactly
     assert sum(r.reserved for r in results) == 5
     assert sum(r.shortfall for r in results) == 11
     assert StockLevel.objects.get(product=product).reserved == 5
+
+
+@pytest.mark.django_db
+def test_lines_of_one_product_in_one_document_draw_from_what_the_earlier_lines_left():
+    channel, product = SalesChannelFactory(), ProductFactory()
+    stocked(product, LYON=(5, 1, "FR"))
+    results = services.stock_reserve_many(channel=channel, document="SO-1", lines=[(product, 3, "1"), (product, 3, "2")])
+    assert [(r.reserved, r.shortfall) for r in results] == [(3, 0), (2, 1)]
+    assert StockLevel.objects.get().reserved == 5
+    again = services.stock_reserve_many(channel=channel, document="SO-1", lines=[(product, 3, "1"), (product, 3, "2")])
+    assert [r.reserved for r in again] == [3, 2] and StockLevel.objects.get().reserved == 5
