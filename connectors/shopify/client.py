@@ -54,8 +54,8 @@ class ShopifyClient(ApiClient):
             used, size = (int(part) for part in header.split("/", 1))
         except ValueError:
             return
-        if used >= size - 1:
-            throttle_fill(endpoint_id=self.endpoint.pk, used=used, rate_per_second=self.rest_rate)
+        if used >= size - 1:  # the shop's bucket is nearly full: ours keeps as little room as the shop's
+            throttle_fill(endpoint_id=self.endpoint.pk, used=used + REST_BUCKET - size, rate_per_second=self.rest_rate)
 
     def on_rate_limited(self, response) -> float:
         wait = retry_after_seconds(response, 1.0 / self.rest_rate)
