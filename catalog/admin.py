@@ -11,6 +11,7 @@ from catalog import services
 from catalog.pricing import PricingRequest, Tier, format_price, price_lines
 from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Product, ProductImage, ProductTranslation
 from hub.admin import granted_by
+from hub.imports.changelist import SpreadsheetAdminMixin
 
 PRODUCT_SERVICE_FIELDS = services.PRODUCT_FIELDS
 
@@ -36,7 +37,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+    hub_resource = "categories"
     list_display = ["path", "position", "product_count"]
     search_fields = ["path"]
     fields = ["name", "parent", "position", "path"]
@@ -86,7 +88,8 @@ class ProductTranslationInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(HistoryAdmin):
+class ProductAdmin(SpreadsheetAdminMixin, HistoryAdmin):
+    hub_resource = "products"
     list_display = ["sku", "name", "category", "brand", "status", "gtin", "parent", "updated_at"]
     list_filter = ["status", "category", "brand", "hazardous", "track_expiry"]
     search_fields = ["sku", "name", "gtin", "translations__name"]
@@ -182,7 +185,8 @@ class PriceEntryInline(admin.TabularInline):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(HistoryAdmin):
+class PriceListAdmin(SpreadsheetAdminMixin, HistoryAdmin):
+    hub_resource = "price-lists"
     list_display = ["code", "name", "currency", "priority", "prices_include_tax", "valid_from", "valid_to", "is_active",
                     "base_price_list", "base_adjustment_percent", "entry_count"]
     list_filter = ["currency", "is_active", "prices_include_tax"]
@@ -226,7 +230,8 @@ class PriceListAdmin(HistoryAdmin):
 
 
 @admin.register(PriceEntry)
-class PriceEntryAdmin(HistoryAdmin):
+class PriceEntryAdmin(SpreadsheetAdminMixin, HistoryAdmin):
+    hub_resource = "prices"
     list_display = ["price_list", "product", "min_quantity", "unit_price", "valid_from", "valid_to", "updated_at"]
     list_filter = ["price_list"]
     search_fields = ["product__sku", "price_list__code"]

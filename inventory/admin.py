@@ -6,6 +6,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
+from hub.imports.changelist import SpreadsheetAdminMixin
 from inventory import services
 from inventory.forms import AdjustmentForm, TransferForm
 from inventory.models import ChannelStockPolicy, Reservation, StockLevel, StockLot, StockMovement, Warehouse
@@ -14,7 +15,8 @@ LOW_STOCK_THRESHOLD = 5
 
 
 @admin.register(Warehouse)
-class WarehouseAdmin(admin.ModelAdmin):
+class WarehouseAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+    hub_resource = "warehouses"
     list_display = ["code", "name", "kind", "country", "priority", "is_sellable", "allow_negative", "is_active"]
     list_filter = ["kind", "is_sellable", "is_active", "country"]
     search_fields = ["code", "name"]
@@ -42,7 +44,8 @@ class AvailabilityFilter(admin.SimpleListFilter):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(ReadOnlyAdmin):
+class StockLevelAdmin(SpreadsheetAdminMixin, ReadOnlyAdmin):
+    hub_resource = "stock"
     list_display = ["product", "warehouse", "on_hand", "reserved", "available_units", "movements_link", "updated_at"]
     list_filter = [AvailabilityFilter, "warehouse", "product__status"]
     search_fields = ["product__sku", "product__name"]

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import ReadOnlyAdmin, ServiceActionsMixin, TimelineInline, admin_permission_required, granted_by
+from hub.imports.changelist import SpreadsheetAdminMixin, SpreadsheetExportMixin
 from inventory.models import Reservation, Warehouse
 from orders import services
 from orders.fec import ENCODING as FEC_ENCODING
@@ -35,7 +36,8 @@ class CustomerGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+    hub_resource = "customers"
     list_display = ["code", "name", "company", "type", "email", "group", "payment_terms", "credit_limit", "is_active"]
     list_filter = ["type", "group", "payment_terms", "channels", "is_active"]
     search_fields = ["code", "name", "company", "email", "vat_number"]
@@ -83,7 +85,8 @@ class PaymentInline(OrderLineInline):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class SalesOrderAdmin(SpreadsheetExportMixin, ServiceActionsMixin, admin.ModelAdmin):
+    hub_resource = "orders"
     service_errors = (services.OrderError,)
     list_display = ["number", "channel", "external_id", "customer", "status_label", "payment_status", "total", "currency", "created_at"]
     list_filter = ["status", "payment_status", "channel", "created_at"]
@@ -196,7 +199,8 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
+class InvoiceAdmin(SpreadsheetExportMixin, ReadOnlyAdmin):
+    hub_resource = "invoices"
     list_display = ["number", "order", "customer", "issued_on", "due_on", "total", "balance", "currency", "print_link"]
     list_filter = [OverdueFilter, "issued_on"]
     search_fields = ["number", "order__number", "customer__code", "customer__name"]

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from hub.admin import ServiceActionsMixin, TimelineInline, admin_permission_required, granted_by
+from hub.imports.changelist import SpreadsheetExportMixin
 from inventory.models import Warehouse
 from returns import services
 from returns.models import ChannelReturnPolicy, Rma, RmaLine, RmaStatus
@@ -41,7 +42,8 @@ NEXT_STEPS = [("receive", {RmaStatus.AUTHORISED, RmaStatus.IN_TRANSIT, RmaStatus
 
 
 @admin.register(Rma)
-class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class RmaAdmin(SpreadsheetExportMixin, ServiceActionsMixin, admin.ModelAdmin):
+    hub_resource = "returns"
     service_errors = (services.ReturnError,)
     list_display = ["number", "order", "customer", "channel", "status", "source", "age_days", "refunded_total"]  # + next steps
     list_filter = ["status", AgeFilter, "channel", "source"]
