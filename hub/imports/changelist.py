@@ -25,15 +25,13 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy as _
-from django.views.decorators.http import require_POST
 from import_export import resources as ie_resources
 from import_export.admin import ExportActionMixin, ImportMixin
 from import_export.fields import Field
@@ -305,12 +303,13 @@ class SpreadsheetAdminMixin(ImportMixin, SpreadsheetExportMixin):
             initial["import_job"] = import_form.dry_run_job.pk
         return initial
 
-    @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
         """Confirm: import the file of this user's successful dry run, in this request or, past
         HUB_IMPORT_BACKGROUND_ROWS rows, on a worker."""
         if not self.has_import_permission(request):
             raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         confirm_form = self.create_confirm_form(request)
         if not confirm_form.is_valid():
             messages.error(request, gettext("The confirmation was incomplete; upload the file again."))
