@@ -247,3 +247,18 @@ def test_the_resource_imports_a_tablib_dataset_through_the_engine():
     dataset = tablib.Dataset(["A1", "Lampe", "12"], headers=["sku", "name", "weight_g"])
     result = resource_class("products")().import_data(dataset, dry_run=False)
     assert result.totals["new"] == 1 and Product.objects.get().weight_g == 12
+
+
+def test_the_resource_exports_a_tablib_dataset_of_the_hubs_cells():
+    ProductFactory(sku="F1", name="=1+1")
+    ProductFactory(sku="F2", name="Lampe")
+    dataset = resource_class("products")().export(Product.objects.filter(sku="F1"))
+    assert dataset.headers[:2] == ["sku", "name"] and [row[:2] for row in dataset] == [("F1", "'=1+1")]
+
+
+def test_the_imports_page_leads_to_the_import_button_of_each_list(admin_client):
+    page = admin_client.get(reverse("admin:hub_importjob_new")).content.decode()
+    assert 'id="list-imports"' in page
+    for model in ["catalog/category", "catalog/product", "catalog/pricelist", "catalog/priceentry", "inventory/warehouse",
+                  "inventory/stocklevel", "orders/customer"]:
+        assert f'href="/admin/{model}/import/"' in page
