@@ -117,7 +117,8 @@ class HubResource(ie_resources.Resource):
         with any error writes nothing, whatever `rollback_on_validation_errors` says."""
         upload = kwargs.get("uploaded_file")
         if upload is None:
-            upload = ContentFile(dataset.export("csv").encode("utf-8"), name=kwargs.get("file_name") or "dataset.csv")
+            name = f"{Path(kwargs.get('file_name') or 'dataset').stem}.csv"  # read as the CSV it is written as
+            upload = ContentFile(dataset.export("csv").encode("utf-8"), name=name)
         job = import_job_create(
             resource=self.hub_name, uploaded_file=upload, user=kwargs.get("user"), dry_run=dry_run,
             options=kwargs.get("options") or {}, background=kwargs.get("background", False),
