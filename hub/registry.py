@@ -66,6 +66,24 @@ def register_schedule(spec: ScheduleSpec) -> None:
 
 register_schedule(ScheduleSpec(name="hub.heartbeat", func="hub.tasks.heartbeat", minutes=1))
 register_schedule(ScheduleSpec(name="hub.imports.sweep", func="hub.imports.tasks.import_job_sweep_task", minutes=1))
+register_schedule(ScheduleSpec(name="hub.retention", func="hub.tasks.retention_purge_task", minutes=60))
+
+
+@dataclass(frozen=True)
+class RetentionSpec:
+    """Rows an app lets go once they are older than `setting` days (a Django setting; 0 keeps
+    them for ever): `expired(cutoff)` returns the queryset of such rows."""
+
+    name: str
+    setting: str
+    expired: object
+
+
+retention: dict[str, RetentionSpec] = {}
+
+
+def register_retention(spec: RetentionSpec) -> None:
+    retention[spec.name] = spec
 
 
 @dataclass(frozen=True)
@@ -82,3 +100,28 @@ demo_seeders: dict[str, DemoSeeder] = {}
 
 def register_demo_seeder(spec: DemoSeeder) -> None:
     demo_seeders[spec.name] = spec
+
+
+@dataclass(frozen=True)
+class AdminPanelSpec:
+    """A read-only panel a higher app adds to a lower app's admin page (e.g. inventory's stock
+    per warehouse on catalog's product page). `render(request, obj)` returns HTML; `permission`
+    ("app_label.codename") hides the panel from staff without it."""
+
+    model: str  # "app_label.ModelName"
+    name: str
+    title: str
+    render: object
+    permission: str = ""
+    order: int = 100
+
+
+admin_panels: dict[str, dict[str, AdminPanelSpec]] = {}
+
+
+def register_admin_panel(spec: AdminPanelSpec) -> None:
+    admin_panels.setdefault(spec.model, {})[spec.name] = spec
+
+
+def admin_panels_for(model_label: str) -> list[AdminPanelSpec]:
+    return sorted(admin_panels.get(model_label, {}).values(), key=lambda spec: (spec.order, spec.name))
