@@ -60,7 +60,7 @@ class HubAdminLoginForm(OTPAdminAuthenticationForm):
 class HubAdminSite(OTPAdminSite):
     site_header = "ERP Hub"
     site_title = "ERP Hub"
-    index_title = "Operations"
+    index_title = _("Operations")
     index_template = "admin/hub_index.html"
     login_form = HubAdminLoginForm
     login_template = "admin/hub_login.html"
@@ -72,6 +72,11 @@ class HubAdminSite(OTPAdminSite):
         return AdminSite.has_permission(self, request) and (
             request.user.is_verified() or not second_factor_expected(request.user)
         )
+
+    def index(self, request, extra_context=None):
+        from hub.overview import overview_panels
+
+        return super().index(request, {"overview_panels": overview_panels(request), **(extra_context or {})})
 
     def each_context(self, request):
         return {**super().each_context(request), "two_factor": settings.HUB_ADMIN_2FA}

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files: the API docs work offline
     "django_q",
     "import_export",
     "simple_history",
@@ -86,6 +87,8 @@ MIDDLEWARE = [
     "hub.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the switcher's cookie, else the browser's Accept-Language, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -103,7 +106,9 @@ ASGI_APPLICATION = "hub.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Searched before the apps' folders, so that hub's admin/base_site.html (the header with the
+        # language switcher) overrides Django's own, which comes from an app listed before hub.
+        "DIRS": [BASE_DIR / "hub" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -118,24 +123,23 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 SQLITE_PATH = VAR_DIR / "hub.sqlite3"
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{SQLITE_PATH}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+# Persistent connections, checked before reuse: opening one costs more than most requests.
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web server and task workers write to the same file: WAL lets readers run beside the
-    # writer, IMMEDIATE takes the write lock at BEGIN (no lock-upgrade deadlocks) and the busy
-    # timeout makes a second writer wait instead of failing.
+    # writer (synchronous=NORMAL is durable in WAL mode but for the last commits on power loss),
+    # IMMEDIATE takes the write lock at BEGIN (no lock-upgrade deadlocks) and the busy timeout
+    # makes a second writer wait instead of failing. 64 MB page cache and 256 MB memory map per
+    # connection, temporary tables in memory.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30),
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                        "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;",
     }
     # Tests use a file (not memory) so that a real task cluster in another process can share it.
     DATABASES["default"]["TEST"] = {"NAME": env_str("SQLITE_TEST_NAME", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))}
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
-# Price API on PostgreSQL: prepared statements (on by default when DB_CONN_MAX_AGE > 0).
-# Set HUB_PREPARED_STATEMENTS=0 behind PgBouncer in transaction pooling mode.
-_prepared = env_str("HUB_PREPARED_STATEMENTS", "")
-if _prepared:
-    HUB_PREPARED_STATEMENTS = env_bool("HUB_PREPARED_STATEMENTS", False)
 # Price API: how many SKUs each web process keeps in its price cache (0 turns it off; docs/pricing.md).
 HUB_PRICE_CACHE_SKUS = env_int("HUB_PRICE_CACHE_SKUS", 200_000)
 # Retention, in days (0 keeps for ever): API idempotency keys, settled webhook deliveries,
@@ -237,11 +241,22 @@ OTP_TOTP_ISSUER = "ERP Hub"  # the name authenticator apps show
 # read another person's second factor); `manage.py hub_2fa enrol USER` shows them to the operator.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
+# The hub's own language: pages for browsers that ask for neither English nor French, operator
+# e-mails, and messages written by background tasks (import summaries use their author's language).
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE={LANGUAGE_CODE!r}: use one of {', '.join(dict(LANGUAGES))}")
+# One catalogue for the whole project (docs/ARCHITECTURE.md "Languages"); the compiled .mo files are
+# committed, so no system gettext is needed to run the hub.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True
+# Numbers, dates and money in the reader's language: 1 234,50 and 31/12/2026 in French,
+# 1,234.50 and Dec. 31, 2026 in English (Django's locale formats).
+USE_THOUSAND_SEPARATOR = True
+FORMAT_MODULE_PATH = ["hub.formats"]  # French dates as 31/12/2026 (hub/formats/fr/formats.py)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -272,6 +287,12 @@ SPECTACULAR_SETTINGS = {
     # Separate request and response components, so that request-only rules (non-blank strings
     # have minLength 1, list bounds) describe what the API accepts and not what it answers.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc come from drf-spectacular-sidecar's static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to the public online validator (swagger.io) from a browser reading the docs.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- E-mail ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import (
@@ -16,6 +16,7 @@ from hub.admin import (
 )
 from hub.display import EMPTY, address_block, badge, chips, percent, truncated
 from hub.imports.changelist import SpreadsheetAdminMixin, SpreadsheetExportMixin
+from hub.money import money_format
 from orders import services
 from orders.fec import ENCODING as FEC_ENCODING
 from orders.fec import FecError, fec_build
@@ -26,7 +27,7 @@ from orders.models import (
     CustomerMatch, Invoice, InvoiceLine, OrderLine, Payment, SalesOrder, Shipment, ShippingLine,
 )
 from orders.models import OrderStatus, PaymentStatus
-from orders.selectors import customer_account, invoices_open
+from orders.selectors import customer_account, hold_kinds, invoices_open, orders_on_hold
 
 S = OrderStatus
 STATUS_TONES = {S.RECEIVED: "info", S.CONFIRMED: "info", S.ALLOCATED: "info", S.PARTIALLY_SHIPPED: "warning", S.SHIPPED: "success",
@@ -135,12 +136,25 @@ class PaymentInline(OrderLineInline):
 ORDER_CANCELLABLE = {S.RECEIVED, S.CONFIRMED, S.ALLOCATED, S.ON_HOLD}
 
 
+class HoldReasonFilter(admin.SimpleListFilter):
+    """Orders on hold for one kind of reason (the overview's links use it)."""
+
+    title = _("hold reason")
+    parameter_name = "hold"
+
+    def lookups(self, request, model_admin):
+        return [(kind.code, kind.label) for kind in hold_kinds()]
+
+    def queryset(self, request, queryset):
+        return orders_on_hold(queryset, kind=self.value()) if self.value() else queryset
+
+
 @admin.register(SalesOrder)
 class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
     hub_resource = "orders"
     service_errors = (services.OrderError,)
     list_display = ["number", "customer_short", "status_label", "payment_label", "total_amount", "created_on", "channel_code"]
-    list_filter = ["status", "payment_status", "channel", "created_at"]
+    list_filter = ["status", HoldReasonFilter, "payment_status", "channel", "created_at"]
     search_fields = ["number", "external_id", "customer__code", "customer__name", "customer__email", "lines__sku"]
     list_select_related = ["channel", "customer"]
     date_hierarchy = "created_at"
@@ -207,8 +221,9 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
                 form.add_error("customer", str(exc))
             else:
                 level = messages.WARNING if order.status == "on_hold" else messages.SUCCESS
-                self.message_user(request, f"{order.number} created: {order.get_status_display()}"
-                                           f"{' — ' + order.hold_reason if order.hold_reason else ''}, total {order.total} {order.currency}.", level)
+                self.message_user(request, gettext("%(number)s created: %(status)s%(hold)s, total %(total)s.") % {
+                    "number": order.number, "status": order.get_status_display(),
+                    "hold": f" — {order.hold_reason}" if order.hold_reason else "", "total": money_format(order.total, order.currency)}, level)
                 return redirect("admin:orders_salesorder_change", order.pk)
         context = {**self.admin_site.each_context(request), "title": _("New staff order"), "form": form, "opts": self.model._meta,
                    "media": self.media + form.media}
@@ -321,11 +336,11 @@ def _after(order) -> str:
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "payment"
+    title = _("payment")
     parameter_name = "balance"
 
     def lookups(self, request, model_admin):
-        return [("overdue", "Overdue (due date passed, not fully paid)"), ("open", "Not fully paid")]
+        return [("overdue", _("Overdue (due date passed, not fully paid)")), ("open", _("Not fully paid"))]
 
     def queryset(self, request, queryset):
         if self.value() in {"overdue", "open"}:
@@ -418,7 +433,7 @@ class InvoiceAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, ReadOnlyAdmin):
     @admin_permission_required("view")
     def print_view(self, request, pk):
         invoice = get_object_or_404(Invoice.objects.select_related("order", "customer"), pk=pk)
-        return TemplateResponse(request, "orders/invoice_print.html", {"document": invoice, "title": "Invoice", "lines": invoice.lines.all(),
+        return TemplateResponse(request, "orders/invoice_print.html", {"document": invoice, "title": gettext("Invoice"), "lines": invoice.lines.all(),
                                                                      "balance": services.invoice_balance(invoice=invoice)})
 
     @admin_permission_required("credit")
@@ -494,11 +509,11 @@ class CustomerMatchAdmin(ServiceActionsMixin, ReadOnlyAdmin):
 
     @admin.action(description=_("Same person: link to the existing customer"), permissions=["link"])
     def link(self, request, queryset):
-        self.run_service(request, queryset, services.customer_match_link, _("linked"), subject="match")
+        self.run_service(request, queryset, services.customer_match_link, pgettext_lazy("possible duplicate customers", "linked"), subject="match")
 
     @admin.action(description=_("Not the same person: dismiss"), permissions=["link"])
     def dismiss(self, request, queryset):
-        self.run_service(request, queryset, services.customer_match_dismiss, _("dismissed"), subject="match")
+        self.run_service(request, queryset, services.customer_match_dismiss, pgettext_lazy("possible duplicate customers", "dismissed"), subject="match")
 
 
 class AccountAssignmentInline(admin.TabularInline):

@@ -28,11 +28,11 @@ class RmaLineInline(admin.TabularInline):
 
 
 class AgeFilter(admin.SimpleListFilter):
-    title = "age"
+    title = _("age")
     parameter_name = "age"
 
     def lookups(self, request, model_admin):
-        return [("7", "Open for more than 7 days"), ("14", "Open for more than 14 days")]
+        return [("7", _("Open for more than 7 days")), ("14", _("Open for more than 14 days"))]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -59,7 +59,7 @@ class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
     list_select_related = ["order", "customer", "channel"]
     readonly_fields = ["number", "order", "customer", "channel", "source", "status", "expected_warehouse", "carrier", "tracking_number",
                        "refunded_total", "replacement_order", "created_at", "updated_at"]
-    fields = readonly_fields + ["notes"]
+    fields = readonly_fields + ["refund_method", "notes"]
     inlines = [RmaLineInline, TimelineInline]
     actions = ["authorise", "reject", "cancel", "refund", "close"]
     workflows = (
@@ -84,6 +84,10 @@ class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # returns are requested from an order (services.rma_request), by apps, helpdesk or staff
+
+    def get_readonly_fields(self, request, obj=None):
+        settled = obj is not None and (obj.refunded_total or obj.status in {"refunded", "closed", "rejected", "cancelled"})
+        return [*self.readonly_fields, "refund_method"] if settled else self.readonly_fields
 
     @admin.display(description=_("Age (days)"))
     def age_days(self, obj):
@@ -153,7 +157,7 @@ class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
                 path("<int:pk>/inspect/", view(self.inspect_view), name="returns_rma_inspect")] + super().get_urls()
 
     def _render(self, request, rma, title, form):
-        context = {**self.admin_site.each_context(request), "title": f"{title} {rma.number}", "rma": rma, "form": form, "opts": self.model._meta}
+        context = {**self.admin_site.each_context(request), "title": gettext("%(step)s %(number)s") % {"step": title, "number": rma.number}, "rma": rma, "form": form, "opts": self.model._meta}
         return TemplateResponse(request, "admin/returns/step_form.html", context)
 
     @admin_permission_required("receive")
@@ -164,7 +168,7 @@ class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
         for line in lines:
             form.fields[f"line_{line.pk}"] = forms.IntegerField(
                 label=f"{line.order_line.sku} — {line.order_line.name}", min_value=0, max_value=line.quantity - line.received_quantity,
-                initial=line.quantity - line.received_quantity, help_text=f"{line.received_quantity} of {line.quantity} received so far")
+                initial=line.quantity - line.received_quantity, help_text=gettext("%(received)d of %(quantity)d received so far") % {"received": line.received_quantity, "quantity": line.quantity})
         if request.method == "POST" and form.is_valid():
             quantities = {line.pk: form.cleaned_data[f"line_{line.pk}"] for line in lines if form.cleaned_data[f"line_{line.pk}"]}
             try:
@@ -172,9 +176,9 @@ class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
             except services.ReturnError as exc:
                 form.add_error(None, str(exc))
             else:
-                self.message_user(request, f"{rma.number}: receipt recorded.", messages.SUCCESS)
+                self.message_user(request, gettext("%(number)s: receipt recorded.") % {"number": rma.number}, messages.SUCCESS)
                 return redirect("admin:returns_rma_change", rma.pk)
-        return self._render(request, rma, "Receive", form)
+        return self._render(request, rma, gettext("Receive"), form)
 
     @admin_permission_required("inspect")
     def inspect_view(self, request, pk):
@@ -183,10 +187,10 @@ class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
         form = forms.Form(request.POST or None)
         warehouses = Warehouse.objects.filter(is_active=True, is_sellable=True)
         for line in lines:
-            label = f"{line.order_line.sku} ({line.received_quantity} received)"
-            form.fields[f"condition_{line.pk}"] = forms.ChoiceField(label=f"{label}: condition", choices=RmaLine.Condition.choices)
-            form.fields[f"disposition_{line.pk}"] = forms.ChoiceField(label="disposition", choices=RmaLine.Disposition.choices)
-            form.fields[f"warehouse_{line.pk}"] = forms.ModelChoiceField(warehouses, label="restock to", initial=rma.expected_warehouse_id, required=False)
+            label = gettext("%(sku)s (%(received)d received)") % {"sku": line.order_line.sku, "received": line.received_quantity}
+            form.fields[f"condition_{line.pk}"] = forms.ChoiceField(label=gettext("%(line)s: condition") % {"line": label}, choices=RmaLine.Condition.choices)
+            form.fields[f"disposition_{line.pk}"] = forms.ChoiceField(label=_("disposition"), choices=RmaLine.Disposition.choices)
+            form.fields[f"warehouse_{line.pk}"] = forms.ModelChoiceField(warehouses, label=_("restock to"), initial=rma.expected_warehouse_id, required=False)
         if request.method == "POST" and form.is_valid():
             results = {line.pk: {"condition": form.cleaned_data[f"condition_{line.pk}"], "disposition": form.cleaned_data[f"disposition_{line.pk}"],
                                  "warehouse": form.cleaned_data[f"warehouse_{line.pk}"]} for line in lines}
@@ -195,9 +199,9 @@ class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
             except services.ReturnError as exc:
                 form.add_error(None, str(exc))
             else:
-                self.message_user(request, f"{rma.number}: inspection recorded.", messages.SUCCESS)
+                self.message_user(request, gettext("%(number)s: inspection recorded.") % {"number": rma.number}, messages.SUCCESS)
                 return redirect("admin:returns_rma_change", rma.pk)
-        return self._render(request, rma, "Inspect", form)
+        return self._render(request, rma, gettext("Inspect"), form)
 
 
 @admin.register(ChannelReturnPolicy)

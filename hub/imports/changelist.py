@@ -31,7 +31,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import get_language, gettext, gettext_lazy as _
 from import_export import resources as ie_resources
 from import_export.admin import ExportActionMixin, ImportMixin
 from import_export.fields import Field
@@ -174,7 +174,8 @@ class SpreadsheetImportForm(ImportForm):
 
     def hub_options(self) -> dict:
         data = self.cleaned_data
-        return {"decimal_comma": data["decimal_comma"], "replace": data.get("replace", False), "encoding": data["encoding"]}
+        return {"decimal_comma": data["decimal_comma"], "replace": data.get("replace", False), "encoding": data["encoding"],
+                "language": get_language()}  # the engine's messages, in the background too, in the user's language
 
 
 class SpreadsheetConfirmForm(ConfirmImportForm):

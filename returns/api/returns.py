@@ -1,7 +1,9 @@
+
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from django.utils.translation import gettext, gettext_noop
 
 from hub.api.auth import request_channel
 from hub.api.views import CheckedRequestMixin
@@ -11,7 +13,7 @@ from returns.models import Rma, RmaLine
 from returns.selectors import return_policy_of, return_window_end, rma_of_channel
 from returns.services import ReturnError, refund_amount, refundable_on_order, returnable_quantity, rma_request_from_channel
 
-STAFF_REFUSED = "Returns are requested and followed by a sales channel: authenticate with its token."
+STAFF_REFUSED = gettext_noop("Returns are requested and followed by a sales channel: authenticate with its token.")
 
 
 class ReturnLineRequestSerializer(serializers.Serializer):
@@ -30,7 +32,8 @@ class ReturnRequestSerializer(serializers.Serializer):
 
     def validate(self, data):
         if bool(data["order_number"]) == bool(data["order_external_id"]):
-            raise serializers.ValidationError("Give the order's `order_number` or its `order_external_id`, one of them.")
+            raise serializers.ValidationError(gettext("Give the order's `order_number` or its `order_external_id`, "
+                                                      "one of them."))
         return data
 
 
@@ -57,6 +60,8 @@ class RefundSerializer(serializers.Serializer):
     refunded = serializers.DecimalField(max_digits=14, decimal_places=2)
     currency = serializers.CharField()
     when = serializers.ChoiceField(choices=["carrier_scan", "received", "inspected"], help_text="The step that triggers the refund.")
+    method = serializers.ChoiceField(choices=["original", "store_credit"],
+                                     help_text="How it reaches the customer: back the way the order was paid, or as store credit.")
 
 
 class OrderReferenceSerializer(serializers.Serializer):
@@ -95,7 +100,7 @@ def return_body(rma) -> dict:
                        for l in order.lines.all() if l.quantity_shipped],
         "returnable_until": return_window_end(order=order),
         "refund": {"expected": expected, "refunded": rma.refunded_total, "currency": order.currency,
-                   "when": return_policy_of(channel=rma.channel).refund_trigger},
+                   "when": return_policy_of(channel=rma.channel).refund_trigger, "method": rma.refund_method},
         "carrier": rma.carrier, "tracking_number": rma.tracking_number,
         "replacement_order": rma.replacement_order.number if rma.replacement_order_id else None,
         "credit_notes": list(rma.credit_notes.order_by("pk").values_list("credit_note__number", flat=True)),
@@ -108,7 +113,7 @@ EXAMPLE = {
     "lines": [{"sku": "LAMP-1", "name": "Lampe", "quantity": 1, "reason": "size_fit", "replacement_sku": None,
                "received_quantity": 0, "condition": None}],
     "returnable": [{"sku": "LAMP-1", "name": "Lampe", "shipped": 2, "returnable": 1}], "returnable_until": "2026-12-31",
-    "refund": {"expected": "25.00", "refunded": "0.00", "currency": "EUR", "when": "inspected"},
+    "refund": {"expected": "25.00", "refunded": "0.00", "currency": "EUR", "when": "inspected", "method": "original"},
     "carrier": "", "tracking_number": "", "replacement_order": None, "credit_notes": [], "created_at": "2026-12-01T10:00:00Z",
 }
 
@@ -144,7 +149,7 @@ class ReturnsView(CheckedRequestMixin, APIView):
     def post(self, request):
         channel = request_channel(request)
         if channel is None:
-            return Response({"detail": STAFF_REFUSED}, status=403)
+            return Response({"detail": gettext(STAFF_REFUSED)}, status=403)
         key = request.headers.get("Idempotency-Key", "").strip()
         if key and not IDEMPOTENCY_KEY.fullmatch(key):
             return Response({"Idempotency-Key": ["Use 1 to 100 printable ASCII characters."]}, status=400)
@@ -185,8 +190,8 @@ class ReturnView(CheckedRequestMixin, APIView):
     def get(self, request, number):
         channel = request_channel(request)
         if channel is None:
-            return Response({"detail": STAFF_REFUSED}, status=403)
+            return Response({"detail": gettext(STAFF_REFUSED)}, status=403)
         rma = rma_of_channel(channel=channel, number=number)
         if rma is None:
-            return Response({"detail": "No return with this number."}, status=404)
+            return Response({"detail": gettext("No return with this number.")}, status=404)
         return Response(return_body(rma))
