@@ -18,6 +18,7 @@ from catalog.pricing import PricingRequest, Tier, format_price, price_error_labe
 from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Product, ProductImage, ProductTranslation
 from catalog.selectors import product_prices_by_list
 from hub.admin import PanelsAdminMixin, granted_by
+from hub.imports.changelist import SpreadsheetAdminMixin
 from hub.display import chips
 
 PRODUCT_SERVICE_FIELDS = services.PRODUCT_FIELDS
@@ -44,7 +45,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+    hub_resource = "categories"
     list_display = ["path", "position", "product_count"]
     search_fields = ["path"]
     fields = ["name", "parent", "position", "path"]
@@ -98,7 +100,8 @@ class ProductTranslationInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(PanelsAdminMixin, HistoryAdmin):
+class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
+    hub_resource = "products"
     list_display = ["sku", "name", "category", "brand", "status", "gtin", "parent", "updated_at"]
     list_filter = ["status", "category", "brand", "hazardous", "track_expiry"]
     search_fields = ["sku", "name", "gtin", "translations__name"]
@@ -205,7 +208,8 @@ class ProductAdmin(PanelsAdminMixin, HistoryAdmin):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(HistoryAdmin):
+class PriceListAdmin(SpreadsheetAdminMixin, HistoryAdmin):
+    hub_resource = "price-lists"
     list_display = ["code", "name", "currency", "priority", "prices_include_tax", "valid_from", "valid_to", "is_active",
                     "base_price_list", "base_adjustment_percent", "entry_count"]
     list_filter = ["currency", "is_active", "prices_include_tax"]
@@ -280,10 +284,11 @@ class PriceEntryForm(forms.ModelForm):
 
 
 @admin.register(PriceEntry)
-class PriceEntryAdmin(HistoryAdmin):
+class PriceEntryAdmin(SpreadsheetAdminMixin, HistoryAdmin):
     """Price breaks, one row each: searched, filtered by list, paginated and edited in place
     (price and end date; a new quantity or start date is a new break)."""
 
+    hub_resource = "prices"
     list_display = ["product", "price_list", "min_quantity", "unit_price", "valid_from", "valid_to", "updated_at"]
     list_display_links = ["product"]
     list_editable = ["unit_price", "valid_to"]

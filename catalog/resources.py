@@ -70,7 +70,9 @@ class CategoryResource(Resource):
             ids = Category.objects.filter(path__in=new + changed).values_list("pk", flat=True)
             change_record_many(topic=CATEGORY_TOPIC, object_ids=ids)
 
-        return Plan(new=len(new), updated=len(changed), unchanged=len(wanted) - len(new) - len(changed), apply=apply)
+        line_of = {r.values["path"]: r.line for r in rows}
+        return Plan(new=len(new), updated=len(changed), unchanged=len(wanted) - len(new) - len(changed), apply=apply,
+                    new_lines=[line_of[p] for p in new], updated_lines=[line_of[p] for p in changed])
 
     def export_queryset(self):
         return Category.objects.order_by("path")
@@ -182,7 +184,8 @@ class ProductResource(Resource):
                 written_ids.extend(written)
             change_record_many(topic=PRODUCT_TOPIC, object_ids=written_ids)
 
-        return Plan(new=len(new_rows), updated=len(changed_rows), unchanged=len(rows) - len(new_rows) - len(changed_rows), apply=apply)
+        return Plan(new=len(new_rows), updated=len(changed_rows), unchanged=len(rows) - len(new_rows) - len(changed_rows), apply=apply,
+                    new_lines=[r.line for r in new_rows], updated_lines=[r.line for r in changed_rows])
 
     def export_queryset(self):
         return Product.objects.select_related("category", "parent").order_by("pk")
@@ -226,7 +229,8 @@ class PriceListResource(Resource):
             ids = PriceList.objects.filter(code__in=[r.values["code"] for r in new + changed]).values_list("pk", flat=True)
             change_record_many(topic=PRICE_TOPIC, object_ids=[f"list:{pk}" for pk in ids])
 
-        return Plan(new=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed), apply=apply)
+        return Plan(new=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed), apply=apply,
+                    new_lines=[r.line for r in new], updated_lines=[r.line for r in changed])
 
     def export_queryset(self):
         return PriceList.objects.order_by("code")
@@ -240,6 +244,7 @@ class PriceResource(Resource):
     longer contains are deleted (and counted as such in the dry run)."""
 
     name, label, order = "prices", "Prices (quantity breaks)", 40
+    supports_replace = True
     columns = [
         Text("price_list", required=True, max_length=50), Text("sku", required=True, max_length=64),
         Integer("min_quantity", minimum=1, default=1), DecimalNumber("unit_price", required=True, minimum=0),
@@ -270,6 +275,7 @@ class PriceResource(Resource):
             for e in PriceEntry.objects.filter(price_list_id__in=list_ids).values("pk", "price_list_id", "product_id", "min_quantity", "valid_from", "unit_price", "valid_to")
         }
         new, changed, seen = [], [], set()
+        new_lines, updated_lines = [], []
         for row in rows:
             v = row.values
             key = (self._lists[v["price_list"]], self._products[v["sku"]], v["min_quantity"], v["valid_from"])
@@ -278,8 +284,10 @@ class PriceResource(Resource):
             if current is None:
                 new.append(PriceEntry(price_list_id=key[0], product_id=key[1], min_quantity=key[2], valid_from=key[3],
                                       unit_price=v["unit_price"], valid_to=v["valid_to"]))
+                new_lines.append(row.line)
             elif current["unit_price"] != v["unit_price"] or current["valid_to"] != v["valid_to"]:
                 changed.append(PriceEntry(pk=current["pk"], price_list_id=key[0], product_id=key[1], unit_price=v["unit_price"], valid_to=v["valid_to"]))
+                updated_lines.append(row.line)
         to_delete = [e["pk"] for key, e in existing.items() if key not in seen] if options.replace else []
         deleted_keys = [key for key, e in existing.items() if key not in seen] if options.replace else []
 
@@ -291,7 +299,8 @@ class PriceResource(Resource):
             touched = {f"{e.price_list_id}:{e.product_id}" for e in new + changed} | {f"{k[0]}:{k[1]}" for k in deleted_keys}
             change_record_many(topic=PRICE_TOPIC, object_ids=sorted(touched))
 
-        return Plan(new=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed), deleted=len(to_delete), apply=apply)
+        return Plan(new=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed), deleted=len(to_delete), apply=apply,
+                    new_lines=new_lines, updated_lines=updated_lines)
 
     def export_queryset(self):
         return PriceEntry.objects.select_related("price_list", "product").order_by("price_list__code", "product__sku", "min_quantity")

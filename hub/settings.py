@@ -180,6 +180,15 @@ if env_bool("HUB_TASKS_SYNC", False):
 
 # --- Spreadsheet imports (docs/import-formats.md) -------------------------------------------
 HUB_IMPORT_BACKGROUND_BYTES = env_int("HUB_IMPORT_BACKGROUND_BYTES", 256 * 1024)
+# The admin lists' Import button: a confirmed file of more rows than this is imported on a worker
+# (its dry run, which the preview shows, runs in the request); the preview shows this many rows.
+HUB_IMPORT_BACKGROUND_ROWS = env_int("HUB_IMPORT_BACKGROUND_ROWS", 5000)
+HUB_IMPORT_PREVIEW_ROWS = env_int("HUB_IMPORT_PREVIEW_ROWS", 100)
+# django-import-export's buttons: importing needs the model's change permission (and, checked by
+# hub.imports.changelist, add and hub.run_importjob); exporting its view permission (and
+# hub.export_importjob).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # A cell longer than this is refused (Excel's own limit); an error quotes at most this much of a value.
 HUB_IMPORT_MAX_CELL_CHARS = env_int("HUB_IMPORT_MAX_CELL_CHARS", 32_767)
 HUB_IMPORT_EXCERPT_CHARS = env_int("HUB_IMPORT_EXCERPT_CHARS", 50)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
 from hub.display import badge, truncated
+from hub.imports.changelist import SpreadsheetAdminMixin
 from inventory import services
 from inventory.forms import AdjustmentForm, TransferForm
 from inventory.models import ChannelStockPolicy, Reservation, StockLevel, StockLot, StockMovement, Warehouse
@@ -17,7 +18,8 @@ from inventory.selectors import LOW_STOCK_THRESHOLD, stock_levels_by_availabilit
 
 
 @admin.register(Warehouse)
-class WarehouseAdmin(admin.ModelAdmin):
+class WarehouseAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+    hub_resource = "warehouses"
     list_display = ["code", "name", "kind", "country", "priority", "is_sellable", "allow_negative", "is_active"]
     list_filter = ["kind", "is_sellable", "is_active", "country"]
     search_fields = ["code", "name"]
@@ -39,7 +41,8 @@ class AvailabilityFilter(admin.SimpleListFilter):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(ReadOnlyAdmin):
+class StockLevelAdmin(SpreadsheetAdminMixin, ReadOnlyAdmin):
+    hub_resource = "stock"
     list_display = ["product_short", "warehouse_code", "on_hand", "reserved", "available_units", "movements_link", "updated_at"]
     list_filter = [AvailabilityFilter, "warehouse", "product__status"]
     search_fields = ["product__sku", "product__name"]

@@ -40,7 +40,8 @@ class WarehouseResource(Resource):
                 update_conflicts=True, unique_fields=["code"], update_fields=self.FIELDS,
             )
 
-        return Plan(new=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed), apply=apply)
+        return Plan(new=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed), apply=apply,
+                    new_lines=[r.line for r in new], updated_lines=[r.line for r in changed])
 
     def export_queryset(self):
         return Warehouse.objects.order_by("code")
@@ -106,6 +107,7 @@ class StockResource(Resource):
         levels = {(pid, wid): on for pid, wid, on in StockLevel.objects.filter(product_id__in=product_ids).values_list("product_id", "warehouse_id", "on_hand")}
         lots = {(pid, wid, lot): on for pid, wid, lot, on in StockLot.objects.filter(product_id__in=product_ids).values_list("product_id", "warehouse_id", "lot", "on_hand")}
         changes, new, unchanged = [], 0, 0
+        new_lines, updated_lines = [], []
         for row in rows:
             v = row.values
             product, warehouse = self._products[v["sku"]], self._warehouses[v["warehouse"]]
@@ -114,6 +116,7 @@ class StockResource(Resource):
                 unchanged += 1
                 continue
             new += current is None
+            (new_lines if current is None else updated_lines).append(row.line)
             changes.append({"product": product, "warehouse": warehouse, "counted": v["quantity"], "lot": v["lot"], "expiry": v["expiry"]})
 
         def apply():
@@ -122,7 +125,7 @@ class StockResource(Resource):
             except StockError as exc:
                 raise ValueError(str(exc)) from exc
 
-        return Plan(new=new, updated=len(changes) - new, unchanged=unchanged, apply=apply)
+        return Plan(new=new, updated=len(changes) - new, unchanged=unchanged, apply=apply, new_lines=new_lines, updated_lines=updated_lines)
 
     def export_header(self):
         return ["sku", "warehouse", "quantity", "lot", "expiry", "reserved", "available"]

@@ -15,6 +15,7 @@ from hub.admin import (
     granted_by,
 )
 from hub.display import EMPTY, address_block, badge, chips, percent, truncated
+from hub.imports.changelist import SpreadsheetAdminMixin, SpreadsheetExportMixin
 from hub.money import money_format
 from orders import services
 from orders.fec import ENCODING as FEC_ENCODING
@@ -56,7 +57,8 @@ class CustomerGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(PanelsAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
+    hub_resource = "customers"
     list_display = ["code", "name", "company", "type", "email", "group", "payment_terms", "credit_limit", "is_active"]
     list_filter = ["type", "group", "payment_terms", "channels", "is_active"]
     search_fields = ["code", "name", "company", "email", "vat_number"]
@@ -148,7 +150,8 @@ class HoldReasonFilter(admin.SimpleListFilter):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, admin.ModelAdmin):
+class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
+    hub_resource = "orders"
     service_errors = (services.OrderError,)
     list_display = ["number", "customer_short", "status_label", "payment_label", "total_amount", "created_on", "channel_code"]
     list_filter = ["status", HoldReasonFilter, "payment_status", "channel", "created_at"]
@@ -376,7 +379,8 @@ class CreditForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
+class InvoiceAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, ReadOnlyAdmin):
+    hub_resource = "invoices"
     service_errors = (services.OrderError,)
     list_display = ["number", "customer_short", "issued_on", "due_on", "total_amount", "balance", "print_link"]
     list_filter = [OverdueFilter, "issued_on"]

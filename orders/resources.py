@@ -85,7 +85,8 @@ class CustomerResource(Resource):
             ListLink.objects.bulk_create([ListLink(customer_id=ids[r.values["code"]], pricelist_id=self._lists[c]) for r in new + changed for c in r.values["price_lists"]])
             ChannelLink.objects.bulk_create([ChannelLink(customer_id=ids[r.values["code"]], saleschannel_id=self._channels[c]) for r in new + changed for c in r.values["channels"]])
 
-        return Plan(new=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed), apply=apply)
+        return Plan(new=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed), apply=apply,
+                    new_lines=[r.line for r in new], updated_lines=[r.line for r in changed])
 
     def export_queryset(self):
         return Customer.objects.select_related("group").prefetch_related("price_lists", "channels").order_by("code")

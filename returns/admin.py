@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hub.admin import TimelineInline, Workflow, WorkflowAdminMixin, admin_permission_required, granted_by
 from hub.display import badge, truncated
+from hub.imports.changelist import SpreadsheetExportMixin
 from inventory.models import Warehouse
 from returns import services
 from returns.models import ChannelReturnPolicy, Rma, RmaLine, RmaStatus
@@ -49,7 +50,8 @@ STATUS_TONES = {R.REQUESTED: "warning", R.AUTHORISED: "info", R.IN_TRANSIT: "inf
 
 
 @admin.register(Rma)
-class RmaAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
+    hub_resource = "returns"
     service_errors = (services.ReturnError,)
     list_display = ["number", "order", "customer_short", "channel", "status_label", "age_days", "refunded_total"]  # + next steps
     list_filter = ["status", AgeFilter, "channel", "source"]

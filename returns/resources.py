@@ -7,6 +7,7 @@ from returns.models import RmaLine
 
 class ReturnExportResource(Resource):
     name, label, order, importable = "returns", "Returns (export)", 100, False
+    selection_lookup = "rma"  # exported from the RMA list: the lines of the listed RMAs
     columns = [Text(n) for n in ["rma", "status", "order", "customer", "channel", "source", "sku", "reason"]] + [
         Integer("quantity"), Integer("received"), Text("condition"), Text("disposition"), Text("replacement_sku"),
         DecimalNumber("rma_refunded_total", places=2), Text("created_at")]

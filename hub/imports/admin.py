@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -141,7 +141,12 @@ class ImportJobAdmin(admin.ModelAdmin):
                          "language": get_language()},
             )
             return redirect("admin:hub_importjob_result", job_id=job.pk)
-        return TemplateResponse(request, "admin/hub/importjob/new.html", self._context(request, title=_("Import a spreadsheet"), form=form))
+        from hub.imports.changelist import spreadsheet_admins
+
+        list_imports = [(model_admin.opts.verbose_name_plural, reverse(f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_import"))
+                        for model_admin, _name in spreadsheet_admins(self.admin_site) if model_admin.has_import_permission(request)]
+        return TemplateResponse(request, "admin/hub/importjob/new.html", self._context(
+            request, title=_("Import a spreadsheet"), form=form, list_imports=list_imports))
 
     @admin_permission_required("view")
     def result_view(self, request, job_id):

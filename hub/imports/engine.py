@@ -2,7 +2,7 @@
 
 import csv
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -66,6 +66,10 @@ class ImportResult:
     error_count: int = 0
     dry_run: bool = False
     seconds: float = 0.0
+    # Asked for with run_import(preview=N): the first N rows as read, each with what the import
+    # does with it, and the cells of the first N lines that have errors.
+    preview: list["PreviewRow"] = field(default_factory=list)
+    invalid_cells: dict[int, dict] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -102,15 +106,26 @@ class Errors:
         return self.count > 0
 
 
+@dataclass(frozen=True)
+class PreviewRow:
+    line: int
+    kind: str  # "new", "update" or "skip" (unchanged)
+    cells: dict
+
+
 @dataclass
 class Plan:
-    """What a write will do. `apply()` runs inside the import transaction."""
+    """What a write will do. `apply()` runs inside the import transaction. `new_lines` and
+    `updated_lines` name the file lines behind `new` and `updated` (the other rows are unchanged),
+    for a preview that says what happens to each row."""
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
     apply: Callable[[], None] = lambda: None
+    new_lines: Collection[int] = ()
+    updated_lines: Collection[int] = ()
 
 
 Progress = Callable[[str, int, int], None]
@@ -125,6 +140,7 @@ class Resource:
     columns: list[Column] = []
     importable: bool = True
     order: int = 100
+    supports_replace: bool = False  # with ImportOptions.replace, deletes what the file no longer lists
 
     @property
     def column_names(self) -> list[str]:
@@ -147,8 +163,18 @@ class Resource:
     def export_header(self) -> list[str]:
         return self.column_names
 
+    #: How an export row reaches the model of the admin list it is exported from: "" when it is
+    #: that model, else a lookup (returns: "rma", the lines of the listed RMAs).
+    selection_lookup: str = ""
 
-def _parse(resource: Resource, table: TabularFile, errors: Errors, options: ImportOptions, progress: Progress | None) -> list[Row]:
+    def export_selection(self, queryset):
+        """The export rows behind an admin list's queryset (filtered, searched or selected)."""
+        lookup = f"{self.selection_lookup}__in" if self.selection_lookup else "pk__in"
+        return self.export_queryset().filter(**{lookup: queryset.order_by().values("pk")})
+
+
+def _parse(resource: Resource, table: TabularFile, errors: Errors, options: ImportOptions, progress: Progress | None,
+           invalid_cells: dict | None = None, keep_invalid: int = 0) -> list[Row]:
     rows: list[Row] = []
     invalid_lines: set[int] = set()
     header_checked = False
@@ -191,6 +217,8 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
             rows.append(Row(line, values, raw))
         else:
             invalid_lines.add(line)
+            if len(invalid_lines) <= keep_invalid:
+                invalid_cells[line] = raw
         if progress and len(rows) % 5000 == 0:
             progress("validating", len(rows), 0)
     if not header_checked and not table.header:
@@ -200,9 +228,10 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
 
 def run_import(resource: Resource, path: Path, *, dry_run: bool = False, options: ImportOptions | None = None,
                user=None, progress: Progress | None = None,
-               finish: Callable[[ImportResult], None] | None = None) -> ImportResult:
+               finish: Callable[[ImportResult], None] | None = None, preview: int = 0) -> ImportResult:
     """`finish(result)` runs in the import's transaction once the outcome is known (rows written, or
-    errors found); raising there writes nothing."""
+    errors found); raising there writes nothing. With `preview`, the result keeps the first
+    `preview` rows and the cells of the first `preview` lines in error (the admin's confirm step)."""
     options = options or ImportOptions()
     # Resources keep lookups between check() and plan(): each run gets its own instance, so
     # imports running at the same time (web threads, workers) never share them.
@@ -212,7 +241,7 @@ def run_import(resource: Resource, path: Path, *, dry_run: bool = False, options
     errors = Errors()
     table = TabularFile(path, delimiter=options.delimiter, encoding=options.encoding)
     try:
-        rows, result.rows = _parse(resource, table, errors, options, progress)
+        rows, result.rows = _parse(resource, table, errors, options, progress, result.invalid_cells, preview)
     except FileFormatError as exc:
         errors.add(exc.line, "", "", str(exc))
         rows = []
@@ -227,6 +256,8 @@ def run_import(resource: Resource, path: Path, *, dry_run: bool = False, options
         else:
             plan = resource.plan(rows, options, user=user)
             result.new, result.updated, result.unchanged, result.deleted = plan.new, plan.updated, plan.unchanged, plan.deleted
+            if preview:
+                result.preview = _preview(rows[:preview], plan)
             if not dry_run:
                 if progress:
                     progress("writing", 0, len(rows))
@@ -239,10 +270,18 @@ def run_import(resource: Resource, path: Path, *, dry_run: bool = False, options
     return result
 
 
+def _preview(rows: list[Row], plan: Plan) -> list[PreviewRow]:
+    new, updated = set(plan.new_lines), set(plan.updated_lines)
+    return [PreviewRow(row.line, "new" if row.line in new else "update" if row.line in updated else "skip", row.raw)
+            for row in rows]
+
+
 # --- export ----------------------------------------------------------------------------------
 
-def export_rows(resource: Resource, *, chunk_size: int = 2000) -> Iterator[list]:
-    for obj in resource.export_queryset().iterator(chunk_size=chunk_size):
+def export_rows(resource: Resource, *, chunk_size: int = 2000, queryset=None) -> Iterator[list]:
+    """Every row of the resource, or those of `queryset` (see `Resource.export_selection`)."""
+    rows = resource.export_queryset() if queryset is None else resource.export_selection(queryset)
+    for obj in rows.iterator(chunk_size=chunk_size):
         yield resource.export_values(obj)
 
 
@@ -263,16 +302,16 @@ class _Echo:
         return value
 
 
-def stream_csv(resource: Resource, *, delimiter: str = ",", options=None) -> Iterator[str]:
+def stream_csv(resource: Resource, *, delimiter: str = ",", options=None, queryset=None) -> Iterator[str]:
     """CSV text in pieces, for a streaming HTTP response: memory stays flat."""
     writer = csv.writer(_Echo(), delimiter=delimiter)
     cells = _formatter(resource, options)
     yield "\ufeff" + writer.writerow(resource.export_header())
-    for values in export_rows(resource):
+    for values in export_rows(resource, queryset=queryset):
         yield writer.writerow(cells(values))
 
 
-def export_to_file(resource: Resource, path: Path, *, delimiter: str = ",", progress: Progress | None = None) -> int:
+def export_to_file(resource: Resource, path: Path, *, delimiter: str = ",", progress: Progress | None = None, queryset=None) -> int:
     path = Path(path)
     count = 0
     if path.suffix.lower() == ".xlsx":
@@ -281,7 +320,7 @@ def export_to_file(resource: Resource, path: Path, *, delimiter: str = ",", prog
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(resource.name)
         sheet.append(resource.export_header())
-        for values in export_rows(resource):
+        for values in export_rows(resource, queryset=queryset):
             sheet.append([_xlsx_value(sheet, v) for v in values])
             count += 1
             if progress and count % 20000 == 0:
@@ -293,7 +332,7 @@ def export_to_file(resource: Resource, path: Path, *, delimiter: str = ",", prog
         writer.writerow(resource.export_header())
         cells = _formatter(resource, None)
         batch = []
-        for values in export_rows(resource):
+        for values in export_rows(resource, queryset=queryset):
             batch.append(cells(values))
             if len(batch) == 5000:
                 writer.writerows(batch)

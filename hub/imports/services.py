@@ -48,7 +48,10 @@ def _lease_end(now):
 
 
 def import_job_create(*, resource: str, uploaded_file, user=None, dry_run=False, options: dict | None = None,
-                      background: bool | None = None) -> ImportJob:
+                      background: bool | None = None, preview: int = 0) -> ImportJob:
+    """Record an import of `uploaded_file` and run it, here or (`background`, by default for a file
+    over HUB_IMPORT_BACKGROUND_BYTES) on a worker. Run here, the job returned carries the engine's
+    outcome as `job.result`, with `preview` rows (see hub.imports.engine.run_import)."""
     resource_get(resource)
     if background is None:
         background = uploaded_file.size > settings.HUB_IMPORT_BACKGROUND_BYTES
@@ -59,8 +62,7 @@ def import_job_create(*, resource: str, uploaded_file, user=None, dry_run=False,
     if background:
         enqueue_on_commit(RUN_TASK, job.pk)
     else:
-        import_job_run(job_id=job.pk)
-        job.refresh_from_db()
+        job = import_job_run(job_id=job.pk, preview=preview)
     return job
 
 
@@ -90,8 +92,9 @@ def _finish_with(job_id: int, token: str, result: ImportResult) -> None:
                                                            result.error_count) % {"count": result.error_count})
 
 
-def import_job_run(*, job_id: int) -> ImportJob:
-    """Run a job this call can claim; a second delivery of the task finds it claimed and does nothing."""
+def import_job_run(*, job_id: int, preview: int = 0) -> ImportJob:
+    """Run a job this call can claim; a second delivery of the task finds it claimed and does nothing.
+    The job returned carries the engine's outcome as `result` (None when the run did not finish)."""
     token = _claim(job_id)
     if token is None:
         return ImportJob.objects.get(pk=job_id)
@@ -110,11 +113,12 @@ def import_job_run(*, job_id: int) -> ImportJob:
             progress_write(job.pk, phase=phase, done=done, total=total, started=started)
 
     options = ImportOptions(**{k: v for k, v in job.options.items() if k in ImportOptions.__dataclass_fields__})
+    outcome = None
     try:
         # Row errors and the summary in the language of the person who started the import.
         with translation.override(job.options.get("language") or settings.LANGUAGE_CODE):
-            run_import(resource, job.file.path, dry_run=job.dry_run, options=options, user=job.user, progress=progress,
-                       finish=lambda result: _finish_with(job.pk, token, result))
+            outcome = run_import(resource, job.file.path, dry_run=job.dry_run, options=options, user=job.user, progress=progress,
+                                 finish=lambda result: _finish_with(job.pk, token, result), preview=preview)
     except LeaseLost:
         logger.warning("import job %s: another run took it over; this run wrote nothing", job.pk)
     except Exception as exc:
@@ -124,7 +128,9 @@ def import_job_run(*, job_id: int) -> ImportJob:
         except LeaseLost:
             pass
     progress_clear(job.pk)
-    return ImportJob.objects.get(pk=job.pk)
+    job = ImportJob.objects.get(pk=job.pk)
+    job.result = outcome
+    return job
 
 
 def import_job_sweep(*, now=None) -> dict[str, int]:

@@ -34,7 +34,7 @@ from orders.models import SalesOrder
 from orders.services import order_hold, order_import, payment_record, shipment_create
 from returns import services as returns
 from returns.models import ChannelReturnPolicy, Rma
-from tests.catalog.factories import PriceEntryFactory, PriceListFactory, ProductFactory
+from tests.catalog.factories import CategoryFactory, PriceEntryFactory, PriceListFactory, ProductFactory
 from tests.hub.factories import SalesChannelFactory
 from tests.inventory.factories import WarehouseFactory
 from tests.orders.factories import CustomerFactory, order_payload
@@ -59,7 +59,7 @@ def permission(dotted: str) -> Permission:
 def staff(client, django_user_model):
     """Log in a staff user holding every view permission, plus `grant`, minus `deny`."""
     def login(*, grant=(), deny=()):
-        user = django_user_model.objects.create_user("staff", is_staff=True)
+        user, _ = django_user_model.objects.get_or_create(username="staff", defaults={"is_staff": True})
         granted = set(Permission.objects.select_related("content_type").filter(codename__startswith="view_")) | {permission(p) for p in grant}
         user.user_permissions.set({p for p in granted if f"{p.content_type.app_label}.{p.codename}" not in deny})
         client.force_login(user)
@@ -270,9 +270,50 @@ def test_every_admin_action_needs_a_permission_that_viewing_does_not_give():
     assert loose == []
 
 
+# "Export selected" (django-import-export's action, run by the hub engine) on every list with an Export button.
+EXPORT_LISTS = ["catalog.Category", "catalog.Product", "catalog.PriceList", "catalog.PriceEntry", "inventory.Warehouse",
+                "inventory.StockLevel", "orders.Customer", "orders.SalesOrder", "orders.Invoice", "returns.Rma"]
+
+
 def test_every_admin_action_has_a_permission_case_here():
     registered = {(label, name) for label, name, _ in registered_actions() if name != "delete_selected"}
-    assert registered == {(case.model, case.action) for case in ACTION_CASES}
+    assert registered == {(case.model, case.action) for case in ACTION_CASES} | {(label, "export_admin_action") for label in EXPORT_LISTS}
+
+
+def _an_exportable(label):
+    if label in {"orders.SalesOrder", "orders.Invoice"}:
+        order = an_order("shipped")
+        return order if label == "orders.SalesOrder" else order.invoices.get()
+    if label == "returns.Rma":
+        return an_rma("requested")
+    if label == "inventory.StockLevel":
+        stock_receive(product=ProductFactory(sku="LAMP-1"), warehouse=WarehouseFactory(code="LYON"), quantity=3)
+        return apps.get_model(label).objects.get()
+    factories = {"catalog.Category": lambda: CategoryFactory(name="Lighting", path="Lighting"),
+                 "catalog.Product": lambda: ProductFactory(sku="LAMP-1"), "catalog.PriceList": lambda: PriceListFactory(code="PUBLIC"),
+                 "catalog.PriceEntry": lambda: PriceEntryFactory(), "inventory.Warehouse": lambda: WarehouseFactory(code="LYON"),
+                 "orders.Customer": lambda: CustomerFactory(code="HOTEL")}
+    return factories[label]()
+
+
+@pytest.mark.parametrize("label", EXPORT_LISTS)
+def test_export_selected_is_not_offered_without_the_export_permission_and_a_forged_post_exports_nothing(label, staff):
+    selected = _an_exportable(label).pk
+    client = staff(deny=["hub.export_importjob"])
+    url = changelist(label)
+    action_form = client.get(url).context["action_form"]
+    assert "export_admin_action" not in ([name for name, _ in action_form.fields["action"].choices] if action_form else [])
+    response = client.post(url, {"action": "export_admin_action", "_selected_action": [selected]})
+    assert response.status_code in {200, 302, 403} and "export_items" not in response.content.decode()
+
+
+@pytest.mark.parametrize("label", EXPORT_LISTS)
+def test_export_selected_offers_the_selected_rows_to_staff_with_the_export_permission(label, staff):
+    selected = _an_exportable(label).pk
+    client = staff(grant=["hub.export_importjob"])
+    response = client.post(changelist(label), {"action": "export_admin_action", "_selected_action": [selected]})
+    assert response.status_code == 200
+    assert f'name="export_items" value="{selected}"' in response.content.decode()
 
 
 @pytest.mark.parametrize("case", ACTION_CASES, ids=str)
@@ -302,11 +343,15 @@ def test_an_action_runs_for_staff_with_exactly_its_permission(case, staff):
 @dataclass
 class ViewCase:
     name: str
-    permission: str
+    permission: str | tuple  # all of them are needed
     arrange: Callable  # () -> (url, POST data or None for a GET, done: (response) -> bool)
 
     def __str__(self):
         return self.name
+
+    @property
+    def permissions(self) -> tuple:
+        return (self.permission,) if isinstance(self.permission, str) else self.permission
 
 
 def _ok(response):
@@ -406,7 +451,79 @@ def _password_change():
         lambda response: reloaded(clerk).check_password("a-new-passphrase-42")
 
 
+IMPORT_LISTS = {"catalog.Category": b"path\nLighting\n", "catalog.Product": b"sku,name\nA1,Lamp\n",
+                "catalog.PriceList": b"code,name,currency\nPUBLIC,Public,EUR\n", "catalog.PriceEntry": None,
+                "inventory.Warehouse": b"code,name\nLYON,Lyon\n", "inventory.StockLevel": None,
+                "orders.Customer": b"code,name\nHOTEL,Hotel\n"}
+
+
+def _spreadsheet_file(label):
+    """A file of one new row for the list's resource (creating what it refers to)."""
+    if label == "catalog.PriceEntry":
+        PriceListFactory(code="PUBLIC"), ProductFactory(sku="A1")
+        return b"price_list,sku,unit_price\nPUBLIC,A1,9.90\n"
+    if label == "inventory.StockLevel":
+        ProductFactory(sku="A1"), WarehouseFactory(code="LYON")
+        return b"sku,warehouse,quantity\nA1,LYON,4\n"
+    return IMPORT_LISTS[label]
+
+
+def _model_url(label, view):
+    model = apps.get_model(label)
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}")
+
+
+def _list_import_page(label):
+    def arrange():
+        data = {"import_file": SimpleUploadedFile("file.csv", _spreadsheet_file(label)), "format": "0", "resource": "0"}
+        return _model_url(label, "import"), data, lambda response: _ok(response) and ImportJob.objects.filter(dry_run=True, status="succeeded").exists() \
+            and 'id="import-confirm"' in response.content.decode()
+    return arrange
+
+
+def _process_import(label):
+    def arrange():
+        model = apps.get_model(label)
+        staff_user, _ = get_user_model().objects.get_or_create(username="staff", defaults={"is_staff": True})
+        dry = import_job_create(resource=admin.site._registry[model].hub_resource, user=staff_user, dry_run=True,
+                                uploaded_file=SimpleUploadedFile("file.csv", _spreadsheet_file(label)))
+        assert dry.status == "succeeded", dry.errors
+        data = {"import_job": dry.pk, "import_file_name": dry.file.name, "original_file_name": dry.original_name, "format": "0", "resource": "0"}
+        return _model_url(label, "process_import"), data, lambda response: ImportJob.objects.filter(dry_run=False, status="succeeded", new=1).exists()
+    return arrange
+
+
+def _export_page(label):
+    def arrange():
+        _an_exportable(label)
+        return _model_url(label, "export"), {"format": "0"}, \
+            lambda response: response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return arrange
+
+
+def _import_permissions(label):
+    model = apps.get_model(label)
+    return (f"{model._meta.app_label}.add_{model._meta.model_name}", f"{model._meta.app_label}.change_{model._meta.model_name}", "hub.run_importjob")
+
+
+def _export_permissions(label):
+    model = apps.get_model(label)
+    return (f"{model._meta.app_label}.view_{model._meta.model_name}", "hub.export_importjob")
+
+
+def _snake(label):
+    model = apps.get_model(label)
+    return f"{model._meta.app_label}_{model._meta.model_name}"
+
+
+SPREADSHEET_VIEW_CASES = [
+    *(ViewCase(f"{_snake(label)}_import", _import_permissions(label), _list_import_page(label)) for label in IMPORT_LISTS),
+    *(ViewCase(f"{_snake(label)}_process_import", _import_permissions(label), _process_import(label)) for label in IMPORT_LISTS),
+    *(ViewCase(f"{_snake(label)}_export", _export_permissions(label), _export_page(label)) for label in EXPORT_LISTS),
+]
+
 VIEW_CASES = [
+    *SPREADSHEET_VIEW_CASES,
     ViewCase("auth_user_password_change", "auth.change_user", _password_change),
     ViewCase("hub_importjob_new", "hub.run_importjob", _new_import),
     ViewCase("hub_importjob_confirm", "hub.run_importjob", _confirm_import),
@@ -454,10 +571,11 @@ def send(client, url, data):
     return client.get(url) if data is None else client.post(url, data)
 
 
-@pytest.mark.parametrize("case", VIEW_CASES, ids=str)
-def test_a_custom_view_answers_403_without_its_permission_and_changes_nothing(case, staff):
+@pytest.mark.parametrize(("case", "missing"), [(case, perm) for case in VIEW_CASES for perm in case.permissions],
+                         ids=[f"{case}-{perm}" for case in VIEW_CASES for perm in case.permissions])
+def test_a_custom_view_answers_403_without_its_permission_and_changes_nothing(case, missing, staff):
     url, data, done = case.arrange()
-    client = staff(deny=[case.permission])
+    client = staff(grant=case.permissions, deny=[missing])
     before = database_state()
     assert client.get(url).status_code == 403
     assert send(client, url, data).status_code == 403
@@ -467,7 +585,7 @@ def test_a_custom_view_answers_403_without_its_permission_and_changes_nothing(ca
 @pytest.mark.parametrize("case", VIEW_CASES, ids=str)
 def test_a_custom_view_works_for_staff_with_exactly_its_permission(case, staff):
     url, data, done = case.arrange()
-    client = staff(grant=[case.permission])
+    client = staff(grant=case.permissions)
     response = send(client, url, data)
     assert response.status_code in {200, 302} and done(response)
 
