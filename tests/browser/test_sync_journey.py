@@ -1,0 +1,50 @@
+"""A failed sync job, from the operator console to the shop, with the hub's own task cluster."""
+
+import pytest
+from playwright.sync_api import expect
+
+from connectors.models import SyncJob
+from tests.browser.conftest import wait_for
+from tests.browser.scenes import WOO_KEY, WOO_SECRET, shop_endpoint_with_a_failed_product, woocommerce_shop
+
+
+@pytest.fixture
+def shop():
+    sandbox = woocommerce_shop()
+    yield sandbox
+    sandbox.stop()
+
+
+def test_a_failed_sync_job_is_retried_from_the_console_and_delivered(staff_page, tour, shop, task_cluster):
+    page = staff_page
+    scene = shop_endpoint_with_a_failed_product(shop.url)
+    job = scene["job"]
+
+    page.goto("/admin/connectors/endpoint/console/")
+    card = page.locator(".module", has_text="boutique-fr")
+    expect(card.locator(".open-errors")).to_have_text("1")
+    expect(card.locator(".last-error")).to_contain_text("401")
+    tour(page, "console")
+
+    # The key renewed in WooCommerce goes into the endpoint's settings.
+    card.locator(f"a[href$='/admin/connectors/endpoint/{scene['endpoint'].pk}/change/']").click()
+    page.locator("textarea[name=credentials]").fill(f"consumer_key={WOO_KEY}\nconsumer_secret={WOO_SECRET}")
+    page.locator("input[name=_save]").click()
+    expect(page.locator("ul.messagelist .success")).to_be_visible()
+
+    page.goto("/admin/connectors/endpoint/console/")
+    page.locator(".module", has_text="boutique-fr").locator(".open-errors a").click()
+    row = page.locator("#result_list tbody tr", has_text="LAMP-1")
+    expect(row).to_contain_text("401")
+    tour(page, "sync-errors")
+    row.locator("input[name=_selected_action]").check()
+    page.locator("select[name=action]").select_option("retry")
+    page.locator("button[name=index]").click()
+    expect(page.locator("ul.messagelist .success")).to_contain_text("1")
+
+    wait_for(lambda: SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.DONE).exists(), timeout=120,
+             what="the task cluster delivers the retried job", cluster=task_cluster)
+    page.goto(f"/admin/connectors/syncjob/{job.pk}/change/")
+    expect(page.locator(".field-status .readonly")).to_have_text(SyncJob.Status.DONE.label)
+    tour(page, "sync-job-done")
+    assert [(p["sku"], p["name"]) for p in shop.products.values()] == [("LAMP-1", "Lampe baladeuse")]
