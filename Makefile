@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-stock-push bench-webhooks bench-3pl bench-marketplace-stock clean
+.PHONY: run test tour install migrate bench-price-api bench-atp bench-import bench-stock-push bench-webhooks bench-3pl bench-marketplace-stock clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: $(INSTALLED)
 # Whole suite. SQLite by default; PostgreSQL when DATABASE_URL is set.
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests (Debian's Chromium), writing the screenshots of docs/back-office.md into docs/images/.
+tour: $(INSTALLED)
+	HUB_TOUR_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 # Benchmarks (figures and the references they are compared with: docs/performance.md)
 bench-price-api: $(INSTALLED)
