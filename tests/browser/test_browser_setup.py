@@ -1,4 +1,7 @@
-"""Where no browser exists the browser tests are skipped, and the reason says what to install."""
+"""The browser tests skip, saying what to install, where no browser exists; the tour's pictures come from them."""
+
+import re
+from pathlib import Path
 
 from tests.browser import conftest
 
@@ -16,3 +19,13 @@ def test_an_existing_chromium_is_used_as_is(monkeypatch, tmp_path):
     executable.chmod(0o755)
     monkeypatch.setattr(conftest, "CHROMIUM", str(executable))
     assert conftest._missing_browser() is None
+
+
+def test_every_picture_of_the_tour_is_committed_and_taken_by_a_browser_test():
+    docs = conftest.ROOT / "docs"
+    pictures = re.findall(r"!\[[^\]]*\]\(images/([^)]+)\.png\)", (docs / "back-office.md").read_text())
+    taken = set()
+    for test_file in Path(conftest.__file__).parent.glob("test_*.py"):
+        taken |= set(re.findall(r"tour\(\w+, \"([^\"]+)\"", test_file.read_text()))
+    assert pictures and set(pictures) <= taken
+    assert [name for name in pictures if not (docs / "images" / f"{name}.png").is_file()] == []

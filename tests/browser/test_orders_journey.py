@@ -40,6 +40,8 @@ def test_an_order_on_hold_is_released_shipped_and_its_invoice_printed(staff_page
     invoice = order.invoices.get()
 
     page.goto(f"/admin/orders/salesorder/{order.pk}/change/")
+    expect(page.locator("#invoices-group")).to_contain_text(invoice.number)
+    tour(page, "order-shipped")
     with page.expect_popup() as opened:
         page.locator("#invoices-group a", has_text=re.compile("print|imprimer", re.I)).click()
     printed = opened.value

@@ -36,7 +36,6 @@ def test_a_failed_sync_job_is_retried_from_the_console_and_delivered(staff_page,
     page.locator(".module", has_text="boutique-fr").locator(".open-errors a").click()
     row = page.locator("#result_list tbody tr", has_text="LAMP-1")
     expect(row).to_contain_text("401")
-    tour(page, "sync-errors")
     row.locator("input[name=_selected_action]").check()
     page.locator("select[name=action]").select_option("retry")
     page.locator("button[name=index]").click()
