@@ -150,8 +150,13 @@ def database_url_of_test_db() -> str:
 @pytest.fixture
 def task_cluster(live_server):
     """A real django-q2 cluster (and its scheduler) on the test database, in its own process group."""
+    from django.db import connection
+
     from hub.services import schedules_sync
 
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("a task cluster runs in its own process, which cannot open an in-memory SQLite database: "
+                    "leave SQLITE_TEST_NAME unset (a file database) or use PostgreSQL")
     schedules_sync()
     env = {**os.environ, "DATABASE_URL": database_url_of_test_db(), "Q_WORKERS": "1", "DEBUG": "1"}
     process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,

@@ -15,10 +15,14 @@ def shop():
     sandbox.stop()
 
 
-def test_a_failed_sync_job_is_retried_from_the_console_and_delivered(staff_page, tour, shop, task_cluster):
-    page = staff_page
-    scene = shop_endpoint_with_a_failed_product(shop.url)
-    job = scene["job"]
+@pytest.fixture
+def failed_push(shop, transactional_db):
+    """Built before the task cluster starts, so that the failure is the one this fixture ran."""
+    return shop_endpoint_with_a_failed_product(shop.url)
+
+
+def test_a_failed_sync_job_is_retried_from_the_console_and_delivered(browser, failed_push, task_cluster, staff_page, tour, shop):
+    page, scene, job = staff_page, failed_push, failed_push["job"]
 
     page.goto("/admin/connectors/endpoint/console/")
     card = page.locator(".module", has_text="boutique-fr")
