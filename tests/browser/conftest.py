@@ -141,6 +141,14 @@ def tour(request):
     return shoot
 
 
+def fr(text) -> str:
+    """What a French reader sees for this text (a model's choice label, a gettext message)."""
+    from django.utils import translation
+
+    with translation.override("fr"):
+        return str(text)
+
+
 def database_url_of_test_db() -> str:
     from tests.hub.test_task_cluster import database_url_of_test_db as url
 

@@ -22,7 +22,7 @@ def test_an_order_on_hold_is_released_shipped_and_its_invoice_printed(staff_page
 
     page.goto("/admin/orders/salesorder/?status__exact=on_hold")
     row = page.locator("#result_list tbody tr", has_text=order.number)
-    expect(row).to_contain_text(HOLD_REASON)
+    expect(row).to_contain_text(HOLD_REASON[:32])  # long reasons are cut in the list, shown in full on the page
     tour(page, "orders-on-hold")
     row.get_by_role("link", name=order.number).click()
     expect(page.locator("#content")).to_contain_text(HOLD_REASON)
