@@ -1,13 +1,20 @@
 """A French-speaking clerk logs in and reads the overview on the admin's first page."""
 
+import importlib.util
 import re
 
+import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
+from orders import services as orders
 from tests.browser.conftest import PASSWORD
 from tests.browser.scenes import boutique, order_on_hold
-from orders import services as orders
 from tests.orders.factories import order_payload
+
+pytestmark = pytest.mark.skipif(
+    "django.middleware.locale.LocaleMiddleware" not in settings.MIDDLEWARE or importlib.util.find_spec("hub.overview") is None,
+    reason="waits for the locale middleware and the admin overview (not in this tree yet)")
 
 
 def test_a_french_speaking_clerk_logs_in_and_reads_the_overview(page, staff_user, tour):
