@@ -85,6 +85,10 @@ class Binder:
     def all(self, kind: BindingType):
         return self._rows(kind)
 
+    def page(self, kind: BindingType, *, after: int = 0, size: int) -> list[Binding]:
+        """Up to `size` bindings in creation order, after the binding with id `after`."""
+        return list(self._rows(kind).filter(pk__gt=after).order_by("pk")[:size])
+
     def bind(self, kind: BindingType, local_id, external_id, *, fingerprint: str = "", data: dict | None = None,
              merge_data: bool = False) -> Binding:
         """Store (or move) the binding now, in its own transaction."""

@@ -52,6 +52,7 @@ class FlowContext:
     connector: object
     recorder: Recorder = field(default_factory=Recorder)
     outcomes: dict = field(default_factory=dict)
+    follow_ups: list = field(default_factory=list)
     _client: object = None
 
     @property
@@ -65,6 +66,11 @@ class FlowContext:
 
     def fail(self, job, error: SyncError) -> None:
         self.outcomes[job.pk] = error
+
+    def queue_next(self, record_key: str, label: str = "") -> None:
+        """Queue another job of this flow once this batch is recorded (e.g. the next page of a
+        long scheduled run, so no single run outgrows the task timeout)."""
+        self.follow_ups.append((record_key, label))
 
 
 class ScheduledFlow(Flow):

@@ -369,6 +369,7 @@ class ThrottleBucket(models.Model):
     name = models.CharField(max_length=80)
     tat = models.FloatField(default=0)
     rate_per_second = models.FloatField(null=True, blank=True, help_text="The vendor's announced rate, when it sent one.")
+    size = models.FloatField(null=True, blank=True, help_text="The vendor's announced bucket size, when it sent one.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["endpoint", "name"], name="throttle_bucket_unique_name")]

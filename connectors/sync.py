@@ -179,6 +179,9 @@ def sync_execute(*, token: str, jobs: list[SyncJob]) -> None:
     results = {job.pk: ctx.outcomes.get(job.pk, "sent") for job in jobs}
     ok, failed = sync_jobs_finish(jobs=jobs, token=token, results=results, started=started, recorder=ctx.recorder,
                                   max_attempts=flow.max_attempts)
+    if ctx.follow_ups:
+        _jobs_upsert(endpoint, flow.name, ctx.follow_ups, timezone.now())
+        _kick_after_commit()
     endpoint_health_record(endpoint_id=endpoint.pk, succeeded=ok, failed=failed)
 
 

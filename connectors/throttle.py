@@ -37,8 +37,10 @@ def _bucket_create(endpoint_id: int, bucket: str) -> None:
         pass
 
 
-def throttle_reserve(*, endpoint_id: int, rate_per_second: float, burst: int, bucket: str = "") -> float:
-    """Reserve one request slot; returns the seconds to wait before sending (0 when free)."""
+def throttle_reserve(*, endpoint_id: int, rate_per_second: float, burst: float, bucket: str = "", cost: float = 1.0) -> float:
+    """Reserve `cost` units of the bucket (1 for a request; a query's points for cost-metered
+    APIs, where `rate_per_second` is the points restored per second and `burst` the bucket's
+    size); returns the seconds to wait before sending (0 when free)."""
     interval = 1.0 / rate_per_second
     table, column, (where, *keys) = _row(endpoint_id, bucket)
     now = time.time()
@@ -46,29 +48,36 @@ def throttle_reserve(*, endpoint_id: int, rate_per_second: float, burst: int, bu
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(f"UPDATE {table} SET {column} = {_greatest()}({column}, %s) + %s WHERE {where} RETURNING {column}",
-                               [now, interval, *keys])
+                               [now, min(cost, burst) * interval, *keys])
                 row = cursor.fetchone()
         if row is not None:
             break
         _bucket_create(endpoint_id, bucket)  # the first request of this bucket
     (tat_after,) = row
-    slot = tat_after - interval
-    return max(0.0, slot - (burst - 1) * interval - now)
+    return max(0.0, tat_after - burst * interval - now)
 
 
-def throttle_wait(*, endpoint_id: int, rate_per_second: float, burst: int, sleep=time.sleep, bucket: str = "") -> float:
-    wait = throttle_reserve(endpoint_id=endpoint_id, rate_per_second=rate_per_second, burst=burst, bucket=bucket)
+def throttle_wait(*, endpoint_id: int, rate_per_second: float, burst: float, sleep=time.sleep, bucket: str = "", cost: float = 1.0) -> float:
+    wait = throttle_reserve(endpoint_id=endpoint_id, rate_per_second=rate_per_second, burst=burst, bucket=bucket, cost=cost)
     if wait > 0:
         sleep(wait)
     return wait
 
 
-def throttle_push_back(*, endpoint_id: int, not_before_seconds: float, rate_per_second: float, burst: int, bucket: str = "") -> None:
-    """The vendor says the bucket is fuller than we thought (or sent 429 + Retry-After): no slot
-    is handed out before `now + not_before_seconds`."""
-    interval = 1.0 / rate_per_second
+def throttle_push_back(*, endpoint_id: int, not_before_seconds: float, rate_per_second: float, burst: float, bucket: str = "") -> None:
+    """The vendor sent 429 + Retry-After (or its quota is spent): no slot is handed out before
+    `now + not_before_seconds`."""
+    _raise_arrival_time(endpoint_id, bucket, time.time() + not_before_seconds + (burst - 1) / rate_per_second)
+
+
+def throttle_fill(*, endpoint_id: int, used: float, rate_per_second: float, bucket: str = "") -> None:
+    """The vendor says its bucket holds `used` units now (requests or points): ours is at least
+    that full. Reservations still in flight may make ours fuller; the fuller one is kept."""
+    _raise_arrival_time(endpoint_id, bucket, time.time() + max(0.0, used) / rate_per_second)
+
+
+def _raise_arrival_time(endpoint_id: int, bucket: str, floor: float) -> None:
     table, column, (where, *keys) = _row(endpoint_id, bucket)
-    floor = time.time() + not_before_seconds + (burst - 1) * interval
     if bucket:
         _bucket_create(endpoint_id, bucket)
     with transaction.atomic():

@@ -66,6 +66,24 @@ def register_schedule(spec: ScheduleSpec) -> None:
 
 register_schedule(ScheduleSpec(name="hub.heartbeat", func="hub.tasks.heartbeat", minutes=1))
 register_schedule(ScheduleSpec(name="hub.imports.sweep", func="hub.imports.tasks.import_job_sweep_task", minutes=1))
+register_schedule(ScheduleSpec(name="hub.retention", func="hub.tasks.retention_purge_task", minutes=60))
+
+
+@dataclass(frozen=True)
+class RetentionSpec:
+    """Rows an app lets go once they are older than `setting` days (a Django setting; 0 keeps
+    them for ever): `expired(cutoff)` returns the queryset of such rows."""
+
+    name: str
+    setting: str
+    expired: object
+
+
+retention: dict[str, RetentionSpec] = {}
+
+
+def register_retention(spec: RetentionSpec) -> None:
+    retention[spec.name] = spec
 
 
 @dataclass(frozen=True)

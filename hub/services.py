@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -69,6 +70,28 @@ def timeline_record(*, subject, event: str, message: str = "", actor=None, actor
 def heartbeat_beat(*, name: str = "worker") -> Heartbeat:
     beat, _ = Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
     return beat
+
+
+def retention_purge(*, now=None, batch_size: int = 5000) -> dict[str, int]:
+    """Delete what each registered retention rule lets go, in batches (short transactions on a
+    busy table). Returns rows deleted per rule."""
+    from django.conf import settings
+
+    from hub.registry import retention
+
+    now = now or timezone.now()
+    deleted = {}
+    for spec in retention.values():
+        days = int(getattr(settings, spec.setting))
+        deleted[spec.name] = 0
+        if days <= 0:
+            continue
+        expired = spec.expired(now - timedelta(days=days))
+        while ids := list(expired.values_list("pk", flat=True)[:batch_size]):
+            with transaction.atomic():
+                expired.model.objects.filter(pk__in=ids).delete()
+            deleted[spec.name] += len(ids)
+    return deleted
 
 
 def schedules_sync() -> list[str]:

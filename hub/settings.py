@@ -138,6 +138,11 @@ if _prepared:
     HUB_PREPARED_STATEMENTS = env_bool("HUB_PREPARED_STATEMENTS", False)
 # Price API: how many SKUs each web process keeps in its price cache (0 turns it off; docs/pricing.md).
 HUB_PRICE_CACHE_SKUS = env_int("HUB_PRICE_CACHE_SKUS", 200_000)
+# Retention, in days (0 keeps for ever): API idempotency keys, settled webhook deliveries,
+# finished sync jobs with their attempts.
+HUB_RETENTION_IDEMPOTENCY_DAYS = env_int("HUB_RETENTION_IDEMPOTENCY_DAYS", 7)
+HUB_RETENTION_INBOX_DAYS = env_int("HUB_RETENTION_INBOX_DAYS", 90)
+HUB_RETENTION_SYNC_DAYS = env_int("HUB_RETENTION_SYNC_DAYS", 90)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,7 +6,7 @@ import logging
 from django.db import transaction
 from django_q.tasks import async_task
 
-from hub.services import heartbeat_beat, schedules_sync
+from hub.services import heartbeat_beat, retention_purge, schedules_sync
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,10 @@ def ping(value: str = "pong") -> str:
 
 def heartbeat() -> None:
     heartbeat_beat(name="worker")
+
+
+def retention_purge_task() -> dict:
+    return retention_purge()
 
 
 def schedules_ensure(sender=None, proc_name: str = "", **kwargs) -> None:

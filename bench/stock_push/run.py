@@ -15,6 +15,11 @@ queues N `stock.out` jobs and `--runners` engine runs push them. Printed:
 - what the same push would need over REST `inventory_levels/set.json` (one request per SKU at
   2 requests/s), for reference;
 - a check that every SKU's level in the shop equals the hub's available-to-sell.
+
+With `--reconcile`, one SKU in ten is then changed in the shop behind the hub's back and a
+stock reconcile pass runs, one page of variants per run (`StockReconcile.page_size`): printed
+are the runs, the longest run next to the task timeout (`Q_TIMEOUT`), the levels corrected and
+the SKUs still differing.
 """
 
 import argparse
@@ -42,6 +47,7 @@ def main():
     parser.add_argument("--port", type=int, default=PORT)
     parser.add_argument("--graphql-maximum", type=float, default=2000.0, help="Shop's GraphQL bucket (standard plan: 2000).")
     parser.add_argument("--graphql-restore", type=float, default=100.0, help="Points restored per second (standard plan: 100).")
+    parser.add_argument("--reconcile", action="store_true", help="Then drift 1 SKU in 10 in the shop and run a reconcile pass.")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="hub-bench-stock-")
@@ -152,8 +158,7 @@ def main():
 
         wanted = available_to_sell(channel=channel, skus=list(products))
         bound = {b.data["inventory_item_id"]: b.data["sku"] for b in Binding.objects.filter(endpoint=endpoint, model="variant")}
-        levels = requests.get(f"{shop_url}/_sandbox/inventory", timeout=60).json()["inventory_levels"]
-        shown = {bound[str(r["inventory_item_id"])]: r["available"] for r in levels if r["location_id"] == 1001 and str(r["inventory_item_id"]) in bound}
+        shown = shop_levels(shop_url, bound)
         mismatched = sum(1 for sku, units in wanted.items() if shown.get(sku) != units)
 
         print()
@@ -168,9 +173,58 @@ def main():
         print(f"| same push over REST inventory_levels/set.json at 2 req/s (minimum) | {max(0, args.skus - 40) / 2:.0f} s |")
         print(f"| jobs not done / engine errors | {left} / {len(errors)} |")
         print(f"| SKUs whose shop level differs from the hub's available-to-sell | {mismatched} |")
+        if args.reconcile:
+            reconcile(args, shop_url, endpoint, channel, products, bound)
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)
+
+
+def shop_levels(shop_url: str, bound: dict) -> dict:
+    levels = requests.get(f"{shop_url}/_sandbox/inventory", timeout=60).json()["inventory_levels"]
+    return {bound[str(r["inventory_item_id"])]: r["available"] for r in levels if r["location_id"] == 1001 and str(r["inventory_item_id"]) in bound}
+
+
+def reconcile(args, shop_url, endpoint, channel, products, bound):
+    from django.conf import settings
+
+    from connectors import sync
+    from connectors.commerce.flows import StockReconcile
+    from connectors.models import SyncAttempt, SyncJob
+    from connectors.shopify.connector import SET_QUANTITIES
+    from inventory.selectors import available_to_sell
+
+    items = sorted(bound)[::10]
+    for start in range(0, len(items), 250):  # drift, as another app or a person in the shop would
+        variables = {"input": {"name": "available", "reason": "correction", "ignoreCompareQuantity": True, "quantities": [
+            {"inventoryItemId": f"gid://shopify/InventoryItem/{item}", "locationId": "gid://shopify/Location/1001", "quantity": 999}
+            for item in items[start:start + 250]]}}
+        for _ in range(50):
+            answer = requests.post(f"{shop_url}/admin/api/2025-01/graphql.json", headers={"X-Shopify-Access-Token": TOKEN},
+                                   json={"query": SET_QUANTITIES, "variables": variables}, timeout=30).json()
+            if not answer.get("errors"):
+                break
+            time.sleep(1)
+    Endpoint = type(endpoint)
+    Endpoint.objects.filter(pk=endpoint.pk).update(enabled_flows=["stock.out", "stock.reconcile"])
+    started = time.perf_counter()
+    sync.sync_job_enqueue(endpoint=endpoint, flow="stock.reconcile", record_key=sync.SCHEDULED_KEY, label="bench")
+    while SyncJob.objects.filter(flow="stock.reconcile", status="pending").exists():
+        sync.sync_run(endpoint_id=endpoint.pk, flow_name="stock.reconcile", budget_seconds=1)
+    elapsed = time.perf_counter() - started
+    runs = list(SyncAttempt.objects.filter(job__flow="stock.reconcile").values_list("duration_ms", flat=True))
+    outcomes = SyncJob.objects.filter(flow="stock.reconcile").values_list("status", "outcome")
+    corrected = sum(int(outcome.split("corrected ")[1].split(";")[0]) for status, outcome in outcomes if status == "done")
+    wanted = available_to_sell(channel=channel, skus=list(products))
+    shown = shop_levels(shop_url, bound)
+    print()
+    print(f"| reconcile, {args.skus} variants, {StockReconcile.page_size} a run | figure |")
+    print("|---|---|")
+    print(f"| runs (pages) / failed | {len(runs)} / {SyncJob.objects.filter(flow='stock.reconcile').exclude(status='done').count()} |")
+    print(f"| longest run / task timeout (Q_TIMEOUT) | {max(runs) / 1000:.1f} s / {settings.Q_CLUSTER['timeout']} s |")
+    print(f"| whole pass | {elapsed:.1f} s |")
+    print(f"| levels drifted in the shop / corrected | {len(items)} / {corrected} |")
+    print(f"| SKUs whose shop level differs from the hub's available-to-sell | {sum(1 for sku, units in wanted.items() if shown.get(sku) != units)} |")
 
 
 if __name__ == "__main__":

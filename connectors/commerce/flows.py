@@ -18,7 +18,7 @@ from connectors.binder import ORDER, PRODUCT, SHIPMENT, VARIANT, Binder
 from connectors.commerce.storefront import ProductDocument
 from connectors.errors import PermanentError
 from connectors.flows import Flow, ScheduledFlow
-from connectors.sync import cursor_get, cursor_set, sync_job_enqueue
+from connectors.sync import SCHEDULED_KEY, cursor_get, cursor_set, sync_job_enqueue
 from inventory.selectors import available_to_sell
 from orders.models import OrderStatus, Shipment
 
@@ -236,11 +236,14 @@ class StockOut(Flow):
 
 
 class StockReconcile(ScheduledFlow):
-    """Safety net: read what the shop shows at each location and push only the differences."""
+    """Safety net: read what the shop shows at each location and push only the differences.
+    Each run checks one page of variants and queues the next, so a catalogue of any size is
+    reconciled in runs that each stay well inside the task timeout."""
 
     name = "stock.reconcile"
     label = "Stock reconcile"
     every_minutes = 360
+    page_size = 2000
 
     def prepare(self, ctx, job):
         locations = endpoint_locations(ctx.endpoint)
@@ -249,9 +252,11 @@ class StockReconcile(ScheduledFlow):
     def send(self, ctx, jobs):
         endpoint, shop = ctx.endpoint, ctx.connector
         locations = endpoint_locations(endpoint)
-        variants = {b.external_id: _stock_row_data(b) for b in Binder(endpoint).all(VARIANT) if shop.stock_ready(b.data)}
+        after = int(cursor_get(endpoint=endpoint, name=self.name) or 0)
+        page = Binder(endpoint).page(VARIANT, after=after, size=self.page_size)
+        variants = {b.external_id: _stock_row_data(b) for b in page if shop.stock_ready(b.data)}
         targets = stock_targets(endpoint, sorted({data["sku"] for data in variants.values()}))
-        shown = shop.stock_read(ctx, variants=variants, locations=sorted(locations))
+        shown = shop.stock_read(ctx, variants=variants, locations=sorted(locations)) if variants else {}
         rows, levels = [], {}
         for external_id, data in variants.items():
             for location, units in targets[data["sku"]].items():
@@ -261,8 +266,14 @@ class StockReconcile(ScheduledFlow):
         if rows:
             shop.stock_set(ctx, rows=rows)
         remember_levels(endpoint, levels)
+        more = len(page) == self.page_size
+        cursor_set(endpoint=endpoint, name=self.name, value=str(page[-1].pk) if more else "")
+        summary = f"checked {len(variants)} variants at {len(locations)} locations, corrected {len(rows)}"
+        if more:
+            ctx.queue_next(SCHEDULED_KEY, f"{self.label}: next page")
+            summary += "; next page queued"
         for job in jobs:
-            ctx.done(job, f"checked {len(variants)} variants at {len(locations)} locations, corrected {len(rows)}")
+            ctx.done(job, summary)
 
 
 # --- Orders: fulfilments and cancellations out, polling in ----------------------------------------

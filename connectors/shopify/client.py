@@ -5,48 +5,25 @@ Throttling follows Shopify's published limits and the numbers it sends back, nev
   reserves a slot on the endpoint's shared scheduler before sending; each answer's
   `X-Shopify-Shop-Api-Call-Limit: used/size` pushes the schedule forward if the shop's bucket
   is fuller than ours thought; a 429 waits out `Retry-After` and tries the same request again.
-- GraphQL is cost-based: each answer's `extensions.cost.throttleStatus` tells the points
-  available and the restore rate; before a call, the client waits until the bucket can hold
-  the call's requested cost; a THROTTLED answer waits for the missing points and tries again."""
+- GraphQL is cost-based: before a call, the client reserves the call's requested cost in the
+  endpoint's shared `graphql` bucket (points restore at the shop's rate), so every worker of
+  every cluster draws on one bucket; each answer's `extensions.cost.throttleStatus` (points
+  available, maximum, restore rate) tops ours up to the shop's level; a THROTTLED answer waits
+  for the missing points and tries again."""
 
 import re
-import threading
-import time
-from dataclasses import dataclass
-
 from connectors.errors import PermanentError, TransientError
 from connectors.http import ApiClient, retry_after_seconds
-from connectors.throttle import throttle_push_back, throttle_wait
+from connectors.models import ThrottleBucket
+from connectors.throttle import throttle_fill, throttle_push_back, throttle_wait
 
 API_VERSION = "2025-01"
 REST_BUCKET = 40
 LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 
 
-@dataclass
-class CostBucket:
-    maximum: float = 2000.0
-    available: float = 2000.0
-    restore_rate: float = 100.0
-    at: float = 0.0
-
-    def now_available(self, now: float) -> float:
-        return min(self.maximum, self.available + (now - self.at) * self.restore_rate)
-
-    def reserve(self, cost: float, now: float) -> float:
-        """Take `cost` points (the balance may go below zero: later callers queue behind);
-        returns the seconds to wait until the points exist."""
-        self.available, self.at = self.now_available(now) - min(cost, self.maximum), now
-        return max(0.0, -self.available / self.restore_rate)
-
-    def learn(self, *, maximum: float, available: float, restore_rate: float, now: float) -> None:
-        """The shop's own figures; ours may hold reservations still in flight, so keep the lower."""
-        self.maximum, self.restore_rate = maximum, restore_rate or self.restore_rate
-        self.available, self.at = min(self.now_available(now), available), now
-
-
-_cost_buckets: dict[int, CostBucket] = {}
-_cost_lock = threading.Lock()
+GRAPHQL_BUCKET = "graphql"
+STANDARD_GRAPHQL_PLAN = (2000.0, 100.0)  # points, points restored per second, until the shop announces its own
 
 
 class ShopifyClient(ApiClient):
@@ -78,8 +55,7 @@ class ShopifyClient(ApiClient):
         except ValueError:
             return
         if used >= size - 1:
-            throttle_push_back(endpoint_id=self.endpoint.pk, not_before_seconds=(used - size + 1) / self.rest_rate,
-                               rate_per_second=self.rest_rate, burst=REST_BUCKET)
+            throttle_fill(endpoint_id=self.endpoint.pk, used=used, rate_per_second=self.rest_rate)
 
     def on_rate_limited(self, response) -> float:
         wait = retry_after_seconds(response, 1.0 / self.rest_rate)
@@ -107,18 +83,18 @@ class ShopifyClient(ApiClient):
 
     # --- GraphQL ---------------------------------------------------------------------------------
     def graphql(self, query: str, variables: dict | None = None, *, cost: float = 10, max_throttled: int = 20) -> dict:
-        bucket = self._bucket()
+        """`cost` is the query's requested cost by Shopify's rule: 10 per mutation, 1 per object selected."""
         for _ in range(max_throttled + 1):
-            with _cost_lock:
-                wait = bucket.reserve(cost, time.time())
-            if wait > 0:
-                self.sleep(wait)
+            maximum, restore_rate = self._graphql_plan()
+            # One point of headroom: the shop's clock and ours see the restore a few ms apart.
+            throttle_wait(endpoint_id=self.endpoint.pk, bucket=GRAPHQL_BUCKET, cost=cost, rate_per_second=restore_rate,
+                          burst=maximum - 1, sleep=self.sleep)
             self._graphql = True
             try:
                 answer = self.json("POST", self.path("graphql.json"), json_body={"query": query, "variables": variables or {}})
             finally:
                 self._graphql = False
-            self._learn(bucket, answer)
+            self._learn(answer, (maximum, restore_rate))
             errors = answer.get("errors") or []
             if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors if isinstance(e, dict)):
                 continue
@@ -126,17 +102,23 @@ class ShopifyClient(ApiClient):
                 raise PermanentError(f"GraphQL refused the request: {errors[0].get('message', errors[0]) if isinstance(errors[0], dict) else errors[0]}",
                                      excerpt=str(errors)[:1000])
             return answer.get("data") or {}
-        raise TransientError("GraphQL still throttled after waiting for the cost bucket", retry_after=bucket.maximum / bucket.restore_rate)
+        maximum, restore_rate = self._graphql_plan()
+        raise TransientError("GraphQL still throttled after waiting for the cost bucket", retry_after=maximum / restore_rate)
 
-    def _bucket(self) -> CostBucket:
-        with _cost_lock:
-            return _cost_buckets.setdefault(self.endpoint.pk, CostBucket(at=time.time()))
+    def _graphql_plan(self) -> tuple[float, float]:
+        row = ThrottleBucket.objects.filter(endpoint_id=self.endpoint.pk, name=GRAPHQL_BUCKET).values_list("size", "rate_per_second").first()
+        return (row[0], row[1]) if row and row[0] and row[1] else STANDARD_GRAPHQL_PLAN
 
-    def _learn(self, bucket: CostBucket, answer: dict) -> None:
+    def _learn(self, answer: dict, plan: tuple[float, float]) -> None:
+        """The shop's own figures: its plan (kept for every process) and how full its bucket is."""
         status = ((answer.get("extensions") or {}).get("cost") or {}).get("throttleStatus") or {}
-        if not status:
+        try:
+            maximum, available = float(status["maximumAvailable"]), float(status["currentlyAvailable"])
+            restore_rate = float(status.get("restoreRate") or plan[1])
+        except (KeyError, TypeError, ValueError):
             return
-        with _cost_lock:
-            bucket.learn(maximum=float(status.get("maximumAvailable", bucket.maximum)),
-                         available=float(status.get("currentlyAvailable", bucket.available)),
-                         restore_rate=float(status.get("restoreRate", bucket.restore_rate)), now=time.time())
+        if maximum <= 0 or restore_rate <= 0:
+            return
+        if (maximum, restore_rate) != plan:
+            ThrottleBucket.objects.filter(endpoint_id=self.endpoint.pk, name=GRAPHQL_BUCKET).update(size=maximum, rate_per_second=restore_rate)
+        throttle_fill(endpoint_id=self.endpoint.pk, bucket=GRAPHQL_BUCKET, used=maximum - available, rate_per_second=restore_rate)

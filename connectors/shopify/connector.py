@@ -22,6 +22,7 @@ mutation SetAvailable($input: InventorySetQuantitiesInput!) {
     userErrors { field message code }
   }
 }"""
+SET_QUANTITIES_COST = 12  # the mutation (10) and the two objects it selects (1 each)
 
 
 FIND_VARIANTS = """
@@ -127,7 +128,7 @@ class ShopifyConnector(Storefront):
                                    "quantities": [{"inventoryItemId": gid("InventoryItem", data["inventory_item_id"]),
                                                    "locationId": gid("Location", location), "quantity": units}
                                                   for data, location, units in chunk]}}
-            answer = ctx.client.graphql(SET_QUANTITIES, variables, cost=11)
+            answer = ctx.client.graphql(SET_QUANTITIES, variables, cost=SET_QUANTITIES_COST)
             errors = (answer.get("inventorySetQuantities") or {}).get("userErrors") or []
             if errors:
                 raise PermanentError("Shopify refused quantities: " + "; ".join(e.get("message", "") for e in errors[:5]),

@@ -23,6 +23,7 @@ in-process on a free port, the demo runs them as processes.
 """
 
 import base64
+import contextlib
 import hashlib
 import heapq
 import hmac
@@ -994,6 +995,7 @@ class Sandbox:
         self.faults = Faults(clock=self.clock.monotonic, extra=self.extra_faults, is_write=self.is_write)
         self.stats: Counter = Counter()
         self._stats_lock = threading.Lock()
+        self._serving = 0
         self.journal: deque[RequestRecord] = deque(maxlen=5000)
         self.errors: deque[str] = deque(maxlen=100)
         self.webhooks = WebhookSender(policy=delivery_policy or self.delivery_policy, faults=self.faults,
@@ -1063,6 +1065,18 @@ class Sandbox:
         """Add to a counter shown in `stats` (and `GET /_sandbox/state`)."""
         with self._stats_lock:
             self.stats[key] += n
+
+    @contextlib.contextmanager
+    def _requests_in_flight(self):
+        """`stats["peak in flight"]`: the most vendor requests this sandbox was serving at once."""
+        with self._stats_lock:
+            self._serving += 1
+            self.stats["peak in flight"] = max(self.stats["peak in flight"], self._serving)
+        try:
+            yield
+        finally:
+            with self._stats_lock:
+                self._serving -= 1
 
     # --- hooks (override) --------------------------------------------------------------------------
     def reset_state(self) -> None:
@@ -1248,7 +1262,11 @@ class Sandbox:
             handler.close_connection = True
             return
         request = Request(handler.command, handler.path, handler.headers, body, handler.client_address)
-        response, after = self.handle(request)
+        if request.path.startswith(CONTROL_PREFIX):
+            response, after = self.handle(request)
+        else:
+            with self._requests_in_flight():
+                response, after = self.handle(request)
         if not request.path.startswith(CONTROL_PREFIX):
             self.journal.append(RequestRecord(request.method, request.path, request.query_string,
                                               request.route.pattern if request.route else None,

@@ -5,6 +5,7 @@ import time
 
 from catalog.services import price_entry_set, product_create, product_update
 from connectors import sync
+from connectors.commerce.flows import StockReconcile
 from connectors.models import Binding, InboxMessage, SyncJob
 from inventory import services as stock
 from orders.models import SalesOrder
@@ -102,3 +103,35 @@ def test_the_stock_reconcile_corrects_only_what_differs_in_the_shop(world):
     assert shop_available(world, "LAMP-1") == 10 and shop_available(world, "LAMP-2") == 4
     assert world["sandbox"].stats["quantities set"] - before == 1  # only the drifted level was sent
     assert SyncJob.objects.get(flow="stock.reconcile").outcome == "checked 2 variants at 1 locations, corrected 1"
+
+
+def test_the_stock_reconcile_pages_through_the_catalogue_one_run_per_page_and_starts_over_next_time(world, monkeypatch):
+    monkeypatch.setattr(StockReconcile, "page_size", 2)
+    public = world["endpoint"].channel.catalog.public_price_list
+    for n in range(2, 6):
+        product = product_create(sku=f"LAMP-{n}", name=f"Lampe {n}", status="active")
+        price_entry_set(price_list=public, product=product, unit_price="30.00")
+        stock.stock_receive(product=product, warehouse=world["lyon"], quantity=n)
+        sync.sync_job_enqueue(endpoint=world["endpoint"], flow="products.out", record_key=str(product.pk), label=product.sku)
+    publish(world)
+    for sku in ("LAMP-2", "LAMP-5"):  # drifted in the shop
+        item = Binding.objects.get(endpoint=world["endpoint"], model="variant", data__sku=sku).data["inventory_item_id"]
+        world["shop"].http.post(f"{world['shop'].url}/admin/api/2025-01/inventory_levels/set.json", timeout=10,
+                                json={"location_id": int(world["location"]), "inventory_item_id": int(item), "available": 99}).raise_for_status()
+    reads_before = world["sandbox"].stats.get("GET inventory_levels.json", 0)
+
+    sync.sync_job_enqueue(endpoint=world["endpoint"], flow="stock.reconcile", record_key="*", label="reconcile")
+    run_flows(world["endpoint"], "stock.reconcile")
+
+    assert world["sandbox"].stats["GET inventory_levels.json"] - reads_before == 3  # each run read only its page
+    assert [shop_available(world, f"LAMP-{n}") for n in range(1, 6)] == [10, 2, 3, 4, 5]
+    runs = list(SyncJob.objects.filter(flow="stock.reconcile").order_by("pk").values_list("status", "outcome"))
+    assert [(status, outcome.split(",")[0], outcome.endswith("next page queued")) for status, outcome in runs] == [
+        ("done", "checked 2 variants at 1 locations", True), ("done", "checked 2 variants at 1 locations", True),
+        ("done", "checked 1 variants at 1 locations", False)]
+    assert sum(int(outcome.split("corrected ")[1].split(";")[0]) for _, outcome in runs) == 2
+
+    sync.sync_job_enqueue(endpoint=world["endpoint"], flow="stock.reconcile", record_key="*", label="reconcile")
+    run_flows(world["endpoint"], "stock.reconcile")
+    assert SyncJob.objects.filter(flow="stock.reconcile").count() == 6  # the next pass starts again from the first page
+    assert SyncJob.objects.filter(flow="stock.reconcile").order_by("-pk").first().outcome == "checked 1 variants at 1 locations, corrected 0"
