@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test tour install migrate bench-price-api bench-atp bench-import bench-stock-push bench-webhooks bench-3pl bench-marketplace-stock clean
+.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-stock-push bench-webhooks bench-3pl bench-marketplace-stock clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The browser tests (Debian's Chromium), writing the screenshots of docs/back-office.md into docs/images/.
+.PHONY: tour
 tour: $(INSTALLED)
 	HUB_TOUR_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
