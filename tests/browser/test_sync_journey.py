@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from connectors.models import SyncJob
-from tests.browser.conftest import wait_for
+from tests.browser.conftest import fr, wait_for
 from tests.browser.scenes import WOO_KEY, WOO_SECRET, shop_endpoint_with_a_failed_product, woocommerce_shop
 
 
@@ -48,6 +48,6 @@ def test_a_failed_sync_job_is_retried_from_the_console_and_delivered(browser, fa
     wait_for(lambda: SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.DONE).exists(), timeout=120,
              what="the task cluster delivers the retried job", cluster=task_cluster)
     page.goto(f"/admin/connectors/syncjob/{job.pk}/change/")
-    expect(page.locator(".field-status .readonly")).to_have_text(SyncJob.Status.DONE.label)
+    expect(page.locator(".field-status_label .readonly, .field-status .readonly")).to_contain_text(fr(SyncJob.Status.DONE.label))
     tour(page, "sync-job-done")
     assert [(p["sku"], p["name"]) for p in shop.products.values()] == [("LAMP-1", "Lampe baladeuse")]
