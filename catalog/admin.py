@@ -1,16 +1,23 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count
 from django.http import Http404
-from django.utils.html import format_html_join
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog import services
-from catalog.pricing import PricingRequest, Tier, format_price, price_lines
+from catalog.pricing import PricingRequest, Tier, format_price, price_error_label, price_lines
 from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Product, ProductImage, ProductTranslation
-from hub.admin import granted_by
+from catalog.selectors import product_prices_by_list
+from hub.admin import PanelsAdminMixin, granted_by
+from hub.display import chips
 
 PRODUCT_SERVICE_FIELDS = services.PRODUCT_FIELDS
 
@@ -64,12 +71,16 @@ class CategoryAdmin(admin.ModelAdmin):
 class VariantInline(admin.TabularInline):
     model = Product
     fk_name = "parent"
-    fields = ["sku", "name", "option_values", "status", "gtin"]
-    readonly_fields = ["status"]
+    fields = ["sku", "name", "options", "option_values", "status", "gtin"]
+    readonly_fields = ["options", "status"]
     extra = 0
     show_change_link = True
     verbose_name = "variant"
     verbose_name_plural = "Variants"
+
+    @admin.display(description=_("options"))
+    def options(self, obj):
+        return chips(obj.option_values)
 
 
 class ProductImageInline(admin.TabularInline):
@@ -86,22 +97,23 @@ class ProductTranslationInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(HistoryAdmin):
+class ProductAdmin(PanelsAdminMixin, HistoryAdmin):
     list_display = ["sku", "name", "category", "brand", "status", "gtin", "parent", "updated_at"]
     list_filter = ["status", "category", "brand", "hazardous", "track_expiry"]
     search_fields = ["sku", "name", "gtin", "translations__name"]
     list_select_related = ["category", "parent"]
     autocomplete_fields = ["category", "parent"]
-    readonly_fields = ["status", "created_at", "updated_at", "channel_prices"]
+    readonly_fields = ["status", "created_at", "updated_at", "channel_prices", "option_chips", "attribute_chips"]
     inlines = [ProductTranslationInline, ProductImageInline, VariantInline]
+    panels = ["prices_panel"]
     actions = ["activate", "archive"]
     history_list_display = ["status", "name"]
     fieldsets = [
         (None, {"fields": ["sku", "name", "status", "category", "brand", "gtin", "description"]}),
-        ("Variants", {"fields": ["parent", "option_axes", "option_values"]}),
+        ("Variants", {"fields": ["parent", "option_chips", "option_axes", "option_values"]}),
         ("Logistics", {"fields": ["weight_g", ("length_mm", "width_mm", "height_mm"), ("storage_temp_min_c", "storage_temp_max_c"),
                                   "hazardous", "shelf_life_days", "track_expiry", "allow_backorder", "country_of_origin", "customs_code"]}),
-        ("Attributes", {"fields": ["attributes"]}),
+        ("Attributes", {"fields": ["attribute_chips", "attributes"]}),
         ("Prices", {"fields": ["channel_prices"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
@@ -115,11 +127,28 @@ class ProductAdmin(HistoryAdmin):
             price_list = catalog.public_price_list
             request = PricingRequest(tiers=(Tier("public_list", (price_list.pk,)),), currency=price_list.currency)
             line = price_lines(lines=[(obj.sku, 1)], request=request)[0]
-            shown = f"{format_price(line.unit_price, price_list.currency)} {price_list.currency}" if line.unit_price is not None else line.error
+            shown = f"{format_price(line.unit_price, price_list.currency)} {price_list.currency}" if line.unit_price is not None \
+                else price_error_label(line.error)
             rows.append((catalog.channel.code, price_list.code, shown, line.why))
         if not rows:
             return "No channel has a public price list."
         return format_html_join(mark_safe("<br>"), "{} ({}): <b>{}</b> <small>{}</small>", rows)
+
+    @admin.display(description=_("options"))
+    def option_chips(self, obj):
+        return chips(obj.option_values)
+
+    @admin.display(description=_("attributes (as shown)"))
+    def attribute_chips(self, obj):
+        return chips(obj.attributes)
+
+    @admin.display(description=_("Price in each price list (1 unit, today)"))
+    def prices_panel(self, request, product):
+        rows = [{**row, "shown": f"{format_price(row['unit_price'], row['price_list'].currency)} {row['price_list'].currency}"
+                 if row["unit_price"] is not None else price_error_label(row["error"]),
+                 "entries_url": reverse("admin:catalog_priceentry_changelist") + f"?price_list__id__exact={row['price_list'].pk}&q={product.sku}"}
+                for row in product_prices_by_list(product=product)]
+        return render_to_string("admin/catalog/product_prices_panel.html", {"rows": rows}, request=request)
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in PRODUCT_SERVICE_FIELDS}
@@ -174,13 +203,6 @@ class ProductAdmin(HistoryAdmin):
         return super().has_delete_permission(request, obj)
 
 
-class PriceEntryInline(admin.TabularInline):
-    model = PriceEntry
-    fields = ["product", "min_quantity", "unit_price", "valid_from", "valid_to"]
-    autocomplete_fields = ["product"]
-    extra = 0
-
-
 @admin.register(PriceList)
 class PriceListAdmin(HistoryAdmin):
     list_display = ["code", "name", "currency", "priority", "prices_include_tax", "valid_from", "valid_to", "is_active",
@@ -188,14 +210,26 @@ class PriceListAdmin(HistoryAdmin):
     list_filter = ["currency", "is_active", "prices_include_tax"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["base_price_list"]
-    inlines = [PriceEntryInline]
+    readonly_fields = ["entries_link"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(entry_total=Count("entries")).select_related("base_price_list")
 
-    @admin.display(description="Entries", ordering="entry_total")
+    def entries_url(self, obj) -> str:
+        return reverse("admin:catalog_priceentry_changelist") + f"?price_list__id__exact={obj.pk}"
+
+    @admin.display(description=_("Price breaks"), ordering="entry_total")
     def entry_count(self, obj):
-        return obj.entry_total
+        return format_html('<a href="{}">{}</a>', self.entries_url(obj), obj.entry_total)
+
+    @admin.display(description=_("Price breaks"))
+    def entries_link(self, obj):
+        if obj.pk is None:
+            return gettext("Save the list first, then add its prices.")
+        count = obj.entries.count()
+        return format_html('<a class="button" id="price-list-entries" href="{}">{}</a> <a href="{}?price_list={}">{}</a>', self.entries_url(obj),
+                           ngettext("Edit its %(count)d price break", "Edit its %(count)d price breaks", count) % {"count": count},
+                           reverse("admin:catalog_priceentry_add"), obj.pk, gettext("Add a price"))
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in services.PRICE_LIST_FIELDS if name in form.cleaned_data}
@@ -206,32 +240,62 @@ class PriceListAdmin(HistoryAdmin):
             for field in PriceList._meta.concrete_fields:
                 setattr(obj, field.attname, getattr(created, field.attname))
 
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not PriceEntry:
-            return super().save_formset(request, form, formset, change)
-        entries = formset.save(commit=False)
-        for entry in formset.deleted_objects:
-            services.price_entry_delete(entry=entry)
-        for entry in entries:
-            if entry.pk:
-                # A changed key (quantity/start) is a new break: remove the old row first.
-                original = PriceEntry.objects.get(pk=entry.pk)
-                if (original.min_quantity, original.valid_from, original.product_id) != (entry.min_quantity, entry.valid_from, entry.product_id):
-                    services.price_entry_delete(entry=original)
-            try:
-                services.price_entry_set(price_list=form.instance, product=entry.product, unit_price=entry.unit_price,
-                                         min_quantity=entry.min_quantity, valid_from=entry.valid_from, valid_to=entry.valid_to)
-            except ValidationError as error:
-                self.message_user(request, f"{entry.product.sku}: {_error_text(error)}", messages.ERROR)
+
+class PriceBreakValidity(admin.SimpleListFilter):
+    title = _("validity")
+    parameter_name = "validity"
+
+    def lookups(self, request, model_admin):
+        return [("now", _("Valid today")), ("future", _("Starts later")), ("past", _("Ended"))]
+
+    def queryset(self, request, queryset):
+        from django.db.models import Q
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        if self.value() == "now":
+            return queryset.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today), Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        if self.value() == "future":
+            return queryset.filter(valid_from__gt=today)
+        if self.value() == "past":
+            return queryset.filter(valid_to__lt=today)
+        return queryset
+
+
+class PriceEntryForm(forms.ModelForm):
+    """The service's own rules, checked before saving so that a refusal is a form error."""
+
+    class Meta:
+        model = PriceEntry
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        start = data.get("valid_from", self.instance.valid_from)
+        end = data.get("valid_to")
+        if start and end and end < start:
+            self.add_error("valid_to", gettext("The end of validity must not be before its start (%(start)s).") % {"start": start})
+        return data
 
 
 @admin.register(PriceEntry)
 class PriceEntryAdmin(HistoryAdmin):
-    list_display = ["price_list", "product", "min_quantity", "unit_price", "valid_from", "valid_to", "updated_at"]
-    list_filter = ["price_list"]
-    search_fields = ["product__sku", "price_list__code"]
+    """Price breaks, one row each: searched, filtered by list, paginated and edited in place
+    (price and end date; a new quantity or start date is a new break)."""
+
+    list_display = ["product", "price_list", "min_quantity", "unit_price", "valid_from", "valid_to", "updated_at"]
+    list_display_links = ["product"]
+    list_editable = ["unit_price", "valid_to"]
+    list_filter = ["price_list", PriceBreakValidity, "product__status", "product__category"]
+    search_fields = ["product__sku", "product__name", "price_list__code"]
     list_select_related = ["price_list", "product"]
     autocomplete_fields = ["price_list", "product"]
+    list_per_page = 100
+    ordering = ["price_list__code", "product__sku", "min_quantity", "valid_from"]
+    form = PriceEntryForm
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=PriceEntryForm, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -245,6 +309,10 @@ class PriceEntryAdmin(HistoryAdmin):
 
     def delete_model(self, request, obj):
         services.price_entry_delete(entry=obj)
+
+    def delete_queryset(self, request, queryset):
+        for entry in queryset:
+            services.price_entry_delete(entry=entry)
 
 
 @admin.register(ChannelCatalog)

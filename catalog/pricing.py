@@ -31,6 +31,13 @@ from hub.money import quantum
 UNKNOWN_SKU = "unknown_sku"
 NO_PRICE = "no_price"
 
+
+def price_error_label(code: str | None) -> str:
+    """What a person reads for a resolution's error code."""
+    from django.utils.translation import gettext
+
+    return {UNKNOWN_SKU: gettext("Unknown or inactive product"), NO_PRICE: gettext("No price for this customer")}.get(code, code or "")
+
 _HUNDRED = Decimal(100)
 _FAR_PAST = date.min
 

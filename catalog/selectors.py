@@ -75,3 +75,29 @@ def sellable_skus(*, product_ids) -> dict[str, str]:
         parents_with_variants = set(Product.objects.filter(parent_id__in=chunk).values_list("parent_id", flat=True))
         found.update({str(pk): sku for pk, sku, parent in rows if pk not in parents_with_variants})
     return found
+
+
+def product_prices_by_list(*, product, on_date=None) -> list[dict]:
+    """What each active price list holding the product (or deriving from one that does) gives it
+    today for one unit, with its breaks: [{"price_list", "unit_price" (None: no price today),
+    "error", "breaks": [PriceEntry]}], in two queries plus one for the lists."""
+    from django.utils import timezone
+
+    from catalog.models import PriceEntry, PriceList
+    from catalog.pricing import Tier, price_data_fetch, resolve_prices
+
+    on_date = on_date or timezone.localdate()
+    entries: dict[int, list] = {}
+    for entry in PriceEntry.objects.filter(product=product).order_by("price_list_id", "min_quantity", "valid_from"):
+        entries.setdefault(entry.price_list_id, []).append(entry)
+    lists = list(PriceList.objects.filter(models.Q(pk__in=list(entries)) | models.Q(base_price_list_id__in=list(entries)))
+                 .filter(is_active=True).order_by("-priority", "code"))
+    if not lists:
+        return []
+    data = price_data_fetch(skus=[product.sku], list_ids={price_list.pk for price_list in lists}, on_date=on_date)
+    rows = []
+    for price_list in lists:
+        line = resolve_prices(lines=[(product.sku, 1)], tiers=(Tier("list", (price_list.pk,)),), currency=price_list.currency,
+                              on_date=on_date, data=data)[0]
+        rows.append({"price_list": price_list, "unit_price": line.unit_price, "error": line.error, "breaks": entries.get(price_list.pk, [])})
+    return rows

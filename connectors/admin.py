@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import Binding, Endpoint, EndpointSchedule, InboxMessage, InboxRejection, SyncAttempt, SyncJob
@@ -18,7 +19,12 @@ from connectors.registry import CONNECTORS
 from connectors.selectors import endpoint_dashboard
 from connectors.services import credentials_parse, escape_nul, inbox_process, inbox_signature_check
 from connectors.sync import JobActionError, schedules_ensure, sync_job_resolve, sync_job_retry
-from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
+from hub.admin import ReadOnlyAdmin, Workflow, WorkflowAdminMixin, admin_permission_required, granted_by
+from hub.display import badge, pretty_json, truncated
+
+JOB_TONES = {SyncJob.Status.PENDING: "info", SyncJob.Status.RUNNING: "info", SyncJob.Status.DONE: "success", SyncJob.Status.FAILED: "danger",
+             SyncJob.Status.RESOLVED: "muted"}
+RETRYABLE = {SyncJob.Status.FAILED, SyncJob.Status.PENDING, SyncJob.Status.RESOLVED}
 
 
 def _duration(value) -> str:
@@ -201,17 +207,25 @@ class PayloadForm(forms.Form):
 
 
 @admin.register(SyncJob)
-class SyncJobAdmin(ReadOnlyAdmin):
-    list_display = ["id", "endpoint", "flow", "record_label", "status", "error_class", "attempts", "next_attempt_at", "error_excerpt", "updated_at"]
+class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
+    service_errors = (JobActionError,)
+    list_display = ["id", "endpoint", "flow", "record_short", "status_label", "attempts", "error_excerpt", "next_attempt_at", "updated_at"]
     list_filter = ["status", "error_class", "endpoint", "flow"]
     search_fields = ["record_key", "record_label", "last_error"]
     list_select_related = ["endpoint"]
     inlines = [SyncAttemptInline]
     actions = ["retry", "resolve"]
-    readonly_fields = ["endpoint", "flow", "record_key", "record_label", "status", "error_class", "last_error", "outcome", "attempts",
-                       "changes", "next_attempt_at", "created_at", "updated_at", "started_at", "finished_at", "payload_pretty", "payload_edited",
-                       "resolution", "resolved_by", "edit_link"]
+    readonly_fields = ["endpoint", "flow", "record_key", "record_label", "status_label", "error_class", "last_error", "outcome", "attempts",
+                       "changes_pretty", "next_attempt_at", "created_at", "updated_at", "started_at", "finished_at", "payload_pretty", "payload_edited",
+                       "resolution", "resolved_by"]
     fields = readonly_fields
+    workflows = (
+        Workflow("retry", _("Retry now"), "retry", lambda job: job.status in RETRYABLE),
+        Workflow("edit_payload", _("Edit the payload and retry"), "edit_payload",
+                 lambda job: job.status in (SyncJob.Status.FAILED, SyncJob.Status.PENDING), url_name="connectors_syncjob_edit_payload"),
+        Workflow("resolve", _("Resolve (no retry)"), "resolve", lambda job: job.status == SyncJob.Status.FAILED,
+                 confirm=_("Mark this error as resolved without sending the record again?")),
+    )
 
     has_retry_permission = granted_by("connectors.retry_syncjob")
     has_resolve_permission = granted_by("connectors.resolve_syncjob")
@@ -220,15 +234,27 @@ class SyncJobAdmin(ReadOnlyAdmin):
     def get_fields(self, request, obj=None):
         return [name for name in super().get_fields(request, obj) if name != "edit_link" or self.has_edit_payload_permission(request)]
 
-    @admin.display(description="Last error")
+    @admin.display(description=_("Last error"))
     def error_excerpt(self, obj):
-        return (obj.last_error[:120] + "…") if len(obj.last_error) > 120 else obj.last_error
+        return truncated(obj.last_error, 60)
 
-    @admin.display(description="Payload")
+    @admin.display(description=_("Record"), ordering="record_label")
+    def record_short(self, obj):
+        return truncated(obj.record_label or obj.record_key, 30)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_label(self, obj):
+        return badge(obj.get_status_display(), JOB_TONES.get(obj.status, "neutral"), title=obj.get_error_class_display() if obj.error_class else "")
+
+    @admin.display(description=_("Payload"))
     def payload_pretty(self, obj):
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False)) if obj.payload else "—"
+        return pretty_json(obj.payload)
 
-    @admin.display(description="Edit and retry")
+    @admin.display(description=_("Changes"))
+    def changes_pretty(self, obj):
+        return pretty_json(obj.changes)
+
+    @admin.display(description=_("Edit and retry"))
     def edit_link(self, obj):
         if obj.status not in (SyncJob.Status.FAILED, SyncJob.Status.PENDING):
             return "—"
@@ -253,24 +279,36 @@ class SyncJobAdmin(ReadOnlyAdmin):
         context = {**self.admin_site.each_context(request), "title": f"Edit payload of job #{job.pk}", "job": job, "form": form}
         return TemplateResponse(request, "admin/connectors/edit_payload.html", context)
 
-    @admin.action(description="Retry now", permissions=["retry"])
+    # --- Steps: one function each, for the page's button and the list's action ---
+
+    def do_retry(self, request, job):
+        sync_job_retry(job=job, user=request.user)
+        return gettext("Job #%(id)s queued again; it is sent on the next run.") % {"id": job.pk}
+
+    def do_resolve(self, request, job):
+        sync_job_resolve(job=job, user=request.user, note=gettext("resolved by %(user)s") % {"user": request.user})
+        return gettext("Job #%(id)s resolved.") % {"id": job.pk}
+
+    @admin.action(description=_("Retry now"), permissions=["retry"])
     def retry(self, request, queryset):
-        self._each(request, queryset, lambda job: sync_job_retry(job=job, user=request.user), "queued again")
+        self._each(request, queryset, "retry", "queued again")
 
-    @admin.action(description="Resolve (no retry: fixed elsewhere or not needed)", permissions=["resolve"])
+    @admin.action(description=_("Resolve (no retry: fixed elsewhere or not needed)"), permissions=["resolve"])
     def resolve(self, request, queryset):
-        self._each(request, queryset, lambda job: sync_job_resolve(job=job, user=request.user, note=f"resolved by {request.user}"), "resolved")
+        self._each(request, queryset, "resolve", "resolved")
 
-    def _each(self, request, queryset, action, verb):
+    def _each(self, request, queryset, name, verb):
         done = 0
         for job in queryset:
             try:
-                action(job)
+                self.workflow_run(request, job, name)
                 done += 1
             except JobActionError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
         if done:
-            self.message_user(request, f"{done} job{'s' if done > 1 else ''} {verb}.", messages.SUCCESS)
+            texts = {"queued again": ngettext("%(count)d job queued again.", "%(count)d jobs queued again.", done),
+                     "resolved": ngettext("%(count)d job resolved.", "%(count)d jobs resolved.", done)}
+            self.message_user(request, texts[verb] % {"count": done}, messages.SUCCESS)
 
 
 @admin.register(SyncAttempt)
@@ -289,9 +327,9 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     def flow(self, obj):
         return obj.job.flow
 
-    @admin.display(description="Error")
+    @admin.display(description=_("Error"))
     def error_excerpt(self, obj):
-        return obj.error[:120]
+        return truncated(obj.error, 60)
 
 
 @admin.register(Binding)
@@ -313,6 +351,9 @@ class InboxMessageAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in InboxMessage._meta.fields if f.name != "body"] + ["body_text", "signature_now"]
     actions = ["replay"]
 
+    class Media:
+        css = {"all": ["hub/admin.css"]}
+
     has_replay_permission = granted_by("connectors.replay_inboxmessage")
 
     def has_add_permission(self, request):
@@ -331,14 +372,20 @@ class InboxMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Error"))
     def error_excerpt(self, obj):
-        return obj.error if len(obj.error) <= 120 else obj.error[:120] + "…"
+        return truncated(obj.error, 60)
 
     @admin.display(description=_("Body"))
     def body_text(self, obj):
         shown = bytes(obj.body)[:BODY_SHOWN_BYTES]
         size = max(obj.body_size, len(bytes(obj.body)))
         note = "" if len(shown) == size else _("(the first %(shown)s of %(size)s bytes)") % {"shown": len(shown), "size": size}
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>{}", escape_nul(shown.decode("utf-8", errors="replace")), note)
+        text = escape_nul(shown.decode("utf-8", errors="replace"))
+        if not note:
+            try:
+                return pretty_json(json.loads(text))  # a JSON body, indented for reading
+            except ValueError:
+                pass
+        return format_html("<pre class='hub-json'>{}</pre>{}", text, note)
 
     @admin.display(description=_("Signature, checked again now"))
     def signature_now(self, obj):

@@ -1,12 +1,18 @@
+from dataclasses import dataclass
 from functools import wraps
+from typing import Callable
 
 from axes import admin as axes_admin
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_q import admin as q_admin
 from django_q.models import Failure, Success
@@ -121,6 +127,136 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} token(s) revoked; they stop working at once.", messages.SUCCESS)
 
 
+@dataclass(frozen=True)
+class Workflow:
+    """A step a document's page offers as a button (`<button name="_workflow" value="<name>">` in the
+    form `#workflow-actions`), shown only when `allowed(obj)` says the transition is possible now and
+    the admin's `has_<permission>_permission(request)` is true.
+
+    The admin method `do_<name>(request, obj)` performs it through the app's services and returns
+    a message (or ""); the list action of the same step calls that same method for each row.
+    A step that needs a form of its own names its admin URL in `url_name` (a link, no POST here).
+    """
+
+    name: str
+    label: str
+    permission: str
+    allowed: Callable = lambda obj: True
+    url_name: str = ""
+    danger: bool = False
+    confirm: str = ""
+
+
+class WorkflowAdminMixin:
+    """Workflow buttons on a change page; see `Workflow`. POSTs go to the change page itself with
+    `_workflow=<name>` (and the CSRF token), so they need no URL of their own."""
+
+    workflows: tuple = ()
+    service_errors: tuple = (ValueError,)
+    change_form_template = "admin/hub/workflow_change_form.html"
+
+    class Media:
+        css = {"all": ["hub/admin.css"]}
+
+    def workflow_permitted(self, request, workflow) -> bool:
+        return getattr(self, f"has_{workflow.permission}_permission")(request)
+
+    def workflow_buttons(self, request, obj) -> list[dict]:
+        if obj is None:
+            return []
+        buttons = []
+        for workflow in self.workflows:
+            if self.workflow_permitted(request, workflow) and workflow.allowed(obj):
+                url = reverse(f"{self.admin_site.name}:{workflow.url_name}", args=[obj.pk]) if workflow.url_name else ""
+                buttons.append({"name": workflow.name, "label": workflow.label, "url": url, "danger": workflow.danger,
+                                "confirm": workflow.confirm})
+        return buttons
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["workflow_buttons"] = self.workflow_buttons(request, obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST" and "_workflow" in request.POST:
+            return self.workflow_view(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def workflow_view(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        workflow = next((w for w in self.workflows if w.name == request.POST["_workflow"] and not w.url_name), None)
+        if workflow is None:
+            return HttpResponseBadRequest(gettext("Unknown step."))
+        if not (self.has_view_permission(request, obj) and self.workflow_permitted(request, workflow)):
+            raise PermissionDenied
+        here = HttpResponseRedirect(request.path)
+        if not workflow.allowed(obj):
+            self.message_user(request, gettext("%(object)s: “%(step)s” is not possible in its current state.")
+                              % {"object": obj, "step": workflow.label}, messages.ERROR)
+            return here
+        try:
+            message = self.workflow_run(request, obj, workflow.name)
+        except self.service_errors as exc:
+            self.message_user(request, f"{obj}: {exc}", messages.ERROR)
+        else:
+            self.message_user(request, message or gettext("%(object)s: %(step)s — done.") % {"object": obj, "step": workflow.label},
+                              messages.SUCCESS)
+        return here
+
+    def workflow_run(self, request, obj, name: str) -> str:
+        return getattr(self, f"do_{name}")(request, obj) or ""
+
+    def workflow_each(self, request, queryset, name: str, done_text=None) -> None:
+        """A list action: the step's `do_<name>` for each selected row; each refusal reported by
+        name, then "N <objects> <done_text>." (or each row's own message without `done_text`)."""
+        done = 0
+        for obj in queryset:
+            try:
+                message = self.workflow_run(request, obj, name)
+            except self.service_errors as exc:
+                self.message_user(request, f"{obj}: {exc}", messages.ERROR)
+                continue
+            done += 1
+            if done_text is None and message:
+                self.message_user(request, message, messages.SUCCESS)
+        if done and done_text is not None:
+            opts = queryset.model._meta
+            self.message_user(request, ngettext("%(count)d %(name)s %(done)s.", "%(count)d %(name)s %(done)s.", done)
+                              % {"count": done, "name": opts.verbose_name if done == 1 else opts.verbose_name_plural, "done": done_text},
+                              messages.SUCCESS)
+
+
+class PanelsAdminMixin:
+    """Read-only panels under a change page's fields: the admin's own (`panels`: names of methods
+    `(request, obj) -> HTML`, with an `admin.display` description as title) and those other apps
+    register for the model in `hub.registry.register_admin_panel`."""
+
+    panels: tuple = ()
+    change_form_template = "admin/hub/workflow_change_form.html"
+
+    class Media:
+        css = {"all": ["hub/admin.css"]}
+
+    def get_panels(self, request, obj) -> list[dict]:
+        if obj is None or obj.pk is None:
+            return []
+        from hub.registry import admin_panels_for
+
+        shown = []
+        for name in self.panels:
+            method = getattr(self, name)
+            shown.append({"name": name, "title": getattr(method, "short_description", name), "html": method(request, obj)})
+        for spec in admin_panels_for(self.opts.label):
+            if not spec.permission or request.user.has_perm(spec.permission):
+                shown.append({"name": spec.name, "title": spec.title, "html": spec.render(request, obj)})
+        return shown
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["panels"] = self.get_panels(request, obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+
 class ServiceActionsMixin:
     """Admin actions that call a service per selected row and report each refusal by name."""
 
@@ -139,6 +275,9 @@ class ServiceActionsMixin:
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    class Media:
+        css = {"all": ["hub/admin.css"]}
+
     def has_add_permission(self, request):
         return False
 

@@ -100,3 +100,28 @@ demo_seeders: dict[str, DemoSeeder] = {}
 
 def register_demo_seeder(spec: DemoSeeder) -> None:
     demo_seeders[spec.name] = spec
+
+
+@dataclass(frozen=True)
+class AdminPanelSpec:
+    """A read-only panel a higher app adds to a lower app's admin page (e.g. inventory's stock
+    per warehouse on catalog's product page). `render(request, obj)` returns HTML; `permission`
+    ("app_label.codename") hides the panel from staff without it."""
+
+    model: str  # "app_label.ModelName"
+    name: str
+    title: str
+    render: object
+    permission: str = ""
+    order: int = 100
+
+
+admin_panels: dict[str, dict[str, AdminPanelSpec]] = {}
+
+
+def register_admin_panel(spec: AdminPanelSpec) -> None:
+    admin_panels.setdefault(spec.model, {})[spec.name] = spec
+
+
+def admin_panels_for(model_label: str) -> list[AdminPanelSpec]:
+    return sorted(admin_panels.get(model_label, {}).values(), key=lambda spec: (spec.order, spec.name))

@@ -4,8 +4,11 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
+from hub.display import badge, truncated
 from inventory import services
 from inventory.forms import AdjustmentForm, TransferForm
 from inventory.models import ChannelStockPolicy, Reservation, StockLevel, StockLot, StockMovement, Warehouse
@@ -43,20 +46,34 @@ class AvailabilityFilter(admin.SimpleListFilter):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(ReadOnlyAdmin):
-    list_display = ["product", "warehouse", "on_hand", "reserved", "available_units", "movements_link", "updated_at"]
+    list_display = ["product_short", "warehouse_code", "on_hand", "reserved", "available_units", "movements_link", "updated_at"]
     list_filter = [AvailabilityFilter, "warehouse", "product__status"]
     search_fields = ["product__sku", "product__name"]
     list_select_related = ["product", "warehouse"]
     change_list_template = "admin/inventory/stocklevel/change_list.html"
 
-    @admin.display(description="Available", ordering=F("on_hand") - F("reserved"))
-    def available_units(self, obj):
-        return obj.available
+    class Media:
+        css = {"all": ["hub/admin.css"]}
 
-    @admin.display(description="History")
+    @admin.display(description=_("product"), ordering="product__sku")
+    def product_short(self, obj):
+        return format_html("<b>{}</b> {}", obj.product.sku, truncated(obj.product.name, 36))
+
+    @admin.display(description=_("warehouse"), ordering="warehouse__code")
+    def warehouse_code(self, obj):
+        return obj.warehouse.code
+
+    @admin.display(description=_("available"), ordering=F("on_hand") - F("reserved"))
+    def available_units(self, obj):
+        free = obj.available
+        tone = "danger" if free <= 0 else "warning" if free <= LOW_STOCK_THRESHOLD else "success"
+        return badge(free, tone)
+
+    @admin.display(description=_("history"))
     def movements_link(self, obj):
         url = reverse("admin:inventory_stockmovement_changelist")
-        return format_html('<a href="{}?product__id__exact={}&warehouse__id__exact={}">movements</a>', url, obj.product_id, obj.warehouse_id)
+        return format_html('<a href="{}?product__id__exact={}&warehouse__id__exact={}">{}</a>', url, obj.product_id, obj.warehouse_id,
+                           gettext("movements"))
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("inventory.view_stocklevel")
@@ -84,7 +101,8 @@ class StockLevelAdmin(ReadOnlyAdmin):
             else:
                 messages.success(request, message)
                 return redirect("admin:inventory_stocklevel_changelist")
-        context = {**self.admin_site.each_context(request), "title": title, "form": form, "opts": self.model._meta}
+        context = {**self.admin_site.each_context(request), "title": title, "form": form, "opts": self.model._meta,
+                   "media": self.media + form.media}
         return TemplateResponse(request, "admin/inventory/stock_form.html", context)
 
     @admin_permission_required("adjust")
@@ -110,11 +128,17 @@ class StockLevelAdmin(ReadOnlyAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "product", "warehouse", "quantity", "lot", "reason", "reference", "source", "user"]
+    """The stock ledger: never changed, never deleted (corrections are new movements)."""
+
+    list_display = ["created_at", "kind", "product", "warehouse", "quantity", "lot", "reason_short", "reference", "source", "user"]
     list_filter = ["kind", "warehouse", "source", "created_at"]
     search_fields = ["product__sku", "reference", "lot", "reason"]
     list_select_related = ["product", "warehouse", "user"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_short(self, obj):
+        return truncated(obj.reason, 40)
 
 
 @admin.register(StockLot)

@@ -1,23 +1,29 @@
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 from inventory.models import StockMovement, Warehouse
 
 
-class _StockForm(forms.Form):
-    sku = forms.CharField(label="SKU", max_length=64)
+def autocomplete(model, field_name: str):
+    """The admin's search-as-you-type select for a foreign key of `model`; it lists only what the
+    target's admin lets this user view, searched on its `search_fields`."""
+    return AutocompleteSelect(model._meta.get_field(field_name), admin.site)
 
-    def clean_sku(self):
-        sku = self.cleaned_data["sku"].strip()
-        product = Product.objects.filter(sku=sku).first()
-        if product is None:
-            raise forms.ValidationError(f"No product with SKU {sku!r}.")
-        self.cleaned_data["product"] = product
-        return sku
+
+def warehouse_field(label):
+    return forms.ModelChoiceField(Warehouse.objects.filter(is_active=True), label=label, widget=autocomplete(StockMovement, "warehouse"))
+
+
+class _StockForm(forms.Form):
+    product = forms.ModelChoiceField(Product.objects.all(), label=_("Product or variant"), widget=autocomplete(StockMovement, "product"),
+                                     help_text=_("Type a SKU or a name."))
 
 
 class AdjustmentForm(_StockForm):
-    warehouse = forms.ModelChoiceField(Warehouse.objects.filter(is_active=True))
+    warehouse = warehouse_field(_("Warehouse"))
     quantity_delta = forms.IntegerField(label="Change (+ in, − out)")
     kind = forms.ChoiceField(choices=[(StockMovement.Kind.ADJUSTMENT, "Adjustment"),
                                       (StockMovement.Kind.THIRD_PARTY_CORRECTION, "3PL correction")])
@@ -32,8 +38,8 @@ class AdjustmentForm(_StockForm):
 
 
 class TransferForm(_StockForm):
-    from_warehouse = forms.ModelChoiceField(Warehouse.objects.filter(is_active=True))
-    to_warehouse = forms.ModelChoiceField(Warehouse.objects.filter(is_active=True))
+    from_warehouse = warehouse_field(_("From warehouse"))
+    to_warehouse = warehouse_field(_("To warehouse"))
     quantity = forms.IntegerField(min_value=1)
     reference = forms.CharField(max_length=100, required=False)
 

@@ -42,6 +42,13 @@ def stock_levels_for(*, product):
     return StockLevel.objects.filter(product=product).select_related("warehouse").order_by("-warehouse__priority", "warehouse__code")
 
 
+def stock_by_warehouse(*, product) -> list[StockLevel]:
+    """The product's stock levels, and its variants' when it has some, warehouse by warehouse
+    (what the product's page shows)."""
+    return list(StockLevel.objects.filter(Q(product=product) | Q(product__parent=product)).select_related("warehouse", "product")
+                .order_by("product__sku", "-warehouse__priority", "warehouse__code"))
+
+
 def ledger_drift():
     """Levels whose on-hand differs from the sum of their movements (should be none)."""
     ledger_sum = (

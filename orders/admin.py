@@ -1,25 +1,45 @@
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hub.admin import ReadOnlyAdmin, ServiceActionsMixin, TimelineInline, admin_permission_required, granted_by
-from inventory.models import Reservation, Warehouse
+from hub.admin import (
+    PanelsAdminMixin, ReadOnlyAdmin, ServiceActionsMixin, TimelineInline, Workflow, WorkflowAdminMixin, admin_permission_required,
+    granted_by,
+)
+from hub.display import EMPTY, address_block, badge, chips, percent, truncated
 from orders import services
 from orders.fec import ENCODING as FEC_ENCODING
 from orders.fec import FecError, fec_build
 from orders.forms import FecExportForm, StaffOrderForm
 from orders.journal import JournalError
 from orders.models import (
-    Account, AccountAssignment, Address, ChannelOrderSettings, CompanySettings, CreditNote, Customer, CustomerGroup, CustomerMatch,
-    Invoice, OrderLine, Payment, SalesOrder, Shipment, ShippingLine,
+    Account, AccountAssignment, Address, ChannelOrderSettings, CompanySettings, CreditNote, CreditNoteLine, Customer, CustomerGroup,
+    CustomerMatch, Invoice, InvoiceLine, OrderLine, Payment, SalesOrder, Shipment, ShippingLine,
 )
-from orders.selectors import invoices_open
+from orders.models import OrderStatus, PaymentStatus
+from orders.selectors import customer_account, invoices_open
+
+S = OrderStatus
+STATUS_TONES = {S.RECEIVED: "info", S.CONFIRMED: "info", S.ALLOCATED: "info", S.PARTIALLY_SHIPPED: "warning", S.SHIPPED: "success",
+                S.COMPLETED: "success", S.ON_HOLD: "danger", S.CANCELLED: "muted"}
+PAYMENT_TONES = {PaymentStatus.PENDING: "warning", PaymentStatus.AUTHORISED: "info", PaymentStatus.PAID: "success",
+                 PaymentStatus.PARTIALLY_REFUNDED: "warning", PaymentStatus.REFUNDED: "muted"}
+
+
+def money(amount, currency) -> str:
+    return f"{amount} {currency}" if amount is not None else EMPTY
+
+
+def order_status_badge(order):
+    return badge(order.get_status_display(), STATUS_TONES.get(order.status, "neutral"), title=order.hold_reason)
 
 
 class AddressInline(admin.StackedInline):
@@ -35,23 +55,42 @@ class CustomerGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(PanelsAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "company", "type", "email", "group", "payment_terms", "credit_limit", "is_active"]
     list_filter = ["type", "group", "payment_terms", "channels", "is_active"]
     search_fields = ["code", "name", "company", "email", "vat_number"]
     filter_horizontal = ["price_lists", "channels"]
     inlines = [AddressInline]
+    panels = ["account_panel"]
+
+    @admin.display(description=_("Orders and balance"))
+    def account_panel(self, request, customer):
+        from django.template.loader import render_to_string
+
+        account = customer_account(customer=customer)
+        orders_url = reverse("admin:orders_salesorder_changelist") + f"?customer__id__exact={customer.pk}"
+        invoices_url = reverse("admin:orders_invoice_changelist") + f"?customer__id__exact={customer.pk}"
+        rows = [{"order": order, "url": reverse("admin:orders_salesorder_change", args=[order.pk]), "status": order_status_badge(order)}
+                for order in account.orders]
+        return render_to_string("admin/orders/customer/account_panel.html", {
+            "account": account, "customer": customer, "rows": rows, "orders_url": orders_url, "invoices_url": invoices_url,
+            "credit_tone": "danger" if (account.credit_used_percent or 0) > 100 else "warning" if (account.credit_used_percent or 0) >= 80 else "success",
+        }, request=request)
 
 
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    fields = ["position", "sku", "name", "quantity", "quantity_shipped", "unit_price", "discount", "tax_rate", "tax_amount", "line_total"]
+    fields = ["position", "sku", "name", "quantity", "quantity_shipped", "unit_price", "discount", "tax_rate_percent", "tax_amount", "line_total"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("tax rate"))
+    def tax_rate_percent(self, obj):
+        return percent(obj.tax_rate)
 
 
 class ShippingLineInline(OrderLineInline):
@@ -62,8 +101,12 @@ class ShippingLineInline(OrderLineInline):
 
 class ShipmentInline(OrderLineInline):
     model = Shipment
-    fields = ["number", "warehouse", "carrier", "service", "tracking_numbers", "shipped_at"]
+    fields = ["number", "warehouse", "carrier", "service", "tracking", "shipped_at"]
     readonly_fields = fields
+
+    @admin.display(description=_("tracking numbers"))
+    def tracking(self, obj):
+        return chips(obj.tracking_numbers)
 
 
 class InvoiceInline(OrderLineInline):
@@ -73,7 +116,12 @@ class InvoiceInline(OrderLineInline):
 
     @admin.display(description="")
     def print_link(self, obj):
-        return format_html('<a href="{}" target="_blank">print</a>', reverse("admin:orders_invoice_print", args=[obj.pk]))
+        return invoice_print_link(obj)
+
+
+def invoice_print_link(invoice):
+    return format_html('<a class="invoice-print" href="{}" target="_blank">{}</a>', reverse("admin:orders_invoice_print", args=[invoice.pk]),
+                       gettext("Print"))
 
 
 class PaymentInline(OrderLineInline):
@@ -82,20 +130,39 @@ class PaymentInline(OrderLineInline):
     readonly_fields = fields
 
 
+ORDER_CANCELLABLE = {S.RECEIVED, S.CONFIRMED, S.ALLOCATED, S.ON_HOLD}
+
+
 @admin.register(SalesOrder)
-class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, admin.ModelAdmin):
     service_errors = (services.OrderError,)
-    list_display = ["number", "channel", "external_id", "customer", "status_label", "payment_status", "total", "currency", "created_at"]
+    list_display = ["number", "customer_short", "status_label", "payment_label", "total_amount", "created_on", "channel_code"]
     list_filter = ["status", "payment_status", "channel", "created_at"]
     search_fields = ["number", "external_id", "customer__code", "customer__name", "customer__email", "lines__sku"]
     list_select_related = ["channel", "customer"]
     date_hierarchy = "created_at"
-    readonly_fields = ["number", "channel", "external_id", "customer", "currency", "status", "hold_reason", "payment_status",
-                       "prices_include_tax", "billing_address", "shipping_address", "discount_codes", "subtotal", "discount_total",
-                       "shipping_total", "tax_total", "total", "placed_at", "created_at", "updated_at"]
-    fields = readonly_fields + ["notes"]
+    readonly_fields = ["number", "channel", "external_id", "customer", "status_label", "hold_reason", "payment_label",
+                       "prices_include_tax", "billing_address_block", "shipping_address_block", "discount_chips", "subtotal", "discount_total",
+                       "shipping_total", "tax_total", "total_amount", "placed_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["number", "channel", "external_id", "customer", "status_label", "hold_reason", "payment_label"]}),
+        (_("Addresses"), {"fields": [("billing_address_block", "shipping_address_block")]}),
+        (_("Amounts"), {"fields": ["prices_include_tax", "discount_chips", "subtotal", "discount_total", "shipping_total", "tax_total",
+                                   "total_amount"]}),
+        (_("Record"), {"fields": ["placed_at", "created_at", "updated_at", "notes"]}),
+    ]
     inlines = [OrderLineInline, ShippingLineInline, ShipmentInline, InvoiceInline, PaymentInline, TimelineInline]
-    actions = ["confirm", "hold", "release", "cancel", "ship_reserved", "complete"]
+    actions = ["confirm", "allocate", "hold", "release", "cancel", "ship_reserved", "complete"]
+    workflows = (
+        Workflow("confirm", _("Confirm"), "confirm", lambda o: o.status == S.RECEIVED),
+        Workflow("allocate", _("Allocate stock"), "confirm", lambda o: o.status == S.CONFIRMED),
+        Workflow("release", _("Release hold"), "release", lambda o: o.status == S.ON_HOLD),
+        Workflow("ship", _("Ship what is reserved"), "ship", lambda o: o.status in {S.ALLOCATED, S.PARTIALLY_SHIPPED}),
+        Workflow("complete", _("Mark completed"), "complete", lambda o: o.status == S.SHIPPED),
+        Workflow("hold", _("Put on hold"), "hold", lambda o: o.status in {S.RECEIVED, S.CONFIRMED, S.ALLOCATED}),
+        Workflow("cancel", _("Cancel order"), "cancel", lambda o: o.status in ORDER_CANCELLABLE, danger=True,
+                 confirm=_("Cancel this order? Its reserved stock is released.")),
+    )
 
     change_list_template = "admin/orders/salesorder/change_list.html"
 
@@ -110,6 +177,17 @@ class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # channel orders arrive through order_import; staff use "New staff order"
 
+    def has_delete_permission(self, request, obj=None):
+        """An order that was invoiced or shipped is part of the books and the stock ledger."""
+        if obj is not None and (obj.invoices.exists() or obj.shipments.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one page at a time, where the rule above applies
+        return actions
+
     def get_urls(self):
         return [path("staff-order/", self.admin_site.admin_view(self.staff_order_view), name="orders_staff_order")] + super().get_urls()
 
@@ -121,7 +199,7 @@ class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
         form = StaffOrderForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                order, _ = services.order_import(channel=form.cleaned_data["channel"], data=form.payload(), user=request.user)
+                order, _created = services.order_import(channel=form.cleaned_data["channel"], data=form.payload(), user=request.user)
             except services.OrderError as exc:
                 form.add_error("customer", str(exc))
             else:
@@ -129,55 +207,114 @@ class SalesOrderAdmin(ServiceActionsMixin, admin.ModelAdmin):
                 self.message_user(request, f"{order.number} created: {order.get_status_display()}"
                                            f"{' — ' + order.hold_reason if order.hold_reason else ''}, total {order.total} {order.currency}.", level)
                 return redirect("admin:orders_salesorder_change", order.pk)
-        context = {**self.admin_site.each_context(request), "title": "New staff order", "form": form, "opts": self.model._meta}
+        context = {**self.admin_site.each_context(request), "title": _("New staff order"), "form": form, "opts": self.model._meta,
+                   "media": self.media + form.media}
         return TemplateResponse(request, "admin/inventory/stock_form.html", context)
 
-    @admin.display(description="Status", ordering="status")
+    # --- Readable values ---
+
+    @admin.display(description=_("customer"), ordering="customer__name")
+    def customer_short(self, obj):
+        return truncated(obj.customer.company or obj.customer.name, 28)
+
+    @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj):
-        colour = {"on_hold": "#c62828", "cancelled": "#777", "allocated": "#1565c0", "shipped": "#2e7d32", "completed": "#2e7d32"}.get(obj.status, "#333")
-        text = obj.get_status_display() + (f" — {obj.hold_reason}" if obj.hold_reason else "")
-        return format_html('<b style="color:{}">{}</b>', colour, text)
+        if not obj.hold_reason:
+            return order_status_badge(obj)
+        return format_html("{} {}", order_status_badge(obj), truncated(obj.hold_reason, 40))
 
-    def _run(self, request, queryset, service, verb, **kwargs):
-        self.run_service(request, queryset, service, verb, subject="order", **kwargs)
+    @admin.display(description=_("payment"), ordering="payment_status")
+    def payment_label(self, obj):
+        return badge(obj.get_payment_status_display(), PAYMENT_TONES.get(obj.payment_status, "neutral"))
 
-    @admin.action(description="Confirm (and allocate stock)", permissions=["confirm"])
+    @admin.display(description=_("total"), ordering="total")
+    def total_amount(self, obj):
+        return money(obj.total, obj.currency)
+
+    @admin.display(description=_("date"), ordering="created_at")
+    def created_on(self, obj):
+        return timezone.localtime(obj.created_at).date()
+
+    @admin.display(description=_("channel"), ordering="channel__code")
+    def channel_code(self, obj):
+        return obj.channel.code
+
+    @admin.display(description=_("billing address"))
+    def billing_address_block(self, obj):
+        return address_block(obj.billing_address)
+
+    @admin.display(description=_("shipping address"))
+    def shipping_address_block(self, obj):
+        return address_block(obj.shipping_address)
+
+    @admin.display(description=_("discount codes"))
+    def discount_chips(self, obj):
+        return chips(obj.discount_codes)
+
+    # --- Steps: one function each, for the page's button and the list's action ---
+
+    def do_confirm(self, request, order):
+        order = services.order_confirm(order=order, user=request.user)
+        return _after(order)
+
+    def do_allocate(self, request, order):
+        return _after(services.order_allocate(order=order, user=request.user))
+
+    def do_hold(self, request, order):
+        services.order_hold(order=order, reason=gettext("held by %(user)s from the admin") % {"user": request.user.get_username()},
+                            user=request.user)
+        return gettext("%(order)s put on hold.") % {"order": order.number}
+
+    def do_release(self, request, order):
+        return _after(services.order_release(order=order, user=request.user))
+
+    def do_cancel(self, request, order):
+        services.order_cancel(order=order, reason=gettext("cancelled by %(user)s") % {"user": request.user.get_username()}, user=request.user)
+        return gettext("%(order)s cancelled; its reserved stock is released.") % {"order": order.number}
+
+    def do_ship(self, request, order):
+        shipments = services.order_ship_reserved(order=order, user=request.user)
+        return " ".join(gettext("%(shipment)s created.") % {"shipment": shipment.number} for shipment in shipments)
+
+    def do_complete(self, request, order):
+        services.order_complete(order=order, user=request.user)
+        return gettext("%(order)s completed.") % {"order": order.number}
+
+    @admin.action(description=_("Confirm (and allocate stock)"), permissions=["confirm"])
     def confirm(self, request, queryset):
-        self._run(request, queryset, services.order_confirm, "confirmed")
+        self.workflow_each(request, queryset, "confirm", gettext("confirmed"))
 
-    @admin.action(description="Put on hold", permissions=["hold"])
+    @admin.action(description=_("Allocate stock (confirmed orders)"), permissions=["confirm"])
+    def allocate(self, request, queryset):
+        self.workflow_each(request, queryset, "allocate")
+
+    @admin.action(description=_("Put on hold"), permissions=["hold"])
     def hold(self, request, queryset):
-        self._run(request, queryset, services.order_hold, "put on hold", reason=f"held by {request.user.get_username()} from the admin")
+        self.workflow_each(request, queryset, "hold", gettext("put on hold"))
 
-    @admin.action(description="Release hold (check again and allocate)", permissions=["release"])
+    @admin.action(description=_("Release hold (check again and allocate)"), permissions=["release"])
     def release(self, request, queryset):
-        self._run(request, queryset, services.order_release, "released")
+        self.workflow_each(request, queryset, "release", gettext("released"))
 
-    @admin.action(description="Cancel (releases reserved stock)", permissions=["cancel"])
+    @admin.action(description=_("Cancel (releases reserved stock)"), permissions=["cancel"])
     def cancel(self, request, queryset):
-        self._run(request, queryset, services.order_cancel, "cancelled", reason=f"cancelled by {request.user.get_username()}")
+        self.workflow_each(request, queryset, "cancel", gettext("cancelled"))
 
-    @admin.action(description="Create shipment of everything reserved (per warehouse)", permissions=["ship"])
+    @admin.action(description=_("Create shipment of everything reserved (per warehouse)"), permissions=["ship"])
     def ship_reserved(self, request, queryset):
-        for order in queryset:
-            reserved = (Reservation.objects.filter(document=order.number).values("warehouse", "line_ref")
-                        .annotate(quantity=Sum("quantity")).order_by("warehouse"))
-            by_warehouse = {}
-            for row in reserved:
-                by_warehouse.setdefault(row["warehouse"], []).append((order.lines.get(pk=int(row["line_ref"])), row["quantity"]))
-            if not by_warehouse:
-                self.message_user(request, f"{order.number}: nothing reserved to ship.", messages.WARNING)
-            for warehouse_id, lines in by_warehouse.items():
-                try:
-                    shipment = services.shipment_create(order=order, warehouse=Warehouse.objects.get(pk=warehouse_id),
-                                                        lines=lines, user=request.user)
-                    self.message_user(request, f"{shipment.number} created.", messages.SUCCESS)
-                except services.OrderError as exc:
-                    self.message_user(request, f"{order.number}: {exc}", messages.ERROR)
+        self.workflow_each(request, queryset, "ship")
 
-    @admin.action(description="Mark completed", permissions=["complete"])
+    @admin.action(description=_("Mark completed"), permissions=["complete"])
     def complete(self, request, queryset):
-        self._run(request, queryset, services.order_complete, "completed")
+        self.workflow_each(request, queryset, "complete", gettext("completed"))
+
+
+def _after(order) -> str:
+    """What a confirm / allocate / release ended in: allocated, or held again and why."""
+    order.refresh_from_db(fields=["status", "hold_reason"])
+    if order.status == S.ON_HOLD:
+        return gettext("%(order)s is on hold: %(reason)s") % {"order": order.number, "reason": order.hold_reason}
+    return gettext("%(order)s is now %(status)s.") % {"order": order.number, "status": order.get_status_display().lower()}
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -195,23 +332,84 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    can_delete = False
+    fields = ["sku", "kind", "description", "quantity", "unit_price", "tax_rate_percent", "tax_amount", "line_total"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("tax rate"))
+    def tax_rate_percent(self, obj):
+        return percent(obj.tax_rate)
+
+
+class CreditNoteLineInline(InvoiceLineInline):
+    model = CreditNoteLine
+    fields = ["kind", "description", "quantity", "unit_price", "tax_rate_percent", "tax_amount", "line_total"]
+    readonly_fields = fields
+
+
+class CreditForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300, help_text=_("Printed on the credit note, e.g. “order cancelled after invoicing”."))
+
+
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ["number", "order", "customer", "issued_on", "due_on", "total", "balance", "currency", "print_link"]
+class InvoiceAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
+    service_errors = (services.OrderError,)
+    list_display = ["number", "customer_short", "issued_on", "due_on", "total_amount", "balance", "print_link"]
     list_filter = [OverdueFilter, "issued_on"]
     search_fields = ["number", "order__number", "customer__code", "customer__name"]
     list_select_related = ["order", "customer"]
+    fields = ["number", "order", "customer", "issued_on", "due_on", "billing_address_block", "subtotal", "tax_total", "total_amount",
+              "balance", "credit_notes_list"]
+    readonly_fields = fields
+    inlines = [InvoiceLineInline]
+    workflows = (
+        Workflow("print", _("Print"), "view", url_name="orders_invoice_print"),
+        Workflow("credit", _("Credit in full"), "credit", lambda invoice: not invoice.credit_notes.exists(), url_name="orders_invoice_credit"),
+    )
+    has_credit_permission = granted_by("orders.add_creditnote")
 
-    @admin.display(description="Balance")
+    @admin.display(description=_("customer"), ordering="customer__name")
+    def customer_short(self, obj):
+        return truncated(obj.customer.company or obj.customer.name, 28)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_amount(self, obj):
+        return money(obj.total, obj.currency)
+
+    @admin.display(description=_("balance"))
     def balance(self, obj):
-        return services.invoice_balance(invoice=obj)
+        due = services.invoice_balance(invoice=obj)
+        return badge(money(due, obj.currency), "success" if due <= 0 else "danger" if obj.due_on < timezone.localdate() else "warning")
+
+    @admin.display(description=_("billing address"))
+    def billing_address_block(self, obj):
+        return address_block(obj.billing_address)
+
+    @admin.display(description=_("credit notes"))
+    def credit_notes_list(self, obj):
+        notes = list(obj.credit_notes.order_by("issued_on", "number"))
+        if not notes:
+            return EMPTY
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> {} {} — {}', (
+            (reverse("admin:orders_creditnote_change", args=[note.pk]), note.number, note.total, note.currency, note.reason) for note in notes))
 
     @admin.display(description="")
     def print_link(self, obj):
-        return format_html('<a href="{}" target="_blank">print</a>', reverse("admin:orders_invoice_print", args=[obj.pk]))
+        return invoice_print_link(obj)
 
     def get_urls(self):
-        return [path("<int:pk>/print/", self.admin_site.admin_view(self.print_view), name="orders_invoice_print")] + super().get_urls()
+        view = self.admin_site.admin_view
+        return [path("<int:pk>/print/", view(self.print_view), name="orders_invoice_print"),
+                path("<int:pk>/credit/", view(self.credit_view), name="orders_invoice_credit")] + super().get_urls()
 
     @admin_permission_required("view")
     def print_view(self, request, pk):
@@ -219,11 +417,40 @@ class InvoiceAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "orders/invoice_print.html", {"document": invoice, "title": "Invoice", "lines": invoice.lines.all(),
                                                                      "balance": services.invoice_balance(invoice=invoice)})
 
+    @admin_permission_required("credit")
+    def credit_view(self, request, pk):
+        invoice = get_object_or_404(Invoice.objects.select_related("order", "customer"), pk=pk)
+        form = CreditForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                note = services.invoice_credit_in_full(invoice=invoice, reason=form.cleaned_data["reason"], user=request.user)
+            except services.OrderError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, gettext("%(note)s issued: %(total)s %(currency)s credited on %(invoice)s.")
+                                  % {"note": note.number, "total": note.total, "currency": note.currency, "invoice": invoice.number}, messages.SUCCESS)
+                return redirect("admin:orders_invoice_change", invoice.pk)
+        context = {**self.admin_site.each_context(request), "title": gettext("Credit invoice %(number)s in full") % {"number": invoice.number},
+                   "form": form, "opts": self.model._meta, "invoice": invoice, "media": self.media}
+        return TemplateResponse(request, "admin/inventory/stock_form.html", context)
+
 
 @admin.register(CreditNote)
 class CreditNoteAdmin(ReadOnlyAdmin):
-    list_display = ["number", "invoice", "order", "issued_on", "total", "reason"]
+    list_display = ["number", "invoice", "order", "issued_on", "total_amount", "reason_short"]
     search_fields = ["number", "invoice__number", "order__number"]
+    list_select_related = ["invoice", "order"]
+    fields = ["number", "invoice", "order", "issued_on", "reason", "subtotal", "tax_total", "total_amount"]
+    readonly_fields = fields
+    inlines = [CreditNoteLineInline]
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_amount(self, obj):
+        return money(obj.total, obj.currency)
+
+    @admin.display(description=_("reason"))
+    def reason_short(self, obj):
+        return truncated(obj.reason, 50)
 
 
 @admin.register(Payment)

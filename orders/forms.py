@@ -3,12 +3,14 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.translation import gettext_lazy as _
 
 from catalog.pricing import price_lines
 from hub.models import SalesChannel
 from hub.money import round_money
-from orders.models import Customer
+from orders.models import Customer, SalesOrder
 from orders.pricing import customer_pricing_for_instance
 
 
@@ -16,7 +18,9 @@ class StaffOrderForm(forms.Form):
     """A phone or B2B order keyed in by staff, priced by the hub's own price resolution."""
 
     channel = forms.ModelChoiceField(SalesChannel.objects.filter(is_active=True))
-    customer = forms.CharField(help_text="Customer code.")
+    customer = forms.ModelChoiceField(Customer.objects.filter(is_active=True), label=_("Customer"),
+                                      widget=AutocompleteSelect(SalesOrder._meta.get_field("customer"), admin.site),
+                                      help_text=_("Type a code, a name, a company or an e-mail."))
     lines = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 40}),
                             help_text="One line per SKU: `SKU quantity`, e.g. `GUI-LED-10M 12`.")
     tax_rate = forms.DecimalField(initial=Decimal("0.20"), min_value=0, max_value=1, decimal_places=4, help_text="VAT rate applied to the lines.")
@@ -26,12 +30,9 @@ class StaffOrderForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        channel, code, text = data.get("channel"), data.get("customer", "").strip(), data.get("lines", "")
-        if not channel or not text:
+        channel, customer, text = data.get("channel"), data.get("customer"), data.get("lines", "")
+        if not channel or not text or customer is None:
             return data
-        customer = Customer.objects.filter(code=code).first()
-        if customer is None:
-            raise forms.ValidationError({"customer": f"No customer {code!r}."})
         wanted = []
         for number, raw in enumerate(text.splitlines(), start=1):
             if not raw.strip():

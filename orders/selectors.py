@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 
 from inventory.models import Reservation
 from orders.models import (ChannelOrderSettings, CreditNote, Customer, Invoice, OrderStatus, Payment, PaymentStatus, PaymentTerms,
@@ -255,3 +255,49 @@ def shipped_quantities(*, order_ids, warehouse_code) -> dict[tuple[int, str], in
     rows = (ShipmentLine.objects.filter(shipment__order_id__in=list(order_ids), shipment__warehouse__code=warehouse_code)
             .values_list("shipment__order_id", "order_line__sku").annotate(units=Sum("quantity")))
     return {(order_id, sku): units for order_id, sku, units in rows}
+
+
+OPEN_ORDER_STATUSES = {OrderStatus.RECEIVED, OrderStatus.CONFIRMED, OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD}
+
+
+def customer_exposure(*, customer, excluding=None) -> Decimal:
+    """Open order value not yet invoiced plus unpaid invoices (credit-limit check)."""
+    open_orders = SalesOrder.objects.filter(customer=customer, status__in=OPEN_ORDER_STATUSES - {OrderStatus.ON_HOLD}).exclude(
+        pk=getattr(excluding, "pk", None))
+    total = open_orders.aggregate(s=Sum("total"))["s"] or Decimal(0)
+    invoiced = Invoice.objects.filter(order__in=open_orders).aggregate(s=Sum("total"))["s"] or Decimal(0)
+    unpaid = sum((s.balance for s in invoice_settlements(invoices=Invoice.objects.filter(customer=customer).exclude(order__in=open_orders)).values()),
+                 Decimal(0))
+    return total - invoiced + unpaid
+
+
+@dataclass(frozen=True)
+class CustomerAccount:
+    """What the customer's page shows: recent orders, what is still due, how much of the credit
+    limit is used."""
+
+    orders: list
+    order_count: int
+    open_orders: int
+    open_balance: Decimal
+    overdue_balance: Decimal
+    exposure: Decimal
+    credit_limit: Decimal | None
+    credit_used_percent: int | None
+
+
+def customer_account(*, customer, recent: int = 10, today=None) -> CustomerAccount:
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    orders = customer.orders.select_related("channel").order_by("-created_at", "-id")
+    counts = customer.orders.aggregate(all=Count("pk"), open=Count("pk", filter=Q(status__in=OPEN_ORDER_STATUSES)))
+    invoices = list(Invoice.objects.filter(customer=customer))
+    settlements = invoice_settlements(invoices=Invoice.objects.filter(customer=customer))
+    open_balance = sum((settlements[invoice.pk].balance for invoice in invoices if invoice.pk in settlements), ZERO)
+    overdue = sum((settlements[invoice.pk].balance for invoice in invoices if invoice.pk in settlements and invoice.due_on < today), ZERO)
+    exposure = customer_exposure(customer=customer)
+    limit = customer.credit_limit
+    used = int(exposure * 100 / limit) if limit else None
+    return CustomerAccount(orders=list(orders[:recent]), order_count=counts["all"], open_orders=counts["open"], open_balance=open_balance,
+                           overdue_balance=overdue, exposure=exposure, credit_limit=limit, credit_used_percent=used)

@@ -24,7 +24,9 @@ from orders.models import (
     IdempotencyKey, Invoice, InvoiceLine, LineKind, OrderLine, OrderStatus, Payment, PaymentStatus, PaymentTerms, SalesOrder, Shipment,
     ShipmentLine, ShippingLine,
 )
-from orders.selectors import channel_settings, invoice_settlement, invoice_settlements, order_payment_allows_fulfilment
+from orders.selectors import (  # noqa: F401  (customer_exposure: read here, kept importable from services)
+    channel_settings, customer_exposure, invoice_settlement, order_payment_allows_fulfilment, order_reserved_lines,
+)
 from orders.validation import validate_order_payload
 
 S = OrderStatus
@@ -246,16 +248,6 @@ def _price_deviations(order) -> list[str]:
         if expected and abs(line.unit_price - expected) > expected * tolerance:
             problems.append(f"price of {line.sku} is {line.unit_price}, hub price {expected} (tolerance {tolerance:.0%})")
     return problems
-
-
-def customer_exposure(*, customer, excluding=None) -> Decimal:
-    """Open order value not yet invoiced plus unpaid invoices (credit-limit check)."""
-    open_orders = SalesOrder.objects.filter(customer=customer, status__in=OPEN_STATUSES - {S.ON_HOLD}).exclude(pk=getattr(excluding, "pk", None))
-    total = open_orders.aggregate(s=Sum("total"))["s"] or Decimal(0)
-    invoiced = Invoice.objects.filter(order__in=open_orders).aggregate(s=Sum("total"))["s"] or Decimal(0)
-    unpaid = sum((s.balance for s in invoice_settlements(invoices=Invoice.objects.filter(customer=customer).exclude(order__in=open_orders)).values()),
-                 Decimal(0))
-    return total - invoiced + unpaid
 
 
 def order_import(*, channel, data: dict, user=None, actor_label: str = "") -> tuple[SalesOrder, bool]:
@@ -524,6 +516,32 @@ def shipment_create(*, order, warehouse, lines, carrier="", service="", tracking
     if channel_settings(order.channel).invoice_trigger == ChannelOrderSettings.InvoiceTrigger.SHIPMENT:
         invoice_issue(order=order, shipment=shipment, user=user)
     return shipment
+
+
+@transaction.atomic
+def order_ship_reserved(*, order, user=None, actor_label="") -> list[Shipment]:
+    """Ship everything the order holds reserved, one shipment per warehouse (what the admin's
+    "Ship" does when the goods left with no warehouse connector to report it)."""
+    from inventory.models import Warehouse
+
+    parts = order_reserved_lines(order=order, warehouse_codes=Warehouse.objects.values_list("code", flat=True))
+    if not parts:
+        raise OrderError(f"{order.number}: nothing reserved to ship")
+    warehouses = {w.code: w for w in Warehouse.objects.filter(code__in=list(parts))}
+    return [shipment_create(order=order, warehouse=warehouses[code], lines=[(row["line"], row["quantity"]) for row in rows],
+                            user=user, actor_label=actor_label)
+            for code, rows in parts.items()]
+
+
+@transaction.atomic
+def invoice_credit_in_full(*, invoice, reason, user=None) -> CreditNote:
+    """Credit the whole of an invoice that no credit note touched yet: one credit line per
+    invoice line, same amounts and tax."""
+    if invoice.credit_notes.exists():
+        raise OrderError(f"{invoice.number} already has a credit note; credit the rest line by line")
+    lines = [{"kind": line.kind, "description": line.description, "quantity": 1, "unit_price": str(line.line_total),
+              "tax_rate": str(line.tax_rate), "tax_amount": str(line.tax_amount)} for line in invoice.lines.order_by("pk")]
+    return credit_note_issue(invoice=invoice, lines=lines, reason=reason, user=user)
 
 
 # --- Invoices, credit notes, payments --------------------------------------------------------

@@ -4,9 +4,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from hub.admin import ServiceActionsMixin, TimelineInline, admin_permission_required, granted_by
+from hub.admin import TimelineInline, Workflow, WorkflowAdminMixin, admin_permission_required, granted_by
+from hub.display import badge, truncated
 from inventory.models import Warehouse
 from returns import services
 from returns.models import ChannelReturnPolicy, Rma, RmaLine, RmaStatus
@@ -37,13 +40,18 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset
 
 
-NEXT_STEPS = [("receive", {RmaStatus.AUTHORISED, RmaStatus.IN_TRANSIT, RmaStatus.RECEIVED}), ("inspect", {RmaStatus.RECEIVED})]
+R = RmaStatus
+RECEIVABLE = {R.AUTHORISED, R.IN_TRANSIT, R.RECEIVED}
+NEXT_STEPS = [("receive", RECEIVABLE), ("inspect", {R.RECEIVED})]
+STEP_LABELS = {"receive": _("Receive"), "inspect": _("Inspect")}
+STATUS_TONES = {R.REQUESTED: "warning", R.AUTHORISED: "info", R.IN_TRANSIT: "info", R.RECEIVED: "warning", R.INSPECTED: "info",
+                R.REFUNDED: "success", R.CLOSED: "muted", R.REJECTED: "muted", R.CANCELLED: "muted"}
 
 
 @admin.register(Rma)
-class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class RmaAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     service_errors = (services.ReturnError,)
-    list_display = ["number", "order", "customer", "channel", "status", "source", "age_days", "refunded_total"]  # + next steps
+    list_display = ["number", "order", "customer_short", "channel", "status_label", "age_days", "refunded_total"]  # + next steps
     list_filter = ["status", AgeFilter, "channel", "source"]
     search_fields = ["number", "order__number", "order__external_id", "customer__code", "customer__name", "customer__email"]
     list_select_related = ["order", "customer", "channel"]
@@ -52,6 +60,17 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
     fields = readonly_fields + ["notes"]
     inlines = [RmaLineInline, TimelineInline]
     actions = ["authorise", "reject", "cancel", "refund", "close"]
+    workflows = (
+        Workflow("authorise", _("Authorise"), "authorise", lambda rma: rma.status == R.REQUESTED),
+        Workflow("reject", _("Reject"), "reject", lambda rma: rma.status == R.REQUESTED, danger=True,
+                 confirm=_("Reject this return request?")),
+        Workflow("receive", _("Receive goods"), "receive", lambda rma: rma.status in RECEIVABLE, url_name="returns_rma_receive"),
+        Workflow("inspect", _("Inspect"), "inspect", lambda rma: rma.status == R.RECEIVED, url_name="returns_rma_inspect"),
+        Workflow("refund", _("Refund what is due"), "refund", lambda rma: rma.status in {R.IN_TRANSIT, R.RECEIVED, R.INSPECTED}),
+        Workflow("close", _("Close"), "close", lambda rma: rma.status in {R.INSPECTED, R.REFUNDED}),
+        Workflow("cancel", _("Cancel return"), "cancel", lambda rma: rma.status in {R.REQUESTED, R.AUTHORISED, R.IN_TRANSIT}, danger=True,
+                 confirm=_("Cancel this return?")),
+    )
 
     has_authorise_permission = granted_by("returns.authorise_rma")
     has_reject_permission = granted_by("returns.reject_rma")
@@ -64,43 +83,67 @@ class RmaAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # returns are requested from an order (services.rma_request), by apps, helpdesk or staff
 
-    @admin.display(description="Age (days)")
+    @admin.display(description=_("Age (days)"))
     def age_days(self, obj):
         return (timezone.now() - obj.created_at).days
+
+    @admin.display(description=_("customer"), ordering="customer__name")
+    def customer_short(self, obj):
+        return truncated(obj.customer.company or obj.customer.name, 28)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj):
+        return badge(obj.get_status_display(), STATUS_TONES.get(obj.status, "neutral"))
 
     def get_list_display(self, request):
         """The next-step links offer only the steps this user may take."""
         steps = [(step, statuses) for step, statuses in NEXT_STEPS if getattr(self, f"has_{step}_permission")(request)]
 
-        @admin.display(description="Next step")
+        @admin.display(description=_("Next step"))
         def step_links(obj):
-            return format_html_join(" · ", '<a href="{}">{}</a>', ((reverse(f"admin:returns_rma_{step}", args=[obj.pk]), step)
-                                                                    for step, statuses in steps if obj.status in statuses))
+            return format_html_join(" · ", '<a class="rma-step" href="{}">{}</a>', ((reverse(f"admin:returns_rma_{step}", args=[obj.pk]), STEP_LABELS[step])
+                                                                                     for step, statuses in steps if obj.status in statuses))
 
         return [*super().get_list_display(request), step_links]
 
-    def _run(self, request, queryset, service, verb, **kwargs):
-        self.run_service(request, queryset, service, verb, subject="rma", **kwargs)
+    # --- Steps: one function each, for the page's button and the list's action ---
 
-    @admin.action(description="Authorise (creates exchange orders)", permissions=["authorise"])
+    def do_authorise(self, request, rma):
+        services.rma_authorise(rma=rma, user=request.user)
+
+    def do_reject(self, request, rma):
+        services.rma_reject(rma=rma, reason=gettext("rejected by %(user)s") % {"user": request.user.get_username()}, user=request.user)
+
+    def do_cancel(self, request, rma):
+        services.rma_cancel(rma=rma, reason=gettext("cancelled by %(user)s") % {"user": request.user.get_username()}, user=request.user)
+
+    def do_refund(self, request, rma):
+        amount = services.rma_refund(rma=rma, user=request.user)
+        return gettext("%(rma)s: %(amount)s %(currency)s refunded.") % {"rma": rma.number, "amount": amount, "currency": rma.order.currency} \
+            if amount else gettext("%(rma)s: nothing is due now.") % {"rma": rma.number}
+
+    def do_close(self, request, rma):
+        services.rma_close(rma=rma, user=request.user)
+
+    @admin.action(description=_("Authorise (creates exchange orders)"), permissions=["authorise"])
     def authorise(self, request, queryset):
-        self._run(request, queryset, services.rma_authorise, "authorised")
+        self.workflow_each(request, queryset, "authorise", gettext("authorised"))
 
-    @admin.action(description="Reject", permissions=["reject"])
+    @admin.action(description=_("Reject"), permissions=["reject"])
     def reject(self, request, queryset):
-        self._run(request, queryset, services.rma_reject, "rejected", reason=f"rejected by {request.user.get_username()}")
+        self.workflow_each(request, queryset, "reject", gettext("rejected"))
 
-    @admin.action(description="Cancel (before receipt)", permissions=["cancel"])
+    @admin.action(description=_("Cancel (before receipt)"), permissions=["cancel"])
     def cancel(self, request, queryset):
-        self._run(request, queryset, services.rma_cancel, "cancelled", reason=f"cancelled by {request.user.get_username()}")
+        self.workflow_each(request, queryset, "cancel", gettext("cancelled"))
 
-    @admin.action(description="Refund what is due now", permissions=["refund"])
+    @admin.action(description=_("Refund what is due now"), permissions=["refund"])
     def refund(self, request, queryset):
-        self._run(request, queryset, services.rma_refund, "refunded")
+        self.workflow_each(request, queryset, "refund", gettext("refunded"))
 
-    @admin.action(description="Close", permissions=["close"])
+    @admin.action(description=_("Close"), permissions=["close"])
     def close(self, request, queryset):
-        self._run(request, queryset, services.rma_close, "closed")
+        self.workflow_each(request, queryset, "close", gettext("closed"))
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -32,3 +32,9 @@ def rma_of_channel(*, channel, number: str) -> Rma | None:
     """A return on one of the channel's orders; None for another channel's, as for an unknown number."""
     return (Rma.objects.select_related("order", "channel", "replacement_order")
             .filter(number=number, order__channel=channel).first())
+
+
+def customer_returns(*, customer, recent: int = 10) -> tuple[list[Rma], int]:
+    """The customer's latest returns and how many there are in all."""
+    returns = Rma.objects.filter(customer=customer).select_related("order").order_by("-created_at", "-id")
+    return list(returns[:recent]), returns.count()

@@ -74,16 +74,47 @@ def test_category_admin_keeps_paths_through_the_service(staff):
     assert Category.objects.get(pk=lighting.pk).position == 2
 
 
-def test_price_list_admin_saves_entries_through_the_service(staff):
-    product = ProductFactory(sku="LAMP")
+def test_price_list_admin_creates_the_list_through_the_service(staff):
     response = staff.post("/admin/catalog/pricelist/add/", {
-        "code": "PRO", "name": "Pro", "currency": "EUR", "priority": 0, "is_active": "on", "base_adjustment_percent": "0",
-        "entries-TOTAL_FORMS": 1, "entries-INITIAL_FORMS": 0, "entries-MIN_NUM_FORMS": 0, "entries-MAX_NUM_FORMS": 1000,
-        "entries-0-product": product.pk, "entries-0-min_quantity": 10, "entries-0-unit_price": "9.90",
-    })
+        "code": "PRO", "name": "Pro", "currency": "EUR", "priority": 0, "is_active": "on", "base_adjustment_percent": "0"})
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert list(PriceEntry.objects.values_list("price_list__code", "min_quantity", "unit_price")) == [("PRO", 10, Decimal("9.90"))]
-    assert ChangeEvent.objects.filter(topic="catalog.price").count() == 2  # list created, entry created
+    assert ChangeEvent.objects.filter(topic="catalog.price").count() == 1  # list created
+
+
+def test_a_price_lists_page_links_to_its_price_breaks_with_their_count_instead_of_a_form_of_each(staff):
+    price_list = PriceListFactory(code="PRO")
+    for number in range(30):
+        PriceEntryFactory(price_list=price_list, product=ProductFactory(sku=f"SKU-{number:02}"))
+    page = staff.get(f"/admin/catalog/pricelist/{price_list.pk}/change/").content.decode()
+    assert "entries-TOTAL_FORMS" not in page and "SKU-07" not in page
+    assert f'href="/admin/catalog/priceentry/?price_list__id__exact={price_list.pk}"' in page and "Edit its 30 price breaks" in page
+
+
+def test_price_breaks_are_listed_by_page_filtered_by_list_searched_and_edited_in_place_through_the_service(staff):
+    pro, public = PriceListFactory(code="PRO"), PriceListFactory(code="PUBLIC")
+    entries = [PriceEntryFactory(price_list=pro, product=ProductFactory(sku=f"SKU-{number:03}"), unit_price=Decimal("10")) for number in range(120)]
+    PriceEntryFactory(price_list=public, product=entries[0].product)
+    listing = staff.get(f"/admin/catalog/priceentry/?price_list__id__exact={pro.pk}")
+    assert listing.context["cl"].result_count == 120 and len(listing.context["cl"].result_list) == 100
+    assert staff.get("/admin/catalog/priceentry/?q=SKU-000").context["cl"].result_count == 2
+    first = listing.context["cl"].result_list[0]
+    form = {"form-TOTAL_FORMS": 1, "form-INITIAL_FORMS": 1, "form-MIN_NUM_FORMS": 0, "form-MAX_NUM_FORMS": 1000,
+            "form-0-id": first.pk, "form-0-unit_price": "12.40", "form-0-valid_to": "", "_save": "Save"}
+    response = staff.post(f"/admin/catalog/priceentry/?price_list__id__exact={pro.pk}", form)
+    assert response.status_code == 302
+    assert PriceEntry.objects.get(pk=first.pk).unit_price == Decimal("12.40")
+    assert ChangeEvent.objects.filter(topic="catalog.price").count() >= 1
+
+
+def test_a_price_break_ending_before_it_starts_is_a_form_error_in_the_list_not_a_500(staff):
+    from datetime import date
+
+    entry = PriceEntryFactory(price_list=PriceListFactory(code="PRO"), unit_price=Decimal("10"), valid_from=date(2026, 6, 1))
+    form = {"form-TOTAL_FORMS": 1, "form-INITIAL_FORMS": 1, "form-MIN_NUM_FORMS": 0, "form-MAX_NUM_FORMS": 1000,
+            "form-0-id": entry.pk, "form-0-unit_price": "12.00", "form-0-valid_to": "2026-05-01", "_save": "Save"}
+    response = staff.post("/admin/catalog/priceentry/", form)
+    assert response.status_code == 200 and "must not be before its start" in response.content.decode()
+    assert PriceEntry.objects.get(pk=entry.pk).unit_price == Decimal("10")
 
 
 def test_product_add_in_the_admin_creates_a_draft_with_variants_images_and_translations(staff):

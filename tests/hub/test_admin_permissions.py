@@ -75,6 +75,10 @@ def _media_in_tmp(settings, tmp_path):
 # --- What the cases act on ---------------------------------------------------------------------
 
 def an_order(status: str) -> SalesOrder:
+    if status == "confirmed":  # between confirmation and allocation (e.g. allocation interrupted)
+        order = an_order("received")
+        SalesOrder.objects.filter(pk=order.pk).update(status="confirmed")
+        return reloaded(order)
     channel, warehouse = SalesChannelFactory(code="web"), WarehouseFactory(code="LYON")
     stock_receive(product=ProductFactory(sku="LAMP-1", name="Lampe"), warehouse=warehouse, quantity=10)
     paid = status in {"allocated", "shipped"}
@@ -224,6 +228,7 @@ ACTION_CASES = [
     ActionCase("catalog.Product", "activate", "catalog.activate_product", _product(Product.Status.DRAFT, Product.Status.ACTIVE)),
     ActionCase("catalog.Product", "archive", "catalog.archive_product", _product(Product.Status.ACTIVE, Product.Status.ARCHIVED)),
     ActionCase("orders.SalesOrder", "confirm", "orders.confirm_salesorder", _order_action("received", "allocated")),
+    ActionCase("orders.SalesOrder", "allocate", "orders.confirm_salesorder", _order_action("confirmed", "allocated")),
     ActionCase("orders.SalesOrder", "hold", "orders.hold_salesorder", _order_action("received", "on_hold")),
     ActionCase("orders.SalesOrder", "release", "orders.release_salesorder", _order_action("on_hold", "allocated")),
     ActionCase("orders.SalesOrder", "cancel", "orders.cancel_salesorder", _order_action("received", "cancelled")),
@@ -336,8 +341,8 @@ def _stock_form(kind):
     def arrange():
         product, lyon, paris = ProductFactory(sku="LAMP-1"), WarehouseFactory(code="LYON"), WarehouseFactory(code="PARIS")
         stock_receive(product=product, warehouse=lyon, quantity=10)
-        data = {"sku": "LAMP-1", "warehouse": lyon.pk, "quantity_delta": 5, "kind": "adjustment", "reason": "found", "lot": ""} \
-            if kind == "adjust" else {"sku": "LAMP-1", "from_warehouse": lyon.pk, "to_warehouse": paris.pk, "quantity": 4, "reference": "TR-1"}
+        data = {"product": product.pk, "warehouse": lyon.pk, "quantity_delta": 5, "kind": "adjustment", "reason": "found", "lot": ""} \
+            if kind == "adjust" else {"product": product.pk, "from_warehouse": lyon.pk, "to_warehouse": paris.pk, "quantity": 4, "reference": "TR-1"}
         return reverse(f"admin:inventory_stock_{kind}"), data, lambda response: StockMovement.objects.count() > 1
     return arrange
 
@@ -346,14 +351,19 @@ def _staff_order():
     channel, product = SalesChannelFactory(code="phone"), ProductFactory(sku="LAMP-1")
     stock_receive(product=product, warehouse=WarehouseFactory(code="LYON"), quantity=10)
     ChannelCatalog.objects.create(channel=channel, public_price_list=PriceEntryFactory(product=product, unit_price="25.00").price_list)
-    CustomerFactory(code="HOTEL", channels=[channel])
-    data = {"channel": channel.pk, "customer": "HOTEL", "lines": "LAMP-1 2", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending", "notes": ""}
+    hotel = CustomerFactory(code="HOTEL", channels=[channel])
+    data = {"channel": channel.pk, "customer": hotel.pk, "lines": "LAMP-1 2", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending", "notes": ""}
     return reverse("admin:orders_staff_order"), data, lambda response: SalesOrder.objects.filter(channel=channel).exists()
 
 
 def _invoice_print():
     invoice = an_order("shipped").invoices.get()
     return reverse("admin:orders_invoice_print", args=[invoice.pk]), None, lambda response: invoice.number in response.content.decode()
+
+
+def _credit_invoice():
+    invoice = an_order("shipped").invoices.get()
+    return reverse("admin:orders_invoice_credit", args=[invoice.pk]), {"reason": "goodwill"}, lambda response: invoice.credit_notes.exists()
 
 
 def _fec():
@@ -407,6 +417,7 @@ VIEW_CASES = [
     ViewCase("inventory_stock_transfer", "inventory.transfer_stocklevel", _stock_form("transfer")),
     ViewCase("orders_staff_order", "orders.add_salesorder", _staff_order),
     ViewCase("orders_invoice_print", "orders.view_invoice", _invoice_print),
+    ViewCase("orders_invoice_credit", "orders.add_creditnote", _credit_invoice),
     ViewCase("orders_companysettings_fec", "orders.export_fec", _fec),
     ViewCase("returns_rma_receive", "returns.receive_rma", _receive),
     ViewCase("returns_rma_inspect", "returns.inspect_rma", _inspect),
@@ -470,6 +481,7 @@ def test_a_custom_view_works_for_staff_with_exactly_its_permission(case, staff):
     "/admin/connectors/syncjob/999999/edit-payload/",
     "/admin/returns/rma/999999/receive/",
     "/admin/orders/invoice/999999/print/",
+    "/admin/orders/invoice/999999/credit/",
     "/admin/catalog/product/not-a-number/history/1/",
     "/admin/catalog/product/1/history/not-a-number/",
 ])
@@ -533,7 +545,17 @@ def _edit_payload_button():
     return reverse("admin:connectors_syncjob_change", args=[job.pk]), reverse("admin:connectors_syncjob_edit_payload", args=[job.pk])
 
 
+def _change_page_link(model, arrange, url_name):
+    def links():
+        obj = arrange()
+        return reverse(f"admin:{model}_change", args=[obj.pk]), reverse(f"admin:{url_name}", args=[obj.pk])
+    return links
+
+
 BUTTONS = [
+    ("returns.receive_rma", _change_page_link("returns_rma", lambda: an_rma("authorised"), "returns_rma_receive")),
+    ("returns.inspect_rma", _change_page_link("returns_rma", lambda: an_rma("received"), "returns_rma_inspect")),
+    ("orders.add_creditnote", _change_page_link("orders_invoice", lambda: an_order("shipped").invoices.get(), "orders_invoice_credit")),
     ("inventory.adjust_stocklevel", lambda: (changelist("inventory.StockLevel"), reverse("admin:inventory_stock_adjust"))),
     ("inventory.transfer_stocklevel", lambda: (changelist("inventory.StockLevel"), reverse("admin:inventory_stock_transfer"))),
     ("orders.add_salesorder", lambda: (changelist("orders.SalesOrder"), reverse("admin:orders_staff_order"))),
@@ -554,3 +576,79 @@ def test_a_workflow_button_is_shown_only_with_its_permission(perm, arrange, gran
     response = client.get(page)
     assert response.status_code == 200
     assert (f'href="{target}"' in response.content.decode() or f'action="{target}"' in response.content.decode()) is granted
+
+
+# --- Workflow buttons on change pages: POST `_workflow=<step>` to the page itself ---------------
+
+@dataclass
+class WorkflowCase:
+    model: str
+    step: str
+    permission: str
+    arrange: Callable  # () -> (object pk, done: () -> bool)
+
+    def __str__(self):
+        return f"{self.model}.{self.step}"
+
+
+WORKFLOW_CASES = [
+    WorkflowCase("orders.SalesOrder", "confirm", "orders.confirm_salesorder", _order_action("received", "allocated")),
+    WorkflowCase("orders.SalesOrder", "allocate", "orders.confirm_salesorder", _order_action("confirmed", "allocated")),
+    WorkflowCase("orders.SalesOrder", "release", "orders.release_salesorder", _order_action("on_hold", "allocated")),
+    WorkflowCase("orders.SalesOrder", "ship", "orders.ship_salesorder", _order_action("allocated", "shipped")),
+    WorkflowCase("orders.SalesOrder", "complete", "orders.complete_salesorder", _order_action("shipped", "completed")),
+    WorkflowCase("orders.SalesOrder", "hold", "orders.hold_salesorder", _order_action("received", "on_hold")),
+    WorkflowCase("orders.SalesOrder", "cancel", "orders.cancel_salesorder", _order_action("received", "cancelled")),
+    WorkflowCase("returns.Rma", "authorise", "returns.authorise_rma", _rma_action("requested", lambda r: r.status == "authorised")),
+    WorkflowCase("returns.Rma", "reject", "returns.reject_rma", _rma_action("requested", lambda r: r.status == "rejected")),
+    WorkflowCase("returns.Rma", "refund", "returns.refund_rma", _refund),
+    WorkflowCase("returns.Rma", "close", "returns.close_rma", _rma_action("refunded", lambda r: r.status == "closed")),
+    WorkflowCase("returns.Rma", "cancel", "returns.cancel_rma", _rma_action("requested", lambda r: r.status == "cancelled")),
+    WorkflowCase("connectors.SyncJob", "retry", "connectors.retry_syncjob", _job_action(SyncJob.Status.PENDING)),
+    WorkflowCase("connectors.SyncJob", "resolve", "connectors.resolve_syncjob", _job_action(SyncJob.Status.RESOLVED)),
+]
+
+
+def registered_workflows():
+    for model, model_admin in admin.site._registry.items():
+        for workflow in getattr(model_admin, "workflows", ()):
+            yield model._meta.label, workflow
+
+
+def test_every_workflow_button_has_a_permission_case_here():
+    posted = {(label, workflow.name) for label, workflow in registered_workflows() if not workflow.url_name}
+    assert posted == {(case.model, case.step) for case in WORKFLOW_CASES}
+    linked = {workflow.url_name for _, workflow in registered_workflows() if workflow.url_name}
+    assert linked <= {case.name for case in VIEW_CASES}
+
+
+def change_page(label: str, pk) -> str:
+    model = apps.get_model(label)
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
+
+
+def workflow_button(step: str) -> str:
+    return f'name="_workflow" value="{step}"'
+
+
+@pytest.mark.parametrize("case", WORKFLOW_CASES, ids=str)
+def test_a_workflow_button_is_not_shown_without_its_permission_and_a_forged_post_changes_nothing(case, staff):
+    pk, done = case.arrange()
+    client = staff(deny=[case.permission])
+    url = change_page(case.model, pk)
+    page = client.get(url)
+    assert page.status_code == 200 and workflow_button(case.step) not in page.content.decode()
+    before = database_state()
+    assert client.post(url, {"_workflow": case.step}).status_code == 403
+    assert database_state() == before and not done()
+
+
+@pytest.mark.parametrize("case", WORKFLOW_CASES, ids=str)
+def test_a_workflow_button_works_for_staff_with_exactly_its_permission(case, staff):
+    pk, done = case.arrange()
+    client = staff(grant=[case.permission])
+    url = change_page(case.model, pk)
+    page = client.get(url).content.decode()
+    assert 'id="workflow-actions"' in page and workflow_button(case.step) in page
+    response = client.post(url, {"_workflow": case.step})
+    assert response.status_code == 302 and response["Location"] == url and done()

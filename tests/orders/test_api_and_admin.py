@@ -125,7 +125,7 @@ def test_staff_order_is_priced_by_the_hub_for_the_customer(admin_client):
     customer = CustomerFactory(code="HOTEL", channels=[channel], payment_terms="net30", credit_limit="10000")
     customer.price_lists.add(b2b)
     response = admin_client.post("/admin/orders/salesorder/staff-order/", {
-        "channel": channel.pk, "customer": "HOTEL", "lines": "GUI-10M 12", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending", "notes": "",
+        "channel": channel.pk, "customer": customer.pk, "lines": "GUI-10M 12", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending", "notes": "",
     }, follow=True)
     order = SalesOrder.objects.get(channel=channel)
     assert f"{order.number} created: Allocated" in response.content.decode()
@@ -137,9 +137,9 @@ def test_staff_order_form_explains_a_bad_line(admin_client):
     channel = SalesChannelFactory(code="phone")
     from tests.orders.factories import CustomerFactory
 
-    CustomerFactory(code="HOTEL", channels=[channel])
+    hotel = CustomerFactory(code="HOTEL", channels=[channel])
     response = admin_client.post("/admin/orders/salesorder/staff-order/", {
-        "channel": channel.pk, "customer": "HOTEL", "lines": "GUI-10M twelve", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending",
+        "channel": channel.pk, "customer": hotel.pk, "lines": "GUI-10M twelve", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending",
     })
     assert "Line 1: write `SKU quantity`" in response.content.decode()
     assert not SalesOrder.objects.exists()
