@@ -40,10 +40,11 @@ def test_a_failed_sync_job_is_retried_from_the_console_and_delivered(browser, fa
     page.locator(".module", has_text="boutique-fr").locator(".open-errors a").click()
     row = page.locator("#result_list tbody tr", has_text="LAMP-1")
     expect(row).to_contain_text("401")
-    row.locator("input[name=_selected_action]").check()
-    page.locator("select[name=action]").select_option("retry")
-    page.locator("button[name=index]").click()
-    expect(page.locator("ul.messagelist .success")).to_contain_text("1")
+    row.locator(f"a[href*='/admin/connectors/syncjob/{job.pk}/change/']").first.click()
+    expect(page.locator("#workflow-actions #workflow-resolve")).to_be_visible()  # a failed job: retry, edit, or resolve
+    page.locator("#workflow-actions #workflow-retry").click()
+    expect(page.locator("ul.messagelist .success")).to_be_visible()
+    assert SyncJob.objects.get(pk=job.pk).status in {SyncJob.Status.PENDING, SyncJob.Status.RUNNING, SyncJob.Status.DONE}
 
     wait_for(lambda: SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.DONE).exists(), timeout=120,
              what="the task cluster delivers the retried job", cluster=task_cluster)
