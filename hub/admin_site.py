@@ -73,6 +73,11 @@ class HubAdminSite(OTPAdminSite):
             request.user.is_verified() or not second_factor_expected(request.user)
         )
 
+    def index(self, request, extra_context=None):
+        from hub.overview import overview_panels
+
+        return super().index(request, {"overview_panels": overview_panels(request), **(extra_context or {})})
+
     def each_context(self, request):
         return {**super().each_context(request), "two_factor": settings.HUB_ADMIN_2FA}
 

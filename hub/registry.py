@@ -125,3 +125,25 @@ def register_admin_panel(spec: AdminPanelSpec) -> None:
 
 def admin_panels_for(model_label: str) -> list[AdminPanelSpec]:
     return sorted(admin_panels.get(model_label, {}).values(), key=lambda spec: (spec.order, spec.name))
+
+
+@dataclass(frozen=True)
+class OverviewPanelSpec:
+    """A block of figures on the admin index, contributed by the app that owns the data.
+
+    `build(*, request, now) -> hub.overview.Panel | None` reads through the app's selectors with a
+    fixed number of queries, whatever the amount of data, and returns None when the user may not
+    see what the panel counts. Panels are shown by increasing `order`; apps register them in an
+    `overview.py` module, found when the admin index is first drawn.
+    """
+
+    name: str
+    build: object
+    order: int = 100
+
+
+overview_panels: dict[str, OverviewPanelSpec] = {}
+
+
+def register_overview_panel(spec: OverviewPanelSpec) -> None:
+    overview_panels[spec.name] = spec

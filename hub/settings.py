@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files: the API docs work offline
     "django_q",
     "import_export",
     "simple_history",
@@ -263,6 +264,12 @@ SPECTACULAR_SETTINGS = {
     # Separate request and response components, so that request-only rules (non-blank strings
     # have minLength 1, list bounds) describe what the API accepts and not what it answers.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc come from drf-spectacular-sidecar's static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to the public online validator (swagger.io) from a browser reading the docs.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- E-mail ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from hub import views
 
@@ -12,8 +12,11 @@ DOMAIN_APP_URLCONFS = ["catalog.urls", "inventory.urls", "orders.urls", "returns
 HOT_URLCONFS = ["orders.api.price_urls"]
 
 urlpatterns = [path("", include(urlconf)) for urlconf in HOT_URLCONFS] + [
+    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # drf-spectacular's ReDoc page asks Google for fonts; ours is the same page without them.
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema", template_name="hub/redoc.html"), name="api-redoc"),
 ] + [path("", include(urlconf)) for urlconf in DOMAIN_APP_URLCONFS]

@@ -12,8 +12,8 @@ from hub.display import badge, truncated
 from inventory import services
 from inventory.forms import AdjustmentForm, TransferForm
 from inventory.models import ChannelStockPolicy, Reservation, StockLevel, StockLot, StockMovement, Warehouse
+from inventory.selectors import LOW_STOCK_THRESHOLD, stock_levels_by_availability
 
-LOW_STOCK_THRESHOLD = 5
 
 
 @admin.register(Warehouse)
@@ -32,15 +32,8 @@ class AvailabilityFilter(admin.SimpleListFilter):
         return [("low", f"Low (≤ {LOW_STOCK_THRESHOLD} available)"), ("out", "Out of stock"), ("negative", "Negative on hand"), ("reserved", "Has reservations")]
 
     def queryset(self, request, queryset):
-        available = F("on_hand") - F("reserved")
-        if self.value() == "low":
-            return queryset.alias(free=available).filter(free__lte=LOW_STOCK_THRESHOLD, free__gt=0)
-        if self.value() == "out":
-            return queryset.alias(free=available).filter(free__lte=0)
-        if self.value() == "negative":
-            return queryset.filter(on_hand__lt=0)
-        if self.value() == "reserved":
-            return queryset.filter(reserved__gt=0)
+        if self.value() in {"low", "out", "negative", "reserved"}:
+            return stock_levels_by_availability(queryset, self.value())
         return queryset
 
 

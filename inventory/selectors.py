@@ -1,6 +1,6 @@
 """Reads: available-to-sell per channel, levels, and the ledger drift check."""
 
-from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -81,3 +81,26 @@ def stock_positions(*, warehouse_code: str, skus=None) -> dict[str, dict]:
         if sku in positions:
             positions[sku]["lots"][lot] = {"on_hand": on_hand, "expiry": expiry}
     return positions
+
+
+# --- Levels by availability (the admin filter and the overview) -------------------------------
+
+LOW_STOCK_THRESHOLD = 5
+AVAILABILITY_Q = {
+    # available = on hand - reserved
+    "low": Q(on_hand__gt=F("reserved"), on_hand__lte=F("reserved") + LOW_STOCK_THRESHOLD),
+    "out": Q(on_hand__lte=F("reserved")),
+    "negative": Q(on_hand__lt=0),
+    "reserved": Q(reserved__gt=0),
+}
+
+
+def stock_levels_by_availability(queryset, kind: str):
+    """Stock levels (one product in one warehouse) that are low (1 to LOW_STOCK_THRESHOLD units
+    available), out (none available), negative on hand, or that have reservations."""
+    return queryset.filter(AVAILABILITY_Q[kind])
+
+
+def stock_availability_counts() -> dict[str, int]:
+    """How many stock levels are low and out of stock. One query."""
+    return StockLevel.objects.aggregate(low=Count("id", filter=AVAILABILITY_Q["low"]), out=Count("id", filter=AVAILABILITY_Q["out"]))

@@ -25,7 +25,7 @@ from orders.models import (
     CustomerMatch, Invoice, InvoiceLine, OrderLine, Payment, SalesOrder, Shipment, ShippingLine,
 )
 from orders.models import OrderStatus, PaymentStatus
-from orders.selectors import customer_account, invoices_open
+from orders.selectors import customer_account, hold_kinds, invoices_open, orders_on_hold
 
 S = OrderStatus
 STATUS_TONES = {S.RECEIVED: "info", S.CONFIRMED: "info", S.ALLOCATED: "info", S.PARTIALLY_SHIPPED: "warning", S.SHIPPED: "success",
@@ -133,11 +133,24 @@ class PaymentInline(OrderLineInline):
 ORDER_CANCELLABLE = {S.RECEIVED, S.CONFIRMED, S.ALLOCATED, S.ON_HOLD}
 
 
+class HoldReasonFilter(admin.SimpleListFilter):
+    """Orders on hold for one kind of reason (the overview's links use it)."""
+
+    title = _("hold reason")
+    parameter_name = "hold"
+
+    def lookups(self, request, model_admin):
+        return [(kind.code, kind.label) for kind in hold_kinds()]
+
+    def queryset(self, request, queryset):
+        return orders_on_hold(queryset, kind=self.value()) if self.value() else queryset
+
+
 @admin.register(SalesOrder)
 class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, admin.ModelAdmin):
     service_errors = (services.OrderError,)
     list_display = ["number", "customer_short", "status_label", "payment_label", "total_amount", "created_on", "channel_code"]
-    list_filter = ["status", "payment_status", "channel", "created_at"]
+    list_filter = ["status", HoldReasonFilter, "payment_status", "channel", "created_at"]
     search_fields = ["number", "external_id", "customer__code", "customer__name", "customer__email", "lines__sku"]
     list_select_related = ["channel", "customer"]
     date_hierarchy = "created_at"

@@ -4,6 +4,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Reservation
 from orders.models import (ChannelOrderSettings, CreditNote, Customer, Invoice, OrderStatus, Payment, PaymentStatus, PaymentTerms,
@@ -42,9 +45,16 @@ def invoice_settlements(*, invoices) -> dict[int, Settlement]:
     order_ids = {i.order_id for i in invoices} if not hasattr(invoices, "values_list") else set(invoices.values_list("order_id", flat=True))
     if not order_ids:
         return {}
-    rows = Invoice.objects.filter(order_id__in=order_ids).order_by("order_id", "issued_on", "number").values_list("pk", "order_id", "total")
-    credited = dict(CreditNote.objects.filter(order_id__in=order_ids).values("invoice_id").annotate(s=Sum("total")).values_list("invoice_id", "s"))
-    paid = {row["order_id"]: (row["p"] or ZERO) - (row["r"] or ZERO) for row in Payment.objects.filter(order_id__in=order_ids)
+    return order_settlements(orders=order_ids)
+
+
+def order_settlements(*, orders) -> dict[int, Settlement]:
+    """Settlement of every invoice of `orders` (order ids, or a queryset of them such as
+    `Invoice.objects.filter(…).values("order_id")`, which the database reads as a subquery),
+    keyed by invoice id, in three queries."""
+    rows = Invoice.objects.filter(order_id__in=orders).order_by("order_id", "issued_on", "number").values_list("pk", "order_id", "total")
+    credited = dict(CreditNote.objects.filter(order_id__in=orders).values("invoice_id").annotate(s=Sum("total")).values_list("invoice_id", "s"))
+    paid = {row["order_id"]: (row["p"] or ZERO) - (row["r"] or ZERO) for row in Payment.objects.filter(order_id__in=orders)
             .values("order_id").annotate(p=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)), r=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)))}
     by_order: dict[int, list] = {}
     for pk, order_id, total in rows:
@@ -62,6 +72,74 @@ def invoice_settlement(*, invoice) -> Settlement:
 def invoices_open(queryset):
     """The invoices of `queryset` that still have something due."""
     return queryset.filter(pk__in=[pk for pk, s in invoice_settlements(invoices=queryset).items() if s.balance > 0])
+
+
+# --- The admin overview --------------------------------------------------------------------
+
+LIVE_STATUSES = tuple(status for status in OrderStatus.values if status != OrderStatus.CANCELLED)
+
+
+def orders_per_day(*, since, until) -> list[dict]:
+    """Orders taken (all but cancelled ones) per calendar day of the current time zone and per
+    currency, created in [since, until): rows of day, currency, orders, revenue. One query."""
+    return list(
+        SalesOrder.objects.filter(created_at__gte=since, created_at__lt=until, status__in=LIVE_STATUSES)
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("day", "currency").annotate(orders=Count("id"), revenue=Sum("total")).order_by("day", "currency")
+    )
+
+
+@dataclass(frozen=True)
+class HoldKind:
+    """A kind of reason the services give when they hold an order, recognised in its text (an
+    order held for several problems has each of their kinds)."""
+
+    code: str
+    label: str
+    q: Q
+
+
+HOLD_KINDS = (
+    HoldKind("unknown_sku", _("Unknown or inactive SKU"), Q(hold_reason__icontains="unknown SKU: ")),
+    HoldKind("totals", _("Totals do not add up"), Q(hold_reason__icontains="totals do not add up")),
+    HoldKind("credit_limit", _("Credit limit exceeded"), Q(hold_reason__icontains="credit limit exceeded")),
+    HoldKind("price", _("Price differs from the hub's"), Q(hold_reason__icontains=", hub price ")),
+    HoldKind("stock", _("Not enough stock"), Q(hold_reason__istartswith="insufficient stock: ")),
+)
+HOLD_OTHER = HoldKind("other", _("Other reason (held by a person or a system)"),
+                      ~Q(*[kind.q for kind in HOLD_KINDS], _connector=Q.OR))
+
+
+def hold_kinds() -> tuple[HoldKind, ...]:
+    return (*HOLD_KINDS, HOLD_OTHER)
+
+
+def orders_on_hold(queryset=None, *, kind: str | None = None):
+    """Orders on hold, of one kind of reason when `kind` is given (unknown kinds: none)."""
+    queryset = (SalesOrder.objects.all() if queryset is None else queryset).filter(status=OrderStatus.ON_HOLD)
+    if kind is None:
+        return queryset
+    found = next((k for k in hold_kinds() if k.code == kind), None)
+    return queryset.filter(found.q) if found else queryset.none()
+
+
+def orders_on_hold_counts() -> dict[str, int]:
+    """How many orders are on hold ("total") and how many for each kind of reason. One query."""
+    return orders_on_hold().aggregate(total=Count("id"), **{kind.code: Count("id", filter=kind.q) for kind in hold_kinds()})
+
+
+def invoices_overdue_by_currency(*, today) -> dict[str, tuple[int, Decimal]]:
+    """Invoices due before `today` and not fully paid: currency → (how many, balance due).
+    Four queries, whatever the number of invoices."""
+    past_due = Invoice.objects.filter(due_on__lt=today)
+    settlements = order_settlements(orders=past_due.values("order_id"))
+    overdue: dict[str, tuple[int, Decimal]] = {}
+    for pk, currency in past_due.values_list("pk", "currency").order_by():
+        balance = settlements[pk].balance
+        if balance > 0:
+            count, due = overdue.get(currency, (0, ZERO))
+            overdue[currency] = (count + 1, due + balance)
+    return dict(sorted(overdue.items()))
 
 
 # --- Documents and how money and credit apply to them (for the accounting connectors) ----------

@@ -57,7 +57,7 @@ class RmaAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     list_select_related = ["order", "customer", "channel"]
     readonly_fields = ["number", "order", "customer", "channel", "source", "status", "expected_warehouse", "carrier", "tracking_number",
                        "refunded_total", "replacement_order", "created_at", "updated_at"]
-    fields = readonly_fields + ["notes"]
+    fields = readonly_fields + ["refund_method", "notes"]
     inlines = [RmaLineInline, TimelineInline]
     actions = ["authorise", "reject", "cancel", "refund", "close"]
     workflows = (
@@ -82,6 +82,10 @@ class RmaAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # returns are requested from an order (services.rma_request), by apps, helpdesk or staff
+
+    def get_readonly_fields(self, request, obj=None):
+        settled = obj is not None and (obj.refunded_total or obj.status in {"refunded", "closed", "rejected", "cancelled"})
+        return [*self.readonly_fields, "refund_method"] if settled else self.readonly_fields
 
     @admin.display(description=_("Age (days)"))
     def age_days(self, obj):

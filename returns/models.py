@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 from hub.models import SalesChannel
@@ -45,6 +46,10 @@ class Rma(models.Model):
         SHOP = "shop", "Shop / POS"
         STAFF = "staff", "Staff"
 
+    class RefundMethod(models.TextChoices):
+        ORIGINAL = "original", _("The way the order was paid")
+        STORE_CREDIT = "store_credit", _("Store credit")
+
     number = models.CharField(max_length=20, unique=True, editable=False)
     order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="rmas")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="rmas")
@@ -56,6 +61,9 @@ class Rma(models.Model):
     carrier = models.CharField(max_length=100, blank=True)
     tracking_number = models.CharField(max_length=100, blank=True)
     refunded_total = models.DecimalField(max_digits=14, decimal_places=2, default=0, editable=False)
+    refund_method = models.CharField(
+        _("refund method"), max_length=20, choices=RefundMethod.choices, default=RefundMethod.ORIGINAL,
+        help_text=_("How the refund reaches the customer: back the way the order was paid, or as store credit (a gift card)."))
     replacement_order = models.ForeignKey(SalesOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="replaces_rma", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

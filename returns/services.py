@@ -24,6 +24,9 @@ from returns.selectors import order_of_channel, return_policy_of, return_window_
 
 R = RmaStatus
 RETURNABLE_ORDER_STATUSES = {"partially_shipped", "shipped", "completed"}
+# The payment method a refund is recorded with: the accounting journal books "store_credit" to
+# the account assigned to that method (a gift-card liability), "refund" the way the order was paid.
+REFUND_METHODS = {Rma.RefundMethod.ORIGINAL: "refund", Rma.RefundMethod.STORE_CREDIT: "store_credit"}
 COUNTED_RMA_STATUSES = {R.REQUESTED, R.AUTHORISED, R.IN_TRANSIT, R.RECEIVED, R.INSPECTED, R.REFUNDED, R.CLOSED}
 
 
@@ -56,8 +59,10 @@ def returnable_quantity(*, order_line, excluding_rma=None) -> int:
 
 
 @transaction.atomic
-def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=None, notes="", user=None, actor_label="") -> Rma:
-    """`lines`: [{"order_line", "quantity", "reason", "replacement_sku"?}]."""
+def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=None, notes="", user=None, actor_label="",
+                refund_method=Rma.RefundMethod.ORIGINAL) -> Rma:
+    """`lines`: [{"order_line", "quantity", "reason", "replacement_sku"?}]; `refund_method`: money
+    back the way the order was paid, or store credit."""
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status not in RETURNABLE_ORDER_STATUSES:
         raise ReturnError(f"{order.number} is {order.status}: only shipped goods can be returned")
@@ -83,7 +88,7 @@ def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=Non
                                replacement_product=replacement))
     warehouse = expected_warehouse or Warehouse.objects.filter(is_active=True, is_sellable=True).order_by("-priority").first()
     rma = Rma.objects.create(number=f"RMA-{sequence_next(series='RMA'):06d}", order=order, customer=order.customer, channel=order.channel,
-                             source=source, expected_warehouse=warehouse, notes=notes)
+                             source=source, expected_warehouse=warehouse, notes=notes, refund_method=refund_method)
     for line in checked:
         line.rma = rma
     RmaLine.objects.bulk_create(checked)
@@ -96,7 +101,7 @@ def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=Non
 @transaction.atomic
 def rma_request_from_channel(*, channel, order_number: str = "", order_external_id: str = "", lines, notes: str = "",
                              source=Rma.Source.STOREFRONT, check_window: bool = True, authorise: bool = True,
-                             actor_label: str = "") -> Rma:
+                             actor_label: str = "", refund_method=Rma.RefundMethod.ORIGINAL) -> Rma:
     """A sales channel (storefront, portal, returns app) starts a return for one of its orders:
     `lines` name the SKUs ([{"sku", "quantity", "reason"?, "replacement_sku"?}]). Within the
     channel's return window and the returnable quantities the return is authorised at once
@@ -123,7 +128,7 @@ def rma_request_from_channel(*, channel, order_number: str = "", order_external_
                 wanted.append({"order_line": line, "quantity": take, "reason": item.get("reason") or RmaLine.Reason.OTHER,
                                "replacement_sku": item.get("replacement_sku") or ""})
             quantity -= take
-    rma = rma_request(order=order, lines=wanted, source=source, notes=notes, actor_label=actor_label)
+    rma = rma_request(order=order, lines=wanted, source=source, notes=notes, actor_label=actor_label, refund_method=refund_method)
     return rma_authorise(rma=rma, actor_label=actor_label) if authorise else rma
 
 
@@ -147,6 +152,8 @@ def rma_label_set(*, rma, carrier: str, tracking_number: str, actor_label: str =
         rma.carrier, rma.tracking_number = carrier, tracking_number
         rma.save(update_fields=["carrier", "tracking_number", "updated_at"])
         timeline_record(subject=rma, event="label", message=f"{carrier} {tracking_number}".strip(), actor_label=actor_label)
+        # connectors follow the label too (a 3PL's expected return gets the tracking number)
+        change_record(topic="returns.rma", object_id=rma.pk, data={"status": rma.status, "tracking_number": tracking_number})
     return rma
 
 
@@ -368,21 +375,25 @@ def rma_refund(*, rma, user=None) -> Decimal:
         if rma.status == R.INSPECTED and due <= 0:
             _transition(rma, R.REFUNDED, event="refunded", message="nothing due (exchanged or already refunded)", user=user)
         return Decimal(0)
+    store_credit = rma.refund_method == Rma.RefundMethod.STORE_CREDIT
     invoice = order.invoices.order_by("issued_on", "number").first()
     if invoice is not None:
         scale = amount / worth if worth else Decimal(1)
         lines = [{k: v for k, v in i.items() if k != "value"} | {"unit_price": str(round_money(i["value"] * scale, order.currency))} for i in items]
         try:
-            note = credit_note_issue(invoice=invoice, lines=lines, reason=f"Return {rma.number}", user=user)
+            note = credit_note_issue(invoice=invoice, lines=lines, reason=f"Return {rma.number}" + (" (store credit)" if store_credit else ""),
+                                     user=user)
         except OrderError as exc:
             raise ReturnError(str(exc)) from exc
         RmaCreditNote.objects.create(rma=rma, credit_note=note)
         amount = note.total
     if order.payments.filter(kind=Payment.Kind.PAYMENT).exists():
-        payment_record(order=order, amount=amount, method="refund", reference=rma.number, kind=Payment.Kind.REFUND, user=user)
+        payment_record(order=order, amount=amount, method=REFUND_METHODS[rma.refund_method], reference=rma.number,
+                       kind=Payment.Kind.REFUND, user=user)
     rma.refunded_total += amount
     rma.save(update_fields=["refunded_total", "updated_at"])
-    timeline_record(subject=rma, event="refund", message=f"{amount} {order.currency} refunded (total {rma.refunded_total})", actor=user)
+    timeline_record(subject=rma, event="refund", actor=user,
+                    message=f"{amount} {order.currency} refunded{' as store credit' if store_credit else ''} (total {rma.refunded_total})")
     change_record(topic="returns.refund", object_id=rma.pk, data={"amount": str(amount), "order": order.number})
     if rma.status == R.INSPECTED:
         _transition(rma, R.REFUNDED, event="refunded", user=user)

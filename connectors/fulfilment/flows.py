@@ -332,7 +332,9 @@ STOPPED_RMA = {RmaStatus.CANCELLED, RmaStatus.REJECTED}
 
 class ReturnsOut(Flow):
     """An authorised return whose goods go back to a warehouse this 3PL serves becomes an
-    expected return there; a cancelled one is cancelled there."""
+    expected return there, with the tracking number of its label when it has one; a label that
+    comes later is given to the expected return (while the 3PL can still change it); a
+    cancelled return is cancelled there."""
 
     name = "returns.out"
     label = "Expected returns out"
@@ -351,11 +353,15 @@ class ReturnsOut(Flow):
         locations = served_locations(ctx.endpoint)
         code = rma.expected_warehouse.code if rma.expected_warehouse else ""
         binding = Binder(ctx.endpoint).get(EXPECTED_RETURN, rma.pk)
-        if binding is None and rma.status in OPEN_RMA and code in locations:
+        announced = binding is not None and binding.data.get("state") == OPEN
+        relabelled = announced and rma.tracking_number and rma.tracking_number != binding.data.get("tracking_number", "")
+        if (binding is None or relabelled) and rma.status in OPEN_RMA and code in locations:
             shipments = list(rma.order.shipments.filter(warehouse__code=code).values_list("pk", flat=True))
             parcels = Binder(ctx.endpoint).external_ids(PARCEL, shipments)
-            return {"action": "create", "reference": rma.number, "warehouse": code, "location_id": locations[code],
+            return {"action": "update" if binding else "create", "external_id": binding.external_id if binding else "",
+                    "reference": rma.number, "warehouse": code, "location_id": locations[code],
                     "original_shipment": next(iter(parcels.values()), ""), "tracking_number": rma.tracking_number,
+                    "carrier": rma.carrier,
                     "lines": [{"sku": line.order_line.sku, "name": line.order_line.name, "quantity": line.quantity}
                               for line in rma.lines.select_related("order_line")]}
         if binding is not None and rma.status in STOPPED_RMA and binding.data.get("state") == OPEN:
@@ -373,8 +379,23 @@ class ReturnsOut(Flow):
                                                          lines=payload["lines"], original_shipment=payload["original_shipment"],
                                                          tracking_number=payload["tracking_number"])
                     binder.bind(EXPECTED_RETURN, job.record_key, external_id,
-                                data={"reference": payload["reference"], "warehouse": payload["warehouse"], "state": OPEN})
-                    ctx.done(job, f"{payload['reference']} expected at {provider.label} as return {external_id}")
+                                data={"reference": payload["reference"], "warehouse": payload["warehouse"], "state": OPEN,
+                                      "tracking_number": payload["tracking_number"]})
+                    tracked = f", tracking {payload['tracking_number']}" if payload["tracking_number"] else ""
+                    ctx.done(job, f"{payload['reference']} expected at {provider.label} as return {external_id}{tracked}")
+                elif payload["action"] == "update":
+                    changed = provider.return_update(ctx, external_id=payload["external_id"], reference=payload["reference"],
+                                                     location_id=payload["location_id"], lines=payload["lines"],
+                                                     original_shipment=payload["original_shipment"],
+                                                     tracking_number=payload["tracking_number"])
+                    if changed:
+                        binder.bind(EXPECTED_RETURN, job.record_key, payload["external_id"],
+                                    data={"tracking_number": payload["tracking_number"]}, merge_data=True)
+                        ctx.done(job, f"return {payload['external_id']} at {provider.label} now tracked as "
+                                      f"{payload['carrier']} {payload['tracking_number']}".replace("  ", " "))
+                    else:
+                        ctx.done(job, f"{provider.label} can no longer change return {payload['external_id']}: "
+                                      f"tracking {payload['tracking_number']} stays on {payload['reference']} only")
                 else:
                     provider.return_cancel(ctx, external_id=payload["external_id"])
                     binder.bind(EXPECTED_RETURN, job.record_key, payload["external_id"], data={"state": CANCELLED}, merge_data=True)

@@ -230,6 +230,12 @@ class FulfilmentProvider(Connector):
         """Announce an expected return (exactly once by `reference`); returns the 3PL's id."""
         raise NotImplementedError
 
+    def return_update(self, ctx, *, external_id: str, reference: str, location_id: str, lines: list[dict], original_shipment: str,
+                      tracking_number: str) -> bool:
+        """Give an expected return the tracking number its label got after it was announced; False
+        when the 3PL can no longer change it (the parcel arrived) or has no way to."""
+        return False
+
     def return_cancel(self, ctx, *, external_id: str) -> None:
         raise NotImplementedError
 

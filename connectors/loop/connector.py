@@ -20,8 +20,7 @@ from connectors.registry import Connector, register
 RETURN_TRIGGERS = ("return.created", "return.updated", "return.closed")
 LABEL_TRIGGERS = ("label.created", "label.updated")
 RESTOCK_TRIGGERS = ("restock.requested",)
-MOVING_LABEL_STATES = {"in_transit", "out_for_delivery", "available_for_pickup", "delivered"}
-TOTAL_TOLERANCE = 0.01
+MOVING_LABEL_STATES = {"in_transit", "out_for_delivery", "available_for_pickup", "delivered"}  # Loop's `label_status`
 
 
 class LoopSettings(ConnectorSettings):
@@ -105,14 +104,17 @@ class LoopConnector(Connector):
         return set(RETURN_TRIGGERS + LABEL_TRIGGERS + RESTOCK_TRIGGERS)
 
     def delivery_id(self, request):
-        """Loop sends no delivery id: a delivery is the return (or label) id, the trigger and the
-        time Loop last changed it, so a resent delivery is a duplicate and a new change is not."""
+        """Loop sends no delivery id: a delivery is its topic, the return id (a label or restock
+        names its return by `id`; older label pages say `return_id`), the trigger and the time Loop
+        last changed it (`edited_at` / `label_updated_at`, else `created_at`), so a resent delivery
+        is a duplicate and a new change is not."""
         document = _document(request.body)
-        subject = document.get("id") if str(document.get("trigger") or "").startswith("return.") else document.get("return_id")
+        subject = document.get("return_id") or document.get("id")
         if not subject:
             return ""
-        return f"{document.get('topic') or ''}:{subject}:{document.get('trigger') or ''}:" \
-               f"{document.get('updated_at') or document.get('edited_at') or document.get('created_at') or ''}"
+        changed = (document.get("label_updated_at") or document.get("updated_at") or document.get("edited_at")
+                   or document.get("created_at") or "")
+        return f"{document.get('topic') or ''}:{subject}:{document.get('trigger') or ''}:{changed}"
 
     def process(self, *, message):
         document = json.loads(bytes(message.body))
@@ -144,30 +146,37 @@ class LoopConnector(Connector):
         if local_id is None:
             if loop.state in ("cancelled", "closed", "expired"):
                 return f"Loop return {loop.return_id} is {loop.state} and was never in the hub: nothing to do"
+            method = Rma.RefundMethod.STORE_CREDIT if loop.outcome == "store_credit" else Rma.RefundMethod.ORIGINAL
             try:
                 rma = rma_request_from_channel(
                     channel=endpoint.channel, order_external_id=loop.order_reference, lines=loop.lines, source=Rma.Source.RETURNS_APP,
                     check_window=False, authorise=False, notes=f"Loop return {loop.return_id} ({loop.outcome.replace('_', ' ')})",
-                    actor_label=actor)
+                    actor_label=actor, refund_method=method)
             except ReturnError as exc:
                 raise ValueError(f"Loop return {loop.return_id}: {exc}") from None
             binder.bind(RETURN, rma.pk, loop.return_id, data={"updated_at": _stamp(loop.updated_at), "outcome": loop.outcome})
             paid = rma_goods_value(rma=rma)
-            if loop.total is not None and abs(loop.total - paid) > mapping.Decimal(str(TOTAL_TOLERANCE)):
-                rma_hold(rma=rma, actor_label=actor,
-                         reason=f"Loop's return total is {loop.total} {loop.currency}, but the units returned were paid "
-                                f"{paid} {rma.order.currency}: check before authorising, nothing is refunded until then")
-                return f"{rma.number} held: Loop total {loop.total} ≠ {paid} paid"
+            held = ""
+            if loop.total is not None and abs(loop.total - paid) > mapping.TOLERANCE:
+                held = (f"Loop's return total is {loop.total} {loop.currency}, but the units returned were paid "
+                        f"{paid} {rma.order.currency}")
+            elif loop.inconsistency:
+                held = f"{loop.inconsistency} (the units returned were paid {paid} {rma.order.currency})"
+            elif loop.outcome == "mixed":
+                held = "Loop refunds some units and gives store credit for others: choose how this return is refunded"
+            if held:
+                rma_hold(rma=rma, actor_label=actor, reason=f"{held}: check before authorising, nothing is refunded until then")
+                return f"{rma.number} held: {held}"
             rma_authorise(rma=rma, actor_label=actor)
             return f"{rma.number} authorised for Loop return {loop.return_id}"
         rma = Rma.objects.get(pk=local_id)
         binder.bind(RETURN, rma.pk, loop.return_id, data={"updated_at": _stamp(loop.updated_at)}, merge_data=True)
-        if loop.state == "cancelled" and rma.status in ("requested", "authorised", "in_transit"):
+        if loop.state in ("cancelled", "expired") and rma.status in ("requested", "authorised", "in_transit"):
             try:
-                rma_cancel(rma=rma, reason=f"cancelled in Loop (return {loop.return_id})")
+                rma_cancel(rma=rma, reason=f"{loop.state} in Loop (return {loop.return_id})")
             except ReturnError as exc:
                 raise ValueError(str(exc)) from None
-            return f"{rma.number} cancelled (cancelled in Loop)"
+            return f"{rma.number} cancelled ({loop.state} in Loop)"
         if loop.state == "closed" and rma.status == "refunded":  # settled in the hub, closed in Loop
             rma_close(rma=rma, user=None)
             return f"{rma.number} closed (closed in Loop)"

@@ -1,8 +1,13 @@
 """Loop documents → what the hub's returns services take (pure functions, no database).
 
-A Loop return lists one line item per returned unit, with its SKU and the customer's reason
-in words; the outcome (refund, exchange, store credit) is the return's, exchanges list the SKUs
-sent instead. Money fields are strings in some examples and numbers in others."""
+As Loop's webhook reference documents them: a return lists one line item per returned unit,
+each with its SKU, the customer's reason in the merchant's words (`return_reason`, under a
+`parent_return_reason`) and its own `outcome` (refund, exchange, store credit); an exchanged
+unit names the variant sent instead (`exchange_variant`), found among the return's
+`exchanges` by `variant_id`. Money fields are strings in some examples and numbers in others;
+the return's `edited_at` is null until it is edited. A label names its return by `id` (older
+pages: `return_id`) and carries `carrier`, `tracking_number`, `label_status` and
+`label_updated_at`."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +20,7 @@ REASON_WORDS = [  # first match wins: Loop's reasons are the merchant's own word
 ]
 OUTCOMES = {"refund": "refund", "exchange": "exchange", "gift_card": "store_credit", "giftcard": "store_credit", "credit": "store_credit",
             "store_credit": "store_credit"}
+TOLERANCE = Decimal("0.01")
 
 
 @dataclass
@@ -23,10 +29,11 @@ class LoopReturn:
     state: str
     updated_at: datetime | None
     order_reference: str
-    outcome: str
+    outcome: str  # refund, exchange, store_credit, or mixed (refund and store credit in one return)
     lines: list[dict] = field(default_factory=list)  # [{"sku", "quantity", "reason", "replacement_sku"}]
     total: Decimal | None = None
     currency: str = ""
+    inconsistency: str = ""  # Loop's own figures that do not add up, in words
 
 
 def money(value) -> Decimal | None:
@@ -56,27 +63,78 @@ def reason_code(text: str) -> str:
 
 
 def updated_at(document: dict) -> datetime | None:
-    """When Loop last changed the return: `updated_at`, else `edited_at`, else `created_at`."""
+    """When Loop last changed the return: `edited_at` (null until edited), else `created_at`
+    (`updated_at` first where a payload has one)."""
     return stamp(document.get("updated_at") or document.get("edited_at") or document.get("created_at"))
+
+
+def _line_outcome(item: dict, *, default: str) -> str:
+    given = item.get("outcome")
+    if given in (None, ""):
+        return "exchange" if item.get("exchange_variant") else default
+    outcome = OUTCOMES.get(str(given).lower())
+    if outcome is None:
+        raise ValueError(f"line item {item.get('line_item_id') or item.get('sku')}: unknown outcome {given!r}")
+    return outcome
+
+
+def _default_outcome(document: dict) -> str:
+    """For line items that state no outcome: the return's own (older payloads), else store credit
+    when Loop issues a gift card and refunds nothing, else refund."""
+    if document.get("outcome"):
+        outcome = OUTCOMES.get(str(document["outcome"]).lower())
+        if outcome is None:
+            raise ValueError(f"unknown outcome {document['outcome']!r}")
+        return outcome
+    gift_card, refund = money(document.get("gift_card")) or 0, money(document.get("refund")) or 0
+    return "store_credit" if gift_card > 0 and refund == 0 else "refund"
+
+
+def _inconsistency(document: dict, total: Decimal | None) -> str:
+    """Loop's figures that contradict each other: `total` ≠ `return_total`, or product − discount
+    + tax ≠ `return_total`."""
+    other = money(document.get("total"))
+    if total is not None and other is not None and abs(other - total) > TOLERANCE:
+        return f"Loop's total {other} and return_total {total} differ"
+    product, discount, tax = (money(document.get(k)) for k in ("return_product_total", "return_discount_total", "return_tax_total"))
+    if total is not None and product is not None:
+        computed = product - (discount or 0) + (tax or 0)
+        if abs(computed - total) > TOLERANCE:
+            return f"Loop's products {product} − discounts {discount or 0} + tax {tax or 0} = {computed}, not its return_total {total}"
+    return ""
 
 
 def loop_return(document: dict, *, order_field: str = "provider_order_id") -> LoopReturn:
     if not document.get("id"):
         raise ValueError("the return has no id")
-    outcome = OUTCOMES.get(str(document.get("outcome") or "refund").lower())
-    if outcome is None:
-        raise ValueError(f"unknown outcome {document.get('outcome')!r}")
-    exchanges = [str(e.get("sku") or "") for e in document.get("exchanges") or [] if isinstance(e, dict)]
+    default = _default_outcome(document)
+    exchanges = [e for e in document.get("exchanges") or [] if isinstance(e, dict)]
+    by_variant = {str(e.get("variant_id")): str(e.get("sku") or "") for e in exchanges if e.get("variant_id") not in (None, "")}
+    unpaired = [str(e.get("sku") or "") for e in exchanges if e.get("variant_id") in (None, "")]
     lines: dict[tuple, dict] = {}
-    for index, item in enumerate(document.get("line_items") or []):
+    outcomes = set()
+    for item in document.get("line_items") or []:
         if not isinstance(item, dict) or not item.get("sku"):
             raise ValueError("a line item has no SKU")
-        replacement = exchanges[index] if outcome == "exchange" and index < len(exchanges) else ""
-        reason = reason_code(item.get("parent_return_reason") or item.get("return_reason") or "")
+        outcome = _line_outcome(item, default=default)
+        replacement = ""
+        if outcome == "exchange":
+            variant = item.get("exchange_variant")
+            replacement = by_variant.get(str(variant), "") if variant not in (None, "") else ""
+            if not replacement and unpaired:
+                replacement = unpaired.pop(0)
+            if not replacement:
+                raise ValueError(f"line item {item.get('line_item_id') or item['sku']} is exchanged for a variant "
+                                 f"({variant!r}) that is not among the return's exchanges")
+        else:
+            outcomes.add(outcome)
+        reason = reason_code(item.get("return_reason") or "")
+        if reason == "other":  # the category the reason sits under may say more
+            reason = reason_code(item.get("parent_return_reason") or "")
         key = (str(item["sku"]), reason, replacement)
         line = lines.setdefault(key, {"sku": key[0], "quantity": 0, "reason": reason, "replacement_sku": replacement})
-        quantity = item.get("quantity") or 1
-        if not isinstance(quantity, int) or quantity < 1:
+        quantity = item.get("quantity", 1)
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
             raise ValueError(f"line item {item.get('line_item_id') or item['sku']}: quantity {quantity!r} is not a positive whole number")
         line["quantity"] += quantity
     if not lines:
@@ -84,17 +142,20 @@ def loop_return(document: dict, *, order_field: str = "provider_order_id") -> Lo
     reference = str(document.get(order_field) or "")
     if not reference:
         raise ValueError(f"the return names no order ({order_field})")
+    outcome = "exchange" if not outcomes else outcomes.pop() if len(outcomes) == 1 else "mixed"
+    total = money(document.get("return_total")) if document.get("return_total") not in (None, "") else money(document.get("total"))
     return LoopReturn(return_id=str(document["id"]), state=str(document.get("state") or "open"), updated_at=updated_at(document),
-                      order_reference=reference, outcome=outcome, lines=list(lines.values()),
-                      total=money(document.get("return_total") if document.get("return_total") is not None else document.get("total")),
-                      currency=str(document.get("currency") or ""))
+                      order_reference=reference, outcome=outcome, lines=list(lines.values()), total=total,
+                      currency=str(document.get("currency") or ""), inconsistency=_inconsistency(document, total))
 
 
 def label(document: dict) -> dict:
-    """A label document: the return it belongs to, carrier, tracking number and status."""
-    return_id = document.get("return_id") or (document.get("return") or {}).get("id")
+    """A label document: the return it belongs to (`id`, or `return_id` in older pages), carrier,
+    tracking number, `label_status` and `label_updated_at`."""
+    return_id = document.get("return_id") or document.get("id") or (document.get("return") or {}).get("id")
     if not return_id:
         raise ValueError("the label names no return")
     return {"return_id": str(return_id), "carrier": str(document.get("carrier") or ""),
-            "tracking_number": str(document.get("tracking_number") or ""), "status": str(document.get("status") or "new"),
-            "updated_at": updated_at(document)}
+            "tracking_number": str(document.get("tracking_number") or ""),
+            "status": str(document.get("label_status") or document.get("status") or "N/A"),
+            "updated_at": stamp(document.get("label_updated_at") or document.get("updated_at") or document.get("created_at"))}

@@ -6,8 +6,13 @@ authentication, rate limits, return actions, webhook reference) describes:
 - `GET /api/v1/warehouse/return/list`; `POST /api/v1/warehouse/return/<id>/process|close|flag|
   cancel` (process answers 422 with `UNPROCESSABLE_FLAGGED_RETURN` for a flagged return; an
   action on a closed or cancelled return is 422).
-- Webhooks (topic `return` with triggers `return.created|updated|closed`, topic `label` with
-  `label.created|updated`): the JSON is sent pretty-printed (newlines, slashes as they are) and
+- Webhooks, shaped as Loop's webhook reference shows them: topic `return` (`return.created|updated|
+  closed`; `id` a string, `edited_at` null until edited, `total` and `return_total`, per line
+  item `outcome`, `return_reason`, `parent_return_reason`, `exchange_variant`, the `exchanges`
+  with their `variant_id`, `status_page_url`), topic `label` (`label.created|updated`; the return
+  named by `id`, `carrier`, `tracking_number`, `label_status`, `label_updated_at`,
+  `shipment_id`) and topic `restock` (`restock.requested` after a return is processed, its
+  `restock_items`). The JSON is sent pretty-printed (newlines, slashes as they are) and
   `X-Loop-Signature` is base64(HMAC-SHA256(secret, the body with slashes escaped and newlines
   removed)), as Loop tells receivers to hash. No delivery id header.
 
@@ -29,6 +34,7 @@ import re
 from connectors.testing.harness import FixedWindow, Request, Sandbox, control, json_response, route
 
 API = "/api/v1"
+SHOP_ID = 9876
 ACTIONS = {"process": "closed", "close": "closed", "flag": "needs review", "cancel": "cancelled"}
 _ESCAPE_OR_SLASH = re.compile(rb"\\.|/", re.DOTALL)
 
@@ -44,8 +50,10 @@ def loop_signature(secret: str, body: bytes) -> str:
 class LoopSandbox(Sandbox):
     name = "loop"
 
-    def __init__(self, *, api_key: str, webhook_url: str = "", webhook_secret: str = "", requests_per_minute: int = 300, **kwargs):
+    def __init__(self, *, api_key: str, webhook_url: str = "", webhook_secret: str = "", requests_per_minute: int = 300,
+                 restock_webhooks: bool = True, **kwargs):
         self.api_key, self.webhook_url, self.webhook_secret = api_key, webhook_url, webhook_secret
+        self.restock_webhooks = restock_webhooks
         self.requests_per_minute = requests_per_minute
         super().__init__(**kwargs)
 
@@ -88,28 +96,55 @@ class LoopSandbox(Sandbox):
         self.actions.append((return_id, action))
         self._touch(loop_return)
         self._send(loop_return, "return.closed" if loop_return["state"] == "closed" else "return.updated")
+        if action == "process" and self.restock_webhooks:
+            self._restock(loop_return)
         return "true"
 
     # --- control: the shopper and the carrier ---------------------------------------------------------
     @control("POST", "returns")
     def start_return(self, request):
-        """Body: order_id, order_name, currency, outcome, lines [{sku, price, reason, quantity?}],
-        exchanges [{sku}], return_total (default: the lines' prices)."""
+        """Body: order_id (the shop's order id), order_name, currency, outcome (refund, exchange,
+        credit; the default for lines that name none), lines [{sku, price, reason, parent_reason?,
+        quantity?, outcome?}], exchanges [{sku, price?}] (paired in order with the exchanged
+        lines), return_total and total (default: the lines' prices; give them to send figures
+        that do not add up, as Loop's own examples do)."""
         spec = request.json_object()
         return_id = self.ids.next("return")
+        default = spec.get("outcome") or "refund"
+        exchanges = [{"exchange_id": self.ids.next("exchange"), "product_id": self.ids.next("product"),
+                      "variant_id": self.ids.next("variant"), "sku": e["sku"], "title": e.get("title") or e["sku"],
+                      "price": str(e.get("price") or "0.00"), "discount": "0.00", "tax": "0.00", "total": str(e.get("price") or "0.00"),
+                      "type": "variant", "out_of_stock": False} for e in spec.get("exchanges") or []]
+        pairs = iter(exchanges)
         items = []
         for line in spec.get("lines") or []:
             for _ in range(int(line.get("quantity") or 1)):
-                items.append({"line_item_id": self.ids.next("line"), "sku": line["sku"], "price": str(line.get("price") or "0.00"),
-                              "return_reason": line.get("reason") or "Other", "parent_return_reason": line.get("reason") or "Other"})
-        default_total = f"{sum(float(i['price']) for i in items):.2f}"
+                outcome = line.get("outcome") or default
+                exchange = next(pairs, None) if outcome == "exchange" else None
+                items.append({"line_item_id": self.ids.next("line"), "provider_line_item_id": str(self.ids.next("provider_line")),
+                              "product_id": self.ids.next("product"), "variant_id": self.ids.next("variant"), "sku": line["sku"],
+                              "title": line.get("title") or line["sku"], "price": str(line.get("price") or "0.00"), "discount": "0.00",
+                              "tax": "0.00", "refund": "0.00" if outcome == "exchange" else str(line.get("price") or "0.00"),
+                              "returned_at": None, "exchange_variant": exchange["variant_id"] if exchange else None,
+                              "outcome": outcome, "return_reason": line.get("reason") or "Other",
+                              "parent_return_reason": line.get("parent_reason"), "return_comment": None, "barcode": None})
+        products = f"{sum(float(i['price']) for i in items):.2f}"
+        credit = f"{sum(float(i['price']) for i in items if i['outcome'] in ('credit', 'gift_card', 'store_credit')):.2f}"
+        refund = f"{sum(float(i['price']) for i in items if i['outcome'] == 'refund'):.2f}"
+        return_total = str(spec.get("return_total") or products)
+        order_id = str(spec.get("provider_order_id") or spec.get("order_id") or "")
         loop_return = {
-            "id": str(return_id), "state": "open", "outcome": spec.get("outcome") or "refund",
-            "order_id": int(spec.get("order_id") or 0), "order_name": spec.get("order_name") or "",
-            "provider_order_id": str(spec.get("provider_order_id") or spec.get("order_id") or ""),
-            "currency": spec.get("currency") or "EUR", "line_items": items, "exchanges": spec.get("exchanges") or [],
-            "return_total": str(spec.get("return_total") or default_total), "total": str(spec.get("return_total") or default_total),
-            "customer": "https://shop.example/account", "created_at": self._now(), "updated_at": self._now(),
+            "id": str(return_id), "state": "open", "created_at": self._now(), "edited_at": None,
+            "total": str(spec.get("total") or return_total), "order_id": self.ids.next("order"),
+            "order_name": spec.get("order_name") or f"#{order_id}", "provider_order_id": order_id,
+            "order_number": str(spec.get("order_number") or order_id), "customer": spec.get("customer") or "shopper@example.com",
+            "currency": spec.get("currency") or "EUR",
+            "return_product_total": products, "return_discount_total": "0.00", "return_tax_total": "0.00",
+            "return_total": return_total, "return_credit_total": return_total,
+            "status_page_url": f"https://shop.loopreturns.com/#/return/{return_id}",
+            "exchange_total": f"{sum(float(e['total']) for e in exchanges):.2f}", "gift_card": credit, "refund": refund,
+            "handling_fee": "0.00", "upsell": "0.00", "is_gift_return": False, "refunds": [], "labels": [],
+            "line_items": items, "exchanges": exchanges,
         }
         self.returns[return_id] = loop_return
         self._send(loop_return, "return.created")
@@ -117,16 +152,26 @@ class LoopSandbox(Sandbox):
 
     @control("POST", "returns/<int:return_id>/label")
     def label(self, request, return_id):
-        """Body: carrier, tracking_number, status (new, in_transit, delivered…)."""
+        """Body: carrier, tracking_number, status (Loop's `label_status`: N/A, pre_transit,
+        in_transit, out_for_delivery, delivered, error, failure). A label webhook names its return
+        by `id`, as Loop's label reference shows."""
         spec = request.json_object()
+        loop_return = self.returns[return_id]
         label = self.labels.get(return_id)
         trigger = "label.updated" if label else "label.created"
-        label = {**(label or {"id": self.ids.next("label"), "return_id": return_id, "created_at": self._now()}),
+        self.clock.advance(1)
+        label = {**(label or {"shipment_id": str(self.ids.next("shipment"))}),
                  "carrier": spec.get("carrier") or "USPS", "tracking_number": spec.get("tracking_number") or "",
-                 "status": spec.get("status") or "new", "updated_at": self._now()}
+                 "label_status": spec.get("status") or "N/A", "label_updated_at": self._now(millis=True)}
         self.labels[return_id] = label
-        self._deliver(return_id, {"topic": "label", "trigger": trigger, **label})
-        return label
+        loop_return["labels"] = [{"status": label["label_status"], "updated_at": label["label_updated_at"],
+                                  "url": f"https://shop.loopreturns.com/label/{label['shipment_id']}", "rate": 690,
+                                  "carrier": label["carrier"], "tracking_number": label["tracking_number"],
+                                  "line_items": [i["line_item_id"] for i in loop_return["line_items"]]}]
+        payload = {"topic": "label", "trigger": trigger, "shop_id": SHOP_ID, "id": int(return_id), "order_id": loop_return["order_id"],
+                   "provider_order_id": loop_return["provider_order_id"], **label}
+        self._deliver(return_id, payload, hold=bool(spec.get("hold")))
+        return payload
 
     @control("POST", "returns/<int:return_id>/update")
     def update(self, request, return_id):
@@ -156,19 +201,28 @@ class LoopSandbox(Sandbox):
         return {"resent": len(body)}
 
     # --- helpers ------------------------------------------------------------------------------------
-    def _now(self) -> str:
-        return self.clock.now().strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    def _now(self, *, millis: bool = False) -> str:
+        return self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000Z" if millis else "%Y-%m-%dT%H:%M:%SZ")
 
     def _touch(self, loop_return: dict) -> None:
         self.clock.advance(1)
-        loop_return["updated_at"] = self._now()
+        loop_return["edited_at"] = self._now()
 
     @staticmethod
     def _public(loop_return: dict) -> dict:
         return copy.deepcopy(loop_return)
 
     def _send(self, loop_return: dict, trigger: str, *, hold: bool = False) -> None:
-        self._deliver(int(loop_return["id"]), {"topic": "return", "trigger": trigger, **self._public(loop_return)}, hold=hold)
+        self._deliver(int(loop_return["id"]), {"topic": "return", "trigger": trigger, "shop_id": SHOP_ID, **self._public(loop_return)},
+                      hold=hold)
+
+    def _restock(self, loop_return: dict) -> None:
+        """Loop's restock request (when restocking is set to webhooks): one item per returned unit."""
+        items = [{"location_id": 10123456789, "variant_id": i["variant_id"], "inventory_item_id": i["product_id"],
+                  "available_adjustment": 1, "inventory_management": "third_party"} for i in loop_return["line_items"]]
+        self._deliver(int(loop_return["id"]), {"topic": "restock", "trigger": "restock.requested", "id": int(loop_return["id"]),
+                                               "order_id": loop_return["order_id"], "provider_order_id": loop_return["provider_order_id"],
+                                               "restock_items": items})
 
     def _deliver(self, return_id: int, payload: dict, *, hold: bool = False) -> None:
         body = json.dumps(payload, indent=2).encode()

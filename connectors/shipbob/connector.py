@@ -225,6 +225,18 @@ class ShipBobConnector(FulfilmentProvider):
                 raise
             return str(found["id"])
 
+    def return_update(self, ctx, *, external_id, reference, location_id, lines, original_shipment, tracking_number):
+        inventory = [(self._inventory_id(ctx, line["sku"]), line["quantity"]) for line in lines]
+        body = mapping.return_body(reference=reference, location_id=location_id, inventory=inventory,
+                                   original_shipment=original_shipment, tracking_number=tracking_number)
+        try:
+            ctx.client.api("PUT", f"return/{external_id}", body=body)
+        except PermanentError as exc:
+            if exc.status != 422:
+                raise
+            return False  # no longer awaiting arrival: ShipBob has the parcel
+        return True
+
     def return_cancel(self, ctx, *, external_id):
         ctx.client.api("POST", f"return/{external_id}:cancel")
 

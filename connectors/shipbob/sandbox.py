@@ -20,8 +20,8 @@ describe it, with a simulated warehouse behind it:
 - Inventory levels per fulfilment centre (`GET /inventory-level/locations`) and per lot
   (`/inventory-level/lots`): on hand, committed, fulfillable, awaiting, internal transfer; the
   inventory history (`POST /inventory/history:query`) with each movement's category and reason.
-- Returns (`POST /return` by `reference_id`, `GET /return`, `GET /return/{id}`,
-  `POST /return/{id}:cancel`): AwaitingArrival → Arrived → Processing → Completed, with the action
+- Returns (`POST /return` by `reference_id`, `GET /return`, `GET /return/{id}`, `PUT /return/{id}`
+  (Modify Return Order, 422 once it no longer awaits arrival), `POST /return/{id}:cancel`): AwaitingArrival → Arrived → Processing → Completed, with the action
   taken per unit (Restock, Quarantine, Dispose).
 - Webhooks as Standard Webhooks: `webhook-id` (stable across retries), `webhook-timestamp`,
   `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with the base64 part
@@ -751,6 +751,27 @@ class ShipBobSandbox(Sandbox):
         expected = self.warehouse.expect_return(reference=reference, location=str(centre["id"]), lines=lines, extra={
             "inventory": inventory, "original_shipment_id": body.get("original_shipment_id"), "tracking_number": body.get("tracking_number")})
         return self.json(self._return_json(expected), 201)
+
+    @route("PUT", "/<version>/return/<int:return_id>")
+    def return_modify(self, request, version, return_id):
+        """Modify Return Order: the create body again; only while the return awaits arrival."""
+        self._version(version)
+        expected = self._return(return_id)
+        body = self._body(request)
+        if expected.status != "awaiting":
+            raise Abort(self.json({"errors": [{"message": "Returns can only be modified when they are in the AwaitingArrival status."}],
+                                   "message": "Unprocessable Entity"}, 422))
+        if body.get("reference_id") not in (None, expected.reference):
+            raise self._invalid({"reference_id": ["The reference_id of a return cannot change."]})
+        tracking = body.get("tracking_number")
+        if tracking is not None and (not isinstance(tracking, str) or len(tracking) > 100):
+            raise self._invalid({"tracking_number": ["The tracking_number must be text of at most 100 characters."]})
+        with self.warehouse.lock:
+            expected.extra["tracking_number"] = tracking
+            if body.get("original_shipment_id") is not None:
+                expected.extra["original_shipment_id"] = body["original_shipment_id"]
+            expected.updated_at = self.warehouse.now()
+        return self._return_json(expected)
 
     @route("GET", "/<version>/return")
     def returns_list(self, request, version):

@@ -57,6 +57,8 @@ class RefundSerializer(serializers.Serializer):
     refunded = serializers.DecimalField(max_digits=14, decimal_places=2)
     currency = serializers.CharField()
     when = serializers.ChoiceField(choices=["carrier_scan", "received", "inspected"], help_text="The step that triggers the refund.")
+    method = serializers.ChoiceField(choices=["original", "store_credit"],
+                                     help_text="How it reaches the customer: back the way the order was paid, or as store credit.")
 
 
 class OrderReferenceSerializer(serializers.Serializer):
@@ -95,7 +97,7 @@ def return_body(rma) -> dict:
                        for l in order.lines.all() if l.quantity_shipped],
         "returnable_until": return_window_end(order=order),
         "refund": {"expected": expected, "refunded": rma.refunded_total, "currency": order.currency,
-                   "when": return_policy_of(channel=rma.channel).refund_trigger},
+                   "when": return_policy_of(channel=rma.channel).refund_trigger, "method": rma.refund_method},
         "carrier": rma.carrier, "tracking_number": rma.tracking_number,
         "replacement_order": rma.replacement_order.number if rma.replacement_order_id else None,
         "credit_notes": list(rma.credit_notes.order_by("pk").values_list("credit_note__number", flat=True)),
@@ -108,7 +110,7 @@ EXAMPLE = {
     "lines": [{"sku": "LAMP-1", "name": "Lampe", "quantity": 1, "reason": "size_fit", "replacement_sku": None,
                "received_quantity": 0, "condition": None}],
     "returnable": [{"sku": "LAMP-1", "name": "Lampe", "shipped": 2, "returnable": 1}], "returnable_until": "2026-12-31",
-    "refund": {"expected": "25.00", "refunded": "0.00", "currency": "EUR", "when": "inspected"},
+    "refund": {"expected": "25.00", "refunded": "0.00", "currency": "EUR", "when": "inspected", "method": "original"},
     "carrier": "", "tracking_number": "", "replacement_order": None, "credit_notes": [], "created_at": "2026-12-01T10:00:00Z",
 }
 

@@ -321,3 +321,24 @@ def test_one_line_asked_twice_in_a_request_counts_both_against_what_is_returnabl
     line = order.lines.get()
     with pytest.raises(ReturnError, match="2 asked, 0 returnable"):
         services.rma_request(order=order, lines=[{"order_line": line, "quantity": 2}, {"order_line": line, "quantity": 2}])
+
+
+def test_a_person_chooses_store_credit_in_the_admin_until_the_return_is_refunded(admin_client, shipped):
+    order, _, _ = shipped
+    rma = request(order)
+    page = admin_client.get(f"/admin/returns/rma/{rma.pk}/change/").content.decode()
+    assert 'name="refund_method"' in page
+    import re
+
+    management = dict(re.findall(r'<input type="hidden" name="([\w-]+)" value="([^"]*)"', page))  # the inlines' forms, as sent
+    answer = admin_client.post(f"/admin/returns/rma/{rma.pk}/change/", {**management, "refund_method": "store_credit", "notes": ""})
+    assert answer.status_code == 302, re.findall(r"errorlist[^<]*<li>([^<]*)", answer.content.decode())
+    rma.refresh_from_db()
+    services.rma_authorise(rma=rma)
+    line = rma.lines.get()
+    services.rma_receive(rma=rma, quantities={line.pk: 1})
+    services.rma_inspect(rma=rma, results={line.pk: {"condition": "sellable", "disposition": "restock"}})
+    refund = order.payments.get(kind="refund")
+    assert (refund.method, refund.amount) == ("store_credit", Decimal("25.00")) and CreditNote.objects.get().total == Decimal("25.00")
+    page = admin_client.get(f"/admin/returns/rma/{rma.pk}/change/").content.decode()
+    assert 'name="refund_method"' not in page  # settled: it no longer changes

@@ -72,7 +72,7 @@ class TestRequest:
         assert body["lines"] == [{"sku": "LAMP-1", "name": "Lampe", "quantity": 1, "reason": "size_fit", "replacement_sku": None,
                                   "received_quantity": 0, "condition": None}]
         assert body["returnable"] == [{"sku": "LAMP-1", "name": "Lampe", "shipped": 2, "returnable": 1}]
-        assert body["refund"] == {"expected": "25.00", "refunded": "0.00", "currency": "EUR", "when": "inspected"}
+        assert body["refund"] == {"expected": "25.00", "refunded": "0.00", "currency": "EUR", "when": "inspected", "method": "original"}
         assert body["returnable_until"] == (shop["order"].shipments.get().shipped_at + timedelta(days=30)).date().isoformat()
 
     def test_the_order_can_be_named_by_its_hub_number(self, shop):
@@ -83,7 +83,8 @@ class TestRequest:
         ChannelReturnPolicy.objects.create(channel=shop["channel"], refund_trigger="received", refund_shipping=True,
                                            restocking_fee_percent=Decimal("10"))
         refund = post(shop["key"], a_return(quantity=2)).json()["refund"]
-        assert refund == {"expected": "49.90", "refunded": "0.00", "currency": "EUR", "when": "received"}  # 50 − 5 fee + 4.90
+        assert refund == {"expected": "49.90", "refunded": "0.00", "currency": "EUR", "when": "received",
+                          "method": "original"}  # 50 − 5 fee + 4.90
 
     def test_more_than_is_returnable_is_422_and_changes_nothing(self, shop):
         assert post(shop["key"], a_return(quantity=2)).status_code == 201
