@@ -1,4 +1,4 @@
-"""An order on hold, from the list to its printed invoice, as a clerk does it in the browser."""
+"""An order on hold, from the overview to its printed invoice, as a clerk does it in the browser."""
 
 from playwright.sync_api import expect
 
@@ -11,7 +11,11 @@ def test_an_order_on_hold_is_released_shipped_and_its_invoice_printed_from_its_p
     page = staff_page
     order = order_on_hold(boutique()["channel"])
 
-    page.goto("/admin/orders/salesorder/?status__exact=on_hold")
+    page.goto("/admin/")
+    expect(page.locator("#overview-holds")).to_have_text("1")
+    tour(page, "overview")
+    page.locator("#overview-holds").click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
     row = page.locator("#result_list tbody tr", has_text=order.number)
     expect(row).to_contain_text(HOLD_REASON[:32])  # long reasons are cut in the list, shown in full on the page
     tour(page, "orders-on-hold")

@@ -1,8 +1,5 @@
 """A French-speaking clerk logs in and reads the overview on the admin's first page."""
 
-import importlib.util
-import re
-
 import pytest
 from django.conf import settings
 from playwright.sync_api import expect
@@ -12,14 +9,13 @@ from tests.browser.conftest import PASSWORD
 from tests.browser.scenes import boutique, order_on_hold
 from tests.orders.factories import order_payload
 
-pytestmark = pytest.mark.skipif(
-    "django.middleware.locale.LocaleMiddleware" not in settings.MIDDLEWARE or importlib.util.find_spec("hub.overview") is None,
-    reason="waits for the locale middleware and the admin overview (not in this tree yet)")
+pytestmark = pytest.mark.skipif("django.middleware.locale.LocaleMiddleware" not in settings.MIDDLEWARE,
+                                reason="waits for the locale middleware (not in this tree yet)")
 
 
 def test_a_french_speaking_clerk_logs_in_and_reads_the_overview(page, staff_user, tour):
     scene = boutique()
-    held = order_on_hold(scene["channel"], external_id="1001")
+    order_on_hold(scene["channel"], external_id="1001")
     orders.order_import(channel=scene["channel"], data=order_payload("1002"))
 
     page.goto("/admin/")
@@ -33,10 +29,5 @@ def test_a_french_speaking_clerk_logs_in_and_reads_the_overview(page, staff_user
     expect(page.locator("#user-tools")).to_contain_text("Bienvenue")
     expect(page.locator("#overview-orders-today")).to_have_text("2")
     expect(page.locator("#overview-holds")).to_have_text("1")
+    expect(page.locator("[id^=overview-revenue-today]")).to_contain_text("109,80")  # two orders of 54.90, in French format
     expect(page.locator("#overview-sales")).to_contain_text("Commandes")
-    tour(page, "overview")
-
-    page.locator("#overview-holds").click()
-    expect(page).to_have_url(re.compile(r"/admin/orders/salesorder/\?"))
-    expect(page.locator("#result_list tbody tr")).to_have_count(1)
-    expect(page.locator("#result_list tbody tr")).to_contain_text(held.number)
