@@ -1,3 +1,4 @@
+local target = os.getenv("BARE_PATH") or "/bench/bare/"
 request = function()
-  return wrk.format("GET", "/bench/bare/")
+  return wrk.format("GET", target)
 end

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Price API benchmark: PostgreSQL + gunicorn + wrk. Usage: bench/price_api/run.sh [--quick] [--duration S] [--workers N] [--threads N] [--no-cache]
-# Needs: PostgreSQL at $DATABASE_URL (default postgres://postgres@127.0.0.1:5432/h_catalog_bench), wrk.
+# Price API benchmark: hub_run --production (gunicorn) + wrk, on SQLite then PostgreSQL. Usage: bench/price_api/run.sh [--duration S] [--only sqlite|postgresql]
+# Needs: PostgreSQL at $BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/h_price_bench), wrk.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 missing=()

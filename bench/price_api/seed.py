@@ -1,4 +1,4 @@
-"""Seed the price API benchmark data set on PostgreSQL, fast: 100 000 products, 20 price lists,
+"""Seed the price API benchmark data set (SQLite or PostgreSQL), fast: 100 000 products, 20 price lists,
 500 000 price entries (COPY), 2 000 B2B customers on one channel, and a channel token.
 
     DJANGO_SETTINGS_MODULE=bench.price_api.settings python -m bench.price_api.seed OUT_DIR
@@ -37,6 +37,10 @@ def sku(n: int) -> str:
 
 
 def copy_rows(table: str, columns: list[str], rows) -> None:
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})", list(rows))
+        return
     buffer = io.StringIO()
     for row in rows:
         buffer.write("\t".join("\\N" if v is None else str(v) for v in row) + "\n")

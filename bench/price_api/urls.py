@@ -1,5 +1,5 @@
-"""Bench-only URLconf: the hub's routes plus `/bench/bare/`, the reference a plain Django view
-returning constant JSON gives under the same server, middleware and settings."""
+"""Bench-only URLconf: the hub's routes plus a bare constant view, served at `/bench/bare/`
+without middleware (bench.price_api.wsgi) and at `/bench/bare-stack/` through the hub's stack."""
 
 from django.http import HttpResponse
 from django.urls import path
@@ -13,4 +13,4 @@ def bare(request):
     return HttpResponse(BODY, content_type="application/json")
 
 
-urlpatterns = [path("bench/bare/", bare), *hub_urlpatterns]
+urlpatterns = [path("bench/bare/", bare), path("bench/bare-stack/", bare), *hub_urlpatterns]

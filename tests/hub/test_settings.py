@@ -150,3 +150,23 @@ def test_an_unknown_two_factor_mode_is_refused_by_name():
     refused = start_django(DEBUG="1", HUB_ADMIN_2FA="sometimes")
     assert refused.returncode != 0
     assert "HUB_ADMIN_2FA='sometimes': use 'required', 'optional' or 'off'" in refused.stderr
+
+
+def test_production_keeps_database_connections_and_checks_them_before_reuse(tmp_path):
+    database = setting_of("DATABASES['default']", **PRODUCTION, HUB_VAR_DIR=str(tmp_path), DATABASE_URL="", DB_CONN_MAX_AGE="")
+    assert "'CONN_MAX_AGE': 600" in database and "'CONN_HEALTH_CHECKS': True" in database
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536", "mmap_size=268435456", "temp_store=MEMORY"):
+        assert pragma in database
+
+
+def test_the_production_web_server_layout_is_printed_and_scales_with_the_cores(tmp_path):
+    layout = run_python("-c", "from hub import gunicorn_conf; print(gunicorn_conf.layout())", **PRODUCTION,
+                        HUB_VAR_DIR=str(tmp_path), DATABASE_URL="", WEB_WORKERS="", WEB_THREADS="")
+    assert layout.returncode == 0, layout.stderr
+    assert f"{os.cpu_count()} workers × 4 threads (gthread)" in layout.stdout
+
+
+def test_the_production_server_refuses_development_mode(tmp_path):
+    result = run_python("manage.py", "hub_run", "--production", "--no-migrate", "--bind", "127.0.0.1:1", DEBUG="1",
+                        HUB_VAR_DIR=str(tmp_path), DATABASE_URL="", REDIS_URL="")
+    assert result.returncode != 0 and "--production runs with DEBUG off" in result.stderr

@@ -26,10 +26,14 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=os.environ.get("HUB_BIND", "127.0.0.1:8000"))
         parser.add_argument("--demo", action="store_true", help="Seed demo data once, create the demo admin, start sandboxes.")
         parser.add_argument("--no-migrate", action="store_true")
+        parser.add_argument("--production", action="store_true",
+                            help="Serve with gunicorn (hub/gunicorn_conf.py: workers, threads; printed) after collectstatic.")
 
-    def handle(self, *args, bind, demo, no_migrate, **options):
+    def handle(self, *args, bind, demo, no_migrate, production, **options):
         if demo and not settings.DEBUG:
             raise CommandError("--demo creates the admin/admin login: development only (DEBUG=1, as make run sets)")
+        if production and (demo or settings.DEBUG):
+            raise CommandError("--production runs with DEBUG off, without --demo")
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
         if demo:
@@ -39,8 +43,15 @@ class Command(BaseCommand):
         schedules_sync()
 
         python = sys.executable
+        web = [python, "manage.py", "runserver", bind, "--noreload"]
+        if production:
+            call_command("collectstatic", interactive=False, verbosity=0)
+            os.environ["HUB_BIND"] = bind
+            from hub import gunicorn_conf
+            self.stdout.write(gunicorn_conf.layout())
+            web = [python, "-m", "gunicorn", "-c", gunicorn_conf.__file__]
         commands = {
-            "web": [python, "manage.py", "runserver", bind, "--noreload"],
+            "web": web,
             "tasks": [python, "manage.py", "qcluster"],
         }
         for spec in processes.values():
