@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install migrate bench-price-api bench-atp bench-import bench-stock-push bench-webhooks bench-3pl bench-marketplace-stock clean
+.PHONY: run test install migrate messages bench-price-api bench-atp bench-import bench-stock-push bench-webhooks bench-3pl bench-marketplace-stock clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,13 @@ bench-stock-push: $(INSTALLED)
 
 bench-3pl: $(INSTALLED)
 	$(BIN)/python bench/threepl/run.py
+
+# Translations: extract every message into locale/fr (needs xgettext, Debian package gettext), then,
+# once locale/fr/LC_MESSAGES/django.po is translated, compile the committed .mo with polib.
+MAKEMESSAGES_IGNORE := --ignore='tests/*' --ignore='bench/*' --ignore='var/*' --ignore='samples/*' --ignore='docs/*' --ignore='locale/*'
+messages: $(INSTALLED)
+	DEBUG=1 $(BIN)/python manage.py makemessages -l fr --no-obsolete $(MAKEMESSAGES_IGNORE)
+	DEBUG=1 $(BIN)/python manage.py hub_compilemessages
 
 migrate: $(INSTALLED)
 	$(BIN)/python manage.py migrate

@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
@@ -53,7 +54,7 @@ class CategoryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(product_total=Count("products"))
 
-    @admin.display(description="Products", ordering="product_total")
+    @admin.display(description=_("Products"), ordering="product_total")
     def product_count(self, obj):
         return obj.product_total
 
@@ -75,8 +76,8 @@ class VariantInline(admin.TabularInline):
     readonly_fields = ["options", "status"]
     extra = 0
     show_change_link = True
-    verbose_name = "variant"
-    verbose_name_plural = "Variants"
+    verbose_name = _("variant")
+    verbose_name_plural = _("Variants")
 
     @admin.display(description=_("options"))
     def options(self, obj):
@@ -110,15 +111,15 @@ class ProductAdmin(PanelsAdminMixin, HistoryAdmin):
     history_list_display = ["status", "name"]
     fieldsets = [
         (None, {"fields": ["sku", "name", "status", "category", "brand", "gtin", "description"]}),
-        ("Variants", {"fields": ["parent", "option_chips", "option_axes", "option_values"]}),
-        ("Logistics", {"fields": ["weight_g", ("length_mm", "width_mm", "height_mm"), ("storage_temp_min_c", "storage_temp_max_c"),
+        (_("Variants"), {"fields": ["parent", "option_chips", "option_axes", "option_values"]}),
+        (_("Logistics"), {"fields": ["weight_g", ("length_mm", "width_mm", "height_mm"), ("storage_temp_min_c", "storage_temp_max_c"),
                                   "hazardous", "shelf_life_days", "track_expiry", "allow_backorder", "country_of_origin", "customs_code"]}),
-        ("Attributes", {"fields": ["attribute_chips", "attributes"]}),
-        ("Prices", {"fields": ["channel_prices"]}),
-        ("Record", {"fields": ["created_at", "updated_at"]}),
+        (_("Attributes"), {"fields": ["attribute_chips", "attributes"]}),
+        (_("Prices"), {"fields": ["channel_prices"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
 
-    @admin.display(description="Public prices today (quantity 1)")
+    @admin.display(description=_("Public prices today (quantity 1)"))
     def channel_prices(self, obj):
         if not obj.pk:
             return "—"
@@ -131,7 +132,7 @@ class ProductAdmin(PanelsAdminMixin, HistoryAdmin):
                 else price_error_label(line.error)
             rows.append((catalog.channel.code, price_list.code, shown, line.why))
         if not rows:
-            return "No channel has a public price list."
+            return gettext("No channel has a public price list.")
         return format_html_join(mark_safe("<br>"), "{} ({}): <b>{}</b> <small>{}</small>", rows)
 
     @admin.display(description=_("options"))
@@ -171,7 +172,7 @@ class ProductAdmin(PanelsAdminMixin, HistoryAdmin):
                         services.product_create(sku=variant.sku, parent=form.instance, category=form.instance.category,
                                                 brand=form.instance.brand, **values)
                 except ValidationError as error:
-                    self.message_user(request, f"{variant.sku}: {_error_text(error)}", messages.ERROR)
+                    self.message_user(request, gettext("%(sku)s: %(error_text)s") % {"sku": variant.sku, "error_text": _error_text(error)}, messages.ERROR)
             return
         super().save_formset(request, form, formset, change)
         if formset.has_changed():
@@ -180,7 +181,7 @@ class ProductAdmin(PanelsAdminMixin, HistoryAdmin):
     has_activate_permission = granted_by("catalog.activate_product")
     has_archive_permission = granted_by("catalog.archive_product")
 
-    @admin.action(description="Activate selected products", permissions=["activate"])
+    @admin.action(description=_("Activate selected products"), permissions=["activate"])
     def activate(self, request, queryset):
         done = 0
         for product in queryset.exclude(status=Product.Status.ACTIVE):
@@ -188,13 +189,13 @@ class ProductAdmin(PanelsAdminMixin, HistoryAdmin):
                 continue
             services.product_update(product=product, status=Product.Status.ACTIVE)
             done += 1
-        self.message_user(request, f"{done} product(s) activated (archived products stay archived).")
+        self.message_user(request, gettext("%(count)s product(s) activated (archived products stay archived).") % {"count": done})
 
-    @admin.action(description="Archive selected products (and their variants)", permissions=["archive"])
+    @admin.action(description=_("Archive selected products (and their variants)"), permissions=["archive"])
     def archive(self, request, queryset):
         for product in queryset:
             services.product_archive(product=product)
-        self.message_user(request, f"{queryset.count()} product(s) archived; they stay on past orders but stop selling.")
+        self.message_user(request, gettext("%(count)s product(s) archived; they stay on past orders but stop selling.") % {"count": queryset.count()})
 
     def has_delete_permission(self, request, obj=None):
         # Referenced products are archived, never deleted; drafts never referenced may go.

@@ -2,6 +2,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from hub.models import SalesChannel, code_validator
@@ -20,7 +22,8 @@ def gtin_is_valid(value: str) -> bool:
 
 def validate_gtin(value: str) -> None:
     if value and not gtin_is_valid(value):
-        raise ValidationError(f"{value!r} is not a valid GTIN (8, 12, 13 or 14 digits with a correct check digit).")
+        raise ValidationError(gettext("%(value)s is not a valid GTIN (8, 12, 13 or 14 digits with a correct check "
+                                      "digit).") % {"value": repr(value)})
 
 
 customs_code_validator = RegexValidator(r"^\d{6,10}$", "A customs (HS/CN/TARIC) code is 6 to 10 digits, without spaces or dots.")
@@ -30,14 +33,15 @@ LANGUAGES = [("fr", "Français"), ("en", "English")]
 
 
 class Category(models.Model):
-    name = models.CharField(max_length=200)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    path = models.CharField(max_length=1000, unique=True, editable=False, help_text="Full path, e.g. 'Lighting > Outdoor > Garlands'.")
-    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("parent"))
+    path = models.CharField(_("path"), max_length=1000, unique=True, editable=False, help_text=_("Full path, e.g. 'Lighting > Outdoor > Garlands'."))
+    position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
+        verbose_name = _("category")
         ordering = ["path"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = _("categories")
         constraints = [models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_per_parent")]
 
     PATH_SEPARATOR = " > "
@@ -51,41 +55,43 @@ class Product(models.Model):
     are the sellable variants, each with its own SKU and option values (size, colour…)."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ACTIVE = "active", "Active"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        ARCHIVED = "archived", _("Archived")
 
-    sku = models.CharField("SKU", max_length=64, unique=True)
-    name = models.CharField(max_length=255)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="variants")
-    option_values = models.JSONField(default=dict, blank=True, help_text="For a variant, e.g. {\"size\": \"M\", \"colour\": \"Red\"}.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="products")
-    brand = models.CharField(max_length=100, blank=True, db_index=True)
-    gtin = models.CharField("GTIN", max_length=14, blank=True, validators=[validate_gtin], db_index=True)
-    description = models.TextField(blank=True)
-    weight_g = models.PositiveIntegerField("weight (g)", null=True, blank=True)
-    track_expiry = models.BooleanField(default=False, help_text="Track lots and expiry dates; allocate first-expiring first.")
-    allow_backorder = models.BooleanField(default=False, help_text="Accept orders beyond available stock.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="variants", verbose_name=_("parent"))
+    option_values = models.JSONField(_("option values"), default=dict, blank=True, help_text=_("For a variant, e.g. {\"size\": \"M\", \"colour\": \"Red\"}."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="products", verbose_name=_("category"))
+    brand = models.CharField(_("brand"), max_length=100, blank=True, db_index=True)
+    gtin = models.CharField(_("GTIN"), max_length=14, blank=True, validators=[validate_gtin], db_index=True)
+    description = models.TextField(_("description"), blank=True)
+    weight_g = models.PositiveIntegerField(_("weight (g)"), null=True, blank=True)
+    track_expiry = models.BooleanField(_("track expiry"), default=False, help_text=_("Track lots and expiry dates; allocate first-expiring first."))
+    allow_backorder = models.BooleanField(_("allow backorder"), default=False, help_text=_("Accept orders beyond available stock."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     # Added after 0001.
-    option_axes = models.JSONField(default=list, blank=True, help_text="For a parent, the option axes of its variants, e.g. [\"size\", \"colour\"].")
-    attributes = models.JSONField(default=dict, blank=True, help_text="Free attributes, e.g. {\"power_w\": 5, \"ip_rating\": \"IP44\"}.")
-    length_mm = models.PositiveIntegerField("length (mm)", null=True, blank=True)
-    width_mm = models.PositiveIntegerField("width (mm)", null=True, blank=True)
-    height_mm = models.PositiveIntegerField("height (mm)", null=True, blank=True)
-    storage_temp_min_c = models.SmallIntegerField("storage min (°C)", null=True, blank=True)
-    storage_temp_max_c = models.SmallIntegerField("storage max (°C)", null=True, blank=True)
-    hazardous = models.BooleanField(default=False, help_text="Dangerous goods (batteries, flammables…): special transport rules.")
-    shelf_life_days = models.PositiveIntegerField(null=True, blank=True, help_text="Shelf life from production, in days.")
-    country_of_origin = models.CharField(max_length=2, blank=True, validators=[country_code_validator])
-    customs_code = models.CharField(max_length=10, blank=True, validators=[customs_code_validator], help_text="HS / CN code.")
+    option_axes = models.JSONField(_("option axes"), default=list, blank=True, help_text=_("For a parent, the option axes of its variants, e.g. [\"size\", \"colour\"]."))
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True, help_text=_("Free attributes, e.g. {\"power_w\": 5, \"ip_rating\": \"IP44\"}."))
+    length_mm = models.PositiveIntegerField(_("length (mm)"), null=True, blank=True)
+    width_mm = models.PositiveIntegerField(_("width (mm)"), null=True, blank=True)
+    height_mm = models.PositiveIntegerField(_("height (mm)"), null=True, blank=True)
+    storage_temp_min_c = models.SmallIntegerField(_("storage min (°C)"), null=True, blank=True)
+    storage_temp_max_c = models.SmallIntegerField(_("storage max (°C)"), null=True, blank=True)
+    hazardous = models.BooleanField(_("hazardous"), default=False, help_text=_("Dangerous goods (batteries, flammables…): special transport rules."))
+    shelf_life_days = models.PositiveIntegerField(_("shelf life days"), null=True, blank=True, help_text=_("Shelf life from production, in days."))
+    country_of_origin = models.CharField(_("country of origin"), max_length=2, blank=True, validators=[country_code_validator])
+    customs_code = models.CharField(_("customs code"), max_length=10, blank=True, validators=[customs_code_validator], help_text=_("HS / CN code."))
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["sku"]
-        permissions = [("activate_product", "Can activate products"), ("archive_product", "Can archive products")]
+        permissions = [("activate_product", _("Can activate products")), ("archive_product", _("Can archive products"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(storage_temp_min_c__isnull=True) | Q(storage_temp_max_c__isnull=True) | Q(storage_temp_max_c__gte=models.F("storage_temp_min_c")),
@@ -95,9 +101,9 @@ class Product(models.Model):
 
     def clean(self):
         if self.storage_temp_min_c is not None and self.storage_temp_max_c is not None and self.storage_temp_max_c < self.storage_temp_min_c:
-            raise ValidationError({"storage_temp_max_c": "The maximum storage temperature must not be below the minimum."})
+            raise ValidationError({"storage_temp_max_c": gettext("The maximum storage temperature must not be below the minimum.")})
         if self.parent_id and self.parent_id == self.pk:
-            raise ValidationError({"parent": "A product cannot be its own parent."})
+            raise ValidationError({"parent": gettext("A product cannot be its own parent.")})
 
     def name_in(self, language: str) -> str:
         for translation in self.translations.all():
@@ -116,12 +122,14 @@ class Product(models.Model):
 class ProductTranslation(models.Model):
     """Name and description in one language; `Product.name/description` stay the default."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="translations")
-    language = models.CharField(max_length=5, choices=LANGUAGES)
-    name = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="translations", verbose_name=_("product"))
+    language = models.CharField(_("language"), max_length=5, choices=LANGUAGES)
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
 
     class Meta:
+        verbose_name = _("product translation")
+        verbose_name_plural = _("product translations")
         ordering = ["product", "language"]
         constraints = [models.UniqueConstraint(fields=["product", "language"], name="producttranslation_one_per_language")]
 
@@ -130,12 +138,14 @@ class ProductTranslation(models.Model):
 
 
 class ProductImage(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
-    url = models.URLField(max_length=500)
-    position = models.PositiveIntegerField(default=0)
-    alt_text = models.CharField(max_length=255, blank=True)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("product"))
+    url = models.URLField(_("URL"), max_length=500)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    alt_text = models.CharField(_("alt text"), max_length=255, blank=True)
 
     class Meta:
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
         ordering = ["product", "position", "id"]
 
     def __str__(self) -> str:
@@ -143,28 +153,31 @@ class ProductImage(models.Model):
 
 
 class PriceList(models.Model):
-    code = models.CharField(max_length=50, unique=True, validators=[code_validator])
-    name = models.CharField(max_length=200)
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
-    prices_include_tax = models.BooleanField(default=False)
-    valid_from = models.DateField(null=True, blank=True)
-    valid_to = models.DateField(null=True, blank=True)
-    priority = models.IntegerField(default=0, help_text="Higher wins when several lists of the same rank apply.")
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    code = models.CharField(_("code"), max_length=50, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    priority = models.IntegerField(_("priority"), default=0, help_text=_("Higher wins when several lists of the same rank apply."))
+    is_active = models.BooleanField(_("is active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Added after 0001: a derived list ("public − 12 %") prices from its base list at query time.
     base_price_list = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived_lists",
-        help_text="Derive prices from this list (same currency, itself not derived). Own entries override.",
+        help_text=_("Derive prices from this list (same currency, itself not derived). Own entries override."),
+        verbose_name=_("base price list"),
     )
-    base_adjustment_percent = models.DecimalField(
+    base_adjustment_percent = models.DecimalField(_("base adjustment percent"), 
         max_digits=6, decimal_places=2, default=0, validators=[MinValueValidator(-100), MaxValueValidator(1000)],
-        help_text="Applied to the base list's prices, e.g. -12 for 'base − 12 %'.",
+        help_text=_("Applied to the base list's prices, e.g. -12 for 'base − 12 %'."),
     )
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -178,17 +191,18 @@ class PriceList(models.Model):
 
 
 class PriceEntry(models.Model):
-    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="entries")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="price_entries")
-    min_quantity = models.PositiveIntegerField(default=1)
-    unit_price = models.DecimalField(max_digits=14, decimal_places=4)
-    valid_from = models.DateField(null=True, blank=True)
-    valid_to = models.DateField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="entries", verbose_name=_("price list"))
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="price_entries", verbose_name=_("product"))
+    min_quantity = models.PositiveIntegerField(_("min quantity"), default=1)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
-        verbose_name_plural = "price entries"
+        verbose_name = _("price entry")
+        verbose_name_plural = _("price entries")
         constraints = [
             models.UniqueConstraint(fields=["price_list", "product", "min_quantity", "valid_from"], name="priceentry_unique_break"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="priceentry_price_not_negative"),
@@ -203,8 +217,12 @@ class PriceEntry(models.Model):
 class ChannelCatalog(models.Model):
     """Catalogue settings of a sales channel (the kernel's channel knows nothing of catalogues)."""
 
-    channel = models.OneToOneField(SalesChannel, on_delete=models.CASCADE, related_name="catalog")
-    public_price_list = models.ForeignKey(PriceList, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    channel = models.OneToOneField(SalesChannel, on_delete=models.CASCADE, related_name="catalog", verbose_name=_("channel"))
+    public_price_list = models.ForeignKey(PriceList, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("public price list"))
+
+    class Meta:
+        verbose_name = _("channel catalogue")
+        verbose_name_plural = _("channel catalogues")
 
     def __str__(self) -> str:
-        return f"catalogue of {self.channel.code}"
+        return gettext("catalogue of %(channel)s") % {"channel": self.channel.code}

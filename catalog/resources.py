@@ -1,6 +1,8 @@
 """Spreadsheet resources of the catalogue: categories, products (variants included), price lists, prices."""
 
+
 from functools import lru_cache
+from django.utils.translation import gettext
 
 from catalog.models import Category, PriceEntry, PriceList, Product, gtin_is_valid
 from catalog.services import CATEGORY_TOPIC, PRICE_TOPIC, PRODUCT_TOPIC, category_get_or_create_path, category_path_normalise
@@ -19,7 +21,7 @@ def _duplicates(rows, key, errors, column):
     for row in rows:
         value = key(row)
         if value in seen:
-            errors.add(row.line, column, row.raw.get(column, ""), f"duplicate of line {seen[value]}")
+            errors.add(row.line, column, row.raw.get(column, ""), gettext("duplicate of line %(line)s") % {"line": seen[value]})
         else:
             seen[value] = row.line
 
@@ -47,9 +49,10 @@ class CategoryResource(Resource):
         for row in rows:
             parts = row.values["path"].split(Category.PATH_SEPARATOR)
             if any(not p for p in parts):
-                errors.add(row.line, "path", row.raw["path"], "path has an empty level (write 'Lighting > Outdoor')")
+                errors.add(row.line, "path", row.raw["path"], gettext("path has an empty level (write 'Lighting > Outdoor')"))
             elif any(len(p) > NAME_LENGTH for p in parts):
-                errors.add(row.line, "path", row.raw["path"], f"a level of the path is longer than a category name may be (at most {NAME_LENGTH} characters)")
+                errors.add(row.line, "path", row.raw["path"], gettext("a level of the path is longer than a category name may be "
+                                                                      "(at most %(max_length)s characters)") % {"max_length": NAME_LENGTH})
 
     def plan(self, rows, options, user=None):
         wanted = {r.values["path"]: r.values["position"] for r in rows}
@@ -111,19 +114,20 @@ class ProductResource(Resource):
         for row in rows:
             v = row.values
             if v["category"] and v["category"] not in self._categories:
-                errors.add(row.line, "category", v["category"], "no such category (import categories first, or fix the path)")
+                errors.add(row.line, "category", v["category"], gettext("no such category (import categories first, or fix the path)"))
             if v["gtin"] and not gtin_is_valid(v["gtin"]):
-                errors.add(row.line, "gtin", v["gtin"], "not a valid GTIN (8, 12, 13 or 14 digits with a correct check digit)")
+                errors.add(row.line, "gtin", v["gtin"], gettext("not a valid GTIN (8, 12, 13 or 14 digits with a correct "
+                                                                "check digit)"))
             parent = v["parent_sku"]
             if parent:
                 if parent == v["sku"]:
-                    errors.add(row.line, "parent_sku", parent, "a product cannot be its own parent")
+                    errors.add(row.line, "parent_sku", parent, gettext("a product cannot be its own parent"))
                 elif parent in file_children:
-                    errors.add(row.line, "parent_sku", parent, "the parent is itself a variant; variants have one level")
+                    errors.add(row.line, "parent_sku", parent, gettext("the parent is itself a variant; variants have one level"))
                 elif parent not in file_skus and parent not in known_parents:
-                    errors.add(row.line, "parent_sku", parent, "no such parent product (in the file or the catalogue)")
+                    errors.add(row.line, "parent_sku", parent, gettext("no such parent product (in the file or the catalogue)"))
             elif v["options"]:
-                errors.add(row.line, "options", row.raw.get("options", ""), "only variants (with a parent_sku) have option values")
+                errors.add(row.line, "options", row.raw.get("options", ""), gettext("only variants (with a parent_sku) have option values"))
 
     def _fields(self, v, parent_ids):
         return {
@@ -205,9 +209,9 @@ class PriceListResource(Resource):
             try:
                 code_validator(v["code"])
             except Exception:
-                errors.add(row.line, "code", v["code"], "use letters, digits, '.', '_' or '-' (up to 50 characters)")
+                errors.add(row.line, "code", v["code"], gettext("use letters, digits, '.', '_' or '-' (up to 50 characters)"))
             if v["valid_from"] and v["valid_to"] and v["valid_to"] < v["valid_from"]:
-                errors.add(row.line, "valid_to", row.raw.get("valid_to"), "ends before it starts")
+                errors.add(row.line, "valid_to", row.raw.get("valid_to"), gettext("ends before it starts"))
 
     def plan(self, rows, options, user=None):
         existing = {d["code"]: d for d in PriceList.objects.filter(code__in=[r.values["code"] for r in rows]).values("code", *self.FIELDS)}
@@ -253,11 +257,11 @@ class PriceResource(Resource):
         for row in rows:
             v = row.values
             if v["price_list"] not in self._lists:
-                errors.add(row.line, "price_list", v["price_list"], "no such price list (import price-lists first)")
+                errors.add(row.line, "price_list", v["price_list"], gettext("no such price list (import price-lists first)"))
             if v["sku"] not in self._products:
-                errors.add(row.line, "sku", v["sku"], "no such product")
+                errors.add(row.line, "sku", v["sku"], gettext("no such product"))
             if v["valid_from"] and v["valid_to"] and v["valid_to"] < v["valid_from"]:
-                errors.add(row.line, "valid_to", row.raw.get("valid_to"), "ends before it starts")
+                errors.add(row.line, "valid_to", row.raw.get("valid_to"), gettext("ends before it starts"))
 
     def plan(self, rows, options, user=None):
         list_ids = set(self._lists.values())

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalog.models import Category, PriceEntry, PriceList, Product
 from hub.changes import change_record
@@ -41,7 +43,7 @@ def category_path_normalise(path: str) -> str:
 
 def _category_path(name: str, parent: Category | None) -> str:
     if Category.PATH_SEPARATOR.strip() in name:
-        raise ValidationError({"name": f"A category name cannot contain {Category.PATH_SEPARATOR.strip()!r}."})
+        raise ValidationError({"name": gettext("A category name cannot contain %(separator)s.") % {"separator": repr(Category.PATH_SEPARATOR.strip())}})
     return f"{parent.path}{Category.PATH_SEPARATOR}{name}" if parent else name
 
 
@@ -62,7 +64,7 @@ def category_get_or_create_path(*, path: str) -> Category:
         existing = Category.objects.filter(parent=parent, name=name).first()
         parent = existing or category_create(name=name, parent=parent)
     if parent is None:
-        raise ValidationError({"path": "A category path needs at least one name."})
+        raise ValidationError({"path": gettext("A category path needs at least one name.")})
     return parent
 
 
@@ -74,7 +76,7 @@ def category_move(*, category: Category, parent: Category | None = None, name: s
         ancestor = parent
         while ancestor is not None:
             if ancestor.pk == category.pk:
-                raise ValidationError({"parent": "A category cannot move under itself or one of its descendants."})
+                raise ValidationError({"parent": gettext("A category cannot move under itself or one of its descendants.")})
             ancestor = ancestor.parent
     old_path = category.path
     category.name = _category_name(name or category.name)
@@ -96,7 +98,7 @@ def category_move(*, category: Category, parent: Category | None = None, name: s
 def _check_product_fields(fields: dict) -> None:
     unknown = set(fields) - PRODUCT_FIELDS
     if unknown:
-        raise ValidationError(f"Unknown product field(s): {', '.join(sorted(unknown))}.")
+        raise ValidationError(gettext("Unknown product field(s): %(choices)s.") % {"choices": ', '.join(sorted(unknown))})
 
 
 def _validate_variant(product: Product) -> None:
@@ -104,10 +106,10 @@ def _validate_variant(product: Product) -> None:
     if parent is None:
         return
     if parent.parent_id is not None:
-        raise ValidationError({"parent": "Variants are one level deep: the parent cannot itself be a variant."})
+        raise ValidationError({"parent": gettext("Variants are one level deep: the parent cannot itself be a variant.")})
     axes = set(parent.option_axes or [])
     if axes and set(product.option_values or {}) - axes:
-        raise ValidationError({"option_values": f"Option values must use the parent's axes: {', '.join(sorted(axes))}."})
+        raise ValidationError({"option_values": gettext("Option values must use the parent's axes: %(choices)s.") % {"choices": ', '.join(sorted(axes))}})
 
 
 @transaction.atomic
@@ -125,7 +127,7 @@ def product_create(*, sku: str, name: str, **fields) -> Product:
 def product_update(*, product: Product, **fields) -> Product:
     _check_product_fields(fields)
     if fields.get("status") == Product.Status.ARCHIVED and product.status != Product.Status.ARCHIVED:
-        raise ValidationError({"status": "Use product_archive to archive a product."})
+        raise ValidationError({"status": gettext("Use product_archive to archive a product.")})
     for name, value in fields.items():
         setattr(product, name, value)
     product.full_clean()
@@ -165,20 +167,20 @@ def _validate_derivation(price_list: PriceList) -> None:
     if base is None:
         return
     if base.pk == price_list.pk:
-        raise ValidationError({"base_price_list": "A price list cannot derive from itself."})
+        raise ValidationError({"base_price_list": gettext("A price list cannot derive from itself.")})
     if base.base_price_list_id is not None:
-        raise ValidationError({"base_price_list": "The base list must not itself be derived (one level only)."})
+        raise ValidationError({"base_price_list": gettext("The base list must not itself be derived (one level only).")})
     if price_list.pk and price_list.derived_lists.exists():
-        raise ValidationError({"base_price_list": "Other lists derive from this one; it cannot become derived."})
+        raise ValidationError({"base_price_list": gettext("Other lists derive from this one; it cannot become derived.")})
     if base.currency != price_list.currency:
-        raise ValidationError({"base_price_list": f"The base list is in {base.currency}, this list in {price_list.currency}."})
+        raise ValidationError({"base_price_list": gettext("The base list is in %(currency)s, this list in %(list_currency)s.") % {"currency": base.currency, "list_currency": price_list.currency}})
 
 
 @transaction.atomic
 def price_list_create(*, code: str, name: str, currency: str = "EUR", **fields) -> PriceList:
     unknown = set(fields) - PRICE_LIST_FIELDS
     if unknown:
-        raise ValidationError(f"Unknown price list field(s): {', '.join(sorted(unknown))}.")
+        raise ValidationError(gettext("Unknown price list field(s): %(choices)s.") % {"choices": ', '.join(sorted(unknown))})
     price_list = PriceList(code=code, name=name, currency=currency, **fields)
     price_list.full_clean()
     _validate_derivation(price_list)
@@ -191,7 +193,7 @@ def price_list_create(*, code: str, name: str, currency: str = "EUR", **fields) 
 def price_list_update(*, price_list: PriceList, **fields) -> PriceList:
     unknown = set(fields) - PRICE_LIST_FIELDS
     if unknown:
-        raise ValidationError(f"Unknown price list field(s): {', '.join(sorted(unknown))}.")
+        raise ValidationError(gettext("Unknown price list field(s): %(choices)s.") % {"choices": ', '.join(sorted(unknown))})
     for name, value in fields.items():
         setattr(price_list, name, value)
     price_list.full_clean()
@@ -208,9 +210,9 @@ def price_entry_set(*, price_list: PriceList, product: Product, unit_price, min_
     try:
         unit_price = Decimal(str(unit_price))
     except Exception:
-        raise ValidationError({"unit_price": f"{unit_price!r} is not a decimal number."}) from None
+        raise ValidationError({"unit_price": gettext("%(unit_price)s is not a decimal number.") % {"unit_price": repr(unit_price)}}) from None
     if valid_from and valid_to and valid_to < valid_from:
-        raise ValidationError({"valid_to": "The end of validity must not be before its start."})
+        raise ValidationError({"valid_to": gettext("The end of validity must not be before its start.")})
     entry = PriceEntry.objects.filter(price_list=price_list, product=product, min_quantity=min_quantity, valid_from=valid_from).first()
     created = entry is None
     entry = entry or PriceEntry(price_list=price_list, product=product, min_quantity=min_quantity, valid_from=valid_from)

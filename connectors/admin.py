@@ -157,22 +157,22 @@ class EndpointAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "title": "Operator console", "cards": cards, "hours": 24}
         return TemplateResponse(request, "admin/connectors/console.html", context)
 
-    @admin.display(description="Secrets")
+    @admin.display(description=_("Secrets"))
     def secrets(self, obj):
         names = [f"{name}=••••" for name in sorted(obj.credentials)]
         names.append("webhook secret " + ("set" if obj.webhook_secret else "not set"))
         return ", ".join(names)
 
-    @admin.display(description="Health", ordering="health")
+    @admin.display(description=_("Health"), ordering="health")
     def health_badge(self, obj):
         colour = "#2e7d32" if obj.health == "ok" else "#c62828"
         return format_html('<span style="color:{}">●</span> {}', colour, obj.get_health_display())
 
-    @admin.display(description="Queued", ordering="pending_jobs")
+    @admin.display(description=_("Queued"), ordering="pending_jobs")
     def queue_depth(self, obj):
         return obj.pending_jobs
 
-    @admin.display(description="Open errors", ordering="failed_jobs")
+    @admin.display(description=_("Open errors"), ordering="failed_jobs")
     def open_errors(self, obj):
         if not obj.failed_jobs:
             return 0
@@ -200,9 +200,9 @@ class PayloadForm(forms.Form):
         try:
             value = json.loads(self.cleaned_data["payload"])
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"This is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
+            raise forms.ValidationError(gettext("This is not valid JSON: %(msg)s (line %(lineno)s, column %(colno)s).") % {"msg": exc.msg, "lineno": exc.lineno, "colno": exc.colno}) from None
         if not isinstance(value, dict):
-            raise forms.ValidationError("The payload must be a JSON object ({…}).")
+            raise forms.ValidationError(gettext("The payload must be a JSON object ({…})."))
         return value
 
 
@@ -274,9 +274,10 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
             except JobActionError as exc:
                 form.add_error(None, str(exc))
             else:
-                self.message_user(request, f"Job #{job.pk}: edited payload queued; it is sent on the next run.", messages.SUCCESS)
+                self.message_user(request, gettext("Job #%(job_pk)s: edited payload queued; it is sent on the next "
+                                                   "run.") % {"job_pk": job.pk}, messages.SUCCESS)
                 return redirect("admin:connectors_syncjob_change", job.pk)
-        context = {**self.admin_site.each_context(request), "title": f"Edit payload of job #{job.pk}", "job": job, "form": form}
+        context = {**self.admin_site.each_context(request), "title": gettext("Edit payload of job #%(job)s") % {"job": job.pk}, "job": job, "form": form}
         return TemplateResponse(request, "admin/connectors/edit_payload.html", context)
 
     # --- Steps: one function each, for the page's button and the list's action ---
@@ -319,11 +320,11 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     list_select_related = ["endpoint", "job"]
     search_fields = ["error", "request_summary", "job__record_label"]
 
-    @admin.display(description="Job")
+    @admin.display(description=_("Job"))
     def job_link(self, obj):
         return format_html('<a href="{}">#{} {}</a>', reverse("admin:connectors_syncjob_change", args=[obj.job_id]), obj.job_id, obj.job.record_label)
 
-    @admin.display(description="Flow")
+    @admin.display(description=_("Flow"))
     def flow(self, obj):
         return obj.job.flow
 
@@ -359,12 +360,12 @@ class InboxMessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Replay (process again)", permissions=["replay"])
+    @admin.action(description=_("Replay (process again)"), permissions=["replay"])
     def replay(self, request, queryset):
         for message in queryset:
             result = inbox_process(message_id=message.pk, replay=True)
             level = messages.SUCCESS if result.status in {"processed", "ignored"} else messages.WARNING
-            self.message_user(request, f"#{message.pk}: {result.get_status_display()} — {result.error}", level)
+            self.message_user(request, gettext("#%(message_pk)s: %(status)s — %(error)s") % {"message_pk": message.pk, "status": result.get_status_display(), "error": result.error}, level)
 
     @admin.display(description=_("Delivery id"), ordering="delivery_id")
     def delivery(self, obj):

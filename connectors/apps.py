@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 def _settled_deliveries(cutoff):
@@ -18,6 +19,7 @@ def _finished_sync_jobs(cutoff):
 
 class ConnectorsConfig(AppConfig):
     name = "connectors"
+    verbose_name = _("Connectors")
 
     def ready(self):
         from connectors.registry import discover

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from connectors.vault import seal, unseal
@@ -8,8 +9,8 @@ from hub.models import SalesChannel, code_validator
 
 
 class EndpointHealth(models.TextChoices):
-    OK = "ok", "Healthy"
-    FAILING = "failing", "Failing"
+    OK = "ok", _("Healthy")
+    FAILING = "failing", _("Failing")
 
 
 class Endpoint(models.Model):
@@ -18,28 +19,30 @@ class Endpoint(models.Model):
     Vendor options live in `settings`, validated by the connector's settings form; secrets are
     sealed at rest (`connectors.vault`) and never shown back."""
 
-    kind = models.CharField(max_length=30, help_text="Connector kind (one per package under connectors/).")
-    code = models.CharField(max_length=50, unique=True, validators=[code_validator])
-    name = models.CharField(max_length=200)
-    base_url = models.URLField()
+    kind = models.CharField(_("kind"), max_length=30, help_text=_("Connector kind (one per package under connectors/)."))
+    code = models.CharField(_("code"), max_length=50, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    base_url = models.URLField(_("base url"))
     channel = models.ForeignKey(SalesChannel, on_delete=models.PROTECT, related_name="endpoints", null=True, blank=True,
-                                help_text="The sales channel a storefront or marketplace sells on; empty for systems that serve "
-                                          "every channel (3PL, accounting).")
-    settings = models.JSONField(default=dict, blank=True, help_text="Vendor options, validated by the connector's settings form.")
-    credentials_sealed = models.TextField(blank=True, editable=False)
-    webhook_secret_sealed = models.TextField(blank=True, editable=False)
-    enabled_flows = models.JSONField(default=list, blank=True)
-    concurrency_limit = models.PositiveSmallIntegerField(default=2)
-    rate_limit_per_second = models.DecimalField(max_digits=6, decimal_places=2, default=2)
-    is_active = models.BooleanField(default=True)
-    alert_emails = models.CharField(max_length=500, blank=True, help_text="Comma-separated; falls back to HUB_ALERT_EMAILS.")
-    health = models.CharField(max_length=10, default=EndpointHealth.OK, choices=EndpointHealth.choices, editable=False)
-    health_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
-    throttle_tat = models.FloatField(default=0, editable=False, help_text="Shared request scheduler state (epoch seconds).")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                help_text=_("The sales channel a storefront or marketplace sells on; empty for systems that serve "
+                                          "every channel (3PL, accounting)."), verbose_name=_("channel"))
+    settings = models.JSONField(_("settings"), default=dict, blank=True, help_text=_("Vendor options, validated by the connector's settings form."))
+    credentials_sealed = models.TextField(_("credentials sealed"), blank=True, editable=False)
+    webhook_secret_sealed = models.TextField(_("webhook secret sealed"), blank=True, editable=False)
+    enabled_flows = models.JSONField(_("enabled flows"), default=list, blank=True)
+    concurrency_limit = models.PositiveSmallIntegerField(_("concurrency limit"), default=2)
+    rate_limit_per_second = models.DecimalField(_("rate limit per second"), max_digits=6, decimal_places=2, default=2)
+    is_active = models.BooleanField(_("is active"), default=True)
+    alert_emails = models.CharField(_("alert emails"), max_length=500, blank=True, help_text=_("Comma-separated; falls back to HUB_ALERT_EMAILS."))
+    health = models.CharField(_("health"), max_length=10, default=EndpointHealth.OK, choices=EndpointHealth.choices, editable=False)
+    health_changed_at = models.DateTimeField(_("health changed at"), null=True, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0, editable=False)
+    throttle_tat = models.FloatField(_("throttle tat"), default=0, editable=False, help_text=_("Shared request scheduler state (epoch seconds)."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("endpoint")
+        verbose_name_plural = _("endpoints")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -143,17 +146,19 @@ class Endpoint(models.Model):
 class EndpointSchedule(models.Model):
     """How often one scheduled flow (orders poll, stock reconcile, daily batch…) runs for one endpoint."""
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="schedules")
-    flow = models.CharField(max_length=60)
-    every_minutes = models.PositiveIntegerField(help_text="0 turns this schedule off.")
-    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("endpoint"))
+    flow = models.CharField(_("flow"), max_length=60)
+    every_minutes = models.PositiveIntegerField(_("every minutes"), help_text=_("0 turns this schedule off."))
+    last_run_at = models.DateTimeField(_("last run at"), null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("endpoint schedule")
+        verbose_name_plural = _("endpoint schedules")
         ordering = ["endpoint", "flow"]
         constraints = [models.UniqueConstraint(fields=["endpoint", "flow"], name="schedule_one_per_flow")]
 
     def __str__(self) -> str:
-        return f"{self.endpoint.code} {self.flow} every {self.every_minutes} min"
+        return gettext("%(endpoint)s %(flow)s every %(minutes)s min") % {"endpoint": self.endpoint.code, "flow": self.flow, "minutes": self.every_minutes}
 
 
 class InboxMessage(models.Model):
@@ -161,42 +166,44 @@ class InboxMessage(models.Model):
     signature can be checked again), or only an excerpt when it is unsigned or too large."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        REJECTED = "rejected", "Rejected"
-        DUPLICATE = "duplicate", "Duplicate delivery"
-        PROCESSED = "processed", "Processed"
-        FAILED = "failed", "Failed"
-        IGNORED = "ignored", "Ignored (topic not handled)"
+        RECEIVED = "received", _("Received")
+        REJECTED = "rejected", _("Rejected")
+        DUPLICATE = "duplicate", _("Duplicate delivery")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed")
+        IGNORED = "ignored", _("Ignored (topic not handled)")
 
     class Rejection(models.TextChoices):
-        NONE = "", "—"
-        SIGNATURE = "signature", "Bad or missing signature"
-        TOO_LARGE = "too_large", "Body too large"
-        MALFORMED = "malformed", "Unreadable body or headers"
+        NONE = "", _("—")
+        SIGNATURE = "signature", _("Bad or missing signature")
+        TOO_LARGE = "too_large", _("Body too large")
+        MALFORMED = "malformed", _("Unreadable body or headers")
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.PROTECT, related_name="inbox")
-    delivery_id = models.TextField(blank=True, help_text="The vendor's delivery id, whole (NUL characters escaped).")
-    delivery_key = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the whole delivery id: what duplicates are found by.")
-    topic = models.CharField(max_length=100, blank=True)
-    headers = models.JSONField(default=dict)
-    body = models.BinaryField(help_text="The bytes received; only the first ones when the delivery was unsigned or too large.")
-    body_size = models.PositiveIntegerField(default=0, help_text="Bytes received (or announced, when too large to read).")
-    remote_addr = models.GenericIPAddressField(null=True, blank=True)
-    signature_ok = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=True)
-    rejection = models.CharField(max_length=10, choices=Rejection.choices, blank=True)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.PROTECT, related_name="inbox", verbose_name=_("endpoint"))
+    delivery_id = models.TextField(_("delivery id"), blank=True, help_text=_("The vendor's delivery id, whole (NUL characters escaped)."))
+    delivery_key = models.CharField(_("delivery key"), max_length=64, blank=True, help_text=_("SHA-256 of the whole delivery id: what duplicates are found by."))
+    topic = models.CharField(_("topic"), max_length=100, blank=True)
+    headers = models.JSONField(_("headers"), default=dict)
+    body = models.BinaryField(_("body"), help_text=_("The bytes received; only the first ones when the delivery was unsigned or too large."))
+    body_size = models.PositiveIntegerField(_("body size"), default=0, help_text=_("Bytes received (or announced, when too large to read)."))
+    remote_addr = models.GenericIPAddressField(_("remote addr"), null=True, blank=True)
+    signature_ok = models.BooleanField(_("signature ok"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    rejection = models.CharField(_("rejection"), max_length=10, choices=Rejection.choices, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("inbox message")
+        verbose_name_plural = _("inbox messages")
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "delivery_key"], condition=models.Q(status__in=["received", "processed", "failed", "ignored"]) & ~models.Q(delivery_key=""),
                                     name="inbox_one_accepted_delivery"),
         ]
-        permissions = [("replay_inboxmessage", "Can replay webhook deliveries")]
+        permissions = [("replay_inboxmessage", _("Can replay webhook deliveries"))]
 
     def __str__(self) -> str:
         return f"{self.endpoint.code} {self.topic} {self.delivery_id[:100]}"
@@ -207,17 +214,19 @@ class InboxRejection(models.Model):
     unsigned or oversized posts shows up as one line with a count (and only the first ones of
     each hour are kept in the inbox)."""
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="inbox_rejections")
-    remote_addr = models.CharField(max_length=45, blank=True)
-    reason = models.CharField(max_length=10, choices=InboxMessage.Rejection.choices)
-    count = models.PositiveBigIntegerField(default=0)
-    bytes_received = models.PositiveBigIntegerField(default=0)
-    first_at = models.DateTimeField(auto_now_add=True)
-    last_at = models.DateTimeField()
-    window_start = models.DateTimeField(null=True, blank=True, help_text="Start of the hour whose deliveries are being kept.")
-    window_kept = models.PositiveIntegerField(default=0, help_text="Deliveries of that hour kept in the inbox; past the cap, only counted.")
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="inbox_rejections", verbose_name=_("endpoint"))
+    remote_addr = models.CharField(_("remote addr"), max_length=45, blank=True)
+    reason = models.CharField(_("reason"), max_length=10, choices=InboxMessage.Rejection.choices)
+    count = models.PositiveBigIntegerField(_("count"), default=0)
+    bytes_received = models.PositiveBigIntegerField(_("bytes received"), default=0)
+    first_at = models.DateTimeField(_("first at"), auto_now_add=True)
+    last_at = models.DateTimeField(_("last at"))
+    window_start = models.DateTimeField(_("window start"), null=True, blank=True, help_text=_("Start of the hour whose deliveries are being kept."))
+    window_kept = models.PositiveIntegerField(_("window kept"), default=0, help_text=_("Deliveries of that hour kept in the inbox; past the cap, only counted."))
 
     class Meta:
+        verbose_name = _("inbox rejection")
+        verbose_name_plural = _("inbox rejections")
         ordering = ["-last_at"]
         constraints = [models.UniqueConstraint(fields=["endpoint", "remote_addr", "reason"], name="inbox_rejection_one_per_source")]
 
@@ -228,15 +237,17 @@ class InboxRejection(models.Model):
 class Binding(models.Model):
     """A local record ↔ its id in one external system, with the fingerprint of what was last synced."""
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="bindings")
-    model = models.CharField(max_length=60, help_text="What is bound, e.g. 'product', 'variant', 'order', 'customer', 'shipment'.")
-    local_id = models.CharField(max_length=64)
-    external_id = models.CharField(max_length=100)
-    fingerprint = models.CharField(max_length=64, blank=True, help_text="Hash of what was last pushed; unchanged → nothing is sent.")
-    data = models.JSONField(default=dict, blank=True, help_text="Vendor ids that go with the record (e.g. inventory item id).")
-    synced_at = models.DateTimeField(auto_now=True)
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="bindings", verbose_name=_("endpoint"))
+    model = models.CharField(_("model"), max_length=60, help_text=_("What is bound, e.g. 'product', 'variant', 'order', 'customer', 'shipment'."))
+    local_id = models.CharField(_("local id"), max_length=64)
+    external_id = models.CharField(_("external ID"), max_length=100)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True, help_text=_("Hash of what was last pushed; unchanged → nothing is sent."))
+    data = models.JSONField(_("data"), default=dict, blank=True, help_text=_("Vendor ids that go with the record (e.g. inventory item id)."))
+    synced_at = models.DateTimeField(_("synced at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("binding")
+        verbose_name_plural = _("bindings")
         ordering = ["endpoint", "model", "local_id"]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "model", "external_id"], name="binding_unique_external"),
@@ -254,40 +265,42 @@ class SyncJob(models.Model):
     changes of the same record (one pending job per endpoint, flow and record)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed — waiting for a person"
-        RESOLVED = "resolved", "Resolved"
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed — waiting for a person")
+        RESOLVED = "resolved", _("Resolved")
 
     class ErrorClass(models.TextChoices):
-        NONE = "", "—"
-        TRANSIENT = "transient", "Transient (retried)"
-        PERMANENT = "permanent", "Permanent (needs a person)"
+        NONE = "", _("—")
+        TRANSIENT = "transient", _("Transient (retried)")
+        PERMANENT = "permanent", _("Permanent (needs a person)")
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="jobs")
-    flow = models.CharField(max_length=60, db_index=True)
-    record_key = models.CharField(max_length=100, help_text="The record this job syncs (or '*' for a scheduled run).")
-    record_label = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    payload = models.JSONField(null=True, blank=True, help_text="What was (or will be) sent.")
-    payload_edited = models.BooleanField(default=False, help_text="Set when a person edited the payload: it is sent as is.")
-    changes = models.PositiveIntegerField(default=1, help_text="Changes absorbed by this job.")
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(db_index=True)
-    lease_token = models.CharField(max_length=36, blank=True, db_index=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    error_class = models.CharField(max_length=10, choices=ErrorClass.choices, blank=True)
-    last_error = models.TextField(blank=True)
-    outcome = models.CharField(max_length=300, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    resolution = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="jobs", verbose_name=_("endpoint"))
+    flow = models.CharField(_("flow"), max_length=60, db_index=True)
+    record_key = models.CharField(_("record key"), max_length=100, help_text=_("The record this job syncs (or '*' for a scheduled run)."))
+    record_label = models.CharField(_("record label"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    payload = models.JSONField(_("payload"), null=True, blank=True, help_text=_("What was (or will be) sent."))
+    payload_edited = models.BooleanField(_("payload edited"), default=False, help_text=_("Set when a person edited the payload: it is sent as is."))
+    changes = models.PositiveIntegerField(_("changes"), default=1, help_text=_("Changes absorbed by this job."))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), db_index=True)
+    lease_token = models.CharField(_("lease token"), max_length=36, blank=True, db_index=True)
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
+    error_class = models.CharField(_("error class"), max_length=10, choices=ErrorClass.choices, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=300, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("resolved by"))
+    resolution = models.CharField(_("resolution"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, db_index=True)
 
     class Meta:
+        verbose_name = _("sync job")
+        verbose_name_plural = _("sync jobs")
         ordering = ["-id"]
         indexes = [models.Index(fields=["endpoint", "status", "next_attempt_at"]),
                    models.Index(fields=["endpoint", "flow", "record_key"])]
@@ -296,9 +309,9 @@ class SyncJob(models.Model):
                                     name="syncjob_one_pending_per_record"),
         ]
         permissions = [
-            ("retry_syncjob", "Can retry sync jobs"),
-            ("resolve_syncjob", "Can resolve sync jobs"),
-            ("edit_payload_syncjob", "Can edit a sync job's payload and send it again"),
+            ("retry_syncjob", _("Can retry sync jobs")),
+            ("resolve_syncjob", _("Can resolve sync jobs")),
+            ("edit_payload_syncjob", _("Can edit a sync job's payload and send it again")),
         ]
 
     def __str__(self) -> str:
@@ -309,24 +322,26 @@ class SyncAttempt(models.Model):
     """One try of a job: what was asked, what came back, how long it took, what went wrong."""
 
     class Outcome(models.TextChoices):
-        OK = "ok", "Succeeded"
-        TRANSIENT = "transient", "Transient failure"
-        PERMANENT = "permanent", "Permanent failure"
-        LOST = "lost", "Worker lost"
+        OK = "ok", _("Succeeded")
+        TRANSIENT = "transient", _("Transient failure")
+        PERMANENT = "permanent", _("Permanent failure")
+        LOST = "lost", _("Worker lost")
 
-    job = models.ForeignKey(SyncJob, on_delete=models.CASCADE, related_name="attempt_log")
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="+")
-    number = models.PositiveIntegerField()
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    request_summary = models.TextField(blank=True)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_excerpt = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(db_index=True)
+    job = models.ForeignKey(SyncJob, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("job"))
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="+", verbose_name=_("endpoint"))
+    number = models.PositiveIntegerField(_("number"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    request_summary = models.TextField(_("request summary"), blank=True)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_excerpt = models.TextField(_("response excerpt"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration ms"), default=0)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), db_index=True)
 
     class Meta:
+        verbose_name = _("sync attempt")
+        verbose_name_plural = _("sync attempts")
         ordering = ["-id"]
         indexes = [models.Index(fields=["endpoint", "finished_at"])]
 
@@ -337,13 +352,15 @@ class SyncAttempt(models.Model):
 class SyncCursor(models.Model):
     """Where a scheduled flow got to (e.g. the last 'updated_at' polled) and when it last ran."""
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="cursors")
-    name = models.CharField(max_length=60)
-    value = models.CharField(max_length=100, blank=True)
-    last_run_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="cursors", verbose_name=_("endpoint"))
+    name = models.CharField(_("name"), max_length=60)
+    value = models.CharField(_("value"), max_length=100, blank=True)
+    last_run_at = models.DateTimeField(_("last run at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("sync cursor")
+        verbose_name_plural = _("sync cursors")
         constraints = [models.UniqueConstraint(fields=["endpoint", "name"], name="cursor_unique_name")]
 
     def __str__(self) -> str:
@@ -354,8 +371,12 @@ class EngineClock(models.Model):
     """A shared timestamp that lets exactly one process, across every task cluster, do a periodic
     chore per period (e.g. waking jobs whose backoff has ended)."""
 
-    name = models.CharField(max_length=40, primary_key=True)
-    at = models.DateTimeField()
+    name = models.CharField(_("name"), max_length=40, primary_key=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("engine clock")
+        verbose_name_plural = _("engine clocks")
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.at:%H:%M:%S}"
@@ -365,13 +386,15 @@ class ThrottleBucket(models.Model):
     """One named request bucket of an endpoint (a vendor operation with its own quota), shared by
     every worker process: its GCRA "theoretical arrival time" and the rate the vendor last announced."""
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="throttle_buckets")
-    name = models.CharField(max_length=80)
-    tat = models.FloatField(default=0)
-    rate_per_second = models.FloatField(null=True, blank=True, help_text="The vendor's announced rate, when it sent one.")
-    size = models.FloatField(null=True, blank=True, help_text="The vendor's announced bucket size, when it sent one.")
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="throttle_buckets", verbose_name=_("endpoint"))
+    name = models.CharField(_("name"), max_length=80)
+    tat = models.FloatField(_("tat"), default=0)
+    rate_per_second = models.FloatField(_("rate per second"), null=True, blank=True, help_text=_("The vendor's announced rate, when it sent one."))
+    size = models.FloatField(_("size"), null=True, blank=True, help_text=_("The vendor's announced bucket size, when it sent one."))
 
     class Meta:
+        verbose_name = _("throttle bucket")
+        verbose_name_plural = _("throttle buckets")
         constraints = [models.UniqueConstraint(fields=["endpoint", "name"], name="throttle_bucket_unique_name")]
 
     def __str__(self) -> str:

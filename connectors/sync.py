@@ -16,7 +16,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from connectors.errors import PermanentError, SyncError
 from connectors.flows import FlowContext
@@ -386,7 +388,7 @@ def sync_job_retry(*, job: SyncJob, user=None, payload=None) -> SyncJob:
     with transaction.atomic():
         fresh = SyncJob.objects.select_for_update().get(pk=job.pk)
         if fresh.status not in (SyncJob.Status.FAILED, SyncJob.Status.PENDING, SyncJob.Status.RESOLVED):
-            raise JobActionError(f"job #{fresh.pk} is {fresh.get_status_display().lower()}; only failed or waiting jobs can be retried")
+            raise JobActionError(gettext("job #%(job)s is %(status)s; only failed or waiting jobs can be retried") % {"job": fresh.pk, "status": fresh.get_status_display().lower()})
         if payload is not None:
             fresh.payload, fresh.payload_edited = payload, True
         fresh.status, fresh.next_attempt_at, fresh.finished_at = SyncJob.Status.PENDING, timezone.now(), None
@@ -396,7 +398,7 @@ def sync_job_retry(*, job: SyncJob, user=None, payload=None) -> SyncJob:
                 fresh.save()
         except IntegrityError:
             newer = SyncJob.objects.get(endpoint_id=fresh.endpoint_id, flow=fresh.flow, record_key=fresh.record_key, status=SyncJob.Status.PENDING)
-            raise JobActionError(f"job #{newer.pk} already queues this record; retry that one") from None
+            raise JobActionError(gettext("job #%(job)s already queues this record; retry that one") % {"job": newer.pk}) from None
     _kick_after_commit()
     return fresh
 
@@ -405,7 +407,7 @@ def sync_job_resolve(*, job: SyncJob, user=None, note: str = "") -> SyncJob:
     with transaction.atomic():
         fresh = SyncJob.objects.select_for_update().get(pk=job.pk)
         if fresh.status != SyncJob.Status.FAILED:
-            raise JobActionError(f"job #{fresh.pk} is {fresh.get_status_display().lower()}, not failed")
+            raise JobActionError(gettext("job #%(job)s is %(status)s, not failed") % {"job": fresh.pk, "status": fresh.get_status_display().lower()})
         fresh.status, fresh.resolved_by = SyncJob.Status.RESOLVED, user if getattr(user, "pk", None) else None
         fresh.resolution = (note or f"resolved by {user or 'an operator'}")[:300]
         fresh.save()
@@ -444,13 +446,19 @@ def _alert(endpoint: Endpoint, state: str) -> None:
     if not recipients:
         logger.warning("endpoint %s is %s (no alert recipients configured)", endpoint.code, state)
         return
-    if state == EndpointHealth.FAILING:
-        last = SyncJob.objects.filter(endpoint=endpoint).exclude(last_error="").order_by("-updated_at").first()
-        subject = f"[ERP Hub] {endpoint.name} ({endpoint.code}) is failing"
-        body = (f"The last {endpoint.consecutive_failures} sync attempts with {endpoint.name} failed.\n"
-                f"Last error: {last.last_error if last else 'unknown'}\n\n"
-                f"Jobs keep retrying by themselves where the failure is transient. Open errors: /admin/connectors/syncjob/?status__exact=failed\n")
-    else:
-        subject = f"[ERP Hub] {endpoint.name} ({endpoint.code}) has recovered"
-        body = f"Syncs with {endpoint.name} succeed again since {timezone.localtime(endpoint.health_changed_at):%Y-%m-%d %H:%M}.\n"
+    params = {"name": endpoint.name, "code": endpoint.code}
+    with translation.override(settings.LANGUAGE_CODE):  # e-mails are written in the hub's language
+        if state == EndpointHealth.FAILING:
+            last = SyncJob.objects.filter(endpoint=endpoint).exclude(last_error="").order_by("-updated_at").first()
+            subject = gettext("[ERP Hub] %(name)s (%(code)s) is failing") % params
+            body = gettext(
+                "The last %(count)s sync attempts with %(name)s failed.\n"
+                "Last error: %(error)s\n\n"
+                "Jobs keep retrying by themselves where the failure is transient. "
+                "Open errors: /admin/connectors/syncjob/?status__exact=failed\n"
+            ) % {**params, "count": endpoint.consecutive_failures, "error": last.last_error if last else gettext("unknown")}
+        else:
+            subject = gettext("[ERP Hub] %(name)s (%(code)s) has recovered") % params
+            body = gettext("Syncs with %(name)s succeed again since %(since)s.\n") % {
+                **params, "since": date_format(timezone.localtime(endpoint.health_changed_at), "SHORT_DATETIME_FORMAT")}
     send_mail(subject, body, None, recipients, fail_silently=True)

@@ -12,7 +12,7 @@ from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_q import admin as q_admin
 from django_q.models import Failure, Success
@@ -43,6 +43,21 @@ def admin_permission_required(name: str):
     return decorator
 
 
+# Timeline event codes as people read them; a code not listed is shown as stored.
+TIMELINE_EVENTS = {
+    "received": pgettext_lazy("timeline event", "received"), "confirmed": pgettext_lazy("timeline event", "confirmed"),
+    "allocated": pgettext_lazy("timeline event", "allocated"), "held": pgettext_lazy("timeline event", "put on hold"),
+    "released": pgettext_lazy("timeline event", "released"), "shipped": pgettext_lazy("timeline event", "shipped"),
+    "invoiced": pgettext_lazy("timeline event", "invoiced"), "completed": pgettext_lazy("timeline event", "completed"),
+    "cancelled": pgettext_lazy("timeline event", "cancelled"), "updated": pgettext_lazy("timeline event", "updated"),
+    "linked": pgettext_lazy("timeline event", "linked"), "requested": pgettext_lazy("timeline event", "requested"),
+    "authorised": pgettext_lazy("timeline event", "authorised"), "rejected": pgettext_lazy("timeline event", "rejected"),
+    "label": pgettext_lazy("timeline event", "return label"), "exchange": pgettext_lazy("timeline event", "exchange"),
+    "inspected": pgettext_lazy("timeline event", "inspected"), "refund": pgettext_lazy("timeline event", "refund"),
+    "refunded": pgettext_lazy("timeline event", "refunded"), "closed": pgettext_lazy("timeline event", "closed"),
+}
+
+
 class TimelineInline(GenericTabularInline):
     """Read-only timeline for any document admin (orders, RMAs, …)."""
 
@@ -50,17 +65,21 @@ class TimelineInline(GenericTabularInline):
     ct_fk_field = "object_id"
     extra = 0
     can_delete = False
-    fields = ["created_at", "event", "message", "who"]
+    fields = ["created_at", "event_label", "message", "who"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
-    verbose_name_plural = "Timeline"
+    verbose_name_plural = _("Timeline")
 
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="By")
+    @admin.display(description=_("By"))
     def who(self, obj):
         return obj.who
+
+    @admin.display(description=_("event"))
+    def event_label(self, obj):
+        return TIMELINE_EVENTS.get(obj.event, obj.event)
 
 
 class ApiTokenInline(admin.TabularInline):
@@ -83,19 +102,19 @@ class SalesChannelAdmin(admin.ModelAdmin):
     inlines = [ApiTokenInline]
     actions = ["issue_token"]
 
-    @admin.display(description="Active tokens")
+    @admin.display(description=_("Active tokens"))
     def active_tokens(self, obj):
         return obj.api_tokens.filter(revoked_at__isnull=True).count()
 
     has_issue_token_permission = granted_by("hub.issue_apitoken")
 
-    @admin.action(description="Issue a new API token (shown once)", permissions=["issue_token"])
+    @admin.action(description=_("Issue a new API token (shown once)"), permissions=["issue_token"])
     def issue_token(self, request, queryset):
         for channel in queryset:
-            _, key = services.api_token_create(channel=channel, name=f"admin {timezone.now():%Y-%m-%d}", created_by=request.user)
+            _token, key = services.api_token_create(channel=channel, name=f"admin {timezone.now():%Y-%m-%d}", created_by=request.user)
             self.message_user(
                 request,
-                format_html("New token for <b>{}</b>: <code>{}</code> — copy it now, it is not stored.", channel.code, key),
+                format_html(gettext("New token for <b>{}</b>: <code>{}</code> — copy it now, it is not stored."), channel.code, key),
                 messages.WARNING,
             )
 
@@ -112,19 +131,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # tokens are issued from the sales channel page or `manage.py hub_token`
 
-    @admin.display(description="Status")
+    @admin.display(description=_("Status"))
     def status(self, obj):
-        return "revoked" if obj.revoked_at else "active"
+        return gettext("revoked") if obj.revoked_at else gettext("active")
 
     has_revoke_permission = granted_by("hub.revoke_apitoken")
 
-    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    @admin.action(description=_("Revoke selected tokens"), permissions=["revoke"])
     def revoke(self, request, queryset):
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
             services.api_token_revoke(token=token)
             count += 1
-        self.message_user(request, f"{count} token(s) revoked; they stop working at once.", messages.SUCCESS)
+        self.message_user(request, ngettext("%(count)d token revoked; it stops working at once.", "%(count)d tokens revoked; they stop working at once.", count) % {"count": count}, messages.SUCCESS)
 
 
 @dataclass(frozen=True)
@@ -198,7 +217,7 @@ class WorkflowAdminMixin:
         try:
             message = self.workflow_run(request, obj, workflow.name)
         except self.service_errors as exc:
-            self.message_user(request, f"{obj}: {exc}", messages.ERROR)
+            self.message_user(request, gettext("%(object)s: %(error)s") % {"object": obj, "error": exc}, messages.ERROR)
         else:
             self.message_user(request, message or gettext("%(object)s: %(step)s — done.") % {"object": obj, "step": workflow.label},
                               messages.SUCCESS)
@@ -215,7 +234,7 @@ class WorkflowAdminMixin:
             try:
                 message = self.workflow_run(request, obj, name)
             except self.service_errors as exc:
-                self.message_user(request, f"{obj}: {exc}", messages.ERROR)
+                self.message_user(request, gettext("%(object)s: %(error)s") % {"object": obj, "error": exc}, messages.ERROR)
                 continue
             done += 1
             if done_text is None and message:
@@ -263,15 +282,18 @@ class ServiceActionsMixin:
     service_errors: tuple = (ValueError,)
 
     def run_service(self, request, queryset, service, verb, *, subject, **kwargs):
+        """`verb` is a translatable past participle ("confirmed"), agreeing with the model's name."""
         done = 0
         for obj in queryset:
             try:
                 service(**{subject: obj}, user=request.user, **kwargs)
                 done += 1
             except self.service_errors as exc:
-                self.message_user(request, f"{obj}: {exc}", messages.ERROR)
+                self.message_user(request, gettext("%(object)s: %(error)s") % {"object": obj, "error": exc}, messages.ERROR)
         if done:
-            self.message_user(request, f"{done} {queryset.model._meta.verbose_name_plural if done > 1 else queryset.model._meta.verbose_name} {verb}.", messages.SUCCESS)
+            opts = queryset.model._meta
+            self.message_user(request, ngettext("%(count)d %(name)s %(verb)s.", "%(count)d %(name)s %(verb)s.", done) % {
+                "count": done, "name": opts.verbose_name_plural if done > 1 else opts.verbose_name, "verb": verb}, messages.SUCCESS)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -60,7 +60,7 @@ class HubAdminLoginForm(OTPAdminAuthenticationForm):
 class HubAdminSite(OTPAdminSite):
     site_header = "ERP Hub"
     site_title = "ERP Hub"
-    index_title = "Operations"
+    index_title = _("Operations")
     index_template = "admin/hub_index.html"
     login_form = HubAdminLoginForm
     login_template = "admin/hub_login.html"

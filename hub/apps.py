@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class HubAdminConfig(admin_apps.AdminConfig):
@@ -11,7 +12,7 @@ class HubAdminConfig(admin_apps.AdminConfig):
 
 class HubConfig(AppConfig):
     name = "hub"
-    verbose_name = "Hub"
+    verbose_name = _("Hub")
 
     def ready(self):
         from django_q.signals import post_execute, post_spawn, pre_execute

@@ -6,6 +6,10 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from hub.money import CURRENCY_CHOICES
 
@@ -17,21 +21,23 @@ code_validator = RegexValidator(
 
 class SalesChannel(models.Model):
     class Kind(models.TextChoices):
-        WEB = "web", "Online store"
-        MARKETPLACE = "marketplace", "Marketplace"
-        POS = "pos", "Shop / POS"
-        B2B = "b2b", "B2B portal"
-        PHONE = "phone", "Phone / staff orders"
+        WEB = "web", _("Online store")
+        MARKETPLACE = "marketplace", _("Marketplace")
+        POS = "pos", _("Shop / POS")
+        B2B = "b2b", _("B2B portal")
+        PHONE = "phone", _("Phone / staff orders")
 
-    code = models.CharField(max_length=50, unique=True, validators=[code_validator])
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WEB)
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
-    country = models.CharField(max_length=2, default="FR", help_text="ISO 3166-1 alpha-2 home market.")
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    code = models.CharField(_("code"), max_length=50, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.WEB)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    country = models.CharField(_("country"), max_length=2, default="FR", help_text=_("ISO 3166-1 alpha-2 home market."))
+    is_active = models.BooleanField(_("is active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("sales channel")
+        verbose_name_plural = _("sales channels")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -41,18 +47,20 @@ class SalesChannel(models.Model):
 class ApiToken(models.Model):
     """A storefront's key. Only a SHA-256 of the key is stored; the key is shown once."""
 
-    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=12, help_text="First characters of the key, to recognise it.")
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("channel"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(_("prefix"), max_length=12, help_text=_("First characters of the key, to recognise it."))
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("created by"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         ordering = ["-created_at"]
-        permissions = [("issue_apitoken", "Can issue API tokens"), ("revoke_apitoken", "Can revoke API tokens")]
+        permissions = [("issue_apitoken", _("Can issue API tokens")), ("revoke_apitoken", _("Can revoke API tokens"))]
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.channel.code})"
@@ -66,8 +74,12 @@ class NumberSequence(models.Model):
     """Gapless numbering per series (e.g. `INV-2026`). Values are taken inside the transaction
     that issues the document, under a row lock, so a rollback gives the number back."""
 
-    series = models.CharField(max_length=50, unique=True)
-    last_value = models.PositiveBigIntegerField(default=0)
+    series = models.CharField(_("series"), max_length=50, unique=True)
+    last_value = models.PositiveBigIntegerField(_("last value"), default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
 
     def __str__(self) -> str:
         return f"{self.series}: {self.last_value}"
@@ -85,14 +97,16 @@ class ChangeEvent(models.Model):
         UPDATED = "updated"
         DELETED = "deleted"
 
-    topic = models.CharField(max_length=60, help_text="What changed, e.g. 'catalog.price' or 'inventory.stock'.")
-    object_id = models.CharField(max_length=64)
-    action = models.CharField(max_length=10, choices=Action.choices, default=Action.UPDATED)
-    origin = models.CharField(max_length=60, blank=True, help_text="Source system (endpoint code), blank for the hub.")
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    topic = models.CharField(_("topic"), max_length=60, help_text=_("What changed, e.g. 'catalog.price' or 'inventory.stock'."))
+    object_id = models.CharField(_("object id"), max_length=64)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices, default=Action.UPDATED)
+    origin = models.CharField(_("origin"), max_length=60, blank=True, help_text=_("Source system (endpoint code), blank for the hub."))
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("change event")
+        verbose_name_plural = _("change events")
         indexes = [models.Index(fields=["topic", "id"])]
         ordering = ["id"]
 
@@ -103,22 +117,24 @@ class ChangeEvent(models.Model):
 class TimelineEvent(models.Model):
     """Who did what to a business document, when and why (orders, RMAs, …)."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
-    object_id = models.CharField(max_length=64)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("content type"))
+    object_id = models.CharField(_("object id"), max_length=64)
     subject = GenericForeignKey("content_type", "object_id")
-    event = models.CharField(max_length=60)
-    message = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    actor_label = models.CharField(max_length=100, blank=True, help_text="System actor when no user, e.g. 'shopify:main'.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    event = models.CharField(_("event"), max_length=60)
+    message = models.TextField(_("message"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("actor"))
+    actor_label = models.CharField(_("actor label"), max_length=100, blank=True, help_text=_("System actor when no user, e.g. 'shopify:main'."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.event} at {self.created_at:%Y-%m-%d %H:%M}"
+        return gettext("%(event)s at %(when)s") % {"event": self.event, "when": date_format(timezone.localtime(self.created_at), "SHORT_DATETIME_FORMAT")}
 
     @property
     def who(self) -> str:
@@ -130,6 +146,10 @@ class TimelineEvent(models.Model):
 class Heartbeat(models.Model):
     """Last time a task worker ran the heartbeat task (shown by `/healthz`)."""
 
-    name = models.CharField(max_length=50, unique=True)
-    seen_at = models.DateTimeField()
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    seen_at = models.DateTimeField(_("seen at"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
 from hub.imports.models import ImportJob  # noqa: E402,F401  (import history lives with the import engine)

@@ -6,19 +6,24 @@ Round half-up to the currency's minor unit, per line, then sum the rounded lines
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils import formats
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
 # ISO 4217 minor units for the currencies an EU merchant meets; others default to 2.
 MINOR_UNITS = {"JPY": 0, "KRW": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
 CURRENCY_CHOICES = [
-    ("EUR", "Euro"),
-    ("GBP", "Pound sterling"),
-    ("USD", "US dollar"),
-    ("CHF", "Swiss franc"),
-    ("SEK", "Swedish krona"),
-    ("DKK", "Danish krone"),
-    ("PLN", "Polish złoty"),
-    ("CZK", "Czech koruna"),
+    ("EUR", _("Euro")),
+    ("GBP", _("Pound sterling")),
+    ("USD", _("US dollar")),
+    ("CHF", _("Swiss franc")),
+    ("SEK", _("Swedish krona")),
+    ("DKK", _("Danish krone")),
+    ("PLN", _("Polish złoty")),
+    ("CZK", _("Czech koruna")),
 ]
-CURRENCY_CODES = {code for code, _ in CURRENCY_CHOICES}
+CURRENCY_CODES = {code for code, _label in CURRENCY_CHOICES}
+SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
 
 
 class CurrencyMismatch(ValueError):
@@ -92,6 +97,26 @@ class Money:
 
     def __str__(self) -> str:
         return f"{round_money(self.amount, self.currency)} {self.currency}"
+
+
+def money_format(amount, currency: str, *, max_places: int | None = None) -> str:
+    """An amount as a reader of the active language writes it: 1 234,50 € in French, €1,234.50 in
+    English; currencies without a common symbol keep their code (1 234,50 CHF, CHF 1,234.50).
+    `max_places` keeps finer decimals a price has (a B2B unit price of 0.1234), never fewer than the
+    currency's minor unit."""
+    places = minor_unit(currency)
+    if max_places is None:
+        amount = round_money(amount, currency)
+    else:
+        amount = to_decimal(amount).quantize(Decimal(1).scaleb(-max_places), rounding=ROUND_HALF_UP).normalize()
+        places = max(places, -amount.as_tuple().exponent)
+    number = formats.number_format(amount, places, use_l10n=True, force_grouping=True)
+    symbol = SYMBOLS.get(currency)
+    if (get_language() or "en").split("-")[0] == "fr":
+        return f"{number}\u00a0{symbol or currency}"
+    if number.startswith("-"):
+        return f"-{symbol}{number[1:]}" if symbol else f"{currency}\u00a0{number}"
+    return f"{symbol}{number}" if symbol else f"{currency}\u00a0{number}"
 
 
 def sum_money(items, currency: str) -> Money:

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "hub.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the switcher's cookie, else the browser's Accept-Language, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -104,7 +106,9 @@ ASGI_APPLICATION = "hub.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Searched before the apps' folders, so that hub's admin/base_site.html (the header with the
+        # language switcher) overrides Django's own, which comes from an app listed before hub.
+        "DIRS": [BASE_DIR / "hub" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -228,11 +232,22 @@ OTP_TOTP_ISSUER = "ERP Hub"  # the name authenticator apps show
 # read another person's second factor); `manage.py hub_2fa enrol USER` shows them to the operator.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
+# The hub's own language: pages for browsers that ask for neither English nor French, operator
+# e-mails, and messages written by background tasks (import summaries use their author's language).
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE={LANGUAGE_CODE!r}: use one of {', '.join(dict(LANGUAGES))}")
+# One catalogue for the whole project (docs/ARCHITECTURE.md "Languages"); the compiled .mo files are
+# committed, so no system gettext is needed to run the hub.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True
+# Numbers, dates and money in the reader's language: 1 234,50 and 31/12/2026 in French,
+# 1,234.50 and Dec. 31, 2026 in English (Django's locale formats).
+USE_THOUSAND_SEPARATOR = True
+FORMAT_MODULE_PATH = ["hub.formats"]  # French dates as 31/12/2026 (hub/formats/fr/formats.py)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -15,6 +15,7 @@ urlpatterns = [path("", include(urlconf)) for urlconf in HOT_URLCONFS] + [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switcher
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # drf-spectacular's ReDoc page asks Google for fonts; ours is the same page without them.

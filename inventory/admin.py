@@ -25,11 +25,12 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 
 class AvailabilityFilter(admin.SimpleListFilter):
-    title = "availability"
+    title = _("availability")
     parameter_name = "availability"
 
     def lookups(self, request, model_admin):
-        return [("low", f"Low (≤ {LOW_STOCK_THRESHOLD} available)"), ("out", "Out of stock"), ("negative", "Negative on hand"), ("reserved", "Has reservations")]
+        return [("low", _("Low (≤ %(threshold)s available)") % {"threshold": LOW_STOCK_THRESHOLD}), ("out", _("Out of stock")),
+                ("negative", _("Negative on hand")), ("reserved", _("Has reservations"))]
 
     def queryset(self, request, queryset):
         if self.value() in {"low", "out", "negative", "reserved"}:
@@ -105,8 +106,8 @@ class StockLevelAdmin(ReadOnlyAdmin):
                 product=data["product"], warehouse=data["warehouse"], quantity_delta=data["quantity_delta"],
                 reason=data["reason"], kind=data["kind"], lot=data["lot"], user=user, source="admin",
             )
-            return f"Recorded {movement}."
-        return self._form_view(request, AdjustmentForm, "Adjust stock", apply)
+            return gettext("Recorded %(movement)s.") % {"movement": movement}
+        return self._form_view(request, AdjustmentForm, _("Adjust stock"), apply)
 
     @admin_permission_required("transfer")
     def transfer_view(self, request):
@@ -115,8 +116,10 @@ class StockLevelAdmin(ReadOnlyAdmin):
                 product=data["product"], from_warehouse=data["from_warehouse"], to_warehouse=data["to_warehouse"],
                 quantity=data["quantity"], reference=data["reference"], user=user,
             )
-            return f"Transferred {data['quantity']} × {data['product'].sku} from {data['from_warehouse'].code} to {data['to_warehouse'].code}."
-        return self._form_view(request, TransferForm, "Transfer stock", apply)
+            return gettext("Transferred %(quantity)s × %(sku)s from %(source)s to %(destination)s.") % {
+                "quantity": data["quantity"], "sku": data["product"].sku, "source": data["from_warehouse"].code,
+                "destination": data["to_warehouse"].code}
+        return self._form_view(request, TransferForm, _("Transfer stock"), apply)
 
 
 @admin.register(StockMovement)
@@ -155,6 +158,6 @@ class ChannelStockPolicyAdmin(admin.ModelAdmin):
     list_display = ["channel", "safety_buffer", "allow_split", "warehouse_codes"]
     filter_horizontal = ["warehouses"]
 
-    @admin.display(description="Warehouses")
+    @admin.display(description=_("Warehouses"))
     def warehouse_codes(self, obj):
         return ", ".join(w.code for w in obj.warehouses.all()) or "all sellable"

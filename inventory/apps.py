@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class InventoryConfig(AppConfig):
     name = "inventory"
+    verbose_name = _("Inventory")
 
     def ready(self):
         from hub.registry import AdminPanelSpec, register_admin_panel

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
@@ -24,27 +25,27 @@ class _StockForm(forms.Form):
 
 class AdjustmentForm(_StockForm):
     warehouse = warehouse_field(_("Warehouse"))
-    quantity_delta = forms.IntegerField(label="Change (+ in, − out)")
-    kind = forms.ChoiceField(choices=[(StockMovement.Kind.ADJUSTMENT, "Adjustment"),
-                                      (StockMovement.Kind.THIRD_PARTY_CORRECTION, "3PL correction")])
-    reason = forms.CharField(max_length=200)
-    lot = forms.CharField(max_length=64, required=False, help_text="Required for lot-tracked products.")
+    quantity_delta = forms.IntegerField(label=_("Change (+ in, − out)"))
+    kind = forms.ChoiceField(label=_("Kind"), choices=[(StockMovement.Kind.ADJUSTMENT, _("Adjustment")),
+                                                       (StockMovement.Kind.THIRD_PARTY_CORRECTION, _("3PL correction"))])
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+    lot = forms.CharField(label=_("Lot"), max_length=64, required=False, help_text=_("Required for lot-tracked products."))
 
     def clean_quantity_delta(self):
         value = self.cleaned_data["quantity_delta"]
         if value == 0:
-            raise forms.ValidationError("Enter a non-zero change.")
+            raise forms.ValidationError(gettext("Enter a non-zero change."))
         return value
 
 
 class TransferForm(_StockForm):
     from_warehouse = warehouse_field(_("From warehouse"))
     to_warehouse = warehouse_field(_("To warehouse"))
-    quantity = forms.IntegerField(min_value=1)
-    reference = forms.CharField(max_length=100, required=False)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
 
     def clean(self):
         data = super().clean()
         if data.get("from_warehouse") and data.get("from_warehouse") == data.get("to_warehouse"):
-            raise forms.ValidationError("Choose two different warehouses.")
+            raise forms.ValidationError(gettext("Choose two different warehouses."))
         return data

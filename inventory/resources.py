@@ -1,11 +1,13 @@
 """Spreadsheet resources of inventory: warehouses, and stock imported as a count."""
 
+
 from catalog.models import Product
 from hub.imports.cells import excerpt
 from hub.imports.columns import Boolean, Choice, Date, Integer, Text
 from hub.imports.engine import Plan, Resource, register
 from inventory.models import StockLevel, StockLot, Warehouse
 from inventory.services import StockError, stock_count_many
+from django.utils.translation import gettext
 
 
 class WarehouseResource(Resource):
@@ -24,7 +26,7 @@ class WarehouseResource(Resource):
         for row in rows:
             code = row.values["code"]
             if code in seen:
-                errors.add(row.line, "code", code, f"duplicate of line {seen[code]}")
+                errors.add(row.line, "code", code, gettext("duplicate of line %(line)s") % {"line": seen[code]})
             seen[code] = row.line
 
     def plan(self, rows, options, user=None):
@@ -77,25 +79,26 @@ class StockResource(Resource):
             v = row.values
             product = self._products.get(v["sku"])
             if product is None:
-                errors.add(row.line, "sku", v["sku"], "no such product")
+                errors.add(row.line, "sku", v["sku"], gettext("no such product"))
             if v["warehouse"] not in self._warehouses:
-                errors.add(row.line, "warehouse", v["warehouse"], "no such warehouse (import warehouses first)")
+                errors.add(row.line, "warehouse", v["warehouse"], gettext("no such warehouse (import warehouses first)"))
             if product is not None and product.track_expiry and not v["lot"]:
-                errors.add(row.line, "lot", "", f"{excerpt(v['sku'])} is tracked by lot: give the lot (and expiry for a new lot)")
+                errors.add(row.line, "lot", "", gettext("%(sku)s is tracked by lot: give the lot (and expiry for a "
+                                                        "new lot)") % {"sku": excerpt(v['sku'])})
             if product is not None and not product.track_expiry and (v["lot"] or v["expiry"]):
-                errors.add(row.line, "lot", v["lot"], f"{excerpt(v['sku'])} is not tracked by lot; leave lot and expiry empty")
+                errors.add(row.line, "lot", v["lot"], gettext("%(sku)s is not tracked by lot; leave lot and expiry empty") % {"sku": excerpt(v['sku'])})
             warehouse = self._warehouses.get(v["warehouse"])
             if product is not None and product.track_expiry and v["lot"] and warehouse is not None:
                 # The ledger's rules for lots, checked here so that they are line errors.
                 lot_key = (product.pk, warehouse.pk, v["lot"])
                 if lot_key not in lot_expiry and v["quantity"] > 0 and not v["expiry"]:
-                    errors.add(row.line, "expiry", "", f"lot {excerpt(v['lot'])} of {excerpt(v['sku'])} is new: give its expiry date")
+                    errors.add(row.line, "expiry", "", gettext("lot %(lot)s of %(sku)s is new: give its expiry date") % {"lot": excerpt(v['lot']), "sku": excerpt(v['sku'])})
                 elif v["expiry"] and lot_expiry.get(lot_key) and lot_expiry[lot_key] != v["expiry"]:
                     errors.add(row.line, "expiry", row.raw.get("expiry", ""),
-                               f"lot {excerpt(v['lot'])} of {excerpt(v['sku'])} already has expiry {lot_expiry[lot_key]}")
+                               gettext("lot %(lot)s of %(sku)s already has expiry %(lot_expiry)s") % {"lot": excerpt(v['lot']), "sku": excerpt(v['sku']), "lot_expiry": lot_expiry[lot_key]})
             key = (v["sku"], v["warehouse"], v["lot"])
             if key in seen:
-                errors.add(row.line, "sku", v["sku"], f"counted twice (see line {seen[key]})")
+                errors.add(row.line, "sku", v["sku"], gettext("counted twice (see line %(line)s)") % {"line": seen[key]})
             seen[key] = row.line
 
     def plan(self, rows, options, user=None):

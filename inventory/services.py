@@ -11,6 +11,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalog.models import Product
 from hub.changes import change_record
@@ -49,7 +50,7 @@ class ReservationResult:
 
 def _positive(quantity: int, what: str = "quantity") -> int:
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-        raise StockError(f"{what} must be a positive whole number, got {quantity!r}")
+        raise StockError(gettext("%(what)s must be a positive whole number, got %(quantity)s") % {"what": what, "quantity": repr(quantity)})
     return quantity
 
 
@@ -65,23 +66,23 @@ def _today() -> date:
 def _record(*, product, warehouse, kind, quantity, lot="", expiry=None, reason="", source="", reference="", user=None) -> StockMovement:
     """Append one movement and apply it to the level (and lot). Caller holds the transaction."""
     if quantity == 0:
-        raise StockError("a movement must change the quantity")
+        raise StockError(gettext("a movement must change the quantity"))
     level = _locked_level(product, warehouse)
     if quantity < 0 and level.on_hand + quantity < 0 and not warehouse.allow_negative:
         raise StockError(
-            f"{product.sku} @ {warehouse.code}: {-quantity} out but only {level.on_hand} on hand "
-            "(this warehouse does not allow negative stock)"
+            gettext("%(sku)s @ %(code)s: %(value)s out but only %(on_hand)s on hand (this warehouse does not allow "
+                    "negative stock)") % {"sku": product.sku, "code": warehouse.code, "value": -quantity, "on_hand": level.on_hand}
         )
     if product.track_expiry:
         if not lot:
-            raise StockError(f"{product.sku} is tracked by lot and expiry: give the lot")
+            raise StockError(gettext("%(sku)s is tracked by lot and expiry: give the lot") % {"sku": product.sku})
         stock_lot, _ = StockLot.objects.select_for_update().get_or_create(
             product=product, warehouse=warehouse, lot=lot, defaults={"expiry": expiry}
         )
         if expiry and stock_lot.expiry and expiry != stock_lot.expiry:
-            raise StockError(f"lot {lot} of {product.sku} already has expiry {stock_lot.expiry}, not {expiry}")
+            raise StockError(gettext("lot %(lot)s of %(sku)s already has expiry %(expiry)s, not %(expiry2)s") % {"lot": lot, "sku": product.sku, "expiry": stock_lot.expiry, "expiry2": expiry})
         if stock_lot.on_hand + quantity < 0:
-            raise StockError(f"lot {lot} of {product.sku} @ {warehouse.code} has only {stock_lot.on_hand}")
+            raise StockError(gettext("lot %(lot)s of %(sku)s @ %(code)s has only %(on_hand)s") % {"lot": lot, "sku": product.sku, "code": warehouse.code, "on_hand": stock_lot.on_hand})
         StockLot.objects.filter(pk=stock_lot.pk).update(on_hand=F("on_hand") + quantity, expiry=stock_lot.expiry or expiry)
         expiry = stock_lot.expiry or expiry
     StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity, updated_at=timezone.now())
@@ -97,7 +98,7 @@ def _record(*, product, warehouse, kind, quantity, lot="", expiry=None, reason="
 def stock_receive(*, product, warehouse, quantity, lot="", expiry=None, source="", reference="", user=None) -> StockMovement:
     _positive(quantity)
     if product.track_expiry and not expiry:
-        raise StockError(f"{product.sku} is tracked by lot and expiry: a receipt needs both")
+        raise StockError(gettext("%(sku)s is tracked by lot and expiry: a receipt needs both") % {"sku": product.sku})
     return _record(product=product, warehouse=warehouse, kind=Kind.RECEIPT, quantity=quantity, lot=lot,
                    expiry=expiry, source=source, reference=reference, user=user)
 
@@ -109,11 +110,11 @@ ADJUSTMENT_KINDS = {Kind.ADJUSTMENT, Kind.THIRD_PARTY_CORRECTION}
 def stock_adjust(*, product, warehouse, quantity_delta, reason, source="", reference="", user=None, lot="",
                  expiry=None, kind=Kind.ADJUSTMENT) -> StockMovement:
     if kind not in ADJUSTMENT_KINDS:
-        raise StockError(f"an adjustment is one of {sorted(ADJUSTMENT_KINDS)}")
+        raise StockError(gettext("an adjustment is one of %(choices)s") % {"choices": sorted(ADJUSTMENT_KINDS)})
     if not reason or not reason.strip():
-        raise StockError("an adjustment needs a reason")
+        raise StockError(gettext("an adjustment needs a reason"))
     if not isinstance(quantity_delta, int) or quantity_delta == 0:
-        raise StockError("the adjustment must be a non-zero whole number")
+        raise StockError(gettext("the adjustment must be a non-zero whole number"))
     return _record(product=product, warehouse=warehouse, kind=kind, quantity=quantity_delta, lot=lot, expiry=expiry,
                    reason=reason.strip(), source=source, reference=reference, user=user)
 
@@ -131,11 +132,11 @@ def _lots_fefo(product, warehouse, *, lock=True, usable_only=True):
 def stock_transfer(*, product, from_warehouse, to_warehouse, quantity, reference="", user=None, lot="") -> list[StockMovement]:
     _positive(quantity)
     if from_warehouse.pk == to_warehouse.pk:
-        raise StockError("a transfer needs two different warehouses")
+        raise StockError(gettext("a transfer needs two different warehouses"))
     reference = reference or f"TR-{timezone.now():%Y%m%d%H%M%S}"
     level = _locked_level(product, from_warehouse)
     if level.available < quantity:
-        raise StockError(f"{product.sku} @ {from_warehouse.code}: only {max(level.available, 0)} available to transfer")
+        raise StockError(gettext("%(sku)s @ %(code)s: only %(max)s available to transfer") % {"sku": product.sku, "code": from_warehouse.code, "max": max(level.available, 0)})
     movements = []
     if product.track_expiry:
         pieces = []
@@ -150,7 +151,7 @@ def stock_transfer(*, product, from_warehouse, to_warehouse, quantity, reference
             if remaining == 0:
                 break
         if remaining:
-            raise StockError(f"{product.sku} @ {from_warehouse.code}: not enough unreserved stock in lots")
+            raise StockError(gettext("%(sku)s @ %(code)s: not enough unreserved stock in lots") % {"sku": product.sku, "code": from_warehouse.code})
     else:
         pieces = [("", None, quantity)]
     for lot_code, expiry, qty in pieces:
@@ -165,14 +166,14 @@ def stock_transfer(*, product, from_warehouse, to_warehouse, quantity, reference
 def stock_count(*, product, warehouse, counted, lot="", expiry=None, source="", reference="", user=None) -> StockMovement | None:
     """A stocktake: on-hand becomes `counted`; the difference is recorded as a count variance."""
     if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0:
-        raise StockError(f"a count must be a whole number ≥ 0, got {counted!r}")
+        raise StockError(gettext("a count must be a whole number ≥ 0, got %(counted)s") % {"counted": repr(counted)})
     if product.track_expiry:
         if not lot:
-            raise StockError(f"{product.sku} is tracked by lot: count each lot")
+            raise StockError(gettext("%(sku)s is tracked by lot: count each lot") % {"sku": product.sku})
         current_lot = StockLot.objects.filter(product=product, warehouse=warehouse, lot=lot).first()
         current = current_lot.on_hand if current_lot else 0
         if current_lot is None and counted > 0 and not expiry:
-            raise StockError(f"lot {lot} of {product.sku} is new: give its expiry date")
+            raise StockError(gettext("lot %(lot)s of %(sku)s is new: give its expiry date") % {"lot": lot, "sku": product.sku})
     else:
         current = _locked_level(product, warehouse).on_hand
     variance = counted - current
@@ -199,7 +200,7 @@ def stock_count_many(*, rows, source="import", reference="", user=None) -> list[
 def stock_restock(*, product, warehouse, quantity, reference, source="return", lot="", expiry=None, user=None) -> StockMovement:
     _positive(quantity)
     if product.track_expiry and not lot:
-        raise StockError(f"{product.sku} is tracked by lot: say which lot comes back")
+        raise StockError(gettext("%(sku)s is tracked by lot: say which lot comes back") % {"sku": product.sku})
     return _record(product=product, warehouse=warehouse, kind=Kind.RETURN_RESTOCK, quantity=quantity, lot=lot,
                    expiry=expiry, source=source, reference=reference, user=user)
 
@@ -209,7 +210,7 @@ def stock_quarantine(*, product, warehouse, quantity, reason, reference="", sour
     """Units that came back but may not be sold: into a non-sellable warehouse."""
     _positive(quantity)
     if warehouse.is_sellable:
-        raise StockError(f"{warehouse.code} is sellable; quarantine goes to a non-sellable warehouse")
+        raise StockError(gettext("%(code)s is sellable; quarantine goes to a non-sellable warehouse") % {"code": warehouse.code})
     return _record(product=product, warehouse=warehouse, kind=Kind.QUARANTINE, quantity=quantity, lot=lot, expiry=expiry,
                    reason=reason, source=source, reference=reference, user=user)
 
@@ -218,7 +219,7 @@ def stock_quarantine(*, product, warehouse, quantity, reason, reference="", sour
 def stock_write_off(*, product, warehouse, quantity, reason, reference="", source="", lot="", user=None) -> StockMovement:
     _positive(quantity)
     if not reason:
-        raise StockError("a write-off needs a reason")
+        raise StockError(gettext("a write-off needs a reason"))
     return _record(product=product, warehouse=warehouse, kind=Kind.WRITE_OFF, quantity=-quantity, lot=lot,
                    reason=reason, source=source, reference=reference, user=user)
 
@@ -364,11 +365,11 @@ def stock_ship(*, document, line_ref, quantity, warehouse=None, product=None, re
         reservations = [r for r in reservations if r.warehouse_id == warehouse.pk]
     if product is None:
         if not reservations:
-            raise StockError(f"{document}/{line_ref}: nothing reserved; say which product ships")
+            raise StockError(gettext("%(document)s/%(line_ref)s: nothing reserved; say which product ships") % {"document": document, "line_ref": line_ref})
         product = reservations[0].product
     if warehouse is None:
         if not reservations:
-            raise StockError(f"{document}/{line_ref}: nothing reserved; say which warehouse ships")
+            raise StockError(gettext("%(document)s/%(line_ref)s: nothing reserved; say which warehouse ships") % {"document": document, "line_ref": line_ref})
         warehouse = reservations[0].warehouse
         reservations = [r for r in reservations if r.warehouse_id == warehouse.pk]
     reference = reference or document
@@ -387,8 +388,8 @@ def stock_ship(*, document, line_ref, quantity, warehouse=None, product=None, re
         level = _locked_level(product, warehouse)
         if level.available < remaining and not warehouse.allow_negative:
             raise StockError(
-                f"{document}/{line_ref}: {remaining} × {product.sku} not reserved and only "
-                f"{max(level.available, 0)} available at {warehouse.code}"
+                gettext("%(document)s/%(line_ref)s: %(remaining)s × %(sku)s not reserved and only %(max)s available "
+                        "at %(code)s") % {"document": document, "line_ref": line_ref, "remaining": remaining, "sku": product.sku, "max": max(level.available, 0), "code": warehouse.code}
             )
         if product.track_expiry:
             for stock_lot in _lots_fefo(product, warehouse):
@@ -400,7 +401,7 @@ def stock_ship(*, document, line_ref, quantity, warehouse=None, product=None, re
                 if remaining == 0:
                     break
             if remaining:
-                raise StockError(f"{document}/{line_ref}: not enough unexpired lots of {product.sku} at {warehouse.code}")
+                raise StockError(gettext("%(document)s/%(line_ref)s: not enough unexpired lots of %(sku)s at %(code)s") % {"document": document, "line_ref": line_ref, "sku": product.sku, "code": warehouse.code})
         else:
             movements.append(_record(product=product, warehouse=warehouse, kind=Kind.SHIPMENT, quantity=-remaining,
                                      reference=reference, source=source, user=user))
@@ -410,7 +411,7 @@ def stock_ship(*, document, line_ref, quantity, warehouse=None, product=None, re
 @transaction.atomic
 def channel_stock_policy_set(*, channel, warehouses=None, safety_buffer=0, allow_split=True) -> ChannelStockPolicy:
     if safety_buffer < 0:
-        raise StockError("the safety buffer cannot be negative")
+        raise StockError(gettext("the safety buffer cannot be negative"))
     policy, _ = ChannelStockPolicy.objects.update_or_create(
         channel=channel, defaults={"safety_buffer": safety_buffer, "allow_split": allow_split}
     )
@@ -430,7 +431,7 @@ def stock_receive_many(*, rows, source="", reference="", user=None, batch_size=5
     for row in rows:
         _positive(row["quantity"])
         if row["product"].track_expiry and not (row.get("lot") and row.get("expiry")):
-            raise StockError(f"{row['product'].sku} is tracked by lot and expiry: a receipt needs both")
+            raise StockError(gettext("%(sku)s is tracked by lot and expiry: a receipt needs both") % {"sku": row['product'].sku})
     pairs = {(r["product"].pk, r["warehouse"].pk) for r in rows}
     product_ids = {p for p, _ in pairs}
     existing = {

@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import (
@@ -15,6 +15,7 @@ from hub.admin import (
     granted_by,
 )
 from hub.display import EMPTY, address_block, badge, chips, percent, truncated
+from hub.money import money_format
 from orders import services
 from orders.fec import ENCODING as FEC_ENCODING
 from orders.fec import FecError, fec_build
@@ -217,8 +218,9 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, admin.ModelAdmin):
                 form.add_error("customer", str(exc))
             else:
                 level = messages.WARNING if order.status == "on_hold" else messages.SUCCESS
-                self.message_user(request, f"{order.number} created: {order.get_status_display()}"
-                                           f"{' — ' + order.hold_reason if order.hold_reason else ''}, total {order.total} {order.currency}.", level)
+                self.message_user(request, gettext("%(number)s created: %(status)s%(hold)s, total %(total)s.") % {
+                    "number": order.number, "status": order.get_status_display(),
+                    "hold": f" — {order.hold_reason}" if order.hold_reason else "", "total": money_format(order.total, order.currency)}, level)
                 return redirect("admin:orders_salesorder_change", order.pk)
         context = {**self.admin_site.each_context(request), "title": _("New staff order"), "form": form, "opts": self.model._meta,
                    "media": self.media + form.media}
@@ -331,11 +333,11 @@ def _after(order) -> str:
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "payment"
+    title = _("payment")
     parameter_name = "balance"
 
     def lookups(self, request, model_admin):
-        return [("overdue", "Overdue (due date passed, not fully paid)"), ("open", "Not fully paid")]
+        return [("overdue", _("Overdue (due date passed, not fully paid)")), ("open", _("Not fully paid"))]
 
     def queryset(self, request, queryset):
         if self.value() in {"overdue", "open"}:
@@ -427,7 +429,7 @@ class InvoiceAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
     @admin_permission_required("view")
     def print_view(self, request, pk):
         invoice = get_object_or_404(Invoice.objects.select_related("order", "customer"), pk=pk)
-        return TemplateResponse(request, "orders/invoice_print.html", {"document": invoice, "title": "Invoice", "lines": invoice.lines.all(),
+        return TemplateResponse(request, "orders/invoice_print.html", {"document": invoice, "title": gettext("Invoice"), "lines": invoice.lines.all(),
                                                                      "balance": services.invoice_balance(invoice=invoice)})
 
     @admin_permission_required("credit")
@@ -503,11 +505,11 @@ class CustomerMatchAdmin(ServiceActionsMixin, ReadOnlyAdmin):
 
     @admin.action(description=_("Same person: link to the existing customer"), permissions=["link"])
     def link(self, request, queryset):
-        self.run_service(request, queryset, services.customer_match_link, _("linked"), subject="match")
+        self.run_service(request, queryset, services.customer_match_link, pgettext_lazy("possible duplicate customers", "linked"), subject="match")
 
     @admin.action(description=_("Not the same person: dismiss"), permissions=["link"])
     def dismiss(self, request, queryset):
-        self.run_service(request, queryset, services.customer_match_dismiss, _("dismissed"), subject="match")
+        self.run_service(request, queryset, services.customer_match_dismiss, pgettext_lazy("possible duplicate customers", "dismissed"), subject="match")
 
 
 class AccountAssignmentInline(admin.TabularInline):

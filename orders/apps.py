@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 def _expired_idempotency_keys(cutoff):
@@ -9,6 +10,7 @@ def _expired_idempotency_keys(cutoff):
 
 class OrdersConfig(AppConfig):
     name = "orders"
+    verbose_name = _("Orders")
 
     def ready(self):
         from hub.registry import RetentionSpec, register_retention

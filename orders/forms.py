@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.pricing import price_lines
@@ -39,14 +40,16 @@ class StaffOrderForm(forms.Form):
                 continue
             match = re.fullmatch(r"\s*(\S+)\s+(\d+)\s*", raw)
             if not match or int(match.group(2)) < 1:
-                raise forms.ValidationError({"lines": f"Line {number}: write `SKU quantity` (quantity ≥ 1), not {raw.strip()!r}."})
+                raise forms.ValidationError({"lines": gettext("Line %(number)s: write `SKU quantity` (quantity ≥ 1), not %(text)s.") % {
+                    "number": number, "text": repr(raw.strip())}})
             wanted.append((match.group(1), int(match.group(2))))
         if not wanted:
-            raise forms.ValidationError({"lines": "Add at least one line."})
+            raise forms.ValidationError({"lines": gettext("Add at least one line.")})
         priced = price_lines(lines=wanted, request=customer_pricing_for_instance(customer=customer, channel=channel))
         missing = [p.sku for p in priced if p.unit_price is None]
         if missing:
-            raise forms.ValidationError({"lines": f"No price for {', '.join(missing)} for this customer (unknown SKU or not in any of its price lists)."})
+            raise forms.ValidationError({"lines": gettext("No price for %(skus)s for this customer (unknown SKU or not in any of its price lists).")
+                                         % {"skus": ", ".join(missing)}})
         data["customer_obj"], data["priced"] = customer, priced
         return data
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PriceList
@@ -10,21 +11,23 @@ from hub.money import CURRENCY_CHOICES
 
 
 class PaymentTerms(models.TextChoices):
-    IMMEDIATE = "immediate", "Immediate"
-    NET_15 = "net15", "Net 15"
-    NET_30 = "net30", "Net 30"
-    NET_45 = "net45", "Net 45"
-    NET_60 = "net60", "Net 60"
-    NET_30_EOM = "net30eom", "Net 30 end of month"
-    NET_60_EOM = "net60eom", "Net 60 end of month"
+    IMMEDIATE = "immediate", _("Immediate")
+    NET_15 = "net15", _("Net 15")
+    NET_30 = "net30", _("Net 30")
+    NET_45 = "net45", _("Net 45")
+    NET_60 = "net60", _("Net 60")
+    NET_30_EOM = "net30eom", _("Net 30 end of month")
+    NET_60_EOM = "net60eom", _("Net 60 end of month")
 
 
 class CustomerGroup(models.Model):
-    code = models.CharField(max_length=50, unique=True, validators=[code_validator])
-    name = models.CharField(max_length=200)
-    price_lists = models.ManyToManyField(PriceList, blank=True, related_name="customer_groups")
+    code = models.CharField(_("code"), max_length=50, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    price_lists = models.ManyToManyField(PriceList, blank=True, related_name="customer_groups", verbose_name=_("price lists"))
 
     class Meta:
+        verbose_name = _("customer group")
+        verbose_name_plural = _("customer groups")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -33,33 +36,36 @@ class CustomerGroup(models.Model):
 
 class Customer(models.Model):
     class Type(models.TextChoices):
-        B2C = "b2c", "B2C"
-        B2B = "b2b", "B2B"
+        B2C = "b2c", _("B2C")
+        B2B = "b2b", _("B2B")
 
-    code = models.CharField(max_length=50, unique=True, validators=[code_validator])
-    type = models.CharField(max_length=3, choices=Type.choices, default=Type.B2C)
-    name = models.CharField(max_length=200)
-    company = models.CharField(max_length=200, blank=True)
-    vat_number = models.CharField("EU VAT number", max_length=20, blank=True, validators=[
+    code = models.CharField(_("code"), max_length=50, unique=True, validators=[code_validator])
+    type = models.CharField(_("type"), max_length=3, choices=Type.choices, default=Type.B2C)
+    name = models.CharField(_("name"), max_length=200)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    vat_number = models.CharField(_("EU VAT number"), max_length=20, blank=True, validators=[
         RegexValidator(r"^(AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)[0-9A-Z]{2,13}$",
-                       "Enter an EU VAT number: country prefix and number, no spaces (e.g. FR40303265045).")])
-    email = models.EmailField(blank=True, db_index=True)
-    phone = models.CharField(max_length=40, blank=True)
-    group = models.ForeignKey(CustomerGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
+                       _("Enter an EU VAT number: country prefix and number, no spaces (e.g. FR40303265045)."))])
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    group = models.ForeignKey(CustomerGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="customers", verbose_name=_("group"))
     contract_price_list = models.OneToOneField(
         PriceList, null=True, blank=True, on_delete=models.PROTECT, related_name="contract_customer",
-        help_text="Customer-specific contract prices; checked before any other list.",
+        help_text=_("Customer-specific contract prices; checked before any other list."),
+        verbose_name=_("contract price list"),
     )
-    price_lists = models.ManyToManyField(PriceList, blank=True, related_name="customers")
-    payment_terms = models.CharField(max_length=10, choices=PaymentTerms.choices, default=PaymentTerms.IMMEDIATE)
-    credit_limit = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
-    channels = models.ManyToManyField(SalesChannel, blank=True, related_name="customers")
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    price_lists = models.ManyToManyField(PriceList, blank=True, related_name="customers", verbose_name=_("price lists"))
+    payment_terms = models.CharField(_("payment terms"), max_length=10, choices=PaymentTerms.choices, default=PaymentTerms.IMMEDIATE)
+    credit_limit = models.DecimalField(_("credit limit"), max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    channels = models.ManyToManyField(SalesChannel, blank=True, related_name="customers", verbose_name=_("channels"))
+    is_active = models.BooleanField(_("is active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -70,11 +76,13 @@ class CustomerChannelIdentity(models.Model):
     """A sales channel's own id for one of its customers: unique per channel, so an id resolves to
     the customer it was first given to, and never to another channel's customer."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="channel_identities")
-    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
-    external_id = models.CharField(max_length=100)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="channel_identities", verbose_name=_("customer"))
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+", verbose_name=_("channel"))
+    external_id = models.CharField(_("external ID"), max_length=100)
 
     class Meta:
+        verbose_name = _("customer channel identity")
+        verbose_name_plural = _("customer channel identities")
         constraints = [models.UniqueConstraint(fields=["channel", "external_id"], name="customer_identity_unique_per_channel")]
 
     def __str__(self) -> str:
@@ -86,11 +94,13 @@ class CustomerChannelEmail(models.Model):
     channel, so concurrent orders with the same new e-mail make one customer; another channel's
     customer with the same e-mail is never reached through it."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="channel_emails")
-    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
-    email = models.EmailField()
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="channel_emails", verbose_name=_("customer"))
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+", verbose_name=_("channel"))
+    email = models.EmailField(_("email"))
 
     class Meta:
+        verbose_name = _("customer channel email")
+        verbose_name_plural = _("customer channel emails")
         constraints = [models.UniqueConstraint(fields=["channel", "email"], name="customer_email_unique_per_channel")]
 
     def __str__(self) -> str:
@@ -110,10 +120,10 @@ class CustomerMatch(models.Model):
     existing = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("existing customer"))
     reason = models.CharField(_("reason"), max_length=200)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                   editable=False)
+                                   editable=False, verbose_name=_("decided by"))
 
     class Meta:
         verbose_name = _("possible duplicate customer")
@@ -128,23 +138,24 @@ class CustomerMatch(models.Model):
 
 class Address(models.Model):
     class Kind(models.TextChoices):
-        BILLING = "billing", "Billing"
-        SHIPPING = "shipping", "Shipping"
+        BILLING = "billing", _("Billing")
+        SHIPPING = "shipping", _("Shipping")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    is_default = models.BooleanField(default=False)
-    name = models.CharField(max_length=200)
-    company = models.CharField(max_length=200, blank=True)
-    line1 = models.CharField(max_length=200)
-    line2 = models.CharField(max_length=200, blank=True)
-    postcode = models.CharField(max_length=20)
-    city = models.CharField(max_length=100)
-    country = models.CharField(max_length=2, default="FR")
-    phone = models.CharField(max_length=40, blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("customer"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    is_default = models.BooleanField(_("is default"), default=False)
+    name = models.CharField(_("name"), max_length=200)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    line1 = models.CharField(_("address line 1"), max_length=200)
+    line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, default="FR")
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
 
     class Meta:
-        verbose_name_plural = "addresses"
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
 
     def __str__(self) -> str:
         return f"{self.name}, {self.line1}, {self.postcode} {self.city} ({self.country})"
@@ -152,38 +163,39 @@ class Address(models.Model):
 
 class ChannelOrderSettings(models.Model):
     class InvoiceTrigger(models.TextChoices):
-        SHIPMENT = "shipment", "On shipment"
-        PAYMENT = "payment", "On payment"
+        SHIPMENT = "shipment", _("On shipment")
+        PAYMENT = "payment", _("On payment")
 
-    channel = models.OneToOneField(SalesChannel, on_delete=models.CASCADE, related_name="order_settings")
-    invoice_trigger = models.CharField(max_length=10, choices=InvoiceTrigger.choices, default=InvoiceTrigger.SHIPMENT)
-    confirm_unpaid = models.BooleanField(default=False, help_text="Confirm orders that are neither paid nor authorised (B2B on terms are always eligible).")
-    price_tolerance_percent = models.DecimalField(max_digits=5, decimal_places=2, default=2, help_text="B2B: hold a line priced further than this from the hub's price.")
+    channel = models.OneToOneField(SalesChannel, on_delete=models.CASCADE, related_name="order_settings", verbose_name=_("channel"))
+    invoice_trigger = models.CharField(_("invoice trigger"), max_length=10, choices=InvoiceTrigger.choices, default=InvoiceTrigger.SHIPMENT)
+    confirm_unpaid = models.BooleanField(_("confirm unpaid"), default=False, help_text=_("Confirm orders that are neither paid nor authorised (B2B on terms are always eligible)."))
+    price_tolerance_percent = models.DecimalField(_("price tolerance percent"), max_digits=5, decimal_places=2, default=2, help_text=_("B2B: hold a line priced further than this from the hub's price."))
 
     class Meta:
-        verbose_name_plural = "channel order settings"
+        verbose_name = _("channel order settings")
+        verbose_name_plural = _("channel order settings")
 
     def __str__(self) -> str:
-        return f"order settings of {self.channel.code}"
+        return gettext("order settings of %(channel)s") % {"channel": self.channel.code}
 
 
 class OrderStatus(models.TextChoices):
-    RECEIVED = "received", "Received"
-    CONFIRMED = "confirmed", "Confirmed"
-    ALLOCATED = "allocated", "Allocated"
-    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
-    SHIPPED = "shipped", "Shipped"
-    COMPLETED = "completed", "Completed"
-    ON_HOLD = "on_hold", "On hold"
-    CANCELLED = "cancelled", "Cancelled"
+    RECEIVED = "received", _("Received")
+    CONFIRMED = "confirmed", _("Confirmed")
+    ALLOCATED = "allocated", _("Allocated")
+    PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
+    SHIPPED = "shipped", _("Shipped")
+    COMPLETED = "completed", _("Completed")
+    ON_HOLD = "on_hold", _("On hold")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class PaymentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    AUTHORISED = "authorised", "Authorised"
-    PAID = "paid", "Paid"
-    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-    REFUNDED = "refunded", "Refunded"
+    PENDING = "pending", _("Pending")
+    AUTHORISED = "authorised", _("Authorised")
+    PAID = "paid", _("Paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
 
 
 def money_field(**kwargs):
@@ -191,38 +203,40 @@ def money_field(**kwargs):
 
 
 class SalesOrder(models.Model):
-    number = models.CharField(max_length=20, unique=True, editable=False)
-    channel = models.ForeignKey(SalesChannel, on_delete=models.PROTECT, related_name="orders")
-    external_id = models.CharField(max_length=100, blank=True, help_text="The channel's own order reference.")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
-    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.RECEIVED, db_index=True, editable=False)
-    hold_reason = models.CharField(max_length=300, blank=True, editable=False)
-    payment_status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_index=True)
-    prices_include_tax = models.BooleanField(default=True)
-    billing_address = models.JSONField(default=dict, blank=True)
-    shipping_address = models.JSONField(default=dict, blank=True)
-    discount_codes = models.JSONField(default=list, blank=True)
-    subtotal = money_field(help_text="Lines after line discounts, before order discounts.")
-    discount_total = money_field(help_text="Order-level discounts.")
-    shipping_total = money_field()
-    tax_total = money_field()
-    total = money_field()
-    notes = models.TextField(blank=True)
-    payload_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
-    placed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    channel = models.ForeignKey(SalesChannel, on_delete=models.PROTECT, related_name="orders", verbose_name=_("channel"))
+    external_id = models.CharField(_("external ID"), max_length=100, blank=True, help_text=_("The channel's own order reference."))
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.RECEIVED, db_index=True, editable=False)
+    hold_reason = models.CharField(_("hold reason"), max_length=300, blank=True, editable=False)
+    payment_status = models.CharField(_("payment status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_index=True)
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=True)
+    billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
+    shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
+    discount_codes = models.JSONField(_("discount codes"), default=list, blank=True)
+    subtotal = money_field(help_text=_("Lines after line discounts, before order discounts."), verbose_name=_("subtotal"))
+    discount_total = money_field(help_text=_("Order-level discounts."), verbose_name=_("discount total"))
+    shipping_total = money_field(verbose_name=_("shipping total"))
+    tax_total = money_field(verbose_name=_("tax total"))
+    total = money_field(verbose_name=_("total"))
+    notes = models.TextField(_("notes"), blank=True)
+    payload_fingerprint = models.CharField(_("payload fingerprint"), max_length=64, blank=True, editable=False)
+    placed_at = models.DateTimeField(_("placed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
         ordering = ["-created_at", "-id"]
         permissions = [
-            ("confirm_salesorder", "Can confirm sales orders"),
-            ("hold_salesorder", "Can put sales orders on hold"),
-            ("release_salesorder", "Can release held sales orders"),
-            ("cancel_salesorder", "Can cancel sales orders"),
-            ("ship_salesorder", "Can ship sales orders"),
-            ("complete_salesorder", "Can complete sales orders"),
+            ("confirm_salesorder", _("Can confirm sales orders")),
+            ("hold_salesorder", _("Can put sales orders on hold")),
+            ("release_salesorder", _("Can release held sales orders")),
+            ("cancel_salesorder", _("Can cancel sales orders")),
+            ("ship_salesorder", _("Can ship sales orders")),
+            ("complete_salesorder", _("Can complete sales orders")),
         ]
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_id"], condition=~models.Q(external_id=""), name="order_unique_external_id_per_channel"),
@@ -233,20 +247,22 @@ class SalesOrder(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveIntegerField(default=1)
-    sku = models.CharField(max_length=64)
-    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines")
-    name = models.CharField(max_length=255)
-    quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=14, decimal_places=4)
-    discount = money_field(help_text="Line discount (amount for the whole line).")
-    tax_rate = models.DecimalField(max_digits=6, decimal_places=4, default=0, help_text="e.g. 0.2000 for 20 %.")
-    tax_amount = money_field()
-    line_total = money_field(help_text="quantity × unit price − discount, rounded.")
-    quantity_shipped = models.PositiveIntegerField(default=0, editable=False)
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    position = models.PositiveIntegerField(_("position"), default=1)
+    sku = models.CharField(_("SKU"), max_length=64)
+    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("product"))
+    name = models.CharField(_("name"), max_length=255)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
+    discount = money_field(help_text=_("Line discount (amount for the whole line)."), verbose_name=_("discount"))
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=6, decimal_places=4, default=0, help_text=_("e.g. 0.2000 for 20 %."))
+    tax_amount = money_field(verbose_name=_("tax amount"))
+    line_total = money_field(help_text=_("quantity × unit price − discount, rounded."), verbose_name=_("line total"))
+    quantity_shipped = models.PositiveIntegerField(_("quantity shipped"), default=0, editable=False)
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["order", "position", "id"]
 
     def __str__(self) -> str:
@@ -258,28 +274,34 @@ class OrderLine(models.Model):
 
 
 class ShippingLine(models.Model):
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="shipping_lines")
-    title = models.CharField(max_length=200)
-    code = models.CharField(max_length=100, blank=True)
-    price = money_field()
-    tax_amount = money_field()
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="shipping_lines", verbose_name=_("order"))
+    title = models.CharField(_("title"), max_length=200)
+    code = models.CharField(_("code"), max_length=100, blank=True)
+    price = money_field(verbose_name=_("price"))
+    tax_amount = money_field(verbose_name=_("tax amount"))
+
+    class Meta:
+        verbose_name = _("shipping line")
+        verbose_name_plural = _("shipping lines")
 
     def __str__(self) -> str:
         return f"{self.title}: {self.price}"
 
 
 class Shipment(models.Model):
-    number = models.CharField(max_length=30, unique=True, editable=False)
-    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
-    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="shipments")
-    carrier = models.CharField(max_length=100, blank=True)
-    service = models.CharField(max_length=100, blank=True)
-    tracking_numbers = models.JSONField(default=list, blank=True)
-    tracking_urls = models.JSONField(default=list, blank=True)
-    shipped_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    number = models.CharField(_("number"), max_length=30, unique=True, editable=False)
+    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("order"))
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="shipments", verbose_name=_("warehouse"))
+    carrier = models.CharField(_("carrier"), max_length=100, blank=True)
+    service = models.CharField(_("service"), max_length=100, blank=True)
+    tracking_numbers = models.JSONField(_("tracking numbers"), default=list, blank=True)
+    tracking_urls = models.JSONField(_("tracking urls"), default=list, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
         ordering = ["-shipped_at", "-id"]
 
     def __str__(self) -> str:
@@ -287,9 +309,13 @@ class Shipment(models.Model):
 
 
 class ShipmentLine(models.Model):
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
-    quantity = models.PositiveIntegerField()
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines", verbose_name=_("shipment"))
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="shipment_lines", verbose_name=_("order line"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("shipment line")
+        verbose_name_plural = _("shipment lines")
 
 
 class ImmutableDocument(models.Model):
@@ -300,11 +326,13 @@ class ImmutableDocument(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.pop("allow_update", False):
-            raise ValidationError(f"{self._meta.verbose_name} {self} is issued and cannot be changed; issue a credit note.")
+            raise ValidationError(gettext("%(document)s %(number)s is issued and cannot be changed; issue a credit note.")
+                                  % {"document": self._meta.verbose_name, "number": self})
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValidationError(f"{self._meta.verbose_name} {self} is issued and cannot be deleted.")
+        raise ValidationError(gettext("%(document)s %(number)s is issued and cannot be deleted.")
+                              % {"document": self._meta.verbose_name, "number": self})
 
 
 class LineKind(models.TextChoices):
@@ -317,20 +345,22 @@ class LineKind(models.TextChoices):
 
 
 class Invoice(ImmutableDocument):
-    number = models.CharField(max_length=30, unique=True)
-    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="invoices")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
-    shipment = models.OneToOneField(Shipment, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice")
-    currency = models.CharField(max_length=3)
-    issued_on = models.DateField()
-    due_on = models.DateField()
-    billing_address = models.JSONField(default=dict)
-    subtotal = money_field()
-    tax_total = money_field()
-    total = money_field()
-    created_at = models.DateTimeField(auto_now_add=True)
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("order"))
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("customer"))
+    shipment = models.OneToOneField(Shipment, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice", verbose_name=_("shipment"))
+    currency = models.CharField(_("currency"), max_length=3)
+    issued_on = models.DateField(_("issued on"))
+    due_on = models.DateField(_("due on"))
+    billing_address = models.JSONField(_("billing address"), default=dict)
+    subtotal = money_field(verbose_name=_("subtotal"))
+    tax_total = money_field(verbose_name=_("tax total"))
+    total = money_field(verbose_name=_("total"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         ordering = ["-issued_on", "-number"]
 
     def __str__(self) -> str:
@@ -338,31 +368,37 @@ class Invoice(ImmutableDocument):
 
 
 class InvoiceLine(ImmutableDocument):
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
-    order_line = models.ForeignKey(OrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    sku = models.CharField(max_length=64, blank=True)
-    kind = models.CharField(max_length=10, choices=LineKind.choices, default=LineKind.GOODS)
-    description = models.CharField(max_length=255)
-    quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=14, decimal_places=4)
-    tax_rate = models.DecimalField(max_digits=6, decimal_places=4, default=0)
-    tax_amount = money_field()
-    line_total = money_field()
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines", verbose_name=_("invoice"))
+    order_line = models.ForeignKey(OrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("order line"))
+    sku = models.CharField(_("SKU"), max_length=64, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=LineKind.choices, default=LineKind.GOODS)
+    description = models.CharField(_("description"), max_length=255)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=6, decimal_places=4, default=0)
+    tax_amount = money_field(verbose_name=_("tax amount"))
+    line_total = money_field(verbose_name=_("line total"))
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
 
 
 class CreditNote(ImmutableDocument):
-    number = models.CharField(max_length=30, unique=True)
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
-    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="credit_notes")
-    currency = models.CharField(max_length=3)
-    issued_on = models.DateField()
-    reason = models.CharField(max_length=300)
-    subtotal = money_field()
-    tax_total = money_field()
-    total = money_field()
-    created_at = models.DateTimeField(auto_now_add=True)
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("invoice"))
+    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("order"))
+    currency = models.CharField(_("currency"), max_length=3)
+    issued_on = models.DateField(_("issued on"))
+    reason = models.CharField(_("reason"), max_length=300)
+    subtotal = money_field(verbose_name=_("subtotal"))
+    tax_total = money_field(verbose_name=_("tax total"))
+    total = money_field(verbose_name=_("total"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
         ordering = ["-issued_on", "-number"]
 
     def __str__(self) -> str:
@@ -370,32 +406,38 @@ class CreditNote(ImmutableDocument):
 
 
 class CreditNoteLine(ImmutableDocument):
-    credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
-    kind = models.CharField(max_length=10, choices=LineKind.choices, default=LineKind.GOODS)
-    description = models.CharField(max_length=255)
-    quantity = models.PositiveIntegerField(default=1)
-    unit_price = models.DecimalField(max_digits=14, decimal_places=4)
-    tax_rate = models.DecimalField(max_digits=6, decimal_places=4, default=0)
-    tax_amount = money_field()
-    line_total = money_field()
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines", verbose_name=_("credit note"))
+    kind = models.CharField(_("kind"), max_length=10, choices=LineKind.choices, default=LineKind.GOODS)
+    description = models.CharField(_("description"), max_length=255)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=6, decimal_places=4, default=0)
+    tax_amount = money_field(verbose_name=_("tax amount"))
+    line_total = money_field(verbose_name=_("line total"))
+
+    class Meta:
+        verbose_name = _("credit note line")
+        verbose_name_plural = _("credit note lines")
 
 
 class Payment(models.Model):
     class Kind(models.TextChoices):
-        PAYMENT = "payment", "Payment"
-        REFUND = "refund", "Refund"
+        PAYMENT = "payment", _("Payment")
+        REFUND = "refund", _("Refund")
 
-    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="payments")
-    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PAYMENT)
-    method = models.CharField(max_length=50, help_text="card, transfer, cheque, marketplace…")
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    received_on = models.DateField()
-    reference = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="payments", verbose_name=_("order"))
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="payments", verbose_name=_("invoice"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PAYMENT)
+    method = models.CharField(_("method"), max_length=50, help_text=_("card, transfer, cheque, marketplace…"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    received_on = models.DateField(_("received on"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["-received_on", "-id"]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive")]
 
@@ -406,14 +448,16 @@ class Payment(models.Model):
 class IdempotencyKey(models.Model):
     """An API request's `Idempotency-Key`: the same key and body get the same answer again."""
 
-    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=100)
-    body_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+", verbose_name=_("channel"))
+    key = models.CharField(_("key"), max_length=100)
+    body_hash = models.CharField(_("body hash"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"))
+    response = models.JSONField(_("response"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
         constraints = [models.UniqueConstraint(fields=["channel", "key"], name="idempotency_key_unique_per_channel")]
 
 
@@ -468,6 +512,7 @@ class Account(models.Model):
     label_en = models.CharField(_("label (English)"), max_length=200, blank=True)
 
     class Meta:
+        verbose_name_plural = _("accounts")
         ordering = ["number"]
         verbose_name = _("account")
 
@@ -496,6 +541,7 @@ class AccountAssignment(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("account"))
 
     class Meta:
+        verbose_name_plural = _("account assignments")
         ordering = ["role", "tax_rate", "payment_method"]
         verbose_name = _("account assignment")
         constraints = [

@@ -1,6 +1,7 @@
 """Spreadsheet resources of orders: customers (import/export); orders and invoices are added
 below once their models exist."""
 
+
 from catalog.models import PriceList
 from hub.imports.cells import excerpt_list
 from hub.imports.columns import Choice, Date, DecimalNumber, Text, TextList
@@ -9,6 +10,7 @@ from hub.models import SalesChannel
 from hub.registry import ResourceSpec, register_resource
 from hub.money import round_money
 from orders.models import Customer, CustomerGroup, PaymentTerms
+from django.utils.translation import gettext
 
 EU_VAT_PATTERN = r"^(AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)[0-9A-Z]{2,13}$"
 
@@ -37,14 +39,14 @@ class CustomerResource(Resource):
         for row in rows:
             v = row.values
             if v["code"] in seen:
-                errors.add(row.line, "code", v["code"], f"duplicate of line {seen[v['code']]}")
+                errors.add(row.line, "code", v["code"], gettext("duplicate of line %(line)s") % {"line": seen[v['code']]})
             seen[v["code"]] = row.line
             if v["group"] and v["group"] not in self._groups:
-                errors.add(row.line, "group", v["group"], "no such customer group")
+                errors.add(row.line, "group", v["group"], gettext("no such customer group"))
             for column, known in (("price_lists", self._lists), ("channels", self._channels)):
                 unknown = [c for c in v[column] if c not in known]
                 if unknown:
-                    errors.add(row.line, column, row.raw.get(column, ""), f"unknown: {excerpt_list(unknown)}")
+                    errors.add(row.line, column, row.raw.get(column, ""), gettext("unknown: %(unknown)s") % {"unknown": excerpt_list(unknown)})
 
     def _fields(self, v):
         return {"name": v["name"], "email": v["email"], "type": v["type"], "group_id": self._groups.get(v["group"]),

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalog.models import Product
 from hub.changes import change_record
@@ -70,7 +71,7 @@ def customer_resolve(*, channel, data: dict) -> tuple[Customer, bool]:
     if data.get("code"):
         customer = Customer.objects.filter(code=data["code"], channels=channel).first()
         if customer is None:
-            raise OrderError(f"customer {data['code']!r} is not a customer of channel {channel.code}")
+            raise OrderError(gettext("customer %(code)s is not a customer of channel %(channel)s") % {"code": repr(data['code']), "channel": channel.code})
         return customer, False
     external_id, email = data.get("external_id", ""), _normalised_email(data.get("email"))
     for attempt in range(3):
@@ -142,7 +143,7 @@ def _unused_customer_code(wanted: str) -> str:
 
 def _require_permission(user, permission: str, action: str) -> None:
     if user is None or not user.has_perm(permission):
-        raise PermissionDenied(f"{action} needs the {permission!r} permission")
+        raise PermissionDenied(gettext("%(action)s needs the %(permission)s permission") % {"action": action, "permission": repr(permission)})
 
 
 @transaction.atomic
@@ -154,7 +155,7 @@ def customer_match_link(*, match, user) -> Customer:
     _require_permission(user, "orders.link_customermatch", "linking customers across channels")
     match = CustomerMatch.objects.select_for_update().select_related("customer", "existing").get(pk=match.pk)
     if match.status != CustomerMatch.Status.OPEN:
-        raise OrderError(f"this match was already {match.get_status_display().lower()}")
+        raise OrderError(gettext("this match was already %(status)s") % {"status": match.get_status_display().lower()})
     duplicate, existing = match.customer, match.existing
     channels = list(duplicate.channels.all())
     CustomerChannelIdentity.objects.filter(customer=duplicate).update(customer=existing)
@@ -179,7 +180,7 @@ def customer_match_dismiss(*, match, user) -> None:
     updated = CustomerMatch.objects.filter(pk=match.pk, status=CustomerMatch.Status.OPEN).update(
         status=CustomerMatch.Status.DISMISSED, decided_by=user, decided_at=timezone.now())
     if not updated:
-        raise OrderError("this match was already decided")
+        raise OrderError(gettext("this match was already decided"))
 
 
 # --- Import ----------------------------------------------------------------------------------
@@ -299,8 +300,8 @@ def idempotency_key_run(*, channel, key: str, payload, run) -> tuple[int, dict, 
         except IntegrityError:
             previous = IdempotencyKey.objects.get(channel=channel, key=key)
             if previous.body_hash != body_hash:
-                raise IdempotencyConflict("This Idempotency-Key was already used with a different body; "
-                                          "send a new key for a new request.") from None
+                raise IdempotencyConflict(gettext("This Idempotency-Key was already used with a different body; send "
+                                                  "a new key for a new request.")) from None
             return previous.status_code, previous.response, True
         status_code, response = run()
         claim.status_code, claim.response = status_code, response
@@ -374,7 +375,7 @@ def _evaluate(order, data, totals, *, user, actor_label):
 def order_confirm(*, order, user=None, actor_label=""):
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status not in {S.RECEIVED, S.ON_HOLD}:
-        raise OrderError(f"{order.number} is {order.status}; only received or held orders can be confirmed")
+        raise OrderError(gettext("%(order)s is %(status)s; only received or held orders can be confirmed") % {"order": order.number, "status": order.get_status_display().lower()})
     _transition(order, S.CONFIRMED, event="confirmed", message=f"payment {order.payment_status}", user=user, actor_label=actor_label)
     return order_allocate(order=order, user=user, actor_label=actor_label)
 
@@ -385,7 +386,7 @@ def order_allocate(*, order, user=None, actor_label=""):
     keep their backorder)."""
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != S.CONFIRMED:
-        raise OrderError(f"{order.number} is {order.status}; only confirmed orders are allocated")
+        raise OrderError(gettext("%(order)s is %(status)s; only confirmed orders are allocated") % {"order": order.number, "status": order.get_status_display().lower()})
     country = (order.shipping_address or {}).get("country", "")
     short = []
     for line in order.lines.select_related("product"):
@@ -407,9 +408,9 @@ def order_allocate(*, order, user=None, actor_label=""):
 def order_hold(*, order, reason, user=None, actor_label=""):
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status not in {S.RECEIVED, S.CONFIRMED, S.ALLOCATED}:
-        raise OrderError(f"{order.number} is {order.status}; it cannot be put on hold")
+        raise OrderError(gettext("%(order)s is %(status)s; it cannot be put on hold") % {"order": order.number, "status": order.get_status_display().lower()})
     if not reason.strip():
-        raise OrderError("say why the order is held")
+        raise OrderError(gettext("say why the order is held"))
     stock_release(document=order.number)
     _transition(order, S.ON_HOLD, event="held", message=reason, hold_reason=reason[:300], user=user, actor_label=actor_label)
     return order
@@ -421,7 +422,7 @@ def order_release(*, order, user=None, actor_label="", note=""):
     (its stock is checked again)."""
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != S.ON_HOLD:
-        raise OrderError(f"{order.number} is not on hold")
+        raise OrderError(gettext("%(order)s is not on hold") % {"order": order.number})
     timeline_record(subject=order, event="hold lifted", message=note or f"was: {order.hold_reason}", **_actor_kwargs(user, actor_label))
     return order_confirm(order=order, user=user, actor_label=actor_label)
 
@@ -435,17 +436,17 @@ def order_shipping_address_update(*, order, address: dict, user=None, actor_labe
     has the order is told through the change feed (its connector sends the new address)."""
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status not in {S.RECEIVED, S.CONFIRMED, S.ALLOCATED, S.ON_HOLD}:
-        raise OrderError(f"{order.number} is {order.status}; the address can change only before anything ships")
+        raise OrderError(gettext("%(order)s is %(status)s; the address can change only before anything ships") % {"order": order.number, "status": order.get_status_display().lower()})
     unknown = sorted(set(address) - set(ADDRESS_FIELDS))
     if unknown:
-        raise OrderError(f"unknown address field(s): {', '.join(unknown)}; use {', '.join(ADDRESS_FIELDS)}")
+        raise OrderError(gettext("unknown address field(s): %(unknown)s; use %(fields)s") % {"unknown": ', '.join(unknown), "fields": ', '.join(ADDRESS_FIELDS)})
     cleaned = {key: str(value).strip() for key, value in address.items() if value not in (None, "")}
     missing = [key for key in ("name", "line1", "postcode", "city", "country") if not cleaned.get(key)]
     if missing:
-        raise OrderError(f"the shipping address needs {', '.join(missing)}")
+        raise OrderError(gettext("the shipping address needs %(missing)s") % {"missing": ', '.join(missing)})
     cleaned["country"] = cleaned["country"].upper()
     if len(cleaned["country"]) != 2:
-        raise OrderError("the country is a two-letter ISO code, e.g. FR")
+        raise OrderError(gettext("the country is a two-letter ISO code, e.g. FR"))
     if cleaned == order.shipping_address:
         return order
     order.shipping_address = cleaned
@@ -461,7 +462,7 @@ def order_shipping_address_update(*, order, address: dict, user=None, actor_labe
 def order_cancel(*, order, reason, user=None, actor_label=""):
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status in {S.PARTIALLY_SHIPPED, S.SHIPPED, S.COMPLETED}:
-        raise OrderError(f"{order.number} is {order.status}: shipped goods are returned through an RMA, not cancelled")
+        raise OrderError(gettext("%(order)s is %(status)s: shipped goods are returned through an RMA, not cancelled") % {"order": order.number, "status": order.get_status_display().lower()})
     if order.status == S.CANCELLED:
         return order
     released = stock_release(document=order.number)
@@ -473,7 +474,7 @@ def order_cancel(*, order, reason, user=None, actor_label=""):
 def order_complete(*, order, user=None, actor_label=""):
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != S.SHIPPED:
-        raise OrderError(f"{order.number} is {order.status}; only shipped orders are completed")
+        raise OrderError(gettext("%(order)s is %(status)s; only shipped orders are completed") % {"order": order.number, "status": order.get_status_display().lower()})
     _transition(order, S.COMPLETED, event="completed", user=user, actor_label=actor_label)
     return order
 
@@ -487,10 +488,10 @@ def shipment_create(*, order, warehouse, lines, carrier="", service="", tracking
     through the stock ledger; partial shipments are allowed."""
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status not in {S.ALLOCATED, S.PARTIALLY_SHIPPED}:
-        raise OrderError(f"{order.number} is {order.status}; only allocated orders ship")
+        raise OrderError(gettext("%(order)s is %(status)s; only allocated orders ship") % {"order": order.number, "status": order.get_status_display().lower()})
     lines = [(line, quantity) for line, quantity in lines if quantity]
     if not lines:
-        raise OrderError("a shipment needs at least one line with a quantity")
+        raise OrderError(gettext("a shipment needs at least one line with a quantity"))
     index = order.shipments.count() + 1
     shipment = Shipment.objects.create(
         number=f"{order.number}-{index}", order=order, warehouse=warehouse, carrier=carrier, service=service,
@@ -499,7 +500,7 @@ def shipment_create(*, order, warehouse, lines, carrier="", service="", tracking
     for line, quantity in lines:
         line = OrderLine.objects.select_for_update().get(pk=line.pk, order=order)
         if quantity > line.quantity_open:
-            raise OrderError(f"{line.sku}: {quantity} to ship but only {line.quantity_open} still open")
+            raise OrderError(gettext("%(sku)s: %(quantity)s to ship but only %(quantity_open)s still open") % {"sku": line.sku, "quantity": quantity, "quantity_open": line.quantity_open})
         try:
             stock_ship(document=order.number, line_ref=str(line.pk), quantity=quantity, warehouse=warehouse, product=line.product,
                        reference=shipment.number, user=user if getattr(user, "pk", None) else None)
@@ -569,7 +570,7 @@ def invoice_issue(*, order, shipment=None, user=None, issued_on=None) -> Invoice
     if shipment is not None and Invoice.objects.filter(shipment=shipment).exists():
         return Invoice.objects.get(shipment=shipment)
     if shipment is None and order.invoices.exists():
-        raise OrderError(f"{order.number} is already invoiced")
+        raise OrderError(gettext("%(order)s is already invoiced") % {"order": order.number})
     issued_on = issued_on or timezone.localdate()
     currency = order.currency
     if shipment is not None:
@@ -615,7 +616,7 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
     amounts as on the invoice (same tax convention).
     Never more than the invoice's total less earlier credit notes."""
     if not reason.strip():
-        raise OrderError("a credit note needs a reason")
+        raise OrderError(gettext("a credit note needs a reason"))
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     order = invoice.order
     currency = invoice.currency
@@ -631,10 +632,11 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
     tax = sum((l.tax_amount for l in note_lines), Decimal(0))
     total = subtotal if order.prices_include_tax else subtotal + tax
     if total <= 0:
-        raise OrderError("a credit note must credit a positive amount")
+        raise OrderError(gettext("a credit note must credit a positive amount"))
     credited = invoice.credit_notes.aggregate(s=Sum("total"))["s"] or Decimal(0)
     if credited + total > invoice.total:
-        raise OrderError(f"{invoice.number}: crediting {total} would exceed the invoice ({invoice.total}, already credited {credited})")
+        raise OrderError(gettext("%(invoice)s: crediting %(total)s would exceed the invoice (%(invoice_total)s, already "
+                                 "credited %(credited)s)") % {"invoice": invoice.number, "total": total, "invoice_total": invoice.total, "credited": credited})
     issued_on = issued_on or timezone.localdate()
     note = CreditNote.objects.create(
         number=f"CN-{issued_on.year}-{sequence_next(series=f'CN-{issued_on.year}'):06d}", invoice=invoice, order=order,
@@ -646,6 +648,70 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
     timeline_record(subject=order, event="credit note", message=f"{note.number}: {total} {currency} — {reason}", **_actor_kwargs(user, ""))
     change_record(topic="orders.credit_note", object_id=note.pk, data={"number": note.number})
     return note
+
+
+def credit_notes_issue(*, order, lines, reason, user=None) -> list[CreditNote]:
+    """Credit `lines` (as for `credit_note_issue`; a line may name the "order_line" id it
+    refunds) against the order's invoices: each line on an invoice that billed its order line,
+    else on the next invoice with room, split between invoices where one has too little room
+    left (an order shipped and invoiced in parts). Adjustments that reduce the credit (a
+    restocking fee) go with the largest part. One credit note per invoice credited; [] when the
+    order has no invoice."""
+    invoices = list(Invoice.objects.select_for_update().filter(order=order).order_by("issued_on", "number"))
+    if not invoices:
+        return []
+    currency, include_tax = order.currency, order.prices_include_tax
+    credited = dict(CreditNote.objects.filter(invoice__in=invoices).values_list("invoice").annotate(s=Sum("total")).values_list("invoice", "s"))
+    room = {invoice.pk: invoice.total - (credited.get(invoice.pk) or Decimal(0)) for invoice in invoices}
+    billed: dict[int, dict[int, Decimal]] = {}  # order line → {invoice: gross billed for it}
+    for invoice_id, order_line_id, line_total, tax in (InvoiceLine.objects.filter(invoice__in=invoices, order_line__isnull=False)
+                                                       .values_list("invoice", "order_line", "line_total", "tax_amount")):
+        gross = line_total if include_tax else line_total + tax
+        billed.setdefault(order_line_id, {})[invoice_id] = billed.get(order_line_id, {}).get(invoice_id, Decimal(0)) + gross
+    pieces: dict[int, list[dict]] = {}
+    reductions = []
+    for line in lines:
+        line_total = round_money(Decimal(str(line["unit_price"])) * int(line.get("quantity", 1)), currency)
+        rate = Decimal(str(line.get("tax_rate", 0)))
+        tax = Decimal(str(line["tax_amount"])) if "tax_amount" in line else _tax_of(line_total, rate, include_tax, currency)
+        gross = line_total if include_tax else line_total + tax
+        if gross <= 0:
+            reductions.append(line)
+            continue
+        # First on the invoices that billed the line, up to what each billed for it; then anywhere with room.
+        caps = [(i, amount) for i, amount in billed.get(line.get("order_line"), {}).items()] + [(i.pk, None) for i in invoices]
+        remaining, left_total, left_tax = gross, line_total, tax
+        for invoice_id, cap in caps:
+            take = min(room[invoice_id], remaining, cap if cap is not None else remaining)
+            if take <= 0:
+                continue
+            part_total = left_total if take == remaining else take if include_tax else round_money(line_total * take / gross, currency)
+            while True:
+                if "tax_amount" in line:  # the caller's tax, shared out, the last part taking the rest
+                    part_tax = left_tax if part_total == left_total else round_money(tax * part_total / line_total, currency)
+                else:  # each credit note's tax computed as any document's
+                    part_tax = _tax_of(part_total, rate, include_tax, currency)
+                part_gross = part_total if include_tax else part_total + part_tax
+                if part_gross <= room[invoice_id] or part_total <= 0:
+                    break
+                part_total -= Decimal("0.01")  # a cent of rounding over this invoice's room
+            piece = {"description": line["description"], "quantity": 1, "unit_price": str(part_total), "tax_rate": str(rate),
+                     "kind": line.get("kind", LineKind.GOODS)}
+            if "tax_amount" in line:
+                piece["tax_amount"] = str(part_tax)
+            pieces.setdefault(invoice_id, []).append(piece)
+            room[invoice_id] -= part_gross
+            remaining, left_total, left_tax = remaining - part_gross, left_total - part_total, left_tax - part_tax
+            if remaining <= 0:
+                break
+        if remaining > 0:
+            raise OrderError(f"{order.number}: crediting {gross} would exceed what its invoices have left to credit")
+    if not pieces:
+        raise OrderError("a credit note must credit a positive amount")
+    largest = max(pieces, key=lambda invoice_id: sum(Decimal(p["unit_price"]) for p in pieces[invoice_id]))
+    pieces[largest].extend(reductions)
+    by_id = {invoice.pk: invoice for invoice in invoices}
+    return [credit_note_issue(invoice=by_id[invoice_id], lines=parts, reason=reason, user=user) for invoice_id, parts in pieces.items()]
 
 
 def invoice_balance(*, invoice) -> Decimal:
@@ -673,12 +739,13 @@ def payment_record(*, order, amount, method, reference="", kind=Payment.Kind.PAY
     """Record money in (payment) or out (refund) and update the order's payment status."""
     amount = round_money(Decimal(str(amount)), order.currency)
     if amount <= 0:
-        raise OrderError("a payment amount must be positive")
+        raise OrderError(gettext("a payment amount must be positive"))
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     payments = order.payments.aggregate(s=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)))["s"] or Decimal(0)
     refunds = order.payments.aggregate(s=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)))["s"] or Decimal(0)
     if kind == Payment.Kind.REFUND and refunds + amount > payments:
-        raise OrderError(f"{order.number}: refunding {amount} would exceed what was paid ({payments}, refunded {refunds})")
+        raise OrderError(gettext("%(order)s: refunding %(amount)s would exceed what was paid (%(payments)s, refunded "
+                                 "%(refunds)s)") % {"order": order.number, "amount": amount, "payments": payments, "refunds": refunds})
     payment = Payment.objects.create(order=order, invoice=invoice, kind=kind, method=method, amount=amount, currency=order.currency,
                                      received_on=received_on or timezone.localdate(), reference=reference)
     if kind == Payment.Kind.PAYMENT:

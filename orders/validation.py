@@ -1,6 +1,8 @@
 """The order payload every channel sends (API, connectors, staff), validated once for all."""
 
+
 from decimal import Decimal
+from django.utils.translation import gettext
 
 from rest_framework import serializers
 
@@ -34,7 +36,7 @@ class CustomerSerializer(serializers.Serializer):
 
     def validate(self, data):
         if not (data["external_id"] or data["code"] or data["email"]):
-            raise serializers.ValidationError("Give the customer's code, external id or e-mail.")
+            raise serializers.ValidationError(gettext("Give the customer's code, external id or e-mail."))
         return data
 
 
@@ -93,7 +95,7 @@ class OrderPayloadSerializer(serializers.Serializer):
         notes are made of. Amounts are rounded per line to the currency's minor unit, as the import
         stores them."""
         if data["amount_paid"] is not None and data["amount_paid"] > data["total"]:
-            raise serializers.ValidationError({"amount_paid": f"{data['amount_paid']} is more than the order's total ({data['total']})."})
+            raise serializers.ValidationError({"amount_paid": gettext("%(amount_paid)s is more than the order's total (%(total)s).") % {"amount_paid": data['amount_paid'], "total": data['total']}})
         currency = data["currency"]
 
         def over(amount, limit=ORDER_MAX, holder="an order"):

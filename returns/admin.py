@@ -27,11 +27,11 @@ class RmaLineInline(admin.TabularInline):
 
 
 class AgeFilter(admin.SimpleListFilter):
-    title = "age"
+    title = _("age")
     parameter_name = "age"
 
     def lookups(self, request, model_admin):
-        return [("7", "Open for more than 7 days"), ("14", "Open for more than 14 days")]
+        return [("7", _("Open for more than 7 days")), ("14", _("Open for more than 14 days"))]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -155,7 +155,7 @@ class RmaAdmin(WorkflowAdminMixin, admin.ModelAdmin):
                 path("<int:pk>/inspect/", view(self.inspect_view), name="returns_rma_inspect")] + super().get_urls()
 
     def _render(self, request, rma, title, form):
-        context = {**self.admin_site.each_context(request), "title": f"{title} {rma.number}", "rma": rma, "form": form, "opts": self.model._meta}
+        context = {**self.admin_site.each_context(request), "title": gettext("%(step)s %(number)s") % {"step": title, "number": rma.number}, "rma": rma, "form": form, "opts": self.model._meta}
         return TemplateResponse(request, "admin/returns/step_form.html", context)
 
     @admin_permission_required("receive")
@@ -166,7 +166,7 @@ class RmaAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         for line in lines:
             form.fields[f"line_{line.pk}"] = forms.IntegerField(
                 label=f"{line.order_line.sku} — {line.order_line.name}", min_value=0, max_value=line.quantity - line.received_quantity,
-                initial=line.quantity - line.received_quantity, help_text=f"{line.received_quantity} of {line.quantity} received so far")
+                initial=line.quantity - line.received_quantity, help_text=gettext("%(received)d of %(quantity)d received so far") % {"received": line.received_quantity, "quantity": line.quantity})
         if request.method == "POST" and form.is_valid():
             quantities = {line.pk: form.cleaned_data[f"line_{line.pk}"] for line in lines if form.cleaned_data[f"line_{line.pk}"]}
             try:
@@ -174,9 +174,9 @@ class RmaAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             except services.ReturnError as exc:
                 form.add_error(None, str(exc))
             else:
-                self.message_user(request, f"{rma.number}: receipt recorded.", messages.SUCCESS)
+                self.message_user(request, gettext("%(number)s: receipt recorded.") % {"number": rma.number}, messages.SUCCESS)
                 return redirect("admin:returns_rma_change", rma.pk)
-        return self._render(request, rma, "Receive", form)
+        return self._render(request, rma, gettext("Receive"), form)
 
     @admin_permission_required("inspect")
     def inspect_view(self, request, pk):
@@ -185,10 +185,10 @@ class RmaAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         form = forms.Form(request.POST or None)
         warehouses = Warehouse.objects.filter(is_active=True, is_sellable=True)
         for line in lines:
-            label = f"{line.order_line.sku} ({line.received_quantity} received)"
-            form.fields[f"condition_{line.pk}"] = forms.ChoiceField(label=f"{label}: condition", choices=RmaLine.Condition.choices)
-            form.fields[f"disposition_{line.pk}"] = forms.ChoiceField(label="disposition", choices=RmaLine.Disposition.choices)
-            form.fields[f"warehouse_{line.pk}"] = forms.ModelChoiceField(warehouses, label="restock to", initial=rma.expected_warehouse_id, required=False)
+            label = gettext("%(sku)s (%(received)d received)") % {"sku": line.order_line.sku, "received": line.received_quantity}
+            form.fields[f"condition_{line.pk}"] = forms.ChoiceField(label=gettext("%(line)s: condition") % {"line": label}, choices=RmaLine.Condition.choices)
+            form.fields[f"disposition_{line.pk}"] = forms.ChoiceField(label=_("disposition"), choices=RmaLine.Disposition.choices)
+            form.fields[f"warehouse_{line.pk}"] = forms.ModelChoiceField(warehouses, label=_("restock to"), initial=rma.expected_warehouse_id, required=False)
         if request.method == "POST" and form.is_valid():
             results = {line.pk: {"condition": form.cleaned_data[f"condition_{line.pk}"], "disposition": form.cleaned_data[f"disposition_{line.pk}"],
                                  "warehouse": form.cleaned_data[f"warehouse_{line.pk}"]} for line in lines}
@@ -197,9 +197,9 @@ class RmaAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             except services.ReturnError as exc:
                 form.add_error(None, str(exc))
             else:
-                self.message_user(request, f"{rma.number}: inspection recorded.", messages.SUCCESS)
+                self.message_user(request, gettext("%(number)s: inspection recorded.") % {"number": rma.number}, messages.SUCCESS)
                 return redirect("admin:returns_rma_change", rma.pk)
-        return self._render(request, rma, "Inspect", form)
+        return self._render(request, rma, gettext("Inspect"), form)
 
 
 @admin.register(ChannelReturnPolicy)

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ReturnsConfig(AppConfig):
     name = "returns"
+    verbose_name = _("Returns")
 
     def ready(self):
         from hub.registry import AdminPanelSpec, register_admin_panel

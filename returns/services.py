@@ -7,10 +7,11 @@ discounts and taxes included), never more than was paid.
 
 from decimal import Decimal
 
-from django.utils import timezone
-
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from hub.changes import change_record
 from hub.money import round_money
@@ -18,7 +19,7 @@ from hub.services import sequence_next, timeline_record
 from inventory.services import StockError, stock_quarantine, stock_restock, stock_write_off
 from inventory.models import Warehouse
 from orders.models import Payment, SalesOrder
-from orders.services import OrderError, credit_note_issue, order_import, payment_record
+from orders.services import OrderError, credit_notes_issue, order_import, payment_record
 from returns.models import ChannelReturnPolicy, Rma, RmaCreditNote, RmaLine, RmaStatus
 from returns.selectors import order_of_channel, return_policy_of, return_window_end
 
@@ -65,25 +66,26 @@ def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=Non
     back the way the order was paid, or store credit."""
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status not in RETURNABLE_ORDER_STATUSES:
-        raise ReturnError(f"{order.number} is {order.status}: only shipped goods can be returned")
+        raise ReturnError(gettext("%(order)s is %(status)s: only shipped goods can be returned") % {"order": order.number, "status": order.get_status_display().lower()})
     if not lines:
-        raise ReturnError("a return needs at least one line")
+        raise ReturnError(gettext("a return needs at least one line"))
     from catalog.models import Product
 
     checked, asked = [], {}
     for item in lines:
         line, quantity = item["order_line"], int(item["quantity"])
         if line.order_id != order.pk:
-            raise ReturnError(f"line {line.sku} is not on {order.number}")
+            raise ReturnError(gettext("line %(sku)s is not on %(order)s") % {"sku": line.sku, "order": order.number})
         available = returnable_quantity(order_line=line) - asked.get(line.pk, 0)
         asked[line.pk] = asked.get(line.pk, 0) + quantity
         if quantity < 1 or quantity > available:
-            raise ReturnError(f"{line.sku}: {quantity} asked, {available} returnable (shipped {line.quantity_shipped}, others already returned)")
+            raise ReturnError(gettext("%(sku)s: %(quantity)s asked, %(available)s returnable (shipped "
+                                      "%(quantity_shipped)s, others already returned)") % {"sku": line.sku, "quantity": quantity, "available": available, "quantity_shipped": line.quantity_shipped})
         replacement = None
         if item.get("replacement_sku"):
             replacement = Product.objects.filter(sku=item["replacement_sku"], status=Product.Status.ACTIVE).first()
             if replacement is None:
-                raise ReturnError(f"replacement SKU {item['replacement_sku']!r} is unknown or not active")
+                raise ReturnError(gettext("replacement SKU %(replacement_sku)s is unknown or not active") % {"replacement_sku": repr(item['replacement_sku'])})
         checked.append(RmaLine(order_line=line, quantity=quantity, reason=item.get("reason") or RmaLine.Reason.OTHER,
                                replacement_product=replacement))
     warehouse = expected_warehouse or Warehouse.objects.filter(is_active=True, is_sellable=True).order_by("-priority").first()
@@ -109,17 +111,17 @@ def rma_request_from_channel(*, channel, order_number: str = "", order_external_
     `authorise=False` leaves it requested, for a person)."""
     order = order_of_channel(channel=channel, number=order_number, external_id=order_external_id)
     if order is None:
-        raise ReturnError(f"No order {order_number or order_external_id} on this channel.")
+        raise ReturnError(gettext("No order %(value)s on this channel.") % {"value": order_number or order_external_id})
     window_end = return_window_end(order=order)
     if check_window and window_end is not None and timezone.localdate() > window_end:
         days = policy_for(channel).return_window_days
-        raise ReturnError(f"{order_external_id or order_number}: the return window of {days} days ended on {window_end.isoformat()}")
+        raise ReturnError(gettext("%(value)s: the return window of %(days)s days ended on %(end)s") % {"value": order_external_id or order_number, "days": days, "end": date_format(window_end, "SHORT_DATE_FORMAT")})
     order_lines = list(order.lines.all())
     wanted = []
     for item in lines:
         candidates = [line for line in order_lines if line.sku == item["sku"]]
         if not candidates:
-            raise ReturnError(f"{item['sku']} is not on order {order_external_id or order_number}")
+            raise ReturnError(gettext("%(sku)s is not on order %(value)s") % {"sku": item['sku'], "value": order_external_id or order_number})
         quantity = int(item["quantity"])
         for index, line in enumerate(candidates):  # a SKU on several lines: fill them in order
             last = index == len(candidates) - 1
@@ -137,7 +139,7 @@ def rma_hold(*, rma, reason: str, actor_label: str = "") -> Rma:
     """Leave a requested return for a person to decide (authorise or reject), saying why."""
     rma = _locked(rma)
     if rma.status != R.REQUESTED:
-        raise ReturnError(f"{rma.number} is {rma.status}; only requested returns are held for a decision")
+        raise ReturnError(gettext("%(rma)s is %(status)s; only requested returns are held for a decision") % {"rma": rma.number, "status": rma.get_status_display().lower()})
     timeline_record(subject=rma, event="needs a decision", message=reason, actor_label=actor_label)
     return rma
 
@@ -147,7 +149,7 @@ def rma_label_set(*, rma, carrier: str, tracking_number: str, actor_label: str =
     """The return label's carrier and tracking number, known before the parcel moves."""
     rma = _locked(rma)
     if rma.status not in {R.REQUESTED, R.AUTHORISED, R.IN_TRANSIT}:
-        raise ReturnError(f"{rma.number} is {rma.status}; its label can no longer change")
+        raise ReturnError(gettext("%(rma)s is %(status)s; its label can no longer change") % {"rma": rma.number, "status": rma.get_status_display().lower()})
     if (rma.carrier, rma.tracking_number) != (carrier, tracking_number):
         rma.carrier, rma.tracking_number = carrier, tracking_number
         rma.save(update_fields=["carrier", "tracking_number", "updated_at"])
@@ -169,7 +171,7 @@ def rma_goods_value(*, rma) -> Decimal:
 def rma_authorise(*, rma, user=None, actor_label="") -> Rma:
     rma = _locked(rma)
     if rma.status != R.REQUESTED:
-        raise ReturnError(f"{rma.number} is {rma.status}; only requested returns are authorised")
+        raise ReturnError(gettext("%(rma)s is %(status)s; only requested returns are authorised") % {"rma": rma.number, "status": rma.get_status_display().lower()})
     _transition(rma, R.AUTHORISED, event="authorised", user=user, actor_label=actor_label)
     exchanges = [line for line in rma.lines.select_related("replacement_product") if line.replacement_product_id]
     if exchanges:
@@ -194,9 +196,9 @@ def rma_authorise(*, rma, user=None, actor_label="") -> Rma:
 def rma_reject(*, rma, reason, user=None) -> Rma:
     rma = _locked(rma)
     if rma.status != R.REQUESTED:
-        raise ReturnError(f"{rma.number} is {rma.status}; only requested returns are rejected")
+        raise ReturnError(gettext("%(rma)s is %(status)s; only requested returns are rejected") % {"rma": rma.number, "status": rma.get_status_display().lower()})
     if not reason.strip():
-        raise ReturnError("say why the return is rejected")
+        raise ReturnError(gettext("say why the return is rejected"))
     _transition(rma, R.REJECTED, event="rejected", message=reason, user=user)
     return rma
 
@@ -205,7 +207,7 @@ def rma_reject(*, rma, reason, user=None) -> Rma:
 def rma_cancel(*, rma, reason, user=None) -> Rma:
     rma = _locked(rma)
     if rma.status not in {R.REQUESTED, R.AUTHORISED, R.IN_TRANSIT}:
-        raise ReturnError(f"{rma.number} is {rma.status}; a return can be cancelled only before it is received")
+        raise ReturnError(gettext("%(rma)s is %(status)s; a return can be cancelled only before it is received") % {"rma": rma.number, "status": rma.get_status_display().lower()})
     _transition(rma, R.CANCELLED, event="cancelled", message=reason, user=user)
     return rma
 
@@ -214,7 +216,7 @@ def rma_cancel(*, rma, reason, user=None) -> Rma:
 def rma_mark_in_transit(*, rma, carrier="", tracking_number="", user=None, actor_label="") -> Rma:
     rma = _locked(rma)
     if rma.status != R.AUTHORISED:
-        raise ReturnError(f"{rma.number} is {rma.status}; only authorised returns go in transit")
+        raise ReturnError(gettext("%(rma)s is %(status)s; only authorised returns go in transit") % {"rma": rma.number, "status": rma.get_status_display().lower()})
     rma.carrier, rma.tracking_number = carrier, tracking_number
     rma.save(update_fields=["carrier", "tracking_number", "updated_at"])
     _transition(rma, R.IN_TRANSIT, event="in transit", message=f"{carrier} {tracking_number}".strip(), user=user, actor_label=actor_label)
@@ -228,21 +230,21 @@ def rma_receive(*, rma, quantities: dict, user=None, actor_label="") -> Rma:
     """`quantities`: {rma_line_id: units received now}. Partial receipts add up."""
     rma = _locked(rma)
     if rma.status not in {R.AUTHORISED, R.IN_TRANSIT, R.RECEIVED}:
-        raise ReturnError(f"{rma.number} is {rma.status}; it cannot be received")
+        raise ReturnError(gettext("%(rma)s is %(status)s; it cannot be received") % {"rma": rma.number, "status": rma.get_status_display().lower()})
     lines = {line.pk: line for line in rma.lines.all()}
     received = 0
     for line_id, quantity in quantities.items():
         line = lines.get(int(line_id))
         quantity = int(quantity)
         if line is None:
-            raise ReturnError(f"line {line_id} is not on {rma.number}")
+            raise ReturnError(gettext("line %(line_id)s is not on %(rma)s") % {"line_id": line_id, "rma": rma.number})
         if quantity < 0 or line.received_quantity + quantity > line.quantity:
-            raise ReturnError(f"{line.order_line.sku}: {quantity} received, but only {line.quantity - line.received_quantity} still expected")
+            raise ReturnError(gettext("%(sku)s: %(quantity)s received, but only %(expected)s still expected") % {"sku": line.order_line.sku, "quantity": quantity, "expected": line.quantity - line.received_quantity})
         line.received_quantity += quantity
         line.save(update_fields=["received_quantity"])
         received += quantity
     if not received:
-        raise ReturnError("nothing received")
+        raise ReturnError(gettext("nothing received"))
     outstanding = sum(l.quantity - l.received_quantity for l in lines.values())
     message = f"{received} unit(s) received" + (f", {outstanding} still expected" if outstanding else ", complete")
     if rma.status == R.RECEIVED:
@@ -260,11 +262,11 @@ def rma_inspect(*, rma, results: dict, user=None) -> Rma:
     Sellable units go back to stock through the ledger; others to quarantine or written off."""
     rma = _locked(rma)
     if rma.status != R.RECEIVED:
-        raise ReturnError(f"{rma.number} is {rma.status}; only received returns are inspected")
+        raise ReturnError(gettext("%(rma)s is %(status)s; only received returns are inspected") % {"rma": rma.number, "status": rma.get_status_display().lower()})
     lines = {line.pk: line for line in rma.lines.select_related("order_line__product")}
     missing = [line.order_line.sku for pk, line in lines.items() if pk not in {int(k) for k in results} and line.received_quantity]
     if missing:
-        raise ReturnError(f"inspect every received line (missing: {', '.join(missing)})")
+        raise ReturnError(gettext("inspect every received line (missing: %(missing)s)") % {"missing": ', '.join(missing)})
     quarantine = Warehouse.objects.filter(is_active=True, is_sellable=False).order_by("code").first()
     for line_id, result in results.items():
         line = lines[int(line_id)]
@@ -272,16 +274,16 @@ def rma_inspect(*, rma, results: dict, user=None) -> Rma:
         product, units = line.order_line.product, line.received_quantity
         warehouse = result.get("warehouse") or rma.expected_warehouse
         if condition not in RmaLine.Condition.values or (disposition and disposition not in RmaLine.Disposition.values):
-            raise ReturnError(f"{line.order_line.sku}: unknown condition {condition!r} or disposition {disposition!r}")
+            raise ReturnError(gettext("%(sku)s: unknown condition %(condition)s or disposition %(disposition)s") % {"sku": line.order_line.sku, "condition": repr(condition), "disposition": repr(disposition)})
         if condition == RmaLine.Condition.MISSING or not units:
             disposition, warehouse = "", None
         elif disposition == RmaLine.Disposition.RESTOCK:
             if condition != RmaLine.Condition.SELLABLE:
-                raise ReturnError(f"{line.order_line.sku} is {condition}: only sellable units are restocked")
+                raise ReturnError(gettext("%(sku)s is %(condition)s: only sellable units are restocked") % {"sku": line.order_line.sku, "condition": condition})
             stock_restock(product=product, warehouse=warehouse, quantity=units, reference=rma.number, user=user if getattr(user, "pk", None) else None)
         else:
             if quarantine is None:
-                raise ReturnError("no quarantine (non-sellable) warehouse is set up")
+                raise ReturnError(gettext("no quarantine (non-sellable) warehouse is set up"))
             warehouse = quarantine
             try:
                 stock_quarantine(product=product, warehouse=quarantine, quantity=units, reason=f"{rma.number}: {condition}", reference=rma.number)
@@ -336,7 +338,7 @@ def refund_amount(*, rma, expected: bool = False) -> tuple[Decimal, list[dict]]:
         value = round_money(_unit_paid(line.order_line) * units, currency)
         goods += value
         items.append({"description": f"Return {rma.number}: {line.order_line.sku} {line.order_line.name}", "quantity": 1,
-                      "unit_price": str(value), "tax_rate": str(line.order_line.tax_rate), "value": value})
+                      "unit_price": str(value), "tax_rate": str(line.order_line.tax_rate), "value": value, "order_line": line.order_line_id})
     fee = round_money(goods * policy.restocking_fee_percent / 100, currency)
     if fee:
         items.append({"description": f"Restocking fee {policy.restocking_fee_percent} %", "quantity": 1, "unit_price": str(-fee), "tax_rate": "0",
@@ -365,7 +367,7 @@ def rma_refund(*, rma, user=None) -> Decimal:
     still has paid; issues a credit note and records the refund payment. Returns the amount."""
     rma = _locked(rma)
     if rma.status not in {R.IN_TRANSIT, R.RECEIVED, R.INSPECTED}:
-        raise ReturnError(f"{rma.number} is {rma.status}; it cannot be refunded")
+        raise ReturnError(gettext("%(rma)s is %(status)s; it cannot be refunded") % {"rma": rma.number, "status": rma.get_status_display().lower()})
     order = SalesOrder.objects.select_for_update().get(pk=rma.order_id)
     worth, items = refund_amount(rma=rma)
     due = worth - rma.refunded_total
@@ -376,17 +378,15 @@ def rma_refund(*, rma, user=None) -> Decimal:
             _transition(rma, R.REFUNDED, event="refunded", message="nothing due (exchanged or already refunded)", user=user)
         return Decimal(0)
     store_credit = rma.refund_method == Rma.RefundMethod.STORE_CREDIT
-    invoice = order.invoices.order_by("issued_on", "number").first()
-    if invoice is not None:
-        scale = amount / worth if worth else Decimal(1)
-        lines = [{k: v for k, v in i.items() if k != "value"} | {"unit_price": str(round_money(i["value"] * scale, order.currency))} for i in items]
-        try:
-            note = credit_note_issue(invoice=invoice, lines=lines, reason=f"Return {rma.number}" + (" (store credit)" if store_credit else ""),
-                                     user=user)
-        except OrderError as exc:
-            raise ReturnError(str(exc)) from exc
-        RmaCreditNote.objects.create(rma=rma, credit_note=note)
-        amount = note.total
+    scale = amount / worth if worth else Decimal(1)
+    lines = [{k: v for k, v in i.items() if k != "value"} | {"unit_price": str(round_money(i["value"] * scale, order.currency))} for i in items]
+    try:
+        notes = credit_notes_issue(order=order, lines=lines, reason=f"Return {rma.number}" + (" (store credit)" if store_credit else ""), user=user)
+    except OrderError as exc:
+        raise ReturnError(str(exc)) from exc
+    RmaCreditNote.objects.bulk_create(RmaCreditNote(rma=rma, credit_note=note) for note in notes)
+    if notes:
+        amount = sum((note.total for note in notes), Decimal(0))
     if order.payments.filter(kind=Payment.Kind.PAYMENT).exists():
         payment_record(order=order, amount=amount, method=REFUND_METHODS[rma.refund_method], reference=rma.number,
                        kind=Payment.Kind.REFUND, user=user)
@@ -404,7 +404,7 @@ def rma_refund(*, rma, user=None) -> Decimal:
 def rma_close(*, rma, user=None) -> Rma:
     rma = _locked(rma)
     if rma.status not in {R.INSPECTED, R.REFUNDED}:
-        raise ReturnError(f"{rma.number} is {rma.status}; only inspected or refunded returns are closed")
+        raise ReturnError(gettext("%(rma)s is %(status)s; only inspected or refunded returns are closed") % {"rma": rma.number, "status": rma.get_status_display().lower()})
     if rma.status == R.INSPECTED:
         worth, _ = refund_amount(rma=rma)
         if worth - rma.refunded_total > 0 and rma.order.payments.exists():
@@ -436,12 +436,12 @@ def refund_record_external(*, order, amount, lines, reference: str, source_label
     "quantity", "amount"}] with amounts as on the invoice. Returns (the return or None, amount)."""
     amount = round_money(Decimal(str(amount)), order.currency)
     if amount <= 0:
-        raise ReturnError("a refund amount must be positive")
+        raise ReturnError(gettext("a refund amount must be positive"))
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     wanted: dict[int, int] = {}
     for item in lines:
         if item["order_line"].order_id != order.pk:
-            raise ReturnError(f"line {item['order_line'].sku} is not on {order.number}")
+            raise ReturnError(gettext("line %(sku)s is not on %(order)s") % {"sku": item['order_line'].sku, "order": order.number})
         wanted[item["order_line"].pk] = wanted.get(item["order_line"].pk, 0) + int(item["quantity"])
     rma = _matching_open_rma(order, wanted) if wanted else None
     order_lines = {item["order_line"].pk: item["order_line"] for item in lines}
@@ -451,21 +451,20 @@ def refund_record_external(*, order, amount, lines, reference: str, source_label
         rma = rma_request(order=order, lines=[{"order_line": item["order_line"], "quantity": item["quantity"]} for item in lines],
                           source=Rma.Source.STOREFRONT, notes=f"Refunded in {source_label} ({reference}).", actor_label=actor_label)
         rma = rma_authorise(rma=rma, actor_label=actor_label)
-    invoice = order.invoices.order_by("issued_on", "number").first()
-    if invoice is not None:
-        note_lines = [{"description": f"Refund {reference}: {item['order_line'].sku} {item['order_line'].name}", "quantity": 1,
-                       "unit_price": str(round_money(Decimal(str(item["amount"])), order.currency)), "tax_rate": str(item["order_line"].tax_rate)}
-                      for item in lines]
-        rest = amount - sum((Decimal(line["unit_price"]) for line in note_lines), Decimal(0))
-        if rest:
-            note_lines.append({"description": f"Refund {reference}: shipping and adjustments", "quantity": 1, "unit_price": str(rest), "tax_rate": "0",
-                               "kind": "shipping"})
-        try:
-            note = credit_note_issue(invoice=invoice, lines=note_lines, reason=f"Refund {reference} in {source_label}")
-        except OrderError as exc:
-            raise ReturnError(str(exc)) from exc
-        if rma is not None:
-            RmaCreditNote.objects.create(rma=rma, credit_note=note)
+    note_lines = [{"description": f"Refund {reference}: {item['order_line'].sku} {item['order_line'].name}", "quantity": 1,
+                   "unit_price": str(round_money(Decimal(str(item["amount"])), order.currency)), "tax_rate": str(item["order_line"].tax_rate),
+                   "order_line": item["order_line"].pk}
+                  for item in lines]
+    rest = amount - sum((Decimal(line["unit_price"]) for line in note_lines), Decimal(0))
+    if rest:
+        note_lines.append({"description": f"Refund {reference}: shipping and adjustments", "quantity": 1, "unit_price": str(rest), "tax_rate": "0",
+                           "kind": "shipping"})
+    try:
+        notes = credit_notes_issue(order=order, lines=note_lines, reason=f"Refund {reference} in {source_label}")
+    except OrderError as exc:
+        raise ReturnError(str(exc)) from exc
+    if rma is not None:
+        RmaCreditNote.objects.bulk_create(RmaCreditNote(rma=rma, credit_note=note) for note in notes)
     if not order.payments.filter(kind=Payment.Kind.PAYMENT).exists() and order.payment_status in {"paid", "partially_refunded"}:
         payment_record(order=order, amount=order.total, method=source_label, reference=f"collected by {source_label}")
     if order.payments.filter(kind=Payment.Kind.PAYMENT).exists():

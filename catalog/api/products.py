@@ -4,6 +4,7 @@ from datetime import datetime, timezone as dt_timezone
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -110,7 +111,7 @@ class ProductCursorPagination(CursorPagination):
 def _parse_updated_since(raw: str):
     value = parse_instant(raw)
     if value is None:
-        raise ValidationError({"updated_since": ["Use an ISO 8601 date or date-time, e.g. 2026-11-01T00:00:00Z."]})
+        raise ValidationError({"updated_since": [gettext("Use an ISO 8601 date or date-time, e.g. 2026-11-01T00:00:00Z.")]})
     return value
 
 

@@ -8,14 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 from connectors.options import ConnectorSettings, price_list_field, warehouse_map_field
 from connectors.registry import Connector
 
 
 class StorefrontSettings(ConnectorSettings):
-    price_list = price_list_field(help_text="Prices published to the shop; empty: the sales channel's public list.")
-    warehouse_map = warehouse_map_field(help_text="Hub warehouse code → the shop's location id (one pair per line); "
-                                                  "stock is pushed only for mapped warehouses.")
+    price_list = price_list_field(help_text=_("Prices published to the shop; empty: the sales channel's public list."))
+    warehouse_map = warehouse_map_field(help_text=_("Hub warehouse code → the shop's location id (one pair per line); "
+                                                    "stock is pushed only for mapped warehouses."))
 
 
 @dataclass

@@ -5,7 +5,9 @@ protocol and asks domain selectors what changed."""
 
 from datetime import datetime
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from catalog.models import Product
 from catalog.selectors import sellable_skus
@@ -251,11 +253,13 @@ class OrdersOut(Flow):
     @staticmethod
     def _refused(ctx, job, exc) -> None:
         endpoint = ctx.endpoint
-        alert(endpoint=endpoint, subject=f"{job.payload.get('order')}: {exc}",
-              body=(f"{ctx.connector.label} refused a change to order {job.payload.get('order')}:\n\n{exc}\n\n"
-                    "The hub order is left as it is. The 3PL will go on with what it has (an order already picked will ship): "
-                    "contact the 3PL, or handle the goods as a return once they are delivered.\n"
-                    f"Job: /admin/connectors/syncjob/{job.pk}/change/\n"))
+        with translation.override(settings.LANGUAGE_CODE):  # e-mails are written in the hub's language
+            params = {"order": job.payload.get("order"), "error": exc, "system": ctx.connector.label, "job": job.pk}
+            alert(endpoint=endpoint, subject=gettext("%(order)s: %(error)s") % params,
+                  body=gettext("%(system)s refused a change to order %(order)s:\n\n%(error)s\n\n"
+                               "The hub order is left as it is. The 3PL will go on with what it has (an order already picked "
+                               "will ship): contact the 3PL, or handle the goods as a return once they are delivered.\n"
+                               "Job: /admin/connectors/syncjob/%(job)s/change/\n") % params)
 
 
 # --- Shipments in (polling safety net) ------------------------------------------------------------

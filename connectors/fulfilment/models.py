@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,4 +29,4 @@ class ThirdPartyStock(models.Model):
         constraints = [models.UniqueConstraint(fields=["endpoint", "warehouse", "product", "lot"], name="thirdpartystock_one_per_place")]
 
     def __str__(self) -> str:
-        return f"{self.product.sku} @ {self.warehouse.code}: {self.on_hand} at the 3PL"
+        return gettext("%(sku)s @ %(warehouse)s: %(on_hand)s at the 3PL") % {"sku": self.product.sku, "warehouse": self.warehouse.code, "on_hand": self.on_hand}

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -18,5 +19,5 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, TooManyFieldsSent):
-        exc = exceptions.ParseError(f"Too many parameters: at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}.")
+        exc = exceptions.ParseError(gettext("Too many parameters: at most %(DATA_UPLOAD_MAX_NUMBER_FIELDS)s.") % {"DATA_UPLOAD_MAX_NUMBER_FIELDS": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})
     return drf_exception_handler(exc, context)

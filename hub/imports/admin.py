@@ -14,6 +14,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import admin_permission_required, granted_by
@@ -46,12 +47,12 @@ ENCODINGS = [
 
 
 class ImportForm(forms.Form):
-    resource = forms.ChoiceField()
-    file = forms.FileField(help_text="CSV (UTF-8 or Windows-1252, ',' or ';') or XLSX, with a header row.")
+    resource = forms.ChoiceField(label=_("Resource"))
+    file = forms.FileField(label=_("File"), help_text=_("CSV (UTF-8 or Windows-1252, ',' or ';') or XLSX, with a header row."))
     encoding = forms.ChoiceField(label=_("Encoding"), choices=ENCODINGS, required=False,
                                  help_text=_("CSV only: the character set the file was saved in, when it is not detected."))
-    decimal_comma = forms.BooleanField(required=False, help_text="Numbers are written 12,50.")
-    replace = forms.BooleanField(required=False, help_text="Prices: delete breaks of the listed price lists that the file no longer contains.")
+    decimal_comma = forms.BooleanField(label=_("Decimal comma"), required=False, help_text=_("Numbers are written 12,50."))
+    replace = forms.BooleanField(label=_("Replace"), required=False, help_text=_("Prices: delete breaks of the listed price lists that the file no longer contains."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,13 +61,13 @@ class ImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if Path(upload.name).suffix.lower() not in {".csv", ".txt", ".xlsx"}:
-            raise forms.ValidationError("Upload a .csv or .xlsx file.")
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file."), code="extension")
         return upload
 
 
 class ExportForm(forms.Form):
-    resource = forms.ChoiceField()
-    format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "XLSX")])
+    resource = forms.ChoiceField(label=_("Resource"))
+    format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("xlsx", "XLSX")])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,7 +91,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Status")
+    @admin.display(description=_("Status"))
     def status_badge(self, job):
         colour = {"succeeded": "#2e7d32", "failed": "#c62828", "crashed": "#c62828", "running": "#1565c0"}.get(job.status, "#555")
         return format_html('<b style="color:{}">{}</b>', colour, job.get_status_display())
@@ -99,7 +100,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     def summary(self, job):
         return Truncator(job.message).chars(160)
 
-    @admin.display(description="Duration")
+    @admin.display(description=_("Duration"))
     def duration(self, job):
         if job.started_at and job.finished_at:
             return f"{(job.finished_at - job.started_at).total_seconds():.1f} s"
@@ -136,10 +137,11 @@ class ImportJobAdmin(admin.ModelAdmin):
             job = import_job_create(
                 resource=data["resource"], uploaded_file=data["file"], user=request.user,
                 dry_run="validate" in request.POST,
-                options={"decimal_comma": data["decimal_comma"], "replace": data["replace"], "encoding": data["encoding"]},
+                options={"decimal_comma": data["decimal_comma"], "replace": data["replace"], "encoding": data["encoding"],
+                         "language": get_language()},
             )
             return redirect("admin:hub_importjob_result", job_id=job.pk)
-        return TemplateResponse(request, "admin/hub/importjob/new.html", self._context(request, title="Import a spreadsheet", form=form))
+        return TemplateResponse(request, "admin/hub/importjob/new.html", self._context(request, title=_("Import a spreadsheet"), form=form))
 
     @admin_permission_required("view")
     def result_view(self, request, job_id):
@@ -158,7 +160,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         with dry.file.open("rb") as handle:
             upload = ContentFile(handle.read(), name=dry.original_name)
         job = import_job_create(resource=dry.resource, uploaded_file=upload, user=request.user, options=dry.options)
-        messages.success(request, f"Import #{job.pk} started from {dry.original_name}.")
+        messages.success(request, gettext("Import #%(job)s started from %(file)s.") % {"job": job.pk, "file": dry.original_name})
         return redirect("admin:hub_importjob_result", job_id=job.pk)
 
     @admin_permission_required("view")
@@ -186,4 +188,4 @@ class ImportJobAdmin(admin.ModelAdmin):
             handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=True)
             export_to_file(resource, Path(handle.name))
             return FileResponse(open(handle.name, "rb"), as_attachment=True, filename=f"{resource.name}-{stamp}.xlsx")
-        return TemplateResponse(request, "admin/hub/importjob/export.html", self._context(request, title="Export a spreadsheet", form=form))
+        return TemplateResponse(request, "admin/hub/importjob/export.html", self._context(request, title=_("Export a spreadsheet"), form=form))

@@ -1,8 +1,10 @@
 """Typed columns: each turns a cell's text into a value or raises CellError with a clear message."""
 
+
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from django.utils.translation import gettext
 
 from hub.imports.cells import excerpt
 
@@ -25,10 +27,10 @@ class Column:
 
     def parse(self, text: str, *, options):
         if "\x00" in text:
-            raise CellError("contains a NUL character (\\x00)")
+            raise CellError(gettext("contains a NUL character (\\x00)"))
         if text == "":
             if self.required:
-                raise CellError("is required")
+                raise CellError(gettext("is required"))
             return self.default
         return self.convert(text, options=options)
 
@@ -48,7 +50,7 @@ class Text(Column):
 
     def convert(self, text, *, options):
         if self.max_length and len(text) > self.max_length:
-            raise CellError(f"is {len(text)} characters long; at most {self.max_length}")
+            raise CellError(gettext("is %(length)s characters long; at most %(max_length)s") % {"length": len(text), "max_length": self.max_length})
         if self.pattern and not self.pattern.match(text):
             raise CellError(self.pattern_message or "has an invalid format")
         return text
@@ -62,15 +64,15 @@ class Integer(Column):
     def convert(self, text, *, options):
         cleaned = text.replace(" ", "").replace("\u202f", "").replace("\xa0", "")
         if re.fullmatch(r"[+-]?\d+([.,]0+)?", cleaned) is None:
-            raise CellError("is not a whole number")
+            raise CellError(gettext("is not a whole number"))
         whole = re.split(r"[.,]", cleaned)[0]
         # Compared as text first: Python refuses to convert more than 4 300 digits.
         too_long = len(whole.lstrip("+-").lstrip("0")) > len(str(INTEGER_MAX))
         value = None if too_long else int(whole)
         if (value is None and whole.startswith("-")) or (value is not None and value < self.minimum):
-            raise CellError(f"must be at least {self.minimum}")
+            raise CellError(gettext("must be at least %(minimum)s") % {"minimum": self.minimum})
         if value is None or value > self.maximum:
-            raise CellError(f"must be at most {self.maximum}")
+            raise CellError(gettext("must be at most %(maximum)s") % {"maximum": self.maximum})
         return value
 
 
@@ -88,19 +90,19 @@ class DecimalNumber(Column):
         if options.decimal_comma:
             cleaned = cleaned.replace(".", "").replace(",", ".")
         elif "," in cleaned:
-            raise CellError("uses a decimal comma; import with the decimal-comma option, or write 12.50")
+            raise CellError(gettext("uses a decimal comma; import with the decimal-comma option, or write 12.50"))
         try:
             value = Decimal(cleaned)
         except InvalidOperation:
-            raise CellError("is not a decimal number") from None
+            raise CellError(gettext("is not a decimal number")) from None
         if not value.is_finite():
-            raise CellError("is not a decimal number")
+            raise CellError(gettext("is not a decimal number"))
         if value and value.adjusted() >= self.max_digits - self.places:
-            raise CellError(f"is too large (at most {self.max_digits - self.places} digits before the decimal point)")
+            raise CellError(gettext("is too large (at most %(max_digits)s digits before the decimal point)") % {"max_digits": self.max_digits - self.places})
         if -value.as_tuple().exponent > self.places:
-            raise CellError(f"has more than {self.places} decimal places")
+            raise CellError(gettext("has more than %(places)s decimal places") % {"places": self.places})
         if self.minimum is not None and value < self.minimum:
-            raise CellError(f"must be at least {self.minimum}")
+            raise CellError(gettext("must be at least %(minimum)s") % {"minimum": self.minimum})
         return value
 
     def format(self, value, *, options=None) -> str:
@@ -120,7 +122,7 @@ class Date(Column):
                 return datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
-        raise CellError("is not a date (use 2026-11-30 or 30/11/2026)")
+        raise CellError(gettext("is not a date (use 2026-11-30 or 30/11/2026)"))
 
     def format(self, value, *, options=None) -> str:
         return value.isoformat() if isinstance(value, date) else ""
@@ -140,7 +142,7 @@ class Boolean(Column):
             return True
         if lowered in FALSE_WORDS:
             return False
-        raise CellError("is not yes/no (use 1/0, yes/no, true/false, oui/non)")
+        raise CellError(gettext("is not yes/no (use 1/0, yes/no, true/false, oui/non)"))
 
     def format(self, value, *, options=None) -> str:
         return "1" if value else "0"
@@ -158,7 +160,7 @@ class Choice(Column):
             return self.choices[lowered]
         if lowered in self.labels:
             return self.labels[lowered]
-        raise CellError(f"must be one of: {', '.join(sorted(self.choices))}")
+        raise CellError(gettext("must be one of: %(choices)s") % {"choices": ', '.join(sorted(self.choices))})
 
 
 class TextList(Column):
@@ -186,7 +188,7 @@ class KeyValues(Column):
             if not part.strip():
                 continue
             if "=" not in part:
-                raise CellError(f"'{excerpt(part.strip())}' is not name=value")
+                raise CellError(gettext("'%(part)s' is not name=value") % {"part": excerpt(part.strip())})
             key, value = part.split("=", 1)
             result[key.strip()] = value.strip()
         return result

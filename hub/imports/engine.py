@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import formats
+from django.utils.translation import gettext
 
 from hub.imports.cells import QUOTE, csv_cell, excerpt, excerpt_list, imported_text, xlsx_cell
 from hub.imports.columns import CellError, Column
@@ -73,10 +75,16 @@ class ImportResult:
         return {"rows": self.rows, "new": self.new, "updated": self.updated, "unchanged": self.unchanged, "deleted": self.deleted}
 
     def __str__(self) -> str:
-        verb = "would be" if self.dry_run else "were"
-        rate = f", {self.rows / self.seconds:,.0f} rows/s" if self.seconds else ""
-        return (f"{self.resource}: {self.rows} rows — {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.deleted} deleted {verb} written{' (dry run: nothing written)' if self.dry_run else ''}{rate}")
+        rate = ""
+        if self.seconds:
+            rate = gettext(", %(rate)s rows/s") % {"rate": formats.number_format(round(self.rows / self.seconds), force_grouping=True)}
+        if self.dry_run:
+            text = gettext("%(resource)s: %(rows)s rows — %(new)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                           "%(deleted)s deleted would be written (dry run: nothing written)%(rate)s")
+        else:
+            text = gettext("%(resource)s: %(rows)s rows — %(new)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                           "%(deleted)s deleted were written%(rate)s")
+        return text % {**self.counts(), "resource": self.resource, "rate": rate}
 
 
 class Errors:
@@ -152,13 +160,13 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
             missing = [c.name for c in columns if c.required and c.name not in table.header]
             unknown = [h for h in table.header if h and h not in resource.column_names]
             if missing:
-                errors.add(1, ", ".join(missing), "", f"missing required column(s): {', '.join(missing)}; found: {excerpt_list(table.header)}")
+                errors.add(1, ", ".join(missing), "", gettext("missing required column(s): %(missing)s; found: %(header)s") % {"missing": ', '.join(missing), "header": excerpt_list(table.header)})
             if unknown:
-                errors.add(1, excerpt_list(unknown), "", f"unknown column(s): {excerpt_list(unknown)}; expected: {', '.join(resource.column_names)}")
+                errors.add(1, excerpt_list(unknown), "", gettext("unknown column(s): %(unknown)s; expected: %(column_names)s") % {"unknown": excerpt_list(unknown), "column_names": ', '.join(resource.column_names)})
             if missing or unknown:
                 return rows, 0
         if "__extra__" in raw:
-            errors.add(line, "", "", f"more values than columns ({raw['__extra__']})")
+            errors.add(line, "", "", gettext("more values than columns (%(extra)s)") % {"extra": raw["__extra__"]})
             continue
         values = {}
         valid = True
@@ -170,13 +178,14 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
             if not plain:
                 text = imported_text(text)
                 if len(text) > max_cell:
-                    errors.add(line, column.name, text, f"{column.name} is {len(text)} characters long; a cell holds at most {max_cell}")
+                    errors.add(line, column.name, text, gettext("%(name)s is %(length)s characters long; a cell holds at "
+                                                                "most %(max_cell)s") % {"name": column.name, "length": len(text), "max_cell": max_cell})
                     valid = False
                     continue
             try:
                 values[column.name] = column.parse(text, options=options)
             except CellError as exc:
-                errors.add(line, column.name, text, f"{column.name} {exc}")
+                errors.add(line, column.name, text, gettext("%(name)s %(error)s") % {"name": column.name, "error": exc})
                 valid = False
         if valid:
             rows.append(Row(line, values, raw))
@@ -185,7 +194,7 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
         if progress and len(rows) % 5000 == 0:
             progress("validating", len(rows), 0)
     if not header_checked and not table.header:
-        errors.add(1, "", "", "the file has no header row")
+        errors.add(1, "", "", gettext("the file has no header row"))
     return rows, len(rows) + len(invalid_lines)
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 
 from hub.imports.cells import excerpt
 
@@ -29,9 +30,9 @@ class FileFormatError(ValueError):
 # Byte-order marks, longest first (a UTF-32 LE mark starts like a UTF-16 LE one).
 BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
-ENCODING_HELP = ("save it as CSV UTF-8, or give its encoding with --encoding (e.g. --encoding shift_jis; in the admin, "
-                 "the import form's Encoding field)")
-NEITHER = "the file is neither UTF-8 nor Windows-1252"
+ENCODING_HELP = gettext_noop("save it as CSV UTF-8, or give its encoding with --encoding (e.g. --encoding shift_jis; in the admin, "
+                              "the import form's Encoding field)")
+NEITHER = gettext_noop("the file is neither UTF-8 nor Windows-1252")
 # Western text has its accented letters one or two at a time ("été", "Größe"); Shift-JIS, GB18030,
 # Big5 and EUC-KR write each character as two high bytes, Cyrillic and Greek whole words in high bytes.
 FOREIGN_RUN = re.compile(rb"[\x80-\xff]{4,}")
@@ -58,23 +59,24 @@ def decode_csv(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise FileFormatError(f"unknown encoding '{excerpt(encoding)}' (--encoding); use a name such as utf-8, cp1252, "
-                                  "utf-16-le, shift_jis or gb18030") from None
+            raise FileFormatError(gettext("unknown encoding '%(encoding)s' (--encoding); use a name such as utf-8, "
+                                          "cp1252, utf-16-le, shift_jis or gb18030") % {"encoding": excerpt(encoding)}) from None
         try:
             return raw.decode(encoding), encoding
         except UnicodeDecodeError as exc:
-            raise FileFormatError(f"the file cannot be read as {encoding}: byte 0x{raw[exc.start]:02x} on line "
-                                  f"{_line_of(raw, exc.start)} does not fit; {ENCODING_HELP}") from None
+            raise FileFormatError(gettext("the file cannot be read as %(encoding)s: byte 0x%(byte)s on line %(line)s "
+                                          "does not fit; %(help)s") % {"encoding": encoding, "byte": format(raw[exc.start], "02x"), "line": _line_of(raw, exc.start), "help": gettext(ENCODING_HELP)}) from None
     for bom, name in BOMS:
         if raw.startswith(bom):
             try:
                 return raw.decode(name), name
             except UnicodeDecodeError as exc:
-                raise FileFormatError(f"the file starts as {name} but is not ({exc.reason}); {ENCODING_HELP}") from None
+                raise FileFormatError(gettext("the file starts as %(name)s but is not (%(reason)s); %(help)s") % {"name": name, "reason": exc.reason, "help": gettext(ENCODING_HELP)}) from None
     endian = _utf16_without_bom(raw[:4096])
     if endian:
-        raise FileFormatError(f"{NEITHER}: it looks like UTF-16 ({'little' if endian == 'le' else 'big'}-endian) without a "
-                              f"byte-order mark; save it as CSV UTF-8, or give its encoding with --encoding utf-16-{endian}")
+        raise FileFormatError(gettext("%(problem)s: it looks like UTF-16 (%(value)s-endian) without a byte-order "
+                                      "mark; save it as CSV UTF-8, or give its encoding with --encoding "
+                                      "utf-16-%(endian)s") % {"problem": gettext(NEITHER), "value": 'little' if endian == 'le' else 'big', "endian": endian})
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -82,12 +84,11 @@ def decode_csv(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
     try:
         text = raw.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise FileFormatError(f"{NEITHER}: byte 0x{raw[exc.start]:02x} on line {_line_of(raw, exc.start)} is not "
-                              f"Windows-1252; {ENCODING_HELP}") from None
+        raise FileFormatError(gettext("%(problem)s: byte 0x%(byte)s on line %(line)s is not Windows-1252; %(help)s") % {"problem": gettext(NEITHER), "byte": format(raw[exc.start], "02x"), "line": _line_of(raw, exc.start), "help": gettext(ENCODING_HELP)}) from None
     in_runs = sum(len(run) for run in FOREIGN_RUN.findall(raw))
     if in_runs and in_runs * 2 >= len(HIGH_BYTE.findall(raw)):
-        raise FileFormatError(f"{NEITHER}: its non-ASCII bytes come in long runs, as in Shift-JIS, GB18030, Big5, EUC-KR, "
-                              f"Cyrillic or Greek text; {ENCODING_HELP}")
+        raise FileFormatError(gettext("%(problem)s: its non-ASCII bytes come in long runs, as in Shift-JIS, GB18030, "
+                                      "Big5, EUC-KR, Cyrillic or Greek text; %(help)s") % {"problem": gettext(NEITHER), "help": gettext(ENCODING_HELP)})
     return text, "cp1252"
 
 
@@ -133,7 +134,7 @@ class TabularFile:
         try:
             header = next(reader, None)
             if header is None:
-                raise FileFormatError("the file is empty")
+                raise FileFormatError(gettext("the file is empty"))
             self.header = [h.strip().lower() for h in header]
             width = len(self.header)
             for line, values in enumerate(reader, start=2):
@@ -146,8 +147,8 @@ class TabularFile:
         except csv.Error as exc:
             line += 1  # the record being read when the reader gave up
             if "field larger than field limit" in str(exc):
-                raise FileFormatError(f"a cell is longer than {csv.field_size_limit()} characters; a cell holds "
-                                      f"at most {settings.HUB_IMPORT_MAX_CELL_CHARS}", line=line) from None
+                raise FileFormatError(gettext("a cell is longer than %(limit)s characters; a cell holds at most "
+                                              "%(max_chars)s") % {"limit": csv.field_size_limit(), "max_chars": settings.HUB_IMPORT_MAX_CELL_CHARS}, line=line) from None
             raise FileFormatError(excerpt(exc, 200), line=line) from None
 
     def _xlsx_rows(self):
@@ -157,12 +158,12 @@ class TabularFile:
         try:
             workbook = load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:
-            raise FileFormatError(f"not a readable XLSX file: {excerpt(exc, 200)}") from None
+            raise FileFormatError(gettext("not a readable XLSX file: %(error)s") % {"error": excerpt(exc, 200)}) from None
         try:
             sheet = workbook.worksheets[0]
             header = next(sheet.iter_rows(max_row=1, values_only=True), None)
             if header is None:
-                raise FileFormatError("the sheet is empty")
+                raise FileFormatError(gettext("the sheet is empty"))
             self.header = [_cell_text(h).lower() for h in header]
             while self.header and not self.header[-1]:
                 self.header.pop()
@@ -176,7 +177,7 @@ class TabularFile:
         except FileFormatError:
             raise
         except Exception as exc:  # the sheet is read lazily: a broken archive or XML shows up here
-            raise FileFormatError(f"not a readable XLSX file: {excerpt(exc, 200)}") from None
+            raise FileFormatError(gettext("not a readable XLSX file: %(error)s") % {"error": excerpt(exc, 200)}) from None
         finally:
             workbook.close()
 
@@ -190,15 +191,15 @@ def xlsx_archive_check(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileFormatError(f"not a readable XLSX file: {excerpt(exc, 200)}") from None
+        raise FileFormatError(gettext("not a readable XLSX file: %(error)s") % {"error": excerpt(exc, 200)}) from None
     limit_mb, ratio_limit = settings.HUB_IMPORT_XLSX_MAX_MB, settings.HUB_IMPORT_XLSX_MAX_RATIO
     total = sum(member.file_size for member in members)
     if total > limit_mb * MB:
-        raise FileFormatError(f"the XLSX file would unpack to {total / MB:.1f} MB, more than the {limit_mb} MB allowed; "
-                              "split it, or save it as CSV")
+        raise FileFormatError(gettext("the XLSX file would unpack to %(total)s MB, more than the %(limit_mb)s MB "
+                                      "allowed; split it, or save it as CSV") % {"total": format(total / MB, ".1f"), "limit_mb": limit_mb})
     for member in members:
         if member.file_size > RATIO_CHECKED_FROM_BYTES and member.file_size > ratio_limit * member.compress_size:
             ratio = member.file_size // max(member.compress_size, 1)
-            raise FileFormatError(f"{excerpt(member.filename)} in the XLSX file is compressed {ratio} to 1 (more than "
-                                  f"{ratio_limit} to 1 is refused as a possible zip bomb); save it again from the "
-                                  "spreadsheet, or as CSV")
+            raise FileFormatError(gettext("%(filename)s in the XLSX file is compressed %(ratio)s to 1 (more than "
+                                          "%(ratio_limit)s to 1 is refused as a possible zip bomb); save it again "
+                                          "from the spreadsheet, or as CSV") % {"filename": excerpt(member.filename), "ratio": ratio, "ratio_limit": ratio_limit})

@@ -15,7 +15,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils import translation
 from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import ngettext
 
 from hub.imports.cells import excerpt
 from hub.imports.engine import RESOURCES, ImportOptions, ImportResult, run_import
@@ -84,7 +86,8 @@ def _finish_with(job_id: int, token: str, result: ImportResult) -> None:
     _finish(job_id, token, status=Status.SUCCEEDED if result.ok else Status.FAILED, rows=result.rows, new=result.new,
             updated=result.updated, unchanged=result.unchanged, deleted=result.deleted, error_count=result.error_count,
             errors=[e.as_dict() for e in result.errors[:STORED_ERRORS]],
-            message=str(result) if result.ok else f"{result.error_count} error(s); nothing was written.")
+            message=str(result) if result.ok else ngettext("%(count)d error; nothing was written.", "%(count)d errors; nothing was written.",
+                                                           result.error_count) % {"count": result.error_count})
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
@@ -108,8 +111,10 @@ def import_job_run(*, job_id: int) -> ImportJob:
 
     options = ImportOptions(**{k: v for k, v in job.options.items() if k in ImportOptions.__dataclass_fields__})
     try:
-        run_import(resource, job.file.path, dry_run=job.dry_run, options=options, user=job.user, progress=progress,
-                   finish=lambda result: _finish_with(job.pk, token, result))
+        # Row errors and the summary in the language of the person who started the import.
+        with translation.override(job.options.get("language") or settings.LANGUAGE_CODE):
+            run_import(resource, job.file.path, dry_run=job.dry_run, options=options, user=job.user, progress=progress,
+                       finish=lambda result: _finish_with(job.pk, token, result))
     except LeaseLost:
         logger.warning("import job %s: another run took it over; this run wrote nothing", job.pk)
     except Exception as exc:

@@ -2,6 +2,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from django.utils.translation import gettext
 
 from catalog.models import Product
 from hub.api.auth import request_channel
@@ -35,7 +36,7 @@ class StockView(CheckedRequestMixin, APIView):
         query.is_valid(raise_exception=True)
         channel = request_channel(request)
         if channel is None:
-            return Response({"detail": "Stock is quoted for a sales channel: authenticate with its token."}, status=403)
+            return Response({"detail": gettext("Stock is quoted for a sales channel: authenticate with its token.")}, status=403)
         skus = list(dict.fromkeys(query.validated_data["sku"]))
         sellable = set(Product.objects.filter(sku__in=skus, status=Product.Status.ACTIVE).values_list("sku", flat=True))
         atp = available_to_sell(channel=channel, skus=[s for s in skus if s in sellable])

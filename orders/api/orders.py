@@ -1,4 +1,5 @@
 import re
+from django.utils.translation import gettext
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -48,7 +49,7 @@ class OrdersView(CheckedRequestMixin, APIView):
     def post(self, request):
         channel = request_channel(request)
         if channel is None:
-            return Response({"detail": "Orders are submitted by a sales channel: authenticate with its token."}, status=403)
+            return Response({"detail": gettext("Orders are submitted by a sales channel: authenticate with its token.")}, status=403)
         key = request.headers.get("Idempotency-Key", "").strip()
         if key and not IDEMPOTENCY_KEY.fullmatch(key):
             return Response({"Idempotency-Key": ["Use 1 to 100 printable ASCII characters."]}, status=400)

@@ -4,6 +4,7 @@ A channel token may quote only customers attached to its channel; any other code
 not, answers the same 404. The price cache is synced once per call, before the token is looked
 up (the token is kept too, and dropped when any token or channel changes)."""
 
+from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -17,7 +18,7 @@ from hub.api.views import CheckedRequestMixin
 from orders.pricing import channel_quote, price_cache_size
 
 MAX_GET_SKUS, MAX_QUOTE_LINES, MAX_QUANTITY, MAX_CUSTOMER_LENGTH, MAX_SKU_LENGTH = 100, 500, 1_000_000, 50, 64
-NOT_FOUND = {"detail": "No such customer for this channel."}
+NOT_FOUND = gettext_noop("No such customer for this channel.")
 
 
 class PricesQuerySerializer(serializers.Serializer):
@@ -90,7 +91,7 @@ class _PriceView(CheckedRequestMixin, APIView):
         pricing, priced = channel_quote(epoch=request.price_epoch, channel_id=request.auth.channel_id,
                                         customer_code=data["customer"], lines=lines)
         if pricing is None:
-            return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+            return Response({"detail": gettext(NOT_FOUND)}, status=status.HTTP_404_NOT_FOUND)
         currency = pricing.currency
         return Response({"customer": pricing.customer_code, "currency": currency, "lines": [_line(l, currency) for l in priced]})
 

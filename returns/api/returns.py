@@ -1,7 +1,9 @@
+
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from django.utils.translation import gettext, gettext_noop
 
 from hub.api.auth import request_channel
 from hub.api.views import CheckedRequestMixin
@@ -11,7 +13,7 @@ from returns.models import Rma, RmaLine
 from returns.selectors import return_policy_of, return_window_end, rma_of_channel
 from returns.services import ReturnError, refund_amount, refundable_on_order, returnable_quantity, rma_request_from_channel
 
-STAFF_REFUSED = "Returns are requested and followed by a sales channel: authenticate with its token."
+STAFF_REFUSED = gettext_noop("Returns are requested and followed by a sales channel: authenticate with its token.")
 
 
 class ReturnLineRequestSerializer(serializers.Serializer):
@@ -30,7 +32,8 @@ class ReturnRequestSerializer(serializers.Serializer):
 
     def validate(self, data):
         if bool(data["order_number"]) == bool(data["order_external_id"]):
-            raise serializers.ValidationError("Give the order's `order_number` or its `order_external_id`, one of them.")
+            raise serializers.ValidationError(gettext("Give the order's `order_number` or its `order_external_id`, "
+                                                      "one of them."))
         return data
 
 
@@ -146,7 +149,7 @@ class ReturnsView(CheckedRequestMixin, APIView):
     def post(self, request):
         channel = request_channel(request)
         if channel is None:
-            return Response({"detail": STAFF_REFUSED}, status=403)
+            return Response({"detail": gettext(STAFF_REFUSED)}, status=403)
         key = request.headers.get("Idempotency-Key", "").strip()
         if key and not IDEMPOTENCY_KEY.fullmatch(key):
             return Response({"Idempotency-Key": ["Use 1 to 100 printable ASCII characters."]}, status=400)
@@ -187,8 +190,8 @@ class ReturnView(CheckedRequestMixin, APIView):
     def get(self, request, number):
         channel = request_channel(request)
         if channel is None:
-            return Response({"detail": STAFF_REFUSED}, status=403)
+            return Response({"detail": gettext(STAFF_REFUSED)}, status=403)
         rma = rma_of_channel(channel=channel, number=number)
         if rma is None:
-            return Response({"detail": "No return with this number."}, status=404)
+            return Response({"detail": gettext("No return with this number.")}, status=404)
         return Response(return_body(rma))

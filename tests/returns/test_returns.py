@@ -342,3 +342,37 @@ def test_a_person_chooses_store_credit_in_the_admin_until_the_return_is_refunded
     assert (refund.method, refund.amount) == ("store_credit", Decimal("25.00")) and CreditNote.objects.get().total == Decimal("25.00")
     page = admin_client.get(f"/admin/returns/rma/{rma.pk}/change/").content.decode()
     assert 'name="refund_method"' not in page  # settled: it no longer changes
+
+
+@pytest.mark.django_db
+def test_a_return_of_both_lamps_shipped_in_two_parts_is_credited_on_both_invoices_and_refunded_in_full(db):
+    channel, warehouse = SalesChannelFactory(code="web"), WarehouseFactory(code="LYON", priority=10)
+    stock.stock_receive(product=ProductFactory(sku="LAMP-1", name="Lampe"), warehouse=warehouse, quantity=10)
+    order, _ = orders.order_import(channel=channel, data=order_payload())
+    line = order.lines.get()
+    orders.shipment_create(order=order, warehouse=warehouse, lines=[(line, 1)])
+    orders.shipment_create(order=order, warehouse=warehouse, lines=[(line, 1)])
+    rma = services.rma_authorise(rma=request(order, quantity=2))
+    rma_line = rma.lines.get()
+    services.rma_receive(rma=rma, quantities={rma_line.pk: 2})
+    services.rma_inspect(rma=rma, results={rma_line.pk: {"condition": "sellable", "disposition": "restock"}})
+    rma.refresh_from_db()
+    assert rma.status == S.REFUNDED and rma.refunded_total == Decimal("50.00")
+    first, second = Invoice.objects.filter(order=order).order_by("number")
+    assert sorted(CreditNote.objects.values_list("invoice__number", "total")) == [(first.number, Decimal("25.00")), (second.number, Decimal("25.00"))]
+    assert set(rma.credit_notes.values_list("credit_note__invoice__number", flat=True)) == {first.number, second.number}
+
+
+@pytest.mark.django_db
+def test_a_refund_made_in_the_shop_for_an_order_invoiced_in_parts_is_credited_across_its_invoices(db):
+    channel, warehouse = SalesChannelFactory(code="web"), WarehouseFactory(code="LYON", priority=10)
+    stock.stock_receive(product=ProductFactory(sku="LAMP-1", name="Lampe"), warehouse=warehouse, quantity=10)
+    order, _ = orders.order_import(channel=channel, data=order_payload())
+    line = order.lines.get()
+    orders.shipment_create(order=order, warehouse=warehouse, lines=[(line, 1)])
+    orders.shipment_create(order=order, warehouse=warehouse, lines=[(line, 1)])
+    services.refund_record_external(order=order, amount="54.90", reference="refund-1", source_label="Shopify",
+                                    lines=[{"order_line": line, "quantity": 2, "amount": "50.00"}])
+    assert sum(CreditNote.objects.values_list("total", flat=True)) == Decimal("54.90")
+    for invoice in Invoice.objects.filter(order=order):
+        assert sum(invoice.credit_notes.values_list("total", flat=True)) == invoice.total
