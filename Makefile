@@ -23,6 +23,11 @@ run: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The browser tests (Debian's Chromium), writing the screenshots of docs/back-office.md into docs/images/.
+.PHONY: tour
+tour: $(INSTALLED)
+	HUB_TOUR_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
+
 # Benchmarks (figures and the references they are compared with: docs/performance.md)
 bench-price-api: $(INSTALLED)
 	bench/price_api/run.sh
