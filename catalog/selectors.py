@@ -84,7 +84,7 @@ def product_prices_by_list(*, product, on_date=None) -> list[dict]:
     from django.utils import timezone
 
     from catalog.models import PriceEntry, PriceList
-    from catalog.pricing import Tier, price_data_fetch, resolve_prices
+    from catalog.pricing import PricingRequest, Tier, fetch, price_line, price_plan
 
     on_date = on_date or timezone.localdate()
     entries: dict[int, list] = {}
@@ -94,10 +94,10 @@ def product_prices_by_list(*, product, on_date=None) -> list[dict]:
                  .filter(is_active=True).order_by("-priority", "code"))
     if not lists:
         return []
-    data = price_data_fetch(skus=[product.sku], list_ids={price_list.pk for price_list in lists}, on_date=on_date)
+    infos, found = fetch(list_ids=[price_list.pk for price_list in lists], skus=[product.sku], on_date=on_date)
     rows = []
     for price_list in lists:
-        line = resolve_prices(lines=[(product.sku, 1)], tiers=(Tier("list", (price_list.pk,)),), currency=price_list.currency,
-                              on_date=on_date, data=data)[0]
+        plan = price_plan(request=PricingRequest((Tier("list", (price_list.pk,)),), price_list.currency, None), on_date=on_date, lists=infos)
+        line = price_line(plan, product.sku, 1, found.get(product.sku))
         rows.append({"price_list": price_list, "unit_price": line.unit_price, "error": line.error, "breaks": entries.get(price_list.pk, [])})
     return rows
