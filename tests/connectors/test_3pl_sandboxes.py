@@ -46,13 +46,17 @@ def test_shipbob_refuses_wrong_tokens_missing_or_foreign_channels_and_unknown_ve
     assert sb(shipbob, "GET", "channel").json()["items"][0]["id"] == 7
 
 
-def test_shipbob_counts_150_requests_in_a_sliding_window_and_says_when_to_retry(shipbob):
-    answers = [sb(shipbob, "GET", "channel") for _ in range(151)]
-    assert answers[0].headers["x-remaining-calls"] == "149" and answers[149].headers["x-remaining-calls"] == "0"
-    assert answers[150].status_code == 429 and answers[150].headers["x-retry-after"] == "1"
-    assert answers[150].json() == {"statusCode": 429, "message": "Rate limit is exceeded. Try again in 1 seconds."}
-    time.sleep(1.05)
-    assert sb(shipbob, "GET", "channel").status_code == 200
+def test_shipbob_counts_150_requests_in_a_sliding_window_and_says_when_to_retry():
+    clock = Clock(start=datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc))
+    with ShipBobSandbox(token="t", channel_id=7, clock=clock) as shipbob:
+        answers = [sb(shipbob, "GET", "channel") for _ in range(151)]
+        assert answers[0].headers["x-remaining-calls"] == "149" and answers[149].headers["x-remaining-calls"] == "0"
+        assert answers[150].status_code == 429 and answers[150].headers["x-retry-after"] == "60"
+        assert answers[150].json() == {"statusCode": 429, "message": "Rate limit is exceeded. Try again in 60 seconds."}
+        clock.advance(59)
+        assert sb(shipbob, "GET", "channel").status_code == 429
+        clock.advance(1)
+        assert sb(shipbob, "GET", "channel").status_code == 200
 
 
 def test_shipbob_orders_are_unique_per_reference_and_page_with_the_next_page_header(shipbob):
