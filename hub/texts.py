@@ -1,0 +1,98 @@
+"""Sentences the hub writes down now and people read later: hold reasons, timeline entries, sync
+errors. They are stored as their English message id with its parameters and translated when shown,
+so a French user reads French, an English one English, and the English text stays searchable.
+
+    reason = Text(gettext_noop("unknown SKU: %(sku)s"), sku="TSHIRT-XL")
+    order.hold_reason, order.hold_text = str(reason)[:300], reason.stored()
+    ...
+    text_shown(order.hold_text, order.hold_reason)   # "SKU inconnu : TSHIRT-XL" in French
+
+Call sites mark the message id with `gettext_noop` so `makemessages` collects it. A parameter may be
+another `Text` (translated too) or a list of them (joined with "; ")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils.translation import gettext
+
+SEPARATOR = "; "
+
+
+@dataclass(frozen=True)
+class Text:
+    msgid: str
+    params: dict = field(default_factory=dict)
+
+    def __init__(self, msgid: str, **params):
+        object.__setattr__(self, "msgid", str(msgid))
+        object.__setattr__(self, "params", {name: _storable(value) for name, value in params.items()})
+
+    def __str__(self) -> str:
+        """The English sentence (logs, search columns)."""
+        return _render(self.stored(), translate=False)
+
+    def stored(self) -> dict:
+        return {"msgid": self.msgid, "params": {name: _stored(value) for name, value in self.params.items()}}
+
+    def shown(self) -> str:
+        """The sentence in the active language."""
+        return _render(self.stored(), translate=True)
+
+
+def texts_stored(texts) -> list[dict]:
+    return [text.stored() for text in texts]
+
+
+def texts_english(texts) -> str:
+    return SEPARATOR.join(str(text) for text in texts)
+
+
+def text_shown(stored, fallback: str = "") -> str:
+    """A stored Text (or list of them) in the active language; `fallback` (the English column) for
+    rows written before texts were stored, or when nothing is stored."""
+    if isinstance(stored, list) and stored:
+        return SEPARATOR.join(_render(item, translate=True) for item in stored)
+    if isinstance(stored, dict) and stored.get("msgid"):
+        return _render(stored, translate=True)
+    return fallback or ""
+
+
+def _storable(value):
+    if isinstance(value, Text) or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_storable(item) for item in value]
+    if isinstance(value, (Decimal, float, date, datetime)):
+        return str(value)
+    return str(value)
+
+
+def _stored(value):
+    if isinstance(value, Text):
+        return value.stored()
+    if isinstance(value, list):
+        return [_stored(item) for item in value]
+    return value
+
+
+def _render(stored: dict, *, translate: bool) -> str:
+    msgid = stored.get("msgid", "")
+    params = {name: _render_param(value, translate) for name, value in (stored.get("params") or {}).items()}
+    for template in ((gettext(msgid), msgid) if translate else (msgid,)):
+        try:
+            return template % params if params else template
+        except (KeyError, TypeError, ValueError):
+            # A translation (or a stored row) whose placeholders do not match must not hide the sentence.
+            continue
+    return msgid
+
+
+def _render_param(value, translate: bool):
+    if isinstance(value, dict) and "msgid" in value:
+        return _render(value, translate=translate)
+    if isinstance(value, list):
+        return SEPARATOR.join(str(_render_param(item, translate)) for item in value)
+    return value
