@@ -155,6 +155,24 @@ def test_stock_import_is_a_count_that_records_variances_not_overwrites(write):
     assert list(StockMovement.objects.order_by("id").values_list("kind", "quantity")) == [("count", 12), ("count", -3)]
 
 
+def test_a_stock_export_of_lot_tracked_products_lists_each_lot_and_imports_back_unchanged(write):
+    from inventory.services import stock_receive
+
+    plain, cheese, warehouse = ProductFactory(sku="LAMP"), ProductFactory(sku="CHEESE", track_expiry=True), WarehouseFactory(code="LYON")
+    stock_receive(product=plain, warehouse=warehouse, quantity=4)
+    stock_receive(product=cheese, warehouse=warehouse, quantity=5, lot="L2", expiry=date(2027, 3, 1))
+    stock_receive(product=cheese, warehouse=warehouse, quantity=7, lot="L1", expiry=date(2027, 1, 15))
+    exported = "".join(stream_csv(resource_get("stock"))).lstrip("\ufeff").splitlines()
+    assert exported == ["sku,warehouse,quantity,lot,expiry,reserved,available", "CHEESE,LYON,7,L1,2027-01-15,,", "CHEESE,LYON,5,L2,2027-03-01,,",
+                        "LAMP,LYON,4,,,0,4"]
+    result = run_import(resource_get("stock"), write("s.csv", "\n".join(exported) + "\n"))
+    assert result.ok, result.errors
+    assert (result.new, result.updated, result.unchanged) == (0, 0, 3)
+    counted = "\n".join(exported).replace("CHEESE,LYON,5,L2", "CHEESE,LYON,4,L2")
+    assert run_import(resource_get("stock"), write("s.csv", counted + "\n")).updated == 1
+    assert StockLevel.objects.get(product=cheese).on_hand == 11
+
+
 def test_categories_import_creates_missing_ancestors(write):
     assert run_import(resource_get("categories"), write("c.csv", "path\nLighting > Outdoor > Garlands\n")).ok
     assert sorted(Category.objects.values_list("path", flat=True)) == ["Lighting", "Lighting > Outdoor", "Lighting > Outdoor > Garlands"]
