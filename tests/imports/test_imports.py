@@ -1,3 +1,4 @@
+import csv
 from decimal import Decimal
 from datetime import date
 
@@ -277,3 +278,14 @@ def test_an_import_keeps_its_lookups_to_itself_not_on_the_shared_resource(write)
     shared = products()
     assert run_import(shared, write("p.csv", "sku,name,category\nA1,Lamp,Lighting\n")).ok
     assert not hasattr(shared, "_categories")
+
+
+def test_every_importable_list_of_the_demo_exports_a_file_that_imports_back_with_nothing_to_change(tmp_path):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    for name in ("categories", "products", "price-lists", "prices", "warehouses", "stock", "customers"):
+        path = tmp_path / f"{name}.csv"
+        call_command("hub_export", name, str(path), stdout=open("/dev/null", "w"))
+        exported = len(list(csv.reader(path.open(encoding="utf-8-sig")))) - 1
+        result = run_import(resource_get(name), path, dry_run=True)
+        assert result.ok, (name, [str(e) for e in result.errors[:3]])
+        assert (result.new, result.updated, result.unchanged) == (0, 0, exported) and exported > 0, name
