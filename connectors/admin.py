@@ -49,7 +49,8 @@ class EndpointForm(forms.ModelForm):
     """Secrets are write-only: empty keeps the current ones; `Endpoint.clean` requires them again
     when the base URL moves to another host."""
 
-    kind = forms.ChoiceField(choices=lambda: [(kind, kind) for kind in sorted(CONNECTORS)])
+    kind = forms.ChoiceField(label=_("System"), choices=lambda: sorted(((kind, connector.label or kind) for kind, connector in CONNECTORS.items()),
+                                                                       key=lambda choice: str(choice[1]).lower()))
     credentials = forms.CharField(
         label=_("Credentials"), required=False, widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
         help_text=_("NAME=VALUE, one per line (e.g. access_token=…). Never shown back: leave empty to keep the current "
@@ -194,7 +195,7 @@ class SyncAttemptInline(admin.TabularInline):
 
 
 class PayloadForm(forms.Form):
-    payload = forms.CharField(widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "style": "font-family:monospace"}))
+    payload = forms.CharField(label=_("Payload (JSON)"), widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "style": "font-family:monospace"}))
 
     def clean_payload(self):
         try:
