@@ -27,6 +27,21 @@ class SyncError(Exception):
         return self.text.stored() if self.text is not None else None
 
 
+class RefusedData(ValueError):
+    """Data the hub cannot take (a vendor document, a webhook body): a ValueError whose message may
+    be a Text, so what is stored from it can be shown in the reader's language."""
+
+    def __init__(self, message: "str | Text"):
+        super().__init__(str(message))
+        self.text = message if isinstance(message, Text) else None
+
+
+def message_of(exc: BaseException) -> "Text | str":
+    """An exception's message as a Text when it carries one, else its English string."""
+    text = getattr(exc, "text", None)
+    return text if isinstance(text, Text) else str(exc)
+
+
 class TransientError(SyncError):
     """Timeouts, connection errors, 5xx, 429, malformed vendor bodies: tried again later."""
 
