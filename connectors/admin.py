@@ -222,7 +222,7 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
     actions = ["retry", "resolve"]
     readonly_fields = ["endpoint", "flow", "record_key", "record_label", "status_label", "error_class", "last_error_shown", "outcome", "attempts",
                        "changes_pretty", "next_attempt_at", "created_at", "updated_at", "started_at", "finished_at", "payload_pretty", "payload_edited",
-                       "resolution", "resolved_by"]
+                       "resolution_shown", "resolved_by"]
     fields = readonly_fields
     workflows = (
         Workflow("retry", _("Retry now"), "retry", lambda job: job.status in RETRYABLE),
@@ -246,6 +246,10 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
     @admin.display(description=_("Last error"))
     def last_error_shown(self, obj):
         return text_shown(obj.error_text, obj.last_error)
+
+    @admin.display(description=_("Resolution"))
+    def resolution_shown(self, obj):
+        return text_shown(obj.resolution_text, obj.resolution)
 
     @admin.display(description=_("Record"), ordering="record_label")
     def record_short(self, obj):
@@ -297,7 +301,7 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
         return gettext("Job #%(id)s queued again; it is sent on the next run.") % {"id": job.pk}
 
     def do_resolve(self, request, job):
-        sync_job_resolve(job=job, user=request.user, note=gettext("resolved by %(user)s") % {"user": request.user})
+        sync_job_resolve(job=job, user=request.user)
         return gettext("Job #%(id)s resolved.") % {"id": job.pk}
 
     @admin.action(description=_("Retry now"), permissions=["retry"])

@@ -296,6 +296,7 @@ class SyncJob(models.Model):
     outcome = models.CharField(_("outcome"), max_length=300, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("resolved by"))
     resolution = models.CharField(_("resolution"), max_length=300, blank=True)
+    resolution_text = models.JSONField(_("resolution text"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)

@@ -257,12 +257,13 @@ def sync_jobs_finish(*, jobs: list[SyncJob], token: str, results: dict, started,
                                       "lease_token", "lease_expires_at", "updated_at"])
         for job in retried:
             _back_to_pending(job)
-        _resolve_older_many(ok, "resolved: a later sync of this record succeeded")
-        _resolve_older_many([j for j in failed if j.status == SyncJob.Status.FAILED], "resolved: superseded by a newer error of this record")
+        _resolve_older_many(ok, Text(gettext_noop("resolved: a later sync of this record succeeded")))
+        _resolve_older_many([j for j in failed if j.status == SyncJob.Status.FAILED],
+                            Text(gettext_noop("resolved: superseded by a newer error of this record")))
     return len(ok), len(failed)
 
 
-def _resolve_older_many(jobs: list[SyncJob], note: str) -> None:
+def _resolve_older_many(jobs: list[SyncJob], note: Text) -> None:
     """Failed jobs of the same records that are older than these ones resolve themselves."""
     newest: dict[tuple[int, str, str], int] = {}
     for job in jobs:
@@ -277,7 +278,8 @@ def _resolve_older_many(jobs: list[SyncJob], note: str) -> None:
                                                 status=SyncJob.Status.FAILED).values_list("pk", "record_key")
             older = [pk for pk, record_key in candidates if pk < newest[(endpoint_id, flow, record_key)]]
             if older:
-                SyncJob.objects.filter(pk__in=older).update(status=SyncJob.Status.RESOLVED, resolution=note[:300], updated_at=timezone.now())
+                SyncJob.objects.filter(pk__in=older).update(status=SyncJob.Status.RESOLVED, resolution=str(note)[:300],
+                                                            resolution_text=note.stored(), updated_at=timezone.now())
 
 
 def _back_to_pending(job: SyncJob) -> None:
@@ -290,7 +292,8 @@ def _back_to_pending(job: SyncJob) -> None:
     except IntegrityError:
         newer = SyncJob.objects.get(endpoint_id=job.endpoint_id, flow=job.flow, record_key=job.record_key, status=SyncJob.Status.PENDING)
         SyncJob.objects.filter(pk=newer.pk).update(next_attempt_at=max(newer.next_attempt_at, job.next_attempt_at))
-        job.status, job.resolution, job.finished_at = SyncJob.Status.RESOLVED, f"superseded by job #{newer.pk}", timezone.now()
+        note = Text(gettext_noop("superseded by job #%(job)s"), job=newer.pk)
+        job.status, job.resolution, job.resolution_text, job.finished_at = SyncJob.Status.RESOLVED, str(note), note.stored(), timezone.now()
         job.save()
 
 
@@ -410,7 +413,8 @@ def sync_job_retry(*, job: SyncJob, user=None, payload=None) -> SyncJob:
         if payload is not None:
             fresh.payload, fresh.payload_edited = payload, True
         fresh.status, fresh.next_attempt_at, fresh.finished_at = SyncJob.Status.PENDING, timezone.now(), None
-        fresh.resolution = f"retried by {user}" if user else "retried"
+        note = Text(gettext_noop("retried by %(user)s"), user=str(user)) if user else Text(gettext_noop("retried"))
+        fresh.resolution, fresh.resolution_text = str(note)[:300], note.stored()
         try:
             with transaction.atomic():
                 fresh.save()
@@ -421,13 +425,17 @@ def sync_job_retry(*, job: SyncJob, user=None, payload=None) -> SyncJob:
     return fresh
 
 
-def sync_job_resolve(*, job: SyncJob, user=None, note: str = "") -> SyncJob:
+def sync_job_resolve(*, job: SyncJob, user=None, note: "str | Text" = "") -> SyncJob:
+    """Close a failed job without sending it again; `note` (a Text, or a person's own words) says why."""
     with transaction.atomic():
         fresh = SyncJob.objects.select_for_update().get(pk=job.pk)
         if fresh.status != SyncJob.Status.FAILED:
             raise JobActionError(gettext("job #%(job)s is %(status)s, not failed") % {"job": fresh.pk, "status": fresh.get_status_display().lower()})
         fresh.status, fresh.resolved_by = SyncJob.Status.RESOLVED, user if getattr(user, "pk", None) else None
-        fresh.resolution = (note or f"resolved by {user or 'an operator'}")[:300]
+        if not note:
+            note = Text(gettext_noop("resolved by %(user)s"), user=str(user)) if user else Text(gettext_noop("resolved by an operator"))
+        fresh.resolution = str(note)[:300]
+        fresh.resolution_text = note.stored() if isinstance(note, Text) else None
         fresh.save()
     return fresh
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.datastructures import CaseInsensitiveMapping
 from django.utils import timezone, translation
 
+from catalog.models import Product
 from catalog.services import product_update
 from connectors import sync
 from connectors.errors import PermanentError, TransientError
@@ -175,3 +176,23 @@ def test_a_rejected_webhook_reads_french_in_the_inbox(admin_client, echo_endpoin
     assert message.status == InboxMessage.Status.REJECTED and message.error == "signature does not match"
     listing = html(admin_client.get(reverse("admin:connectors_inboxmessage_changelist"), **FRENCH))
     assert "la signature ne correspond pas" in listing
+
+
+def test_resolutions_read_in_the_readers_language(admin_client, echo_endpoint, receiver):
+    job = refused_job(echo_endpoint, receiver)
+    product_update(product=Product.objects.get(pk=job.record_key), name="Lampe (2)")
+    run(echo_endpoint)  # the receiver answers 200: the newer sync succeeds and closes the older error
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.RESOLVED and job.resolution == "resolved: a later sync of this record succeeded"
+    page = html(admin_client.get(reverse("admin:connectors_syncjob_change", args=[job.pk]), **FRENCH))
+    assert "résolu : une synchronisation plus récente de cet enregistrement a réussi" in page
+    assert "a later sync of this record succeeded" in html(admin_client.get(reverse("admin:connectors_syncjob_change", args=[job.pk]), **ENGLISH))
+
+
+def test_an_operator_resolving_in_french_leaves_a_note_an_english_colleague_reads_in_english(admin_client, echo_endpoint, receiver):
+    job = refused_job(echo_endpoint, receiver)
+    admin_client.post(reverse("admin:connectors_syncjob_changelist"), {"action": "resolve", "_selected_action": [job.pk]}, **FRENCH)
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.RESOLVED and job.resolution == "resolved by admin"
+    assert "close par admin" in html(admin_client.get(reverse("admin:connectors_syncjob_change", args=[job.pk]), **FRENCH))
+    assert "resolved by admin" in html(admin_client.get(reverse("admin:connectors_syncjob_change", args=[job.pk]), **ENGLISH))
