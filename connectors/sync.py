@@ -169,7 +169,8 @@ def sync_execute(*, token: str, jobs: list[SyncJob]) -> None:
         payloads = {job.pk: exc for job in fresh}
     except Exception as exc:  # a mapping bug or bad data: a person must look
         logger.exception("preparing %s jobs of %s failed", len(fresh), flow.name)
-        payloads = {job.pk: PermanentError(Text(gettext_noop("could not prepare the payload: %(error)s"), error=f"{type(exc).__name__}: {exc}")) for job in fresh}
+        error = PermanentError(Text(gettext_noop("could not prepare the payload: %(error)s"), error=f"{type(exc).__name__}: {exc}"))
+        payloads = {job.pk: error for job in fresh}
     for job in jobs:
         if not job.payload_edited:
             job.payload = payloads.get(job.pk)
@@ -188,7 +189,7 @@ def sync_execute(*, token: str, jobs: list[SyncJob]) -> None:
                 ctx.outcomes.setdefault(job.pk, exc)
         except Exception as exc:
             logger.exception("sending %s jobs of %s failed", len(to_send), flow.name)
-            error = PermanentError(f"{type(exc).__name__}: {exc}")  # a programming error's own words
+            error = PermanentError(f"{type(exc).__name__}: {exc}")
             for job in to_send:
                 ctx.outcomes.setdefault(job.pk, error)
     results = {job.pk: ctx.outcomes.get(job.pk, "sent") for job in jobs}
@@ -231,7 +232,8 @@ def sync_jobs_finish(*, jobs: list[SyncJob], token: str, results: dict, started,
                 "job_id": job.pk, "endpoint_id": job.endpoint_id, "number": job.attempts, "outcome": outcome, "request_summary": summary,
                 "response_status": (error.status if error and error.status else (last.status if last else None)),
                 "response_excerpt": (error.excerpt if error and error.excerpt else (last.excerpt if last else ""))[:2000],
-                "error": str(error) if error else "", "error_text": error.stored() if error else None, "duration_ms": duration_ms, "started_at": started, "finished_at": now})
+                "error": str(error) if error else "", "error_text": error.stored() if error else None,
+                "duration_ms": duration_ms, "started_at": started, "finished_at": now})
             job.lease_token, job.lease_expires_at, job.updated_at = "", None, now
             if error is None:
                 job.status, job.outcome, job.error_class, job.finished_at = SyncJob.Status.DONE, str(result)[:300], "", now
