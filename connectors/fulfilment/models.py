@@ -19,7 +19,9 @@ class ThirdPartyStock(models.Model):
     awaiting_shipment = models.IntegerField(_("awaiting shipment"), default=0,
                                             help_text=_("Units the hub released to the 3PL and has not seen shipped yet."))
     corrected = models.IntegerField(_("corrected"), default=0, help_text=_("The 3PL correction recorded after this count (0: none)."))
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True, help_text=_("In English, as logged and searched."))
+    reason_text = models.JSONField(_("reason text"), null=True, blank=True, editable=False,
+                                   help_text=_("The reason as a stored text, shown in the reader's language."))
     counted_at = models.DateTimeField(_("counted at"))
 
     class Meta:

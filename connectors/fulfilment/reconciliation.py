@@ -8,15 +8,18 @@ import io
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy as _
+
 from connectors.fulfilment.models import ThirdPartyStock
 from connectors.fulfilment.state import awaiting_shipment
+from hub.texts import text_shown
 from inventory.models import StockLevel
 
 COLUMNS = [
-    ("endpoint", "Endpoint"), ("warehouse", "Warehouse"), ("sku", "SKU"), ("name", "Product"),
-    ("hub_on_hand", "Hub on hand"), ("awaiting_shipment", "Hub awaiting shipment"),
-    ("third_party_on_hand", "3PL on hand"), ("third_party_committed", "3PL committed"), ("third_party_in_transit", "3PL in transit"),
-    ("difference", "Difference"), ("last_correction", "Last correction"), ("reason", "Reason"), ("counted_at", "Counted at"),
+    ("endpoint", _("Endpoint")), ("warehouse", _("Warehouse")), ("sku", _("SKU")), ("name", _("Product")),
+    ("hub_on_hand", _("Hub on hand")), ("awaiting_shipment", _("Hub awaiting shipment")),
+    ("third_party_on_hand", _("3PL on hand")), ("third_party_committed", _("3PL committed")), ("third_party_in_transit", _("3PL in transit")),
+    ("difference", _("Difference")), ("last_correction", _("Last correction")), ("reason", _("Reason")), ("counted_at", _("Counted at")),
 ]
 
 
@@ -65,7 +68,7 @@ def reconciliation_rows(*, endpoint_code: str = "", warehouse_code: str = "", di
         rows.append(ReconciliationRow(
             endpoint=count.endpoint.code, warehouse=count.warehouse.code, sku=count.product.sku, name=count.product.name,
             hub_on_hand=on_hand, awaiting_shipment=held, third_party_on_hand=count.on_hand, third_party_committed=count.committed,
-            third_party_in_transit=count.in_transit, difference=difference, last_correction=count.corrected, reason=count.reason,
+            third_party_in_transit=count.in_transit, difference=difference, last_correction=count.corrected, reason=text_shown(count.reason_text, count.reason),
             counted_at=count.counted_at))
     return rows
 
@@ -81,8 +84,8 @@ def _cell(value):
 
 def reconciliation_export(rows: list[ReconciliationRow], *, file_format: str) -> bytes:
     """The rows as CSV (UTF-8 with BOM, for spreadsheets) or XLSX."""
-    header = [label for _, label in COLUMNS]
-    values = [[_cell(asdict(row)[name]) for name, _ in COLUMNS] for row in rows]
+    header = [str(label) for _name, label in COLUMNS]
+    values = [[_cell(asdict(row)[name]) for name, _label in COLUMNS] for row in rows]
     if file_format == "xlsx":
         from openpyxl import Workbook
 

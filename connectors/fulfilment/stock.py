@@ -17,20 +17,29 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from catalog.models import Product
 from connectors.fulfilment.models import ThirdPartyStock
 from connectors.binder import Binder
+from connectors.flows import texts_joined
+from connectors.fulfilment.inbound import is_recorded
 from connectors.fulfilment.state import ITEM, awaiting_shipment, busy_skus, served_locations
 from connectors.sync import cursor_get, cursor_set
 from inventory.models import StockMovement, Warehouse
 from inventory.selectors import stock_positions
+from hub.texts import Text
 from inventory.services import StockError, stock_adjust
 
 CURSOR = "stock.in"
+REASON_LENGTH = 200  # a movement's English reason column
 
 
-def stock_compare(ctx, *, skus=None) -> str:
+def _message(exc: Exception) -> "Text | str":
+    return exc.args[0] if exc.args and isinstance(exc.args[0], Text) else str(exc)
+
+
+def stock_compare(ctx, *, skus=None) -> Text:
     from connectors.fulfilment.flows import returns_catch_up
 
     endpoint, provider = ctx.endpoint, ctx.connector
@@ -44,7 +53,7 @@ def stock_compare(ctx, *, skus=None) -> str:
     late_returns = set()
     if provider.takes_returns:
         _, outcomes, _ = returns_catch_up(ctx)
-        if any(outcome.startswith("recorded") for outcome in outcomes):
+        if any(is_recorded(outcome) for outcome in outcomes):
             late_returns = {row.sku for row in rows}  # a receipt landed during the read: check again next time
     reported: dict[str, dict[str, list]] = {}
     for row in rows:
@@ -79,35 +88,41 @@ def stock_compare(ctx, *, skus=None) -> str:
             difference = their_free - our_free
             if difference and sku in busy:
                 skipped += 1
-                _snapshot(endpoint, warehouse, product, their_rows, position, awaiting.get(sku, 0), 0, "", started)
+                _snapshot(endpoint, warehouse, product, their_rows, position, awaiting.get(sku, 0), 0, None, started)
                 continue
-            reason = ""
+            reason = None
             applied = 0
             if difference:
                 if reasons is None:
                     reasons = provider.stock_reasons(ctx, location_id=locations[code], skus=names,
                                                      since=datetime.fromisoformat(last_run) if last_run else None) or {}
-                counted = (f"{provider.label} {locations[code]}: {sum(r.on_hand for r in their_rows)} on hand, "
-                           f"{sum(r.committed for r in their_rows)} for orders; hub {position['on_hand']}, {awaiting.get(sku, 0)} awaiting shipment")
-                reason = (f"{reasons[sku]} — {counted}" if reasons.get(sku) else f"count differs — {counted}")[:200]
+                counted = Text(gettext_noop("%(system)s %(location)s: %(on_hand)s on hand, %(committed)s for orders; hub %(hub_on_hand)s, "
+                                            "%(awaiting)s awaiting shipment"), system=provider.label, location=locations[code],
+                               on_hand=sum(r.on_hand for r in their_rows), committed=sum(r.committed for r in their_rows),
+                               hub_on_hand=position["on_hand"], awaiting=awaiting.get(sku, 0))
+                if reasons.get(sku):
+                    room = REASON_LENGTH - len(str(Text(gettext_noop("%(reason)s — %(counted)s"), reason="", counted=counted)))
+                    reason = Text(gettext_noop("%(reason)s — %(counted)s"), reason=str(reasons[sku])[:max(room, 0)], counted=counted)
+                else:
+                    reason = Text(gettext_noop("count differs — %(counted)s"), counted=counted)
                 try:
                     applied = _correct(endpoint, warehouse, product, difference, their_rows, position, reason, started)
                 except StockError as exc:
-                    reason = f"not corrected: {exc}"[:200]
+                    reason = Text(gettext_noop("not corrected: %(error)s"), error=_message(exc))
                     applied = 0
                 if applied:
                     corrected.append(f"{sku} {applied:+d}")
             _snapshot(endpoint, warehouse, product, their_rows, position, awaiting.get(sku, 0), applied, reason, started)
     cursor_set(endpoint=endpoint, name=CURSOR, value=started.isoformat())
-    summary = f"checked {checked} SKU(s) at {len(locations)} warehouse(s)"
+    summary = [Text(gettext_noop("checked %(checked)s SKU(s) at %(warehouses)s warehouse(s)"), checked=checked, warehouses=len(locations))]
     if corrected:
-        summary += f"; corrected {', '.join(corrected[:20])}" + ("…" if len(corrected) > 20 else "")
+        summary.append(Text(gettext_noop("corrected %(corrections)s"), corrections=", ".join(corrected[:20]) + ("…" if len(corrected) > 20 else "")))
     if skipped:
-        summary += f"; {skipped} changing during the read, checked next time"
+        summary.append(Text(gettext_noop("%(skipped)s changing during the read, checked next time"), skipped=skipped))
     if unknown:
-        summary += (f"; {len(unknown)} not known to {provider.label} yet, not compared "
-                    f"({', '.join(sorted(unknown)[:10])}{'…' if len(unknown) > 10 else ''}: send the items)")
-    return summary
+        summary.append(Text(gettext_noop("%(count)s not known to %(system)s yet, not compared (%(skus)s: send the items)"), count=len(unknown),
+                            system=provider.label, skus=", ".join(sorted(unknown)[:10]) + ("…" if len(unknown) > 10 else "")))
+    return texts_joined(summary)
 
 
 def _correct(endpoint, warehouse, product, difference, their_rows, position, reason, at) -> int:
@@ -155,7 +170,8 @@ def _lot_split(difference, their_rows, position) -> list[tuple[str, int, object]
             if not left:
                 break
     if left:
-        raise StockError(f"{abs(left)} unit(s) of the difference cannot be placed on a lot (the 3PL reports no lot for them)")
+        raise StockError(Text(gettext_noop("%(units)s unit(s) of the difference cannot be placed on a lot (the 3PL reports no lot for them)"),
+                              units=abs(left)))
     return pieces
 
 
@@ -170,4 +186,4 @@ def _snapshot(endpoint, warehouse, product, their_rows, position, awaiting, corr
               "in_transit": sum(e["in_transit"] for e in by_lot.values())}
     ThirdPartyStock.objects.update_or_create(endpoint=endpoint, warehouse=warehouse, product=product, lot="", defaults={
         **totals, "expiry": None, "hub_on_hand": position["on_hand"], "awaiting_shipment": awaiting, "corrected": corrected,
-        "reason": reason, "counted_at": at})
+        "reason": str(reason or "")[:200], "reason_text": reason.stored() if reason is not None else None, "counted_at": at})
