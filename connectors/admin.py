@@ -221,7 +221,7 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
     list_select_related = ["endpoint"]
     inlines = [SyncAttemptInline]
     actions = ["retry", "resolve"]
-    readonly_fields = ["endpoint", "flow", "record_key", "record_label", "status_label", "error_class", "last_error_shown", "outcome", "attempts",
+    readonly_fields = ["endpoint", "flow", "record_key", "record_label", "status_label", "error_class", "last_error_shown", "outcome_shown", "attempts",
                        "changes_pretty", "next_attempt_at", "created_at", "updated_at", "started_at", "finished_at", "payload_pretty", "payload_edited",
                        "resolution_shown", "resolved_by"]
     fields = readonly_fields
@@ -247,6 +247,10 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
     @admin.display(description=_("Last error"))
     def last_error_shown(self, obj):
         return text_shown(obj.error_text, obj.last_error)
+
+    @admin.display(description=_("Outcome"))
+    def outcome_shown(self, obj):
+        return text_shown(obj.outcome_text, obj.outcome)
 
     @admin.display(description=_("Resolution"))
     def resolution_shown(self, obj):
@@ -372,6 +376,7 @@ class InboxMessageAdmin(admin.ModelAdmin):
     search_fields = ["delivery_id", "error", "topic", "remote_addr"]
     readonly_fields = [f.name if f.name != "error" else "error_shown" for f in InboxMessage._meta.fields
                        if f.name not in ("body", "error_text")] + ["body_text", "signature_now"]
+    exclude = ["error"]  # shown in the reader's language by error_shown
     actions = ["replay"]
 
     class Media:
@@ -393,11 +398,11 @@ class InboxMessageAdmin(admin.ModelAdmin):
     def delivery(self, obj):
         return obj.delivery_id if len(obj.delivery_id) <= 60 else obj.delivery_id[:60] + "…"
 
-    @admin.display(description=_("Error"))
+    @admin.display(description=_("Outcome or error"))
     def error_excerpt(self, obj):
         return truncated(text_shown(obj.error_text, obj.error), 60)
 
-    @admin.display(description=_("Error"))
+    @admin.display(description=_("Outcome or error"))
     def error_shown(self, obj):
         return text_shown(obj.error_text, obj.error)
 

@@ -2,8 +2,23 @@
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_noop
+
 from connectors.errors import SyncError
 from connectors.http import Recorder
+from hub.texts import Text
+
+SENT = Text(gettext_noop("sent"))
+NOTHING_TO_SEND = Text(gettext_noop("nothing to send"))
+UNCHANGED = Text(gettext_noop("unchanged since the last sync"))
+
+
+def texts_joined(texts) -> Text:
+    """Several outcomes as one Text (each shown in the reader's language, joined with "; ")."""
+    texts = list(texts)
+    if len(texts) == 1 and isinstance(texts[0], Text):
+        return texts[0]
+    return Text("%(texts)s", texts=texts)
 
 
 class Flow:
@@ -61,7 +76,9 @@ class FlowContext:
             self._client = self.connector.client(endpoint=self.endpoint, recorder=self.recorder)
         return self._client
 
-    def done(self, job, outcome: str = "sent") -> None:
+    def done(self, job, outcome: "Text | str" = SENT) -> None:
+        """The job succeeded; `outcome` says what was done, as a Text (stored and shown in the
+        reader's language) or a plain string kept as it is."""
         self.outcomes[job.pk] = outcome
 
     def fail(self, job, error: SyncError) -> None:

@@ -293,7 +293,9 @@ class SyncJob(models.Model):
     last_error = models.TextField(_("last error"), blank=True, help_text=_("In English, as logged and searched."))
     error_text = models.JSONField(_("error text"), null=True, blank=True, editable=False,
                                   help_text=_("The last error as a stored text, shown in the reader's language."))
-    outcome = models.CharField(_("outcome"), max_length=300, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=300, blank=True, help_text=_("In English, as logged and searched."))
+    outcome_text = models.JSONField(_("outcome text"), null=True, blank=True, editable=False,
+                                    help_text=_("The outcome as a stored text, shown in the reader's language."))
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("resolved by"))
     resolution = models.CharField(_("resolution"), max_length=300, blank=True)
     resolution_text = models.JSONField(_("resolution text"), null=True, blank=True, editable=False)

@@ -70,8 +70,10 @@ class Connector:
         """Reach the system with the endpoint's credentials; return a one-line description or raise."""
         raise NotImplementedError
 
-    def process(self, *, message) -> str:
-        """Apply an accepted inbox message; returns a short outcome for the operator."""
+    def process(self, *, message) -> "Text | str":
+        """Apply an accepted inbox message; returns a short outcome for the operator (a
+        `hub.texts.Text`, shown in the reader's language; "ignored" when the message is not
+        for the hub)."""
         raise NotImplementedError
 
 

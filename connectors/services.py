@@ -21,6 +21,7 @@ from connectors.registry import connector_for
 from hub.texts import Text
 
 logger = logging.getLogger(__name__)
+IGNORED = Text(gettext_noop("ignored"))
 KEPT_HEADERS_PREFIXES = ("x-", "content-type", "user-agent")
 EXCERPT_BYTES = 2048  # what is kept of a delivery that is unsigned or too large
 REJECTED_KEPT_PER_HOUR = 100  # per endpoint, source address and reason; the others are only counted
@@ -278,7 +279,9 @@ def _process_one(message_id: int, allowed: set, *, skip_locked: bool) -> tuple[I
             error = Text(gettext_noop("%(kind)s: %(error)s"), kind=type(exc).__name__, error=message_of(exc))
             message.status, message.error, message.error_text = InboxMessage.Status.FAILED, escape_nul(str(error)[:5000]), _stored(error)
         else:
-            message.status = InboxMessage.Status.IGNORED if outcome == "ignored" else InboxMessage.Status.PROCESSED
+            if outcome == "ignored":
+                outcome = IGNORED
+            message.status = InboxMessage.Status.IGNORED if outcome == IGNORED else InboxMessage.Status.PROCESSED
             message.error, message.error_text = escape_nul(str(outcome)), _stored(outcome)
         message.processed_at = timezone.now()
         message.save(update_fields=["attempts", "status", "error", "error_text", "processed_at"])

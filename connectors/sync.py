@@ -21,7 +21,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 
 from connectors.errors import PermanentError, SyncError
-from connectors.flows import FlowContext
+from connectors.flows import NOTHING_TO_SEND, SENT, FlowContext
 from connectors.models import Endpoint, EndpointHealth, EndpointSchedule, SyncAttempt, SyncCursor, SyncJob
 from connectors.registry import connector_for
 from hub.bulk import bulk_insert, bulk_update_fields
@@ -178,7 +178,7 @@ def sync_execute(*, token: str, jobs: list[SyncJob]) -> None:
             ctx.fail(job, job.payload)
             job.payload = None
         elif job.payload is None:
-            ctx.done(job, ctx.outcomes.get(job.pk) or "nothing to send")
+            ctx.done(job, ctx.outcomes.get(job.pk) or NOTHING_TO_SEND)
         else:
             to_send.append(job)
     if to_send:
@@ -192,7 +192,7 @@ def sync_execute(*, token: str, jobs: list[SyncJob]) -> None:
             error = PermanentError(f"{type(exc).__name__}: {exc}")
             for job in to_send:
                 ctx.outcomes.setdefault(job.pk, error)
-    results = {job.pk: ctx.outcomes.get(job.pk, "sent") for job in jobs}
+    results = {job.pk: ctx.outcomes.get(job.pk, SENT) for job in jobs}
     ok, failed = sync_jobs_finish(jobs=jobs, token=token, results=results, started=started, recorder=ctx.recorder,
                                   max_attempts=flow.max_attempts)
     if ctx.follow_ups:
@@ -223,7 +223,7 @@ def sync_jobs_finish(*, jobs: list[SyncJob], token: str, results: dict, started,
         for job in jobs:
             if job.pk not in owned:
                 continue
-            result = results.get(job.pk, "sent")
+            result = results.get(job.pk, SENT)
             error = result if isinstance(result, SyncError) else None
             job.attempts += 1
             outcome = SyncAttempt.Outcome.OK if error is None else (
@@ -236,7 +236,8 @@ def sync_jobs_finish(*, jobs: list[SyncJob], token: str, results: dict, started,
                 "duration_ms": duration_ms, "started_at": started, "finished_at": now})
             job.lease_token, job.lease_expires_at, job.updated_at = "", None, now
             if error is None:
-                job.status, job.outcome, job.error_class, job.finished_at = SyncJob.Status.DONE, str(result)[:300], "", now
+                job.status, job.error_class, job.finished_at = SyncJob.Status.DONE, "", now
+                job.outcome, job.outcome_text = str(result)[:300], (result.stored() if isinstance(result, Text) else None)
                 job.last_error, job.error_text = "", None
                 finished.append(job)
                 ok.append(job)
@@ -255,7 +256,7 @@ def sync_jobs_finish(*, jobs: list[SyncJob], token: str, results: dict, started,
                 finished.append(job)
                 failed.append(job)
         bulk_insert(SyncAttempt, attempts)
-        bulk_update_fields(finished, ["status", "outcome", "error_class", "last_error", "error_text", "finished_at", "attempts", "payload",
+        bulk_update_fields(finished, ["status", "outcome", "outcome_text", "error_class", "last_error", "error_text", "finished_at", "attempts", "payload",
                                       "lease_token", "lease_expires_at", "updated_at"])
         for job in retried:
             _back_to_pending(job)

@@ -17,7 +17,7 @@ from connectors.accounting.system import DAILY, ApplicationDocument, DocumentLin
 from connectors.binder import CREDIT_NOTE, CUSTOMER, INVOICE, PAYMENT, Binder, binding_type
 from connectors.commerce.flows import fingerprint
 from connectors.errors import PermanentError, SyncError
-from connectors.flows import Flow, ScheduledFlow
+from connectors.flows import NOTHING_TO_SEND, UNCHANGED, Flow, ScheduledFlow, texts_joined
 from connectors.sync import sync_job_enqueue
 from hub.money import round_money
 from hub.texts import Text
@@ -29,6 +29,8 @@ ALLOCATION = binding_type("allocation", "Allocation of a credit note", "orders.c
 DOCUMENT_TYPES = {"invoice": INVOICE, "credit_note": CREDIT_NOTE}
 DOCUMENT_MODELS = {"invoice": Invoice, "credit_note": CreditNote}
 DOCUMENT_LABELS = {"invoice": Text(gettext_noop("invoice")), "credit_note": Text(gettext_noop("credit note"))}
+APPLICATION_LABELS = {"payment": Text(gettext_noop("payment")), "refund": Text(gettext_noop("refund")),
+                      "allocation": Text(gettext_noop("allocation"))}
 
 
 # --- endpoint settings ----------------------------------------------------------------------------
@@ -260,7 +262,7 @@ def pending_applications(ctx, order_id: int, *, kinds: tuple[str, ...], source_i
     return payloads
 
 
-def send_applications(ctx, items: list[dict], *, customer) -> list[str]:
+def send_applications(ctx, items: list[dict], *, customer) -> list[Text]:
     """Send each payment, refund or allocation once; returns what happened, one phrase each."""
     binder = Binder(ctx.endpoint)
     said = []
@@ -270,8 +272,8 @@ def send_applications(ctx, items: list[dict], *, customer) -> list[str]:
             continue
         target_id, _ = ensure_document(ctx, item["target_kind"], item["target_id"])
         if target_id is None:
-            said.append(f"{item['kind']} of {item['target_number']} not sent ({item['target_number']} predates the start date "
-                        f"and is not in {ctx.connector.label})")
+            said.append(Text(gettext_noop("%(kind)s of %(target)s not sent (%(target)s predates the start date and is not in %(system)s)"),
+                             kind=APPLICATION_LABELS.get(item["kind"], item["kind"]), target=item["target_number"], system=ctx.connector.label))
             continue
         source_id = ""
         if item["kind"] == "allocation":
@@ -284,8 +286,10 @@ def send_applications(ctx, items: list[dict], *, customer) -> list[str]:
                                find=lambda: ctx.connector.application_find(ctx, application=application),
                                create=lambda: ctx.connector.application_create(
                                    ctx, application=application, key=idempotency_key(item["kind"], item["key"].split(":", 1)[1], item)))
-        verb = "sent" if created else "found"
-        said.append(f"{verb} {item['kind']} {application.amount} {currency} → {item['target_number']}")
+        said.append(Text(gettext_noop("sent %(kind)s %(amount)s %(currency)s → %(target)s") if created
+                         else gettext_noop("found %(kind)s %(amount)s %(currency)s → %(target)s"),
+                         kind=APPLICATION_LABELS.get(item["kind"], item["kind"]), amount=str(application.amount), currency=currency,
+                         target=item["target_number"]))
     return said
 
 
@@ -310,7 +314,7 @@ class ContactsOut(Flow):
         body = ctx.connector.contact_body(customer)
         binding = Binder(ctx.endpoint).get(CUSTOMER, customer.pk)
         if binding is not None and binding.fingerprint == fingerprint(body):
-            ctx.done(job, "unchanged")
+            ctx.done(job, UNCHANGED)
             return None
         return body
 
@@ -320,12 +324,12 @@ class ContactsOut(Flow):
             binding = binder.get(CUSTOMER, job.record_key)
             if binding is None:
                 ensure_contact(ctx, Customer.objects.get(pk=job.record_key), body=job.payload)
-                ctx.done(job, f"created in {ctx.connector.label}")
+                ctx.done(job, Text(gettext_noop("created in %(system)s"), system=ctx.connector.label))
                 continue
             found = ctx.connector.contact_update(ctx, external_id=binding.external_id, body=job.payload,
                                                  key=idempotency_key("contact-upd", job.record_key, job.payload), data=binding.data)
             binder.bind(CUSTOMER, job.record_key, found.external_id, fingerprint=fingerprint(job.payload), data=found.data or binding.data)
-            ctx.done(job, f"updated {ctx.connector.label} contact {found.external_id}")
+            ctx.done(job, Text(gettext_noop("updated %(system)s contact %(contact)s"), system=ctx.connector.label, contact=found.external_id))
 
 
 class DocumentsOut(Flow):
@@ -340,10 +344,11 @@ class DocumentsOut(Flow):
         bound = Binder(ctx.endpoint).external_id(DOCUMENT_TYPES[self.kind], job.record_key)
         record = _document(self.kind, job.record_key)
         if bound:
-            ctx.done(job, f"already in {ctx.connector.label} ({bound})")
+            ctx.done(job, Text(gettext_noop("already in %(system)s (%(external_id)s)"), system=ctx.connector.label, external_id=bound))
             return None
         if record.issued_on < start_date(ctx.endpoint):
-            ctx.done(job, f"issued {record.issued_on}, before the start date {start_date(ctx.endpoint)}: not sent")
+            ctx.done(job, Text(gettext_noop("issued %(issued)s, before the start date %(start)s: not sent"), issued=record.issued_on,
+                               start=start_date(ctx.endpoint)))
             return None
         return document_payload(ctx, self.kind, record)
 
@@ -351,14 +356,16 @@ class DocumentsOut(Flow):
         for job in jobs:
             try:
                 external_id, created = ensure_document(ctx, self.kind, job.record_key, payload=job.payload)
-                said = [f"{'created' if created else 'found'} {ctx.connector.label} {DOCUMENT_LABELS[self.kind]} {external_id}"]
+                said = [Text(gettext_noop("created %(system)s %(document)s %(external_id)s") if created
+                             else gettext_noop("found %(system)s %(document)s %(external_id)s"),
+                             system=ctx.connector.label, document=DOCUMENT_LABELS[self.kind], external_id=external_id)]
                 said += self.after(ctx, job)
             except SyncError as exc:
                 ctx.fail(job, exc)
                 continue
-            ctx.done(job, "; ".join(said)[:300])
+            ctx.done(job, texts_joined(said))
 
-    def after(self, ctx, job) -> list[str]:
+    def after(self, ctx, job) -> list[Text]:
         return []
 
 
@@ -399,7 +406,7 @@ class PaymentsOut(Flow):
     def prepare(self, ctx, job):
         items = pending_applications(ctx, int(job.record_key), kinds=("payment", "refund"))
         if not items:
-            ctx.done(job, "nothing to send")
+            ctx.done(job, NOTHING_TO_SEND)
             return None
         return {"order": job.record_label, "applications": items}
 
@@ -414,7 +421,7 @@ class PaymentsOut(Flow):
             except SyncError as exc:
                 ctx.fail(job, exc)
                 continue
-            ctx.done(job, ("; ".join(said) or "nothing left to send")[:300])
+            ctx.done(job, texts_joined(said) if said else Text(gettext_noop("nothing left to send")))
 
 
 class DailyBatch(ScheduledFlow):
@@ -431,7 +438,7 @@ class DailyBatch(ScheduledFlow):
     def send(self, ctx, jobs):
         queued = queue_due(ctx.endpoint)
         for job in jobs:
-            ctx.done(job, f"queued {queued} documents and orders")
+            ctx.done(job, Text(gettext_noop("queued %(queued)s documents and orders"), queued=queued))
 
 
 def queue_due(endpoint) -> int:

@@ -117,7 +117,7 @@ class AmazonConnector(Storefront):
         payload = self.parse_webhook(bytes(message.body))
         order_id = ((payload.get("Payload") or {}).get("OrderChangeNotification") or {}).get("AmazonOrderId", "?")
         sync_job_enqueue(endpoint=message.endpoint, flow="orders.poll", record_key=SCHEDULED_KEY, label="poll after ORDER_CHANGE")
-        return f"orders poll brought forward (order {order_id} changed)"
+        return Text(gettext_noop("orders poll brought forward (order %(order)s changed)"), order=order_id)
 
     def check_connection(self, *, endpoint):
         self.marketplace_channels(endpoint)

@@ -22,7 +22,7 @@ COUNTRY_MARKETPLACE["UK"] = COUNTRY_MARKETPLACE["GB"]
 # Orders v0 OrderStatus: Pending orders are not yet paid and may still disappear (held until
 # Unshipped); Canceled is a cancellation.
 NOT_YET_ORDERS = {"Pending", "PendingAvailability"}
-CANCELLED_STATUSES = {"Canceled": "cancelled in Amazon", "Unfulfillable": "unfulfillable in Amazon"}
+CANCELLED_STATUSES = {"Canceled": Text(gettext_noop("cancelled in Amazon")), "Unfulfillable": Text(gettext_noop("unfulfillable in Amazon"))}
 
 # Carrier codes Amazon knows (the CarrierCode list); any other carrier goes as "Other" with its name.
 CARRIER_CODES = {code.lower(): code for code in (
@@ -102,7 +102,7 @@ def order_payload(order: dict) -> dict:
     return payload
 
 
-def cancellation(order: dict) -> str | None:
+def cancellation(order: dict) -> Text | None:
     return CANCELLED_STATUSES.get(order.get("OrderStatus") or "")
 
 

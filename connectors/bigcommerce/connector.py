@@ -240,18 +240,18 @@ class BigCommerceConnector(Storefront):
             order = client.v2("GET", f"orders/{order_id}")
         except PermanentError as exc:
             if exc.status == 404:
-                return f"order {order_id} is no longer in BigCommerce"
+                return Text(gettext_noop("order %(order)s is no longer in BigCommerce"), order=order_id)
             raise
         if int(order.get("status_id") or 0) in mapping.NOT_YET_ORDERS:
-            return f"order {order_id} is incomplete: not an order yet"
+            return Text(gettext_noop("order %(order)s is incomplete: not an order yet"), order=order_id)
         created = self.apply_order(endpoint=endpoint, order_json=self._order_document(client, order))
-        return f"order #{order_id} {'created' if created else 'updated'}"
+        return Text(gettext_noop("order %(order)s created") if created else gettext_noop("order %(order)s updated"), order=f"#{order_id}")
 
     @staticmethod
     def _order_archived(*, endpoint, payload):
         from connectors.commerce.inbound import order_removed
 
-        return order_removed(endpoint=endpoint, external_id=(payload.get("data") or {}).get("id"), how="archived in BigCommerce")
+        return order_removed(endpoint=endpoint, external_id=(payload.get("data") or {}).get("id"), how=Text(gettext_noop("archived in BigCommerce")))
 
 
 register(BigCommerceConnector())

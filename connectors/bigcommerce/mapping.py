@@ -4,12 +4,15 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from email.utils import format_datetime, parsedate_to_datetime
 
+from django.utils.translation import gettext_noop
+
 from hub.money import round_money
+from hub.texts import Text
 
 # Order status id → the hub's payment status (0 Incomplete is not an order yet; 5 and 6 are cancellations).
 STATUS_PAYMENT = {1: "pending", 7: "pending", 12: "pending", 5: "pending", 6: "pending", 2: "paid", 3: "paid", 4: "paid", 8: "paid",
                   9: "paid", 10: "paid", 11: "paid", 13: "paid", 14: "paid"}
-CANCELLED_STATUSES = {5: "cancelled in BigCommerce", 6: "declined in BigCommerce"}
+CANCELLED_STATUSES = {5: Text(gettext_noop("cancelled in BigCommerce")), 6: Text(gettext_noop("declined in BigCommerce"))}
 NOT_YET_ORDERS = {0}
 CANCELLED = 5
 # Hub carrier names → AfterShip courier slugs, which BigCommerce takes as `tracking_carrier`.
@@ -96,7 +99,7 @@ def order_payload(order: dict) -> dict:
     return payload
 
 
-def cancellation(order: dict) -> str | None:
+def cancellation(order: dict) -> Text | None:
     return CANCELLED_STATUSES.get(int(order.get("status_id") or 0))
 
 

@@ -18,7 +18,7 @@ from catalog.selectors import parent_skus, price_changes_for_list, price_list_fo
 from connectors.binder import ORDER, PRODUCT, SHIPMENT, VARIANT, Binder
 from connectors.commerce.storefront import ProductDocument
 from connectors.errors import PermanentError, message_of
-from connectors.flows import Flow, ScheduledFlow
+from connectors.flows import UNCHANGED, Flow, ScheduledFlow
 from connectors.sync import SCHEDULED_KEY, cursor_get, cursor_set, sync_job_enqueue
 from hub.texts import Text
 from inventory.selectors import available_to_sell
@@ -97,7 +97,7 @@ class ProductsOut(Flow):
                 continue
             binding = bindings.get(job.record_key)
             if binding is None and parent.status != Product.Status.ACTIVE:
-                ctx.done(job, f"{parent.sku} is {parent.status}: not published")
+                ctx.done(job, Text(gettext_noop("%(sku)s is %(status)s: not published"), sku=parent.sku, status=parent.status))
                 payloads[job.pk] = None
                 continue
             variants = children.get(parent.pk) or [parent]
@@ -108,7 +108,7 @@ class ProductsOut(Flow):
                 continue
             payload = ctx.connector.product_document(endpoint=endpoint, parent=parent, variants=variants, prices=prices)
             if binding is not None and binding.fingerprint == fingerprint(payload):
-                ctx.done(job, f"{parent.sku} unchanged")
+                ctx.done(job, Text(gettext_noop("%(sku)s unchanged"), sku=parent.sku))
                 payloads[job.pk] = None
                 continue
             payloads[job.pk] = payload
@@ -139,7 +139,9 @@ class ProductsOut(Flow):
         bound_before = variant_bindings(ctx.endpoint, [v.sku for v in answer.variants])
         self._bind(ctx.endpoint, job, answer)
         self._queue_first_stock(ctx, [v for v in answer.variants if v.sku not in bound_before])
-        ctx.done(job, f"{'created' if created else 'updated'} {shop.label} product {answer.external_id} ({len(answer.variants)} variants)")
+        ctx.done(job, Text(gettext_noop("created %(system)s product %(product)s (%(variants)s variants)") if created
+                           else gettext_noop("updated %(system)s product %(product)s (%(variants)s variants)"),
+                           system=shop.label, product=answer.external_id, variants=len(answer.variants)))
 
     @staticmethod
     def _as_found(ref):
@@ -225,7 +227,7 @@ class StockOut(Flow):
             pushed = binding.data.get("levels", {})
             changed = {location: units for location, units in targets[job.record_key].items() if pushed.get(location) != units}
             if not changed:
-                ctx.done(job, "unchanged")
+                ctx.done(job, UNCHANGED)
                 payloads[job.pk] = None
             else:
                 payloads[job.pk] = {"sku": job.record_key, "variant": _stock_row_data(binding), "levels": changed}
@@ -236,7 +238,8 @@ class StockOut(Flow):
         ctx.connector.stock_set(ctx, rows=rows)
         remember_levels(ctx.endpoint, {job.payload["sku"]: job.payload["levels"] for job in jobs})
         for job in jobs:
-            ctx.done(job, "set " + ", ".join(f"{units} @ {location}" for location, units in job.payload["levels"].items()))
+            ctx.done(job, Text(gettext_noop("set %(levels)s"), levels=", ".join(f"{units} @ {location}"
+                                                                                for location, units in job.payload["levels"].items())))
 
 
 class StockReconcile(ScheduledFlow):
@@ -272,10 +275,11 @@ class StockReconcile(ScheduledFlow):
         remember_levels(endpoint, levels)
         more = len(page) == self.page_size
         cursor_set(endpoint=endpoint, name=self.name, value=str(page[-1].pk) if more else "")
-        summary = f"checked {len(variants)} variants at {len(locations)} locations, corrected {len(rows)}"
+        summary = Text(gettext_noop("checked %(variants)s variants at %(locations)s locations, corrected %(corrected)s"),
+                       variants=len(variants), locations=len(locations), corrected=len(rows))
         if more:
             ctx.queue_next(SCHEDULED_KEY, f"{self.label}: next page")
-            summary += "; next page queued"
+            summary = Text(gettext_noop("%(summary)s; next page queued"), summary=summary)
         for job in jobs:
             ctx.done(job, summary)
 
@@ -295,7 +299,7 @@ class FulfilmentsOut(Flow):
     def prepare(self, ctx, job):
         binder = Binder(ctx.endpoint)
         if binder.is_bound(SHIPMENT, local_id=job.record_key):
-            ctx.done(job, f"already fulfilled in {ctx.connector.label}")
+            ctx.done(job, Text(gettext_noop("already fulfilled in %(system)s"), system=ctx.connector.label))
             return None
         shipment = Shipment.objects.select_related("order").prefetch_related("lines__order_line").get(pk=job.record_key)
         order_id = binder.external_id(ORDER, shipment.order_id)
@@ -321,9 +325,10 @@ class FulfilmentsOut(Flow):
                                            order_shipped=bool(payload.get("order_shipped")))))
             external_id = binder.external_id(SHIPMENT, job.record_key)
             if created:
-                ctx.done(job, f"fulfilment {external_id} with tracking {number or '—'}")
+                ctx.done(job, Text(gettext_noop("fulfilment %(fulfilment)s with tracking %(tracking)s"), fulfilment=external_id,
+                                   tracking=number or "—"))
             else:
-                ctx.done(job, f"already in {shop.label} as fulfilment {external_id}")
+                ctx.done(job, Text(gettext_noop("already in %(system)s as fulfilment %(fulfilment)s"), system=shop.label, fulfilment=external_id))
 
 
 class CancellationsOut(Flow):
@@ -346,10 +351,10 @@ class CancellationsOut(Flow):
         for job in jobs:
             order_id = job.payload["order_id"]
             if shop.order_is_cancelled(ctx, order_id=order_id):
-                ctx.done(job, f"already cancelled in {shop.label}")
+                ctx.done(job, Text(gettext_noop("already cancelled in %(system)s"), system=shop.label))
                 continue
             shop.order_cancel(ctx, order_id=order_id, reason=job.payload["reason"])
-            ctx.done(job, f"cancelled {shop.label} order {order_id}")
+            ctx.done(job, Text(gettext_noop("cancelled %(system)s order %(order)s"), system=shop.label, order=order_id))
 
 
 class OrdersPoll(ScheduledFlow):
@@ -388,7 +393,7 @@ class OrdersPoll(ScheduledFlow):
                                       seen=seen, errors=[m for _, m in failures[:5]]))
         cursor_set(endpoint=ctx.endpoint, name=self.name, value=(newest or started).isoformat())
         for job in jobs:
-            ctx.done(job, f"{seen} orders checked, {created} new")
+            ctx.done(job, Text(gettext_noop("%(seen)s orders checked, %(created)s new"), seen=seen, created=created))
 
 
 STOREFRONT_FLOWS = (ProductsOut(), StockOut(), StockReconcile(), FulfilmentsOut(), CancellationsOut(), OrdersPoll())

@@ -38,7 +38,7 @@ def order_apply(*, endpoint, order: dict, cancelled: bool = False) -> bool:
             binder.bind_new(ORDER, hub_order.pk, external_id, data={"updated_at": stamp} if stamp else {})
         else:
             binder.bind(ORDER, hub_order.pk, external_id, data={"updated_at": stamp} if stamp else {})
-        reason = shop.order_cancellation(order) if not cancelled else (shop.order_cancellation(order) or "cancelled in the shop")
+        reason = shop.order_cancellation(order) if not cancelled else (shop.order_cancellation(order) or Text(gettext_noop("cancelled in the shop")))
         if reason:
             hub_order = SalesOrder.objects.get(pk=hub_order.pk)
             if hub_order.status != "cancelled":
@@ -46,7 +46,7 @@ def order_apply(*, endpoint, order: dict, cancelled: bool = False) -> bool:
     return created
 
 
-def order_removed(*, endpoint, external_id, how: str) -> str:
+def order_removed(*, endpoint, external_id, how: "Text | str") -> Text:
     """The shop deleted or archived an order: the hub order is cancelled, unless it can no
     longer be (shipped), which a person must look at. `how` says what the shop did, e.g. "deleted in the shop"."""
     from orders.models import SalesOrder
@@ -55,35 +55,37 @@ def order_removed(*, endpoint, external_id, how: str) -> str:
     local_id = Binder(endpoint).local_id(ORDER, external_id)
     order = SalesOrder.objects.filter(pk=local_id).first() if local_id else None
     if order is None:
-        return f"order {external_id} {how}: not in the hub"
+        return Text(gettext_noop("order %(order)s %(how)s: not in the hub"), order=external_id, how=how)
     if order.status == "cancelled":
-        return f"order {order.number} already cancelled"
+        return Text(gettext_noop("order %(order)s already cancelled"), order=order.number)
     with change_origin(endpoint.code):
         try:
             order_cancel(order=order, reason=how, actor_label=f"{endpoint.kind}:{endpoint.code}")
         except OrderError as exc:
             raise RefusedData(Text(gettext_noop("order %(order)s was %(how)s but cannot be cancelled here: %(error)s"), order=order.number,
                                    how=how, error=message_of(exc))) from None
-    return f"order {order.number} cancelled ({how})"
+    return Text(gettext_noop("order %(order)s cancelled (%(how)s)"), order=order.number, how=how)
 
 
 def order_handler(*, cancelled: bool):
     def handle(*, endpoint, payload):
         created = connector_for(endpoint).apply_order(endpoint=endpoint, order_json=payload, cancelled=cancelled)
-        return f"order {connector_for(endpoint).order_label(payload)} {'created' if created else 'updated'}"
+        return Text(gettext_noop("order %(order)s created") if created else gettext_noop("order %(order)s updated"),
+                    order=connector_for(endpoint).order_label(payload))
     return handle
 
 
-def customer_apply(*, endpoint, payload: dict) -> str:
+def customer_apply(*, endpoint, payload: dict) -> Text:
     from orders.services import customer_upsert_from_channel
 
     with change_origin(endpoint.code):
         customer, created = customer_upsert_from_channel(channel=endpoint.channel, **connector_for(endpoint).customer_map(payload))
         Binder(endpoint).bind(CUSTOMER, customer.pk, payload["id"])
-    return f"customer {customer.code} {'created' if created else 'updated'}"
+    return Text(gettext_noop("customer %(customer)s created") if created else gettext_noop("customer %(customer)s updated"),
+                customer=customer.code)
 
 
-def refund_apply(*, endpoint, payload: dict) -> str:
+def refund_apply(*, endpoint, payload: dict) -> Text:
     from orders.models import SalesOrder
     from returns.services import refund_record_external
 
@@ -91,7 +93,7 @@ def refund_apply(*, endpoint, payload: dict) -> str:
     binder = Binder(endpoint)
     preview = shop.refund_map(payload, prices_include_tax=False)
     if binder.is_bound(REFUND, external_id=preview.refund_id):
-        return f"refund {preview.refund_id} already recorded"
+        return Text(gettext_noop("refund %(refund)s already recorded"), refund=preview.refund_id)
     local_id = binder.local_id(ORDER, preview.order_external_id)
     order = SalesOrder.objects.filter(pk=local_id).first() if local_id else None
     if order is None:
@@ -99,7 +101,7 @@ def refund_apply(*, endpoint, payload: dict) -> str:
                                order=preview.order_external_id))
     refund = shop.refund_map(payload, prices_include_tax=order.prices_include_tax)
     if refund.amount <= 0:
-        return f"refund {refund.refund_id} moves no money: nothing to record"
+        return Text(gettext_noop("refund %(refund)s moves no money: nothing to record"), refund=refund.refund_id)
     lines = []
     for item in refund.lines:
         line = order.lines.filter(sku=item["sku"]).order_by("position").first() if item["sku"] else None
@@ -111,4 +113,8 @@ def refund_apply(*, endpoint, payload: dict) -> str:
         rma, recorded = refund_record_external(order=order, amount=refund.amount, lines=lines, reference=refund.reference,
                                                source_label=endpoint.kind, actor_label=f"{endpoint.kind}:{endpoint.code}")
         binder.bind(REFUND, f"{order.pk}:{refund.refund_id}", refund.refund_id)
-    return f"{recorded} {order.currency} refunded on {order.number}" + (f", return {rma.number}" if rma else " (no return: not shipped)")
+    if rma:
+        return Text(gettext_noop("%(amount)s %(currency)s refunded on %(order)s, return %(rma)s"), amount=str(recorded), currency=order.currency,
+                    order=order.number, rma=rma.number)
+    return Text(gettext_noop("%(amount)s %(currency)s refunded on %(order)s (no return: not shipped)"), amount=str(recorded),
+                currency=order.currency, order=order.number)

@@ -133,7 +133,7 @@ class EbayConnector(Storefront):
         """The hub keeps an eBay buyer's details only on the orders they placed (an accounting
         record); the notification is acknowledged and kept in the inbox as the deletion request."""
         data = (payload.get("notification") or {}).get("data") or {}
-        return f"account deletion of eBay user {data.get('username') or data.get('userId') or '?'} recorded"
+        return Text(gettext_noop("account deletion of eBay user %(user)s recorded"), user=data.get("username") or data.get("userId") or "?")
 
     def check_connection(self, *, endpoint):
         self.marketplace_channels(endpoint)

@@ -75,11 +75,11 @@ def order_payload(order: dict) -> dict:
     return payload
 
 
-def cancellation(order: dict) -> str | None:
+def cancellation(order: dict) -> Text | None:
     if ((order.get("cancelStatus") or {}).get("cancelState")) == "CANCELED":
-        return "cancelled in eBay"
+        return Text(gettext_noop("cancelled in eBay"))
     if order.get("orderPaymentStatus") == "FAILED":
-        return "payment failed in eBay"
+        return Text(gettext_noop("payment failed in eBay"))
     return None
 
 

@@ -13,7 +13,7 @@ from catalog.models import Product
 from catalog.selectors import sellable_skus
 from connectors.binder import Binder
 from connectors.errors import PermanentError, SyncError, message_of
-from connectors.flows import Flow, ScheduledFlow
+from connectors.flows import Flow, ScheduledFlow, texts_joined
 from connectors.fulfilment import inbound, stock
 from connectors.fulfilment.provider import FulfilmentRefused, ItemRef, Release, ReleaseRef
 from connectors.fulfilment.state import (
@@ -68,12 +68,12 @@ class ItemsOut(Flow):
                 continue
             binding = bindings.get(job.record_key)
             if binding is None and product.status != Product.Status.ACTIVE:
-                ctx.done(job, f"{product.sku} is {product.status}: not sent")
+                ctx.done(job, Text(gettext_noop("%(sku)s is %(status)s: not sent"), sku=product.sku, status=product.status))
                 payloads[job.pk] = None
                 continue
             document = ctx.connector.item_document(endpoint=ctx.endpoint, product=product)
             if binding is not None and binding.fingerprint == fingerprint(document):
-                ctx.done(job, f"{product.sku} unchanged")
+                ctx.done(job, Text(gettext_noop("%(sku)s unchanged"), sku=product.sku))
                 payloads[job.pk] = None
                 continue
             payloads[job.pk] = {"sku": product.sku, "document": document}
@@ -87,23 +87,23 @@ class ItemsOut(Flow):
             try:
                 if bound is not None:
                     ref = provider.item_update(ctx, ref=ItemRef(bound.external_id, bound.data), document=document)
-                    verb = "updated"
+                    said = gettext_noop("updated %(system)s item %(item)s for %(sku)s")
                 else:
                     ref = provider.item_find(ctx, sku=sku)
                     if ref is not None:
                         ref = provider.item_update(ctx, ref=ref, document=document)
-                        verb = "found and updated"
+                        said = gettext_noop("found and updated %(system)s item %(item)s for %(sku)s")
                     else:
                         ref = provider.item_create(ctx, sku=sku, document=document)
-                        verb = "created"
+                        said = gettext_noop("created %(system)s item %(item)s for %(sku)s")
                         if ref is None:
-                            ctx.done(job, f"{sku}: {provider.label} creates it with its first order")
+                            ctx.done(job, Text(gettext_noop("%(sku)s: %(system)s creates it with its first order"), sku=sku, system=provider.label))
                             continue
             except SyncError as exc:
                 ctx.fail(job, exc)
                 continue
             binder.bind(ITEM, job.record_key, ref.external_id, fingerprint=fingerprint(document), data={**ref.data, "sku": sku})
-            ctx.done(job, f"{verb} {provider.label} item {ref.external_id} for {sku}")
+            ctx.done(job, Text(said, system=provider.label, item=ref.external_id, sku=sku))
 
 
 # --- Orders out -----------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ class OrdersOut(Flow):
                 actions.append({"action": "cancel", "reason": "no longer held in this warehouse", "ref": ref,
                                 "release": release.as_payload()})
         if not actions:
-            ctx.done(job, "nothing to change at the 3PL")
+            ctx.done(job, Text(gettext_noop("nothing to change at the 3PL")))
             return None
         return {"order": order.number, "order_id": order.pk, "actions": actions}
 
@@ -224,9 +224,9 @@ class OrdersOut(Flow):
             except SyncError as exc:
                 ctx.fail(job, exc)
                 continue
-            ctx.done(job, "; ".join(done))
+            ctx.done(job, texts_joined(done))
 
-    def _apply(self, ctx, payload, action) -> str:
+    def _apply(self, ctx, payload, action) -> Text:
         provider, binder = ctx.connector, Binder(ctx.endpoint)
         kind = action["action"]
         release = Release.from_payload(action["release"]) if "release" in action else None
@@ -237,33 +237,35 @@ class OrdersOut(Flow):
                 **ref.data, "order": payload["order_id"], "warehouse": release.warehouse_code, "reference": release.reference,
                 "generation": action["generation"], "lines": lines, "state": OPEN, "released_at": now_iso(), "changed_at": now_iso(),
                 "fingerprint": _part_fingerprint(release)})
-            return f"released {release.reference} to {provider.label} ({ref.external_id})"
+            return Text(gettext_noop("released %(reference)s to %(system)s (%(external_id)s)"), reference=release.reference, system=provider.label,
+                        external_id=ref.external_id)
         ref = ReleaseRef(action["ref"]["external_id"], action["ref"]["data"])
         key = release_key(payload["order_id"], ref.data["warehouse"])
         if kind == "close":
             binder.bind(RELEASE, key, ref.external_id, data={"state": CLOSED, "changed_at": now_iso()}, merge_data=True)
-            return f"{ref.data['reference']} shipped in full"
+            return Text(gettext_noop("%(reference)s shipped in full"), reference=ref.data["reference"])
         if kind == "update":
             answer = provider.release_update(ctx, ref=ref, release=release)
             binder.bind(RELEASE, key, ref.external_id, merge_data=True,
                         data={**answer.data, "fingerprint": _part_fingerprint(release), "changed_at": now_iso()})
-            return f"updated {release.reference} at {provider.label}"
+            return Text(gettext_noop("updated %(reference)s at %(system)s"), reference=release.reference, system=provider.label)
         if kind == "resume":
             answer = provider.release_resume(ctx, ref=ref, release=release)
             binder.bind(RELEASE, key, ref.external_id, merge_data=True,
                         data={**answer.data, "state": OPEN, "fingerprint": _part_fingerprint(release), "changed_at": now_iso()})
-            return f"resumed {release.reference} at {provider.label}"
+            return Text(gettext_noop("resumed %(reference)s at %(system)s"), reference=release.reference, system=provider.label)
         if kind == "hold":
             if provider.release_hold(ctx, ref=ref, release=release):
                 binder.bind(RELEASE, key, ref.external_id, merge_data=True, data={"state": HELD, "changed_at": now_iso()})
-                return f"held {release.reference} at {provider.label}"
+                return Text(gettext_noop("held %(reference)s at %(system)s"), reference=release.reference, system=provider.label)
             provider.release_cancel(ctx, ref=ref, release=release, reason=action["reason"])
             binder.bind(RELEASE, key, ref.external_id, merge_data=True, data={"state": CANCELLED, "changed_at": now_iso()})
-            return f"cancelled {release.reference} at {provider.label} (it has no holds; released again when the hold ends)"
+            return Text(gettext_noop("cancelled %(reference)s at %(system)s (it has no holds; released again when the hold ends)"),
+                        reference=release.reference, system=provider.label)
         if kind == "cancel":
             provider.release_cancel(ctx, ref=ref, release=release, reason=action["reason"])
             binder.bind(RELEASE, key, ref.external_id, merge_data=True, data={"state": CANCELLED, "changed_at": now_iso()})
-            return f"cancelled {release.reference} at {provider.label}"
+            return Text(gettext_noop("cancelled %(reference)s at %(system)s"), reference=release.reference, system=provider.label)
         raise PermanentError(Text(gettext_noop("unknown action %(action)s in the payload"), action=repr(kind)))
 
     @staticmethod
@@ -302,12 +304,12 @@ class ShipmentsPoll(ScheduledFlow):
             raise PermanentError(Text(gettext_noop("%(failed)s of %(seen)s shipments could not be recorded: %(errors)s"), failed=len(failures),
                                       seen=seen, errors=failures[:5]))
         cursor_set(endpoint=ctx.endpoint, name=self.name, value=started.isoformat())
-        recorded = sum(1 for outcome in outcomes if outcome.startswith("recorded"))
+        recorded = sum(1 for outcome in outcomes if inbound.is_recorded(outcome))
         for job in jobs:
-            ctx.done(job, f"{seen} shipments checked, {recorded} recorded")
+            ctx.done(job, Text(gettext_noop("%(seen)s shipments checked, %(recorded)s recorded"), seen=seen, recorded=recorded))
 
 
-def shipments_catch_up(ctx, *, since) -> tuple[int, list[str], list[Text]]:
+def shipments_catch_up(ctx, *, since) -> tuple[int, list[Text], list[Text]]:
     seen, outcomes, failures = 0, [], []
     for shipment in ctx.connector.shipments_since(ctx, since=since):
         seen += 1
@@ -333,7 +335,8 @@ class StockIn(ScheduledFlow):
     def prepare_batch(self, ctx, jobs):
         if not ctx.connector.reads_stock or not served_locations(ctx.endpoint):
             for job in jobs:
-                ctx.done(job, f"{ctx.connector.label} reports no stock levels" if not ctx.connector.reads_stock else "no warehouse mapped")
+                ctx.done(job, Text(gettext_noop("%(system)s reports no stock levels"), system=ctx.connector.label) if not ctx.connector.reads_stock
+                         else Text(gettext_noop("no warehouse mapped")))
             return {job.pk: None for job in jobs}
         every = any(job.record_key == "*" for job in jobs)
         skus = None if every else sorted({job.record_key for job in jobs})
@@ -387,7 +390,8 @@ class ReturnsOut(Flow):
                               for line in rma.lines.select_related("order_line")]}
         if binding is not None and rma.status in STOPPED_RMA and binding.data.get("state") == OPEN:
             return {"action": "cancel", "external_id": binding.external_id, "reference": rma.number}
-        ctx.done(job, f"{rma.number} is {rma.status}: nothing to tell {ctx.connector.label}")
+        ctx.done(job, Text(gettext_noop("%(rma)s is %(status)s: nothing to tell %(system)s"), rma=rma.number, status=rma.status,
+                           system=ctx.connector.label))
         return None
 
     def send(self, ctx, jobs):
@@ -402,8 +406,13 @@ class ReturnsOut(Flow):
                     binder.bind(EXPECTED_RETURN, job.record_key, external_id,
                                 data={"reference": payload["reference"], "warehouse": payload["warehouse"], "state": OPEN,
                                       "tracking_number": payload["tracking_number"]})
-                    tracked = f", tracking {payload['tracking_number']}" if payload["tracking_number"] else ""
-                    ctx.done(job, f"{payload['reference']} expected at {provider.label} as return {external_id}{tracked}")
+                    if payload["tracking_number"]:
+                        ctx.done(job, Text(gettext_noop("%(reference)s expected at %(system)s as return %(external_id)s, tracking %(tracking)s"),
+                                           reference=payload["reference"], system=provider.label, external_id=external_id,
+                                           tracking=payload["tracking_number"]))
+                    else:
+                        ctx.done(job, Text(gettext_noop("%(reference)s expected at %(system)s as return %(external_id)s"),
+                                           reference=payload["reference"], system=provider.label, external_id=external_id))
                 elif payload["action"] == "update":
                     changed = provider.return_update(ctx, external_id=payload["external_id"], reference=payload["reference"],
                                                      location_id=payload["location_id"], lines=payload["lines"],
@@ -412,15 +421,19 @@ class ReturnsOut(Flow):
                     if changed:
                         binder.bind(EXPECTED_RETURN, job.record_key, payload["external_id"],
                                     data={"tracking_number": payload["tracking_number"]}, merge_data=True)
-                        ctx.done(job, f"return {payload['external_id']} at {provider.label} now tracked as "
-                                      f"{payload['carrier']} {payload['tracking_number']}".replace("  ", " "))
+                        tracking = f"{payload['carrier']} {payload['tracking_number']}".strip()
+                        ctx.done(job, Text(gettext_noop("return %(external_id)s at %(system)s now tracked as %(tracking)s"),
+                                           external_id=payload["external_id"], system=provider.label, tracking=tracking))
                     else:
-                        ctx.done(job, f"{provider.label} can no longer change return {payload['external_id']}: "
-                                      f"tracking {payload['tracking_number']} stays on {payload['reference']} only")
+                        ctx.done(job, Text(gettext_noop("%(system)s can no longer change return %(external_id)s: tracking %(tracking)s "
+                                                        "stays on %(reference)s only"), system=provider.label,
+                                           external_id=payload["external_id"], tracking=payload["tracking_number"],
+                                           reference=payload["reference"]))
                 else:
                     provider.return_cancel(ctx, external_id=payload["external_id"])
                     binder.bind(EXPECTED_RETURN, job.record_key, payload["external_id"], data={"state": CANCELLED}, merge_data=True)
-                    ctx.done(job, f"return {payload['external_id']} cancelled at {provider.label}")
+                    ctx.done(job, Text(gettext_noop("return %(external_id)s cancelled at %(system)s"), external_id=payload["external_id"],
+                                       system=provider.label))
             except SyncError as exc:
                 ctx.fail(job, exc)
 
@@ -445,10 +458,12 @@ class ReturnsPoll(ScheduledFlow):
             raise PermanentError(Text(gettext_noop("%(failed)s of %(seen)s returns could not be recorded: %(errors)s"), failed=len(failures),
                                       seen=seen, errors=failures[:5]))
         for job in jobs:
-            ctx.done(job, f"{seen} returns checked: " + ("; ".join(o for o in outcomes if "recorded" in o) or "no new receipt"))
+            recorded = [outcome for outcome in outcomes if "recorded" in str(outcome)]
+            ctx.done(job, Text(gettext_noop("%(seen)s returns checked: %(recorded)s"), seen=seen,
+                               recorded=recorded or Text(gettext_noop("no new receipt"))))
 
 
-def returns_catch_up(ctx, *, external_ids=None) -> tuple[int, list[str], list[Text]]:
+def returns_catch_up(ctx, *, external_ids=None) -> tuple[int, list[Text], list[Text]]:
     if external_ids is None:
         external_ids = list(Binder(ctx.endpoint).all(EXPECTED_RETURN).filter(data__state=OPEN).values_list("external_id", flat=True))
     outcomes, failures = [], []

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 
 from connectors.binder import Binder
 from connectors.errors import RefusedData, message_of
+from connectors.flows import texts_joined
 from connectors.fulfilment.state import CLOSED, EXPECTED_RETURN, PARCEL, RELEASE, release_for_shipment
 from hub.changes import change_origin
 from hub.texts import Text
@@ -21,22 +22,27 @@ def _actor(endpoint) -> str:
     return f"{endpoint.kind}:{endpoint.code}"
 
 
+def is_recorded(outcome) -> bool:
+    """Whether a handler's outcome says it recorded something new (not "already recorded")."""
+    return str(outcome).startswith("recorded")
+
+
 def _label(endpoint) -> str:
     from connectors.registry import connector_for
 
     return connector_for(endpoint).label
 
 
-def shipments_event(*, endpoint, topic, payload) -> str:
+def shipments_event(*, endpoint, topic, payload) -> Text:
     from connectors.registry import connector_for
 
     shipments = connector_for(endpoint).shipments_from_event(endpoint=endpoint, topic=topic, payload=payload)
     if not shipments:
-        return "no shipment in this event"
-    return "; ".join(shipment_apply(endpoint=endpoint, shipment=shipment) for shipment in shipments)
+        return Text(gettext_noop("no shipment in this event"))
+    return texts_joined(shipment_apply(endpoint=endpoint, shipment=shipment) for shipment in shipments)
 
 
-def shipment_apply(*, endpoint, shipment) -> str:
+def shipment_apply(*, endpoint, shipment) -> Text:
     """Record a 3PL shipment as a hub shipment through the ledger, once: partial shipments and
     each parcel become their own hub shipment with carrier, tracking numbers and URLs."""
     from inventory.models import Warehouse
@@ -46,17 +52,19 @@ def shipment_apply(*, endpoint, shipment) -> str:
     label = _label(endpoint)
     binder = Binder(endpoint)
     if shipment.status != "shipped":
-        return f"{label} shipment {shipment.external_id} is {shipment.status}: nothing shipped yet"
+        return Text(gettext_noop("%(system)s shipment %(shipment)s is %(status)s: nothing shipped yet"), system=label,
+                    shipment=shipment.external_id, status=shipment.status)
     if binder.is_bound(PARCEL, external_id=shipment.external_id):
-        return f"{label} shipment {shipment.external_id} already recorded"
+        return Text(gettext_noop("%(system)s shipment %(shipment)s already recorded"), system=label, shipment=shipment.external_id)
     release = release_for_shipment(endpoint, order_external_id=shipment.order_external_id, reference=shipment.reference)
     if release is None:
-        return f"{label} shipment {shipment.external_id} is not for an order the hub released: ignored"
+        return Text(gettext_noop("%(system)s shipment %(shipment)s is not for an order the hub released: ignored"), system=label,
+                    shipment=shipment.external_id)
     data = release.data
     with transaction.atomic():
         order = SalesOrder.objects.select_for_update().get(pk=data["order"])
         if binder.is_bound(PARCEL, external_id=shipment.external_id):
-            return f"{label} shipment {shipment.external_id} already recorded"
+            return Text(gettext_noop("%(system)s shipment %(shipment)s already recorded"), system=label, shipment=shipment.external_id)
         if order.status == OrderStatus.CANCELLED:
             raise RefusedData(Text(gettext_noop("%(system)s shipped %(shipment)s (%(lines)s) for %(order)s, which is cancelled in the hub: the "
                                                 "goods have left %(warehouse)s; handle them as a return, the next stock check corrects the "
@@ -83,9 +91,12 @@ def shipment_apply(*, endpoint, shipment) -> str:
         order.refresh_from_db()
         if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
             binder.bind(RELEASE, release.local_id, release.external_id, data={"state": CLOSED}, merge_data=True)
-    tracking = ", ".join(p.tracking_number for p in shipment.parcels if p.tracking_number) or "no tracking"
-    note = f" (not on the order: {', '.join(unmatched)})" if unmatched else ""
-    return f"recorded {hub_shipment.number} from {label} shipment {shipment.external_id}, {tracking}{note}"
+    tracking = ", ".join(p.tracking_number for p in shipment.parcels if p.tracking_number) or Text(gettext_noop("no tracking"))
+    if unmatched:
+        return Text(gettext_noop("recorded %(number)s from %(system)s shipment %(shipment)s, %(tracking)s (not on the order: %(lines)s)"),
+                    number=hub_shipment.number, system=label, shipment=shipment.external_id, tracking=tracking, lines=", ".join(unmatched))
+    return Text(gettext_noop("recorded %(number)s from %(system)s shipment %(shipment)s, %(tracking)s"), number=hub_shipment.number,
+                system=label, shipment=shipment.external_id, tracking=tracking)
 
 
 def _shipment_lines(order, shipped: list[tuple[str, int]]):
@@ -109,7 +120,7 @@ def _shipment_lines(order, shipped: list[tuple[str, int]]):
     return list(result.values()), unmatched
 
 
-def stock_event(*, endpoint, topic, payload) -> str:
+def stock_event(*, endpoint, topic, payload) -> Text:
     """A 3PL event that says its stock moved (an order it could not fill, a count): the SKUs
     concerned are checked against the ledger at once."""
     from connectors.registry import connector_for
@@ -117,22 +128,22 @@ def stock_event(*, endpoint, topic, payload) -> str:
 
     skus = connector_for(endpoint).stock_event_skus(endpoint=endpoint, topic=topic, payload=payload)
     if not any(flow.name == "stock.in" for flow in connector_for(endpoint).enabled_flows(endpoint)):
-        return f"{topic}: stock in is not enabled for this endpoint"
+        return Text(gettext_noop("%(topic)s: stock in is not enabled for this endpoint"), topic=topic)
     for sku in skus:
         sync_job_enqueue(endpoint=endpoint, flow="stock.in", record_key=sku, label=sku)
-    return f"{topic}: stock check queued for {', '.join(skus) or 'no SKU'}"
+    return Text(gettext_noop("%(topic)s: stock check queued for %(skus)s"), topic=topic, skus=", ".join(skus) or Text(gettext_noop("no SKU")))
 
 
-def return_event(*, endpoint, topic, payload) -> str:
+def return_event(*, endpoint, topic, payload) -> Text:
     from connectors.registry import connector_for
 
     receipt = connector_for(endpoint).return_from_event(endpoint=endpoint, topic=topic, payload=payload)
     if receipt is None:
-        return f"{topic}: no return in this event"
+        return Text(gettext_noop("%(topic)s: no return in this event"), topic=topic)
     return return_receipt_apply(endpoint=endpoint, receipt=receipt)
 
 
-def return_receipt_apply(*, endpoint, receipt) -> str:
+def return_receipt_apply(*, endpoint, receipt) -> Text:
     """The 3PL's receipt of an expected return becomes the return's receipt and inspection; the
     refund and the restock follow the channel's return policy (returns services)."""
     from returns.models import Rma, RmaStatus
@@ -144,11 +155,13 @@ def return_receipt_apply(*, endpoint, receipt) -> str:
     if binding is None and receipt.reference:
         binding = binder.all(EXPECTED_RETURN).filter(data__reference=receipt.reference).first()
     if binding is None:
-        return f"{label} return {receipt.external_id} is not one the hub expects: ignored"
+        return Text(gettext_noop("%(system)s return %(return)s is not one the hub expects: ignored"), system=label,
+                    **{"return": receipt.external_id})
     if binding.data.get("state") == "received":
-        return f"{label} return {receipt.external_id} already recorded"
+        return Text(gettext_noop("%(system)s return %(return)s already recorded"), system=label, **{"return": receipt.external_id})
     if not receipt.completed:
-        return f"{label} return {receipt.external_id} is {receipt.status}: waiting for its receipt"
+        return Text(gettext_noop("%(system)s return %(return)s is %(status)s: waiting for its receipt"), system=label,
+                    **{"return": receipt.external_id}, status=receipt.status)
     with transaction.atomic():
         rma = Rma.objects.select_for_update().get(pk=binding.local_id)
         lines = {line.order_line.sku: line for line in rma.lines.select_related("order_line")}
@@ -168,7 +181,8 @@ def return_receipt_apply(*, endpoint, receipt) -> str:
                                    **{"return": receipt.external_id}, skus=", ".join(unknown), rma=rma.number))
         if not received:
             binder.bind(EXPECTED_RETURN, rma.pk, binding.external_id, data={"state": "received"}, merge_data=True)
-            return f"{label} return {receipt.external_id} completed with nothing received for {rma.number}"
+            return Text(gettext_noop("%(system)s return %(return)s completed with nothing received for %(rma)s"), system=label,
+                        **{"return": receipt.external_id}, rma=rma.number)
         try:
             with change_origin(endpoint.code):
                 if rma.status in (RmaStatus.AUTHORISED, RmaStatus.IN_TRANSIT, RmaStatus.RECEIVED):
@@ -187,4 +201,5 @@ def return_receipt_apply(*, endpoint, receipt) -> str:
                                    **{"return": receipt.external_id}, rma=rma.number, error=message_of(exc))) from None
         binder.bind(EXPECTED_RETURN, rma.pk, binding.external_id, data={"state": "received"}, merge_data=True)
     summary = ", ".join(f"{item.quantity} × {item.sku} {item.outcome}" for item in receipt.lines)
-    return f"recorded {label} return {receipt.external_id} as the receipt and inspection of {rma.number}: {summary}"
+    return Text(gettext_noop("recorded %(system)s return %(return)s as the receipt and inspection of %(rma)s: %(summary)s"), system=label,
+                **{"return": receipt.external_id}, rma=rma.number, summary=summary)

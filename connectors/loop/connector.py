@@ -71,7 +71,15 @@ class ReturnOutcome(Flow):
         for job in jobs:
             payload = job.payload
             ctx.client.api("POST", f"warehouse/return/{payload['return_id']}/{payload['action']}")
-            ctx.done(job, f"{payload['action']} Loop return {payload['return_id']} ({payload['rma']})")
+            ctx.done(job, Text(LOOP_ACTIONS.get(payload["action"], "%(action)s Loop return %(return)s (%(rma)s)"), action=payload["action"],
+                               **{"return": payload["return_id"]}, rma=payload["rma"]))
+
+
+LOOP_ACTIONS = {
+    "flag": gettext_noop("flagged Loop return %(return)s (%(rma)s)"),
+    "close": gettext_noop("closed Loop return %(return)s (%(rma)s)"),
+    "process": gettext_noop("processed Loop return %(return)s (%(rma)s)"),
+}
 
 
 class LoopConnector(Connector):
@@ -142,11 +150,13 @@ class LoopConnector(Connector):
         local_id = binder.local_id(RETURN, loop.return_id)
         applied = (binder.get(RETURN, local_id).data or {}).get("updated_at", "") if local_id else ""
         if local_id and applied and loop.updated_at and _stamp(loop.updated_at) < applied:
-            return f"Loop return {loop.return_id}: an update of {_stamp(loop.updated_at)}, older than the one applied ({applied}), is ignored"
+            return Text(gettext_noop("Loop return %(return)s: an update of %(stamp)s, older than the one applied (%(applied)s), is ignored"),
+                        **{"return": loop.return_id}, stamp=_stamp(loop.updated_at), applied=applied)
         actor = self._actor(endpoint)
         if local_id is None:
             if loop.state in ("cancelled", "closed", "expired"):
-                return f"Loop return {loop.return_id} is {loop.state} and was never in the hub: nothing to do"
+                return Text(gettext_noop("Loop return %(return)s is %(state)s and was never in the hub: nothing to do"),
+                            **{"return": loop.return_id}, state=loop.state)
             method = Rma.RefundMethod.STORE_CREDIT if loop.outcome == "store_credit" else Rma.RefundMethod.ORIGINAL
             try:
                 rma = rma_request_from_channel(
@@ -157,31 +167,35 @@ class LoopConnector(Connector):
                 raise RefusedData(Text(gettext_noop("Loop return %(return)s: %(error)s"), **{"return": loop.return_id}, error=message_of(exc))) from None
             binder.bind(RETURN, rma.pk, loop.return_id, data={"updated_at": _stamp(loop.updated_at), "outcome": loop.outcome})
             paid = rma_goods_value(rma=rma)
-            held = ""
+            held = None
             if loop.total is not None and abs(loop.total - paid) > mapping.TOLERANCE:
-                held = (f"Loop's return total is {loop.total} {loop.currency}, but the units returned were paid "
-                        f"{paid} {rma.order.currency}")
+                held = Text(gettext_noop("Loop's return total is %(total)s %(currency)s, but the units returned were paid %(paid)s "
+                                         "%(order_currency)s"), total=str(loop.total), currency=loop.currency, paid=str(paid),
+                            order_currency=rma.order.currency)
             elif loop.inconsistency:
-                held = f"{loop.inconsistency} (the units returned were paid {paid} {rma.order.currency})"
+                held = Text(gettext_noop("%(inconsistency)s (the units returned were paid %(paid)s %(currency)s)"), inconsistency=loop.inconsistency,
+                            paid=str(paid), currency=rma.order.currency)
             elif loop.outcome == "mixed":
-                held = "Loop refunds some units and gives store credit for others: choose how this return is refunded"
+                held = Text(gettext_noop("Loop refunds some units and gives store credit for others: choose how this return is refunded"))
             if held:
-                rma_hold(rma=rma, actor_label=actor, reason=f"{held}: check before authorising, nothing is refunded until then")
-                return f"{rma.number} held: {held}"
+                rma_hold(rma=rma, actor_label=actor,
+                         reason=Text(gettext_noop("%(held)s: check before authorising, nothing is refunded until then"), held=held))
+                return Text(gettext_noop("%(rma)s held: %(held)s"), rma=rma.number, held=held)
             rma_authorise(rma=rma, actor_label=actor)
-            return f"{rma.number} authorised for Loop return {loop.return_id}"
+            return Text(gettext_noop("%(rma)s authorised for Loop return %(return)s"), rma=rma.number, **{"return": loop.return_id})
         rma = Rma.objects.get(pk=local_id)
         binder.bind(RETURN, rma.pk, loop.return_id, data={"updated_at": _stamp(loop.updated_at)}, merge_data=True)
         if loop.state in ("cancelled", "expired") and rma.status in ("requested", "authorised", "in_transit"):
             try:
-                rma_cancel(rma=rma, reason=f"{loop.state} in Loop (return {loop.return_id})")
+                rma_cancel(rma=rma, reason=Text(gettext_noop("%(state)s in Loop (return %(return)s)"), state=loop.state,
+                                                **{"return": loop.return_id}))
             except ReturnError as exc:
                 raise RefusedData(message_of(exc)) from None
-            return f"{rma.number} cancelled ({loop.state} in Loop)"
+            return Text(gettext_noop("%(rma)s cancelled (%(state)s in Loop)"), rma=rma.number, state=loop.state)
         if loop.state == "closed" and rma.status == "refunded":  # settled in the hub, closed in Loop
             rma_close(rma=rma, user=None)
-            return f"{rma.number} closed (closed in Loop)"
-        return f"{rma.number}: Loop return {loop.return_id} is {loop.state}"
+            return Text(gettext_noop("%(rma)s closed (closed in Loop)"), rma=rma.number)
+        return Text(gettext_noop("%(rma)s: Loop return %(return)s is %(state)s"), rma=rma.number, **{"return": loop.return_id}, state=loop.state)
 
     def _apply_label(self, endpoint, document):
         from returns.models import Rma
@@ -196,16 +210,19 @@ class LoopConnector(Connector):
         binding = binder.get(RETURN, local_id)
         applied = (binding.data or {}).get("label_updated_at", "")
         if applied and label["updated_at"] and _stamp(label["updated_at"]) < applied:
-            return f"label of Loop return {label['return_id']}: an update older than the one applied is ignored"
+            return Text(gettext_noop("label of Loop return %(return)s: an update older than the one applied is ignored"),
+                        **{"return": label["return_id"]})
         rma = Rma.objects.get(pk=local_id)
         actor = self._actor(endpoint)
         try:
             if label["status"] in MOVING_LABEL_STATES and rma.status == "authorised":
                 rma_mark_in_transit(rma=rma, carrier=label["carrier"], tracking_number=label["tracking_number"], actor_label=actor)
-                outcome = f"{rma.number} in transit with {label['carrier']} {label['tracking_number']}"
+                outcome = Text(gettext_noop("%(rma)s in transit with %(carrier)s %(tracking)s"), rma=rma.number, carrier=label["carrier"],
+                               tracking=label["tracking_number"])
             else:
                 rma_label_set(rma=rma, carrier=label["carrier"], tracking_number=label["tracking_number"], actor_label=actor)
-                outcome = f"{rma.number}: label {label['carrier']} {label['tracking_number']} ({label['status']})"
+                outcome = Text(gettext_noop("%(rma)s: label %(carrier)s %(tracking)s (%(status)s)"), rma=rma.number, carrier=label["carrier"],
+                               tracking=label["tracking_number"], status=label["status"])
         except ReturnError as exc:
             raise RefusedData(message_of(exc)) from None
         binder.bind(RETURN, local_id, label["return_id"], data={"label_updated_at": _stamp(label["updated_at"])}, merge_data=True)

@@ -38,7 +38,7 @@ class LoopReturn:
     lines: list[dict] = field(default_factory=list)  # [{"sku", "quantity", "reason", "replacement_sku"}]
     total: Decimal | None = None
     currency: str = ""
-    inconsistency: str = ""  # Loop's own figures that do not add up, in words
+    inconsistency: "Text | str" = ""  # Loop's own figures that do not add up, in words
 
 
 def money(value) -> Decimal | None:
@@ -96,17 +96,19 @@ def _default_outcome(document: dict) -> str:
     return "store_credit" if gift_card > 0 and refund == 0 else "refund"
 
 
-def _inconsistency(document: dict, total: Decimal | None) -> str:
+def _inconsistency(document: dict, total: Decimal | None) -> "Text | str":
     """Loop's figures that contradict each other: `total` ≠ `return_total`, or product − discount
     + tax ≠ `return_total`."""
     other = money(document.get("total"))
     if total is not None and other is not None and abs(other - total) > TOLERANCE:
-        return f"Loop's total {other} and return_total {total} differ"
+        return Text(gettext_noop("Loop's total %(other)s and return_total %(total)s differ"), other=str(other), total=str(total))
     product, discount, tax = (money(document.get(k)) for k in ("return_product_total", "return_discount_total", "return_tax_total"))
     if total is not None and product is not None:
         computed = product - (discount or 0) + (tax or 0)
         if abs(computed - total) > TOLERANCE:
-            return f"Loop's products {product} − discounts {discount or 0} + tax {tax or 0} = {computed}, not its return_total {total}"
+            return Text(gettext_noop("Loop's products %(products)s − discounts %(discounts)s + tax %(tax)s = %(computed)s, not its return_total "
+                                     "%(total)s"), products=str(product), discounts=str(discount or 0), tax=str(tax or 0), computed=str(computed),
+                        total=str(total))
     return ""
 
 

@@ -5,9 +5,12 @@ import unicodedata
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from hub.money import round_money
+from django.utils.translation import gettext_noop
 
-CANCELLED_STATES = {"canceled": "canceled in Magento"}
+from hub.money import round_money
+from hub.texts import Text
+
+CANCELLED_STATES = {"canceled": Text(gettext_noop("canceled in Magento"))}
 PAID_STATES = {"processing", "complete", "closed"}
 CARRIER_CODES = {"ups": "ups", "usps": "usps", "fedex": "fedex", "dhl": "dhl"}  # Magento's own carriers; any other is "custom"
 
@@ -104,7 +107,7 @@ def order_payload(order: dict) -> dict:
     return payload
 
 
-def cancellation(order: dict) -> str | None:
+def cancellation(order: dict) -> Text | None:
     return CANCELLED_STATES.get(order.get("state") or "")
 
 

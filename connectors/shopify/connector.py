@@ -207,7 +207,9 @@ class ShopifyConnector(Storefront):
 
     def order_cancellation(self, order):
         if order.get("cancelled_at"):
-            return f"cancelled in Shopify ({order.get('cancel_reason') or 'no reason'})"
+            if order.get("cancel_reason"):
+                return Text(gettext_noop("cancelled in Shopify (%(reason)s)"), reason=order["cancel_reason"])
+            return Text(gettext_noop("cancelled in Shopify (no reason)"))
         return None
 
     def customer_map(self, customer):

@@ -5,6 +5,7 @@ from datetime import date, timezone
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from connectors.commerce.flows import STOREFRONT_FLOWS
 from connectors.commerce.storefront import ProductRef, RefundData, Storefront, StorefrontSettings, VariantRef
@@ -16,6 +17,7 @@ from connectors.registry import register
 from connectors.woocommerce import mapping
 from connectors.woocommerce.client import TRACKING_ROOT, WooCommerceClient
 from connectors.woocommerce.webhooks import signature_valid
+from hub.texts import Text
 
 STOCK_POOL = "stock"  # WooCommerce keeps one stock quantity per product: one "location"
 
@@ -224,7 +226,7 @@ class WooCommerceConnector(Storefront):
     def _order_deleted(*, endpoint, payload):
         from connectors.commerce.inbound import order_removed
 
-        return order_removed(endpoint=endpoint, external_id=payload.get("id"), how="deleted in WooCommerce")
+        return order_removed(endpoint=endpoint, external_id=payload.get("id"), how=Text(gettext_noop("deleted in WooCommerce")))
 
 
 register(WooCommerceConnector())

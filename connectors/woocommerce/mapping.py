@@ -3,14 +3,17 @@
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
 from hub.money import round_money
+from hub.texts import Text
 
 # WooCommerce order status → the hub's payment status. `cancelled`, `failed` and `trash` are
 # cancellations (see `cancellation`); refunds are recorded from the order's refunds.
 STATUS_TO_PAYMENT = {"pending": "pending", "on-hold": "pending", "processing": "paid", "completed": "paid", "refunded": "paid",
                      "cancelled": "pending", "failed": "pending", "trash": "pending"}
-CANCELLED_STATUSES = {"cancelled": "cancelled in WooCommerce", "failed": "payment failed in WooCommerce",
-                      "trash": "deleted in WooCommerce"}
+CANCELLED_STATUSES = {"cancelled": Text(gettext_noop("cancelled in WooCommerce")), "failed": Text(gettext_noop("payment failed in WooCommerce")),
+                      "trash": Text(gettext_noop("deleted in WooCommerce"))}
 NOT_YET_ORDERS = {"checkout-draft"}
 
 
@@ -89,7 +92,7 @@ def order_payload(order: dict) -> dict:
     return payload
 
 
-def cancellation(order: dict) -> str | None:
+def cancellation(order: dict) -> Text | None:
     return CANCELLED_STATUSES.get(order.get("status") or "")
 
 

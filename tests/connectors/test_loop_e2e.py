@@ -317,4 +317,4 @@ def test_loops_documented_label_and_return_examples_are_read():
     assert loop.updated_at.isoformat() == "2023-05-01T12:00:00+00:00"  # not edited yet: created_at
     assert sorted((l["sku"], l["reason"], l["replacement_sku"]) for l in loop.lines) == [
         ("MUG", "damaged", ""), ("TEE-S", "size_fit", "TEE-M")]
-    assert loop.outcome == "refund" and "48.81" in loop.inconsistency and "47.50" in loop.inconsistency
+    assert loop.outcome == "refund" and "48.81" in str(loop.inconsistency) and "47.50" in str(loop.inconsistency)
