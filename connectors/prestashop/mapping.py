@@ -15,7 +15,10 @@ import unicodedata
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 
+from django.utils.translation import gettext_noop
+
 from connectors.prestashop.documents import language_value
+from hub.texts import Text
 
 CENT = Decimal("0.01")
 PRICE_DECIMALS = Decimal("0.000001")  # the shop stores prices with 6 decimals
@@ -128,12 +131,15 @@ def order_payload(bundle: dict) -> dict:
     return payload
 
 
-def cancellation(order: dict, state: dict, cancelled_states: set[str]) -> str:
-    """The reason when the order's current state is one the endpoint counts as cancelled."""
+def cancellation(order: dict, state: dict, cancelled_states: set[str]) -> "Text | str":
+    """The reason when the order's current state is one the endpoint counts as cancelled (the
+    state's name as the shop wrote it), else ""."""
     if str(order.get("current_state") or "") not in cancelled_states:
         return ""
     name = language_value(state.get("name")) if state else ""
-    return f"{name or 'cancelled'} in PrestaShop"
+    if name:
+        return Text(gettext_noop("%(state)s in PrestaShop"), state=name)
+    return Text(gettext_noop("cancelled in PrestaShop"))
 
 
 def refund_lines(slip: dict, *, details: list[dict], prices_include_tax: bool) -> list[dict]:

@@ -139,3 +139,14 @@ def test_a_flow_that_names_no_outcome_was_sent():
     assert ctx.outcomes[1] == SENT and str(SENT) == "sent"
     with translation.override("fr"):
         assert SENT.shown() == "envoyé"
+
+
+def test_a_shops_cancellation_reason_reads_in_the_readers_language():
+    from connectors.prestashop import mapping as prestashop
+    from connectors.woocommerce import mapping as woocommerce
+
+    failed = woocommerce.cancellation({"status": "failed"})
+    cancelled = prestashop.cancellation({"current_state": "6"}, {"name": "Annulé"}, {"6"})
+    assert (str(failed), str(cancelled)) == ("payment failed in WooCommerce", "Annulé in PrestaShop")
+    with translation.override("fr"):
+        assert (failed.shown(), cancelled.shown()) == ("échec du paiement dans WooCommerce", "Annulé dans PrestaShop")

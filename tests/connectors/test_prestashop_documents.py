@@ -111,7 +111,7 @@ def test_a_line_whose_unit_price_does_not_divide_keeps_its_total_to_the_cent():
 
 def test_an_order_in_a_state_the_endpoint_counts_as_cancelled_says_so_with_the_states_name():
     state = {"name": {"1": "Annulé"}}
-    assert mapping.cancellation({"current_state": "6"}, state, {"6", "8"}) == "Annulé in PrestaShop"
+    assert str(mapping.cancellation({"current_state": "6"}, state, {"6", "8"})) == "Annulé in PrestaShop"
     assert mapping.cancellation({"current_state": "2"}, state, {"6", "8"}) == ""
 
 
