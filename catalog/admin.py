@@ -19,7 +19,22 @@ from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Prod
 from catalog.selectors import product_prices_by_list
 from hub.admin import PanelsAdminMixin, granted_by
 from hub.imports.changelist import SpreadsheetAdminMixin
-from hub.display import chips
+from hub.display import EMPTY, badge, chips, truncated
+
+PRODUCT_STATUS_TONES = {"draft": "warning", "active": "success", "archived": "muted"}
+
+
+def validity(valid_from, valid_to) -> str:
+    """A validity period in one cell: "from 01/01/2026", "until 31/12/2026", "01/01/2026 – 31/12/2026"."""
+    from django.utils.formats import date_format
+
+    if valid_from and valid_to:
+        return f"{date_format(valid_from, 'SHORT_DATE_FORMAT')} – {date_format(valid_to, 'SHORT_DATE_FORMAT')}"
+    if valid_from:
+        return gettext("from %(date)s") % {"date": date_format(valid_from, "SHORT_DATE_FORMAT")}
+    if valid_to:
+        return gettext("until %(date)s") % {"date": date_format(valid_to, "SHORT_DATE_FORMAT")}
+    return gettext("always")
 
 PRODUCT_SERVICE_FIELDS = services.PRODUCT_FIELDS
 
@@ -98,11 +113,16 @@ class ProductTranslationInline(admin.TabularInline):
     fields = ["language", "name", "description"]
     extra = 0
 
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "language":
+            kwargs["choices"] = [("", "---------"), ("fr", _("French")), ("en", _("English"))]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
 
 @admin.register(Product)
 class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
     hub_resource = "products"
-    list_display = ["sku", "name", "category", "brand", "status", "gtin", "parent", "updated_at"]
+    list_display = ["sku", "name_short", "category_short", "brand", "status_label", "updated_on"]
     list_filter = ["status", "category", "brand", "hazardous", "track_expiry"]
     search_fields = ["sku", "name", "gtin", "translations__name"]
     list_select_related = ["category", "parent"]
@@ -121,6 +141,22 @@ class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
         (_("Prices"), {"fields": ["channel_prices"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
+
+    @admin.display(description=_("name"), ordering="name")
+    def name_short(self, obj):
+        return truncated(obj.name, 28)
+
+    @admin.display(description=_("category"), ordering="category__path")
+    def category_short(self, obj):
+        return truncated(obj.category, 26) if obj.category_id else EMPTY
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj):
+        return badge(obj.get_status_display(), PRODUCT_STATUS_TONES.get(obj.status, "neutral"))
+
+    @admin.display(description=_("updated at"), ordering="updated_at")
+    def updated_on(self, obj):
+        return timezone.localtime(obj.updated_at).date()
 
     @admin.display(description=_("Public prices today (quantity 1)"))
     def channel_prices(self, obj):
@@ -210,8 +246,7 @@ class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
 @admin.register(PriceList)
 class PriceListAdmin(SpreadsheetAdminMixin, HistoryAdmin):
     hub_resource = "price-lists"
-    list_display = ["code", "name", "currency", "priority", "prices_include_tax", "valid_from", "valid_to", "is_active",
-                    "base_price_list", "base_adjustment_percent", "entry_count"]
+    list_display = ["code", "name_short", "currency_and_tax", "priority", "validity_period", "is_active", "derived_from", "entry_count"]
     list_filter = ["currency", "is_active", "prices_include_tax"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["base_price_list"]
@@ -222,6 +257,28 @@ class PriceListAdmin(SpreadsheetAdminMixin, HistoryAdmin):
 
     def entries_url(self, obj) -> str:
         return reverse("admin:catalog_priceentry_changelist") + f"?price_list__id__exact={obj.pk}"
+
+    @admin.display(description=_("name"), ordering="name")
+    def name_short(self, obj):
+        return truncated(obj.name, 22)
+
+    @admin.display(description=_("prices"), ordering="currency")
+    def currency_and_tax(self, obj):
+        tax = gettext("incl. tax") if obj.prices_include_tax else gettext("excl. tax")
+        return f"{obj.currency} {tax}"
+
+    @admin.display(description=_("validity"), ordering="valid_from")
+    def validity_period(self, obj):
+        return format_html('<span class="hub-wrap">{}</span>', validity(obj.valid_from, obj.valid_to))
+
+    @admin.display(description=_("derived from"), ordering="base_price_list__code")
+    def derived_from(self, obj):
+        if obj.base_price_list_id is None:
+            return EMPTY
+        adjustment = obj.base_adjustment_percent or 0
+        if not adjustment:
+            return obj.base_price_list.code
+        return f"{obj.base_price_list.code} {'+' if adjustment > 0 else '−'} {abs(adjustment).normalize():f} %"
 
     @admin.display(description=_("Price breaks"), ordering="entry_total")
     def entry_count(self, obj):
@@ -289,8 +346,8 @@ class PriceEntryAdmin(SpreadsheetAdminMixin, HistoryAdmin):
     (price and end date; a new quantity or start date is a new break)."""
 
     hub_resource = "prices"
-    list_display = ["product", "price_list", "min_quantity", "unit_price", "valid_from", "valid_to", "updated_at"]
-    list_display_links = ["product"]
+    list_display = ["product_short", "price_list_code", "min_quantity", "unit_price", "valid_from", "valid_to"]
+    list_display_links = ["product_short"]
     list_editable = ["unit_price", "valid_to"]
     list_filter = ["price_list", PriceBreakValidity, "product__status", "product__category"]
     search_fields = ["product__sku", "product__name", "price_list__code"]
@@ -319,6 +376,14 @@ class PriceEntryAdmin(SpreadsheetAdminMixin, HistoryAdmin):
     def delete_queryset(self, request, queryset):
         for entry in queryset:
             services.price_entry_delete(entry=entry)
+
+    @admin.display(description=_("product"), ordering="product__sku")
+    def product_short(self, obj):
+        return format_html('<b>{}</b><span class="hub-sub">{}</span>', obj.product.sku, truncated(obj.product.name, 26))
+
+    @admin.display(description=_("price list"), ordering="price_list__code")
+    def price_list_code(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.price_list.name, obj.price_list.code)
 
 
 @admin.register(ChannelCatalog)

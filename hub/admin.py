@@ -55,6 +55,10 @@ TIMELINE_EVENTS = {
     "label": pgettext_lazy("timeline event", "return label"), "exchange": pgettext_lazy("timeline event", "exchange"),
     "inspected": pgettext_lazy("timeline event", "inspected"), "refund": pgettext_lazy("timeline event", "refund"),
     "refunded": pgettext_lazy("timeline event", "refunded"), "closed": pgettext_lazy("timeline event", "closed"),
+    "partially shipped": pgettext_lazy("timeline event", "partially shipped"), "payment": pgettext_lazy("timeline event", "payment"),
+    "hold lifted": pgettext_lazy("timeline event", "hold lifted"), "address changed": pgettext_lazy("timeline event", "address changed"),
+    "credit note": pgettext_lazy("timeline event", "credit note"), "return requested": pgettext_lazy("timeline event", "return requested"),
+    "in transit": pgettext_lazy("timeline event", "in transit"), "needs a decision": pgettext_lazy("timeline event", "needs a decision"),
 }
 
 
@@ -68,6 +72,7 @@ class TimelineInline(GenericTabularInline):
     fields = ["created_at", "event_label", "message", "who"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
+    classes = ["hub-rows"]
     verbose_name_plural = _("Timeline")
 
     def has_add_permission(self, request, obj=None):

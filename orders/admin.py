@@ -37,7 +37,7 @@ PAYMENT_TONES = {PaymentStatus.PENDING: "warning", PaymentStatus.AUTHORISED: "in
 
 
 def money(amount, currency) -> str:
-    return f"{amount} {currency}" if amount is not None else EMPTY
+    return money_format(amount, currency) if amount is not None else EMPTY
 
 
 def order_status_badge(order):
@@ -59,12 +59,30 @@ class CustomerGroupAdmin(admin.ModelAdmin):
 @admin.register(Customer)
 class CustomerAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
     hub_resource = "customers"
-    list_display = ["code", "name", "company", "type", "email", "group", "payment_terms", "credit_limit", "is_active"]
+    list_display = ["code", "name_and_company", "type", "email_short", "group", "payment_terms_label", "credit_limit_amount", "is_active"]
     list_filter = ["type", "group", "payment_terms", "channels", "is_active"]
     search_fields = ["code", "name", "company", "email", "vat_number"]
     filter_horizontal = ["price_lists", "channels"]
     inlines = [AddressInline]
     panels = ["account_panel"]
+
+    @admin.display(description=_("name"), ordering="name")
+    def name_and_company(self, obj):
+        if obj.company and obj.company != obj.name:
+            return format_html("{}<span class=\"hub-sub\">{}</span>", truncated(obj.name, 26), truncated(obj.company, 26))
+        return truncated(obj.name, 26)
+
+    @admin.display(description=_("e-mail"), ordering="email")
+    def email_short(self, obj):
+        return truncated(obj.email, 16)
+
+    @admin.display(description=_("payment terms"), ordering="payment_terms")
+    def payment_terms_label(self, obj):
+        return format_html('<span class="hub-wrap">{}</span>', obj.get_payment_terms_display())
+
+    @admin.display(description=_("credit limit"), ordering="credit_limit")
+    def credit_limit_amount(self, obj):
+        return money(obj.credit_limit, obj.currency)
 
     @admin.display(description=_("Orders and balance"))
     def account_panel(self, request, customer):
@@ -85,11 +103,17 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    fields = ["position", "sku", "name", "quantity", "quantity_shipped", "unit_price", "discount", "tax_rate_percent", "tax_amount", "line_total"]
+    classes = ["hub-rows"]
+    fields = ["position", "sku", "name", "quantity", "quantity_shipped", "unit_price_amount", "discount", "tax_rate_percent", "tax_amount",
+              "line_total"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("unit price"))
+    def unit_price_amount(self, obj):
+        return money_format(obj.unit_price, obj.order.currency, max_places=4)
 
     @admin.display(description=_("tax rate"))
     def tax_rate_percent(self, obj):
@@ -114,12 +138,16 @@ class ShipmentInline(OrderLineInline):
 
 class InvoiceInline(OrderLineInline):
     model = Invoice
-    fields = ["number", "issued_on", "due_on", "total", "print_link"]
+    fields = ["number", "issued_on", "due_on", "total_amount", "print_link"]
     readonly_fields = fields
 
     @admin.display(description="")
     def print_link(self, obj):
         return invoice_print_link(obj)
+
+    @admin.display(description=_("total"))
+    def total_amount(self, obj):
+        return money(obj.total, obj.currency)
 
 
 def invoice_print_link(invoice):
@@ -129,8 +157,12 @@ def invoice_print_link(invoice):
 
 class PaymentInline(OrderLineInline):
     model = Payment
-    fields = ["kind", "method", "amount", "received_on", "reference", "invoice"]
+    fields = ["kind", "method", "amount_paid", "received_on", "reference", "invoice"]
     readonly_fields = fields
+
+    @admin.display(description=_("amount"))
+    def amount_paid(self, obj):
+        return money(obj.amount, obj.currency)
 
 
 ORDER_CANCELLABLE = {S.RECEIVED, S.CONFIRMED, S.ALLOCATED, S.ON_HOLD}
@@ -239,7 +271,7 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
     def status_label(self, obj):
         if not obj.hold_reason:
             return order_status_badge(obj)
-        return format_html("{} {}", order_status_badge(obj), truncated(obj.hold_reason, 40))
+        return format_html("{} {}", order_status_badge(obj), truncated(obj.hold_reason, 18))
 
     @admin.display(description=_("payment"), ordering="payment_status")
     def payment_label(self, obj):
@@ -354,6 +386,7 @@ class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     extra = 0
     can_delete = False
+    classes = ["hub-rows"]
     fields = ["sku", "kind", "description", "quantity", "unit_price", "tax_rate_percent", "tax_amount", "line_total"]
     readonly_fields = fields
 
@@ -418,8 +451,8 @@ class InvoiceAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, ReadOnlyAdmin):
         notes = list(obj.credit_notes.order_by("issued_on", "number"))
         if not notes:
             return EMPTY
-        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> {} {} — {}', (
-            (reverse("admin:orders_creditnote_change", args=[note.pk]), note.number, note.total, note.currency, note.reason) for note in notes))
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> {} — {}', (
+            (reverse("admin:orders_creditnote_change", args=[note.pk]), note.number, money(note.total, note.currency), note.reason) for note in notes))
 
     @admin.display(description="")
     def print_link(self, obj):

@@ -18,16 +18,17 @@ from orders.pricing import customer_pricing_for_instance
 class StaffOrderForm(forms.Form):
     """A phone or B2B order keyed in by staff, priced by the hub's own price resolution."""
 
-    channel = forms.ModelChoiceField(SalesChannel.objects.filter(is_active=True))
+    channel = forms.ModelChoiceField(SalesChannel.objects.filter(is_active=True), label=_("Channel"))
     customer = forms.ModelChoiceField(Customer.objects.filter(is_active=True), label=_("Customer"),
                                       widget=AutocompleteSelect(SalesOrder._meta.get_field("customer"), admin.site),
                                       help_text=_("Type a code, a name, a company or an e-mail."))
-    lines = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 40}),
-                            help_text="One line per SKU: `SKU quantity`, e.g. `GUI-LED-10M 12`.")
-    tax_rate = forms.DecimalField(initial=Decimal("0.20"), min_value=0, max_value=1, decimal_places=4, help_text="VAT rate applied to the lines.")
-    shipping = forms.DecimalField(initial=Decimal("0"), min_value=0, decimal_places=2)
-    payment_status = forms.ChoiceField(choices=[("pending", "Pending (on terms)"), ("paid", "Paid")])
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    lines = forms.CharField(label=_("Lines"), widget=forms.Textarea(attrs={"rows": 6, "cols": 40}),
+                            help_text=_("One line per SKU: `SKU quantity`, e.g. `GUI-LED-10M 12`."))
+    tax_rate = forms.DecimalField(label=_("VAT rate"), initial=Decimal("0.20"), min_value=0, max_value=1, decimal_places=4,
+                                  help_text=_("VAT rate applied to the lines, as a fraction: 0.20 for 20 %."))
+    shipping = forms.DecimalField(label=_("Shipping"), initial=Decimal("0"), min_value=0, decimal_places=2)
+    payment_status = forms.ChoiceField(label=_("Payment status"), choices=[("pending", _("Pending (on terms)")), ("paid", _("Paid"))])
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
         data = super().clean()
