@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +24,7 @@ from connectors.selectors import endpoint_dashboard
 from connectors.services import credentials_parse, escape_nul, inbox_process, inbox_signature_check
 from connectors.sync import JobActionError, schedules_ensure, sync_job_resolve, sync_job_retry
 from hub.admin import ReadOnlyAdmin, Workflow, WorkflowAdminMixin, admin_permission_required, granted_by
-from hub.display import badge, pretty_json, truncated
+from hub.display import badge, clipped, pretty_json, truncated
 
 JOB_TONES = {SyncJob.Status.PENDING: "info", SyncJob.Status.RUNNING: "info", SyncJob.Status.DONE: "success", SyncJob.Status.FAILED: "danger",
              SyncJob.Status.RESOLVED: "muted"}
@@ -53,7 +54,7 @@ class EndpointForm(forms.ModelForm):
     """Secrets are write-only: empty keeps the current ones; `Endpoint.clean` requires them again
     when the base URL moves to another host."""
 
-    kind = forms.ChoiceField(label=_("kind"), choices=lambda: [(kind, connector_label(kind)) for kind in sorted(CONNECTORS)])
+    kind = forms.ChoiceField(label=capfirst(_("kind")), choices=lambda: [(kind, connector_label(kind)) for kind in sorted(CONNECTORS)])
     credentials = forms.CharField(
         label=_("Credentials"), required=False, widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
         help_text=_("NAME=VALUE, one per line (e.g. access_token=…). Never shown back: leave empty to keep the current "
@@ -135,6 +136,8 @@ class EndpointAdmin(admin.ModelAdmin):
         fields = {f"setting_{name}": copy.deepcopy(field) for name, field in connector.settings_form.base_fields.items()}
         base = type("EndpointSettingsForm", (EndpointForm,), {**fields, "settings_names": tuple(connector.settings_form.base_fields)})
         kwargs["form"] = base
+        if fields:  # the connector's own fields replace the raw JSON of its settings
+            kwargs["exclude"] = [*(self.get_exclude(request, obj) or []), *self.get_readonly_fields(request, obj), "settings"]
         return super().get_form(request, obj, **kwargs)
 
     def get_inline_instances(self, request, obj=None):
@@ -251,7 +254,7 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
     list_select_related = ["endpoint"]
     inlines = [SyncAttemptInline]
     actions = ["retry", "resolve"]
-    readonly_fields = ["endpoint", "flow", "record_key", "record_label", "status_label", "error_class", "last_error", "outcome", "attempts",
+    readonly_fields = ["endpoint", "flow_name", "record_key", "record_label", "status_label", "error_class", "last_error", "outcome", "attempts",
                        "changes_pretty", "next_attempt_at", "created_at", "updated_at", "started_at", "finished_at", "payload_pretty", "payload_edited",
                        "resolution", "resolved_by"]
     fields = readonly_fields
@@ -272,7 +275,7 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("Last error"))
     def error_excerpt(self, obj):
-        return truncated(obj.last_error, 16)
+        return clipped(obj.last_error, 60)
 
     @admin.display(description=_("Record"), ordering="record_label")
     def record_short(self, obj):
@@ -371,7 +374,7 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Job"))
     def job_link(self, obj):
-        return format_html('<a href="{}">#{} {}</a>', reverse("admin:connectors_syncjob_change", args=[obj.job_id]), obj.job_id, truncated(obj.job.record_label, 12))
+        return format_html('<a href="{}">#{} {}</a>', reverse("admin:connectors_syncjob_change", args=[obj.job_id]), obj.job_id, truncated(obj.job.record_label, 10))
 
     @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_label(self, obj):
@@ -390,7 +393,7 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Error"))
     def error_excerpt(self, obj):
-        return truncated(obj.error, 16)
+        return clipped(obj.error, 60)
 
 
 @admin.register(Binding)

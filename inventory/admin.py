@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
-from hub.display import badge, truncated
+from hub.display import badge, clipped, truncated
 from hub.imports.changelist import SpreadsheetAdminMixin
 from inventory import services
 from inventory.forms import AdjustmentForm, TransferForm
@@ -153,7 +153,7 @@ class StockMovementAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("reason"), ordering="reason")
     def reason_short(self, obj):
-        return truncated(obj.reason, 12)
+        return clipped(obj.reason, 40)
 
     @admin.display(description=_("kind"), ordering="kind")
     def kind_label(self, obj):

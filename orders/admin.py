@@ -14,7 +14,7 @@ from hub.admin import (
     PanelsAdminMixin, ReadOnlyAdmin, ServiceActionsMixin, TimelineInline, Workflow, WorkflowAdminMixin, admin_permission_required,
     granted_by,
 )
-from hub.display import EMPTY, address_block, badge, chips, percent, truncated
+from hub.display import EMPTY, address_block, badge, chips, clipped, percent, truncated
 from hub.imports.changelist import SpreadsheetAdminMixin, SpreadsheetExportMixin
 from hub.money import money_format
 from orders import services
@@ -271,7 +271,7 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
     def status_label(self, obj):
         if not obj.hold_reason:
             return order_status_badge(obj)
-        return format_html("{} {}", order_status_badge(obj), truncated(obj.hold_reason, 18))
+        return format_html("{} {}", order_status_badge(obj), clipped(obj.hold_reason, 40))
 
     @admin.display(description=_("payment"), ordering="payment_status")
     def payment_label(self, obj):

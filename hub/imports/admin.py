@@ -122,7 +122,8 @@ class ImportJobAdmin(admin.ModelAdmin):
             notes.append(ngettext("%(count)d error", "%(count)d errors", job.error_count) % {"count": job.error_count})
         if job.dry_run:
             notes.append(gettext("dry run"))
-        label = format_html('<b class="hub-wrap" style="color:{}">{}</b>', colour, job.get_status_display())
+        label = format_html('<b class="hub-wrap" style="color:{}" title="{}">{}</b>', colour, Truncator(job.message).chars(300),
+                            job.get_status_display())
         if notes:
             return format_html('{}<span class="hub-sub">{}</span>', label, " · ".join(notes))
         return label

@@ -24,7 +24,7 @@ ENGLISH_WORDS = [
     "status", "created", "updated", "quantity", "warehouse", "channel", "kind", "flow", "attempts", "payload", "outcome", "pending",
     "failed", "succeeded", "queued", "running", "resolved", "retry", "edit", "delete", "save", "view", "history", "select", "search",
     "draft", "archived", "enabled", "disabled", "settings", "health", "tasks", "devices", "invoices", "payments", "shipments",
-    "products", "customers", "orders", "every", "ago", "rows", "errors", "webhook", "paid", "refunded", "cancelled", "completed",
+    "products", "customers", "orders", "every", "ago", "rows", "errors", "webhook", "paid", "refunded", "cancelled", "completed", "operator",
 ]
 ENGLISH = re.compile(r"(?<![\w.-])(" + "|".join(ENGLISH_WORDS) + r")(?![\w.-])", re.IGNORECASE)
 

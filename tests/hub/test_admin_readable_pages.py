@@ -13,6 +13,7 @@ from catalog.models import ChannelCatalog
 from catalog.services import price_entry_set
 from connectors.models import InboxMessage, SyncJob
 from hub.display import address_block, chips, percent, truncated
+from hub.money import money_format
 from inventory.models import StockMovement
 from inventory.services import stock_receive
 from orders import services
@@ -205,8 +206,8 @@ def test_a_customers_page_shows_their_orders_open_balance_credit_use_and_returns
     page = admin_client.get(reverse("admin:orders_customer_change", args=[customer.pk])).content.decode()
     assert 'id="customer-orders"' in page and order.number in page
     balance = services.invoice_balance(invoice=order.invoices.get())
-    assert f"{balance} EUR" in page
-    assert 'id="customer-credit-use"' in page and "of 100.00 EUR used" in page
+    assert money_format(balance, "EUR") in page
+    assert 'id="customer-credit-use"' in page and "of €100.00 used" in page
     assert 'id="customer-returns"' in page and rma.number in page
 
 
