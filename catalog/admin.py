@@ -1,3 +1,5 @@
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,6 +39,100 @@ def validity(valid_from, valid_to) -> str:
     return gettext("always")
 
 PRODUCT_SERVICE_FIELDS = services.PRODUCT_FIELDS
+
+
+def _plain_value(text: str):
+    """"5" -> 5, "2.5" -> 2.5, anything else stays text (as the JSON used to store it)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+class NamedValuesField(forms.Field):
+    """A product's attributes or a variant's option values as lines "name: value" instead of JSON
+    (a JSON object is still accepted)."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        if isinstance(value, dict):
+            return "\n".join(f"{name}: {item}" for name, item in value.items())
+        return value
+
+    def to_python(self, value):
+        text = (value or "").strip()
+        if not text:
+            return {}
+        if text.startswith("{"):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, dict):
+                raise forms.ValidationError(gettext("Write one “name: value” per line."), code="invalid")
+            return parsed
+        values = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, separator, item = line.partition(":")
+            if not separator or not name.strip():
+                raise forms.ValidationError(gettext("Line %(number)s: write “name: value”.") % {"number": number}, code="invalid")
+            values[name.strip()] = _plain_value(item.strip())
+        return values
+
+
+class NamesField(forms.Field):
+    """A parent's option axes as names separated by commas instead of JSON (a JSON list is still accepted)."""
+
+    widget = forms.TextInput(attrs={"size": 40})
+
+    def prepare_value(self, value):
+        if isinstance(value, str) and value.strip().startswith("["):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        if isinstance(value, (list, tuple)):
+            return ", ".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value):
+        text = (value or "").strip()
+        if not text:
+            return []
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, list):
+                raise forms.ValidationError(gettext("Separate the names with commas."), code="invalid")
+            return parsed
+        return [name.strip() for name in text.replace("\n", ",").split(",") if name.strip()]
+
+
+READABLE_JSON_FIELDS = {
+    "option_values": (NamedValuesField, _("One “name: value” per line, e.g. “size: M”.")),
+    "attributes": (NamedValuesField, _("One “name: value” per line, e.g. “power_w: 5”.")),
+    "option_axes": (NamesField, _("For a parent: the option names of its variants, separated by commas, e.g. “size, colour”.")),
+}
+
+
+def readable_json_formfield(db_field, formfield):
+    """The form field people type into for the product's JSON fields (see READABLE_JSON_FIELDS)."""
+    if db_field.name not in READABLE_JSON_FIELDS or formfield is None:
+        return formfield
+    field_class, help_text = READABLE_JSON_FIELDS[db_field.name]
+    return field_class(label=formfield.label, required=False, help_text=help_text)
 
 
 def _error_text(error: ValidationError) -> str:
@@ -100,6 +196,9 @@ class VariantInline(admin.TabularInline):
     def options(self, obj):
         return chips(obj.option_values)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return readable_json_formfield(db_field, super().formfield_for_dbfield(db_field, request, **kwargs))
+
 
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
@@ -145,6 +244,9 @@ class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
     @admin.display(description=_("name"), ordering="name")
     def name_short(self, obj):
         return truncated(obj.name, 28)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return readable_json_formfield(db_field, super().formfield_for_dbfield(db_field, request, **kwargs))
 
     @admin.display(description=_("category"), ordering="category__path")
     def category_short(self, obj):
