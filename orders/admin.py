@@ -20,7 +20,7 @@ from hub.money import money_format
 from orders import services
 from orders.fec import ENCODING as FEC_ENCODING
 from orders.fec import FecError, fec_build
-from orders.forms import FecExportForm, StaffOrderForm
+from orders.forms import FecExportForm, StaffOrderForm, StaffOrderLineFormSet
 from orders.journal import JournalError
 from orders.models import (
     Account, AccountAssignment, Address, ChannelOrderSettings, CompanySettings, CreditNote, CreditNoteLine, Customer, CustomerGroup,
@@ -151,8 +151,21 @@ class InvoiceInline(OrderLineInline):
 
 
 def invoice_print_link(invoice):
-    return format_html('<a class="invoice-print" href="{}" target="_blank">{}</a>', reverse("admin:orders_invoice_print", args=[invoice.pk]),
-                       gettext("Print"))
+    return _print_link("admin:orders_invoice_print", invoice)
+
+
+def credit_note_print_link(note):
+    return _print_link("admin:orders_creditnote_print", note)
+
+
+def _print_link(url_name, document):
+    return format_html('<a class="invoice-print" href="{}" target="_blank">{}</a>', reverse(url_name, args=[document.pk]), gettext("Print"))
+
+
+def document_print_response(request, document, *, title, lines, balance=None):
+    """The printable invoice or credit note (orders/invoice_print.html), headed by the company settings."""
+    return TemplateResponse(request, "orders/invoice_print.html", {"document": document, "title": title, "lines": lines, "balance": balance,
+                                                                 "seller": CompanySettings.objects.first()})
 
 
 class PaymentInline(OrderLineInline):
@@ -245,8 +258,9 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
 
     @admin_permission_required("staff_order")
     def staff_order_view(self, request):
-        form = StaffOrderForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        lines = StaffOrderLineFormSet(request.POST or None, prefix="lines")
+        form = StaffOrderForm(request.POST or None, lines=lines)
+        if request.method == "POST" and form.is_valid() and lines.is_valid():
             try:
                 order, _created = services.order_import(channel=form.cleaned_data["channel"], data=form.payload(), user=request.user)
             except services.OrderError as exc:
@@ -257,9 +271,9 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
                     "number": order.number, "status": order.get_status_display(),
                     "hold": f" — {order.hold_reason}" if order.hold_reason else "", "total": money_format(order.total, order.currency)}, level)
                 return redirect("admin:orders_salesorder_change", order.pk)
-        context = {**self.admin_site.each_context(request), "title": _("New staff order"), "form": form, "opts": self.model._meta,
-                   "media": self.media + form.media}
-        return TemplateResponse(request, "admin/inventory/stock_form.html", context)
+        context = {**self.admin_site.each_context(request), "title": _("New staff order"), "form": form, "lines": lines,
+                   "opts": self.model._meta, "media": self.media + form.media + lines.media}
+        return TemplateResponse(request, "admin/orders/staff_order_form.html", context)
 
     # --- Readable values ---
 
@@ -451,8 +465,9 @@ class InvoiceAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, ReadOnlyAdmin):
         notes = list(obj.credit_notes.order_by("issued_on", "number"))
         if not notes:
             return EMPTY
-        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> {} — {}', (
-            (reverse("admin:orders_creditnote_change", args=[note.pk]), note.number, money(note.total, note.currency), note.reason) for note in notes))
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> {} — {} {}', (
+            (reverse("admin:orders_creditnote_change", args=[note.pk]), note.number, money(note.total, note.currency), note.reason,
+             credit_note_print_link(note)) for note in notes))
 
     @admin.display(description="")
     def print_link(self, obj):
@@ -466,8 +481,8 @@ class InvoiceAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, ReadOnlyAdmin):
     @admin_permission_required("view")
     def print_view(self, request, pk):
         invoice = get_object_or_404(Invoice.objects.select_related("order", "customer"), pk=pk)
-        return TemplateResponse(request, "orders/invoice_print.html", {"document": invoice, "title": gettext("Invoice"), "lines": invoice.lines.all(),
-                                                                     "balance": services.invoice_balance(invoice=invoice)})
+        return document_print_response(request, invoice, title=gettext("Invoice"), lines=invoice.lines.all(),
+                                       balance=services.invoice_balance(invoice=invoice))
 
     @admin_permission_required("credit")
     def credit_view(self, request, pk):
@@ -488,13 +503,27 @@ class InvoiceAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, ReadOnlyAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnlyAdmin):
-    list_display = ["number", "invoice", "order", "issued_on", "total_amount", "reason_short"]
+class CreditNoteAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
+    list_display = ["number", "invoice", "order", "issued_on", "total_amount", "reason_short", "print_link"]
+    list_filter = ["issued_on"]
     search_fields = ["number", "invoice__number", "order__number"]
     list_select_related = ["invoice", "order"]
     fields = ["number", "invoice", "order", "issued_on", "reason", "subtotal", "tax_total", "total_amount"]
     readonly_fields = fields
     inlines = [CreditNoteLineInline]
+    workflows = (Workflow("print", _("Print"), "view", url_name="orders_creditnote_print"),)
+
+    @admin.display(description="")
+    def print_link(self, obj):
+        return credit_note_print_link(obj)
+
+    def get_urls(self):
+        return [path("<int:pk>/print/", self.admin_site.admin_view(self.print_view), name="orders_creditnote_print")] + super().get_urls()
+
+    @admin_permission_required("view")
+    def print_view(self, request, pk):
+        note = get_object_or_404(CreditNote.objects.select_related("invoice", "order__customer"), pk=pk)
+        return document_print_response(request, note, title=gettext("Credit note"), lines=note.lines.all())
 
     @admin.display(description=_("total"), ordering="total")
     def total_amount(self, obj):
@@ -571,7 +600,11 @@ class AccountAssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(CompanySettings)
 class CompanySettingsAdmin(admin.ModelAdmin):
-    list_display = ["name", "siren", "currency", "sales_journal_code", "bank_journal_code"]
+    list_display = ["name", "siren", "vat_number", "currency", "sales_journal_code", "bank_journal_code"]
+    fieldsets = [
+        (_("On printed invoices and credit notes"), {"fields": ["name", "address", "siren", "vat_number", "registration", "invoice_note"]}),
+        (_("Accounting"), {"fields": ["currency", "sales_journal_code", "sales_journal_label", "bank_journal_code", "bank_journal_label"]}),
+    ]
     change_list_template = "admin/orders/companysettings/change_list.html"
     has_export_fec_permission = granted_by("orders.export_fec")
 

@@ -4,15 +4,18 @@ shipments and returns, and the reads built on them (what is still awaiting shipm
 import hashlib
 import json
 import logging
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
-from django.db.models import Q
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from connectors.binder import RETURN, Binder, binding_type
 from connectors.errors import PermanentError
+from hub.texts import Text
 
 logger = logging.getLogger(__name__)
 
@@ -80,15 +83,18 @@ def served_locations(endpoint) -> dict[str, str]:
             except LookupError:
                 continue
             if is_3pl:
-                raise PermanentError(f"warehouse {', '.join(sorted(claimed))} is mapped by endpoints {endpoint.code} and {other.code}; "
-                                     "a 3PL warehouse is served by one endpoint: remove it from one of their warehouse maps")
+                raise PermanentError(Text(gettext_noop("warehouse %(warehouses)s is mapped by endpoints %(endpoint)s and %(other)s; a 3PL "
+                                                       "warehouse is served by one endpoint: remove it from one of their warehouse maps"),
+                                          warehouses=", ".join(sorted(claimed)), endpoint=endpoint.code, other=other.code))
     return locations
 
 
-def release_bindings(endpoint, *, order_id=None, warehouse_code=None, live_only=False):
+def release_bindings(endpoint, *, order_ids=None, warehouse_codes=(), warehouse_code=None, live_only=False):
+    """The endpoint's released parts: of these orders in these warehouses (read by their keys, which
+    the binding index serves), or of one warehouse, or all."""
     rows = Binder(endpoint).all(RELEASE)
-    if order_id is not None:
-        rows = rows.filter(data__order=int(order_id))
+    if order_ids is not None:
+        rows = rows.filter(local_id__in=[release_key(order_id, code) for order_id in order_ids for code in warehouse_codes])
     if warehouse_code is not None:
         rows = rows.filter(data__warehouse=warehouse_code)
     if live_only:
