@@ -20,6 +20,7 @@ from catalog.pricing import PricingRequest, Tier, format_price, price_error_labe
 from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Product, ProductImage, ProductTranslation
 from catalog.selectors import product_prices_by_list
 from hub.admin import PanelsAdminMixin, granted_by
+from hub.money import money_format
 from hub.imports.changelist import SpreadsheetAdminMixin
 from hub.display import EMPTY, badge, chips, truncated
 
@@ -269,12 +270,12 @@ class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
             price_list = catalog.public_price_list
             request = PricingRequest(tiers=(Tier("public_list", (price_list.pk,)),), currency=price_list.currency)
             line = price_lines(lines=[(obj.sku, 1)], request=request)[0]
-            shown = f"{format_price(line.unit_price, price_list.currency)} {price_list.currency}" if line.unit_price is not None \
+            shown = money_format(line.unit_price, price_list.currency, max_places=4) if line.unit_price is not None \
                 else price_error_label(line.error)
-            rows.append((catalog.channel.code, price_list.code, shown, line.why))
+            rows.append((catalog.channel.code, price_list.code, line.why, shown))
         if not rows:
             return gettext("No channel has a public price list.")
-        return format_html_join(mark_safe("<br>"), "{} ({}): <b>{}</b> <small>{}</small>", rows)
+        return format_html_join(mark_safe("<br>"), '{} ({}): <b title="{}">{}</b>', rows)
 
     @admin.display(description=_("options"))
     def option_chips(self, obj):
