@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import PriceList
 from hub.models import SalesChannel, code_validator
 from hub.money import CURRENCY_CHOICES
+from hub.texts import text_shown
 
 
 class PaymentTerms(models.TextChoices):
@@ -209,7 +210,9 @@ class SalesOrder(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
     status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.RECEIVED, db_index=True, editable=False)
-    hold_reason = models.CharField(_("hold reason"), max_length=300, blank=True, editable=False)
+    hold_reason = models.CharField(_("hold reason"), max_length=300, blank=True, editable=False, help_text=_("In English, for searching."))
+    hold_text = models.JSONField(_("translatable hold reason"), default=list, blank=True, editable=False,
+                                 help_text=_("Each reason's English text and parameters, shown in the reader's language."))
     payment_status = models.CharField(_("payment status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_index=True)
     prices_include_tax = models.BooleanField(_("prices include tax"), default=True)
     billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
@@ -244,6 +247,11 @@ class SalesOrder(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def hold_reason_shown(self) -> str:
+        """Why the order is held, in the active language (orders held before reasons were translatable: as stored)."""
+        return text_shown(self.hold_text, self.hold_reason)
 
 
 class OrderLine(models.Model):
