@@ -495,7 +495,9 @@ class CustomerMatchAdmin(ServiceActionsMixin, ReadOnlyAdmin):
     existing customer (its prices, terms, credit) with the channel, so it needs its own permission."""
 
     service_errors = (services.OrderError,)
-    list_display = ["customer", "customer_channels", "existing", "existing_channels", "reason", "status", "created_at", "decided_by"]
+    list_display = ["customer", "customer_channels", "existing", "existing_channels", "reason_label", "status", "created_at", "decided_by"]
+    exclude = ["reason"]
+    readonly_fields = ["reason_label"]
     list_filter = ["status", "created_at"]
     search_fields = ["customer__code", "customer__email", "existing__code", "existing__email"]
     list_select_related = ["customer", "existing", "decided_by"]
@@ -503,6 +505,10 @@ class CustomerMatchAdmin(ServiceActionsMixin, ReadOnlyAdmin):
 
     def has_link_permission(self, request):
         return request.user.has_perm("orders.link_customermatch")
+
+    @admin.display(description=_("reason"))
+    def reason_label(self, obj):
+        return obj.reason_shown
 
     @admin.display(description=_("channels of the new customer"))
     def customer_channels(self, obj):

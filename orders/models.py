@@ -120,6 +120,8 @@ class CustomerMatch(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="matches", verbose_name=_("new customer"))
     existing = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("existing customer"))
     reason = models.CharField(_("reason"), max_length=200)
+    reason_text = models.JSONField(_("translatable reason"), null=True, blank=True, default=None, editable=False,
+                                   help_text=_("A reason the hub wrote: its English text and parameters, shown in the reader's language."))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
@@ -134,7 +136,11 @@ class CustomerMatch(models.Model):
         permissions = [("link_customermatch", _("Can link a channel's customer to another channel's customer"))]
 
     def __str__(self) -> str:
-        return f"{self.customer.code} ~ {self.existing.code} ({self.reason})"
+        return f"{self.customer.code} ~ {self.existing.code} ({self.reason_shown})"
+
+    @property
+    def reason_shown(self) -> str:
+        return text_shown(self.reason_text, self.reason)
 
 
 class Address(models.Model):

@@ -137,10 +137,11 @@ def _customer_create(channel, data, *, external_id: str, email: str) -> Customer
     Customer.channels.through.objects.create(customer=customer, saleschannel=channel)  # new: nothing to look up first
     if email:
         CustomerChannelEmail.objects.create(channel=channel, email=email, customer=customer)
-        CustomerMatch.objects.bulk_create([
-            CustomerMatch(customer=customer, existing=other, reason=f"same e-mail as {other.code}")
-            for other in Customer.objects.filter(email__iexact=email).exclude(channels=channel).order_by("pk")[:MAX_MATCHES]
-        ])
+        matches = []
+        for other in Customer.objects.filter(email__iexact=email).exclude(channels=channel).order_by("pk")[:MAX_MATCHES]:
+            reason = Text(gettext_noop("same e-mail as %(customer)s"), customer=other.code)
+            matches.append(CustomerMatch(customer=customer, existing=other, reason=str(reason), reason_text=reason.stored()))
+        CustomerMatch.objects.bulk_create(matches)
     if external_id:
         CustomerChannelIdentity.objects.create(channel=channel, external_id=external_id, customer=customer)
     return customer
