@@ -52,6 +52,11 @@ def label_text(label) -> Text:
         return Text(str(label))
 
 
+def text_restored(stored: dict) -> Text:
+    """A stored Text as a Text again (to quote it in another sentence or store it elsewhere)."""
+    return Text(stored.get("msgid", ""), **(stored.get("params") or {}))
+
+
 def as_text(value) -> Text:
     """`value` as a Text: itself, or a sentence someone typed (shown as typed, in any language)."""
     return value if isinstance(value, Text) else Text("%(text)s", text=str(value))

@@ -359,7 +359,7 @@ class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     extra = 0
     can_delete = False
-    fields = ["sku", "kind", "description", "quantity", "unit_price", "tax_rate_percent", "tax_amount", "line_total"]
+    fields = ["sku", "kind", "description_label", "quantity", "unit_price", "tax_rate_percent", "tax_amount", "line_total"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -372,10 +372,14 @@ class InvoiceLineInline(admin.TabularInline):
     def tax_rate_percent(self, obj):
         return percent(obj.tax_rate)
 
+    @admin.display(description=_("description"))
+    def description_label(self, obj):
+        return obj.description_shown
+
 
 class CreditNoteLineInline(InvoiceLineInline):
     model = CreditNoteLine
-    fields = ["kind", "description", "quantity", "unit_price", "tax_rate_percent", "tax_amount", "line_total"]
+    fields = ["kind", "description_label", "quantity", "unit_price", "tax_rate_percent", "tax_amount", "line_total"]
     readonly_fields = fields
 
 
@@ -424,7 +428,7 @@ class InvoiceAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, ReadOnlyAdmin):
         if not notes:
             return EMPTY
         return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> {} {} — {}', (
-            (reverse("admin:orders_creditnote_change", args=[note.pk]), note.number, note.total, note.currency, note.reason) for note in notes))
+            (reverse("admin:orders_creditnote_change", args=[note.pk]), note.number, note.total, note.currency, note.reason_shown) for note in notes))
 
     @admin.display(description="")
     def print_link(self, obj):
@@ -464,7 +468,7 @@ class CreditNoteAdmin(ReadOnlyAdmin):
     list_display = ["number", "invoice", "order", "issued_on", "total_amount", "reason_short"]
     search_fields = ["number", "invoice__number", "order__number"]
     list_select_related = ["invoice", "order"]
-    fields = ["number", "invoice", "order", "issued_on", "reason", "subtotal", "tax_total", "total_amount"]
+    fields = ["number", "invoice", "order", "issued_on", "reason_label", "subtotal", "tax_total", "total_amount"]
     readonly_fields = fields
     inlines = [CreditNoteLineInline]
 
@@ -474,7 +478,11 @@ class CreditNoteAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("reason"))
     def reason_short(self, obj):
-        return truncated(obj.reason, 50)
+        return truncated(obj.reason_shown, 50)
+
+    @admin.display(description=_("reason"))
+    def reason_label(self, obj):
+        return obj.reason_shown
 
 
 @admin.register(Payment)

@@ -387,6 +387,8 @@ class InvoiceLine(ImmutableDocument):
     sku = models.CharField(_("SKU"), max_length=64, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=LineKind.choices, default=LineKind.GOODS)
     description = models.CharField(_("description"), max_length=255)
+    description_text = models.JSONField(_("translatable description"), null=True, blank=True, default=None, editable=False,
+                                        help_text=_("A description the hub wrote: its English text and parameters, shown in the reader's language."))
     quantity = models.PositiveIntegerField(_("quantity"))
     unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
     tax_rate = models.DecimalField(_("tax rate"), max_digits=6, decimal_places=4, default=0)
@@ -397,6 +399,10 @@ class InvoiceLine(ImmutableDocument):
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
 
+    @property
+    def description_shown(self) -> str:
+        return text_shown(self.description_text, self.description)
+
 
 class CreditNote(ImmutableDocument):
     number = models.CharField(_("number"), max_length=30, unique=True)
@@ -405,6 +411,8 @@ class CreditNote(ImmutableDocument):
     currency = models.CharField(_("currency"), max_length=3)
     issued_on = models.DateField(_("issued on"))
     reason = models.CharField(_("reason"), max_length=300)
+    reason_text = models.JSONField(_("translatable reason"), null=True, blank=True, default=None, editable=False,
+                                   help_text=_("A reason the hub wrote: its English text and parameters, shown in the reader's language."))
     subtotal = money_field(verbose_name=_("subtotal"))
     tax_total = money_field(verbose_name=_("tax total"))
     total = money_field(verbose_name=_("total"))
@@ -418,11 +426,17 @@ class CreditNote(ImmutableDocument):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def reason_shown(self) -> str:
+        return text_shown(self.reason_text, self.reason)
+
 
 class CreditNoteLine(ImmutableDocument):
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines", verbose_name=_("credit note"))
     kind = models.CharField(_("kind"), max_length=10, choices=LineKind.choices, default=LineKind.GOODS)
     description = models.CharField(_("description"), max_length=255)
+    description_text = models.JSONField(_("translatable description"), null=True, blank=True, default=None, editable=False,
+                                        help_text=_("A description the hub wrote: its English text and parameters, shown in the reader's language."))
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
     tax_rate = models.DecimalField(_("tax rate"), max_digits=6, decimal_places=4, default=0)
@@ -432,6 +446,10 @@ class CreditNoteLine(ImmutableDocument):
     class Meta:
         verbose_name = _("credit note line")
         verbose_name_plural = _("credit note lines")
+
+    @property
+    def description_shown(self) -> str:
+        return text_shown(self.description_text, self.description)
 
 
 class Payment(models.Model):

@@ -19,7 +19,7 @@ from catalog.models import Product
 from hub.changes import change_batch, change_record
 from hub.money import Money, round_money
 from hub.services import sequence_next, timeline_batch, timeline_record
-from hub.texts import Text, as_text, label_text, texts_english
+from hub.texts import Text, as_text, label_text, text_restored, texts_english
 from inventory.services import StockError, stock_release, stock_reserve_many, stock_ship
 from orders.models import (
     Address, ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelEmail, CustomerChannelIdentity, CustomerMatch,
@@ -606,7 +606,8 @@ def invoice_credit_in_full(*, invoice, reason, user=None) -> CreditNote:
     invoice line, same amounts and tax."""
     if invoice.credit_notes.exists():
         raise OrderError(gettext("%(invoice)s already has a credit note; credit the rest line by line") % {"invoice": invoice.number})
-    lines = [{"kind": line.kind, "description": line.description, "quantity": 1, "unit_price": str(line.line_total),
+    lines = [{"kind": line.kind, "description": text_restored(line.description_text) if line.description_text else line.description,
+              "quantity": 1, "unit_price": str(line.line_total),
               "tax_rate": str(line.tax_rate), "tax_amount": str(line.tax_amount)} for line in invoice.lines.order_by("pk")]
     return credit_note_issue(invoice=invoice, lines=lines, reason=reason, user=user)
 
@@ -620,6 +621,13 @@ def due_date(*, issued_on: date, terms: str) -> date:
     if terms in {PaymentTerms.NET_30_EOM, PaymentTerms.NET_60_EOM}:
         due = due.replace(day=calendar.monthrange(due.year, due.month)[1])
     return due
+
+
+def _description(description) -> dict:
+    """A document line's description fields: what a channel or person wrote, or a `Text` the hub writes."""
+    if isinstance(description, Text):
+        return {"description": str(description)[:255], "description_text": description.stored()}
+    return {"description": description}
 
 
 def _tax_of(line_total: Decimal, rate: Decimal, include_tax: bool, currency: str) -> Decimal:
@@ -652,10 +660,12 @@ def invoice_issue(*, order, shipment=None, user=None, issued_on=None) -> Invoice
     first = not order.invoices.exists()
     if first:
         for shipping in order.shipping_lines.all():
-            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.SHIPPING, description=f"Shipping: {shipping.title}", quantity=1, unit_price=shipping.price,
-                                             line_total=shipping.price, tax_amount=shipping.tax_amount))
+            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.SHIPPING, quantity=1, unit_price=shipping.price,
+                                             line_total=shipping.price, tax_amount=shipping.tax_amount,
+                                             **_description(Text(gettext_noop("Shipping: %(title)s"), title=shipping.title))))
         if order.discount_total:
-            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.DISCOUNT, description="Order discount", quantity=1, unit_price=-order.discount_total,
+            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.DISCOUNT, **_description(Text(gettext_noop("Order discount"))),
+                                             quantity=1, unit_price=-order.discount_total,
                                              line_total=-order.discount_total, tax_amount=Decimal(0)))
     subtotal = sum((l.line_total for l in invoice_lines), Decimal(0))
     tax = sum((l.tax_amount for l in invoice_lines), Decimal(0))
@@ -681,7 +691,8 @@ def invoice_issue(*, order, shipment=None, user=None, issued_on=None) -> Invoice
 def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> CreditNote:
     """Credit (part of) an issued invoice. `lines`: [{"description", "quantity", "unit_price",
     "tax_rate"?, "tax_amount"?, "kind"? (goods, shipping, discount, fee; goods by default)}] with
-    amounts as on the invoice (same tax convention).
+    amounts as on the invoice (same tax convention). A description or the reason may be a `Text` the
+    hub writes (shown in the reader's language), or what a person or channel wrote.
     Never more than the invoice's total less earlier credit notes."""
     if not str(reason).strip():
         raise OrderError(gettext("a credit note needs a reason"))
@@ -694,7 +705,8 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
         line_total = round_money(Decimal(str(item["unit_price"])) * quantity, currency)
         rate = Decimal(str(item.get("tax_rate", 0)))
         tax = Decimal(str(item["tax_amount"])) if "tax_amount" in item else _tax_of(line_total, rate, order.prices_include_tax, currency)
-        note_lines.append(CreditNoteLine(kind=LineKind(item.get("kind", LineKind.GOODS)), description=item["description"], quantity=quantity, unit_price=Decimal(str(item["unit_price"])),
+        note_lines.append(CreditNoteLine(kind=LineKind(item.get("kind", LineKind.GOODS)), **_description(item["description"]), quantity=quantity,
+                                         unit_price=Decimal(str(item["unit_price"])),
                                          tax_rate=rate, tax_amount=tax, line_total=line_total))
     subtotal = sum((l.line_total for l in note_lines), Decimal(0))
     tax = sum((l.tax_amount for l in note_lines), Decimal(0))
@@ -708,7 +720,8 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
     issued_on = issued_on or timezone.localdate()
     note = CreditNote.objects.create(
         number=f"CN-{issued_on.year}-{sequence_next(series=f'CN-{issued_on.year}'):06d}", invoice=invoice, order=order,
-        currency=currency, issued_on=issued_on, reason=str(reason), subtotal=subtotal, tax_total=tax, total=total,
+        currency=currency, issued_on=issued_on, reason=str(reason), reason_text=reason.stored() if isinstance(reason, Text) else None,
+        subtotal=subtotal, tax_total=tax, total=total,
     )
     for line in note_lines:
         line.credit_note = note

@@ -355,18 +355,20 @@ def refund_amount(*, rma, expected: bool = False) -> tuple[Decimal, list[dict]]:
             continue
         value = round_money(_unit_paid(line.order_line) * units, currency)
         goods += value
-        items.append({"description": f"Return {rma.number}: {line.order_line.sku} {line.order_line.name}", "quantity": 1,
+        items.append({"description": Text(gettext_noop("Return %(rma)s: %(sku)s %(name)s"), rma=rma.number, sku=line.order_line.sku,
+                                          name=line.order_line.name), "quantity": 1,
                       "unit_price": str(value), "tax_rate": str(line.order_line.tax_rate), "value": value, "order_line": line.order_line_id})
     fee = round_money(goods * policy.restocking_fee_percent / 100, currency)
     if fee:
-        items.append({"description": f"Restocking fee {policy.restocking_fee_percent} %", "quantity": 1, "unit_price": str(-fee), "tax_rate": "0",
+        items.append({"description": Text(gettext_noop("Restocking fee %(percent)s %%"), percent=f"{policy.restocking_fee_percent:g}"),
+                      "quantity": 1, "unit_price": str(-fee), "tax_rate": "0",
                       "kind": "fee", "value": -fee})
     order_lines = list(order.lines.all())
     returned = dict(RmaLine.objects.filter(order_line__order=order, rma__status__in=COUNTED_RMA_STATUSES)
                     .values_list("order_line").annotate(s=Sum("quantity")).values_list("order_line", "s"))
     everything_back = all(returned.get(l.pk, 0) == l.quantity for l in order_lines)
     if policy.refund_shipping and order.shipping_total and everything_back and goods:
-        items.append({"description": "Shipping refund", "quantity": 1, "unit_price": str(order.shipping_total), "tax_rate": "0",
+        items.append({"description": Text(gettext_noop("Shipping refund")), "quantity": 1, "unit_price": str(order.shipping_total), "tax_rate": "0",
                       "kind": "shipping", "value": order.shipping_total})
     return sum((i["value"] for i in items), Decimal(0)), items
 
@@ -474,13 +476,14 @@ def refund_record_external(*, order, amount, lines, reference: str, source_label
         rma = rma_request(order=order, lines=[{"order_line": item["order_line"], "quantity": item["quantity"]} for item in lines],
                           source=Rma.Source.STOREFRONT, notes=f"Refunded in {source_label} ({reference}).", actor_label=actor_label)
         rma = rma_authorise(rma=rma, actor_label=actor_label)
-    note_lines = [{"description": f"Refund {reference}: {item['order_line'].sku} {item['order_line'].name}", "quantity": 1,
+    note_lines = [{"description": Text(gettext_noop("Refund %(reference)s: %(sku)s %(name)s"), reference=reference, sku=item["order_line"].sku,
+                                       name=item["order_line"].name), "quantity": 1,
                    "unit_price": str(round_money(Decimal(str(item["amount"])), order.currency)), "tax_rate": str(item["order_line"].tax_rate),
                    "order_line": item["order_line"].pk}
                   for item in lines]
     rest = amount - sum((Decimal(line["unit_price"]) for line in note_lines), Decimal(0))
     if rest:
-        note_lines.append({"description": f"Refund {reference}: shipping and adjustments", "quantity": 1, "unit_price": str(rest), "tax_rate": "0",
+        note_lines.append({"description": Text(gettext_noop("Refund %(reference)s: shipping and adjustments"), reference=reference), "quantity": 1, "unit_price": str(rest), "tax_rate": "0",
                            "kind": "shipping"})
     try:
         notes = credit_notes_issue(order=order, lines=note_lines,

@@ -4,12 +4,20 @@ typed stays as typed."""
 import html
 
 import pytest
+from django.utils import translation
 
 from inventory import services
 from tests.catalog.factories import ProductFactory
 from tests.inventory.factories import WarehouseFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def default_language_afterwards():
+    """A request in French leaves French active in this thread; the next tests start from the default."""
+    yield
+    translation.deactivate()
 
 
 def test_a_stock_count_variance_reads_in_french_in_the_ledger(admin_client):

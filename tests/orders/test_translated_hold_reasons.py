@@ -21,6 +21,13 @@ from tests.inventory.factories import WarehouseFactory
 from tests.orders.factories import order_payload
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def default_language_afterwards():
+    """A request in French leaves French active in this thread; the next tests start from the default."""
+    yield
+    translation.deactivate()
 FRENCH, ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9"}, {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
@@ -130,3 +137,23 @@ def test_amounts_in_a_reason_read_as_a_french_reader_writes_them():
     assert str(reason) == "price of LAMP-1 is 12.3456 EUR, hub price 10.00 EUR (tolerance 5%)"
     with translation.override("fr"):
         assert reason.shown() == "le prix de LAMP-1 est 12,3456\u00a0€, prix du hub 10,00\u00a0€ (tolérance 5 %)"
+
+
+def test_the_lines_the_hub_adds_to_an_invoice_read_in_the_readers_language(admin_client, channel):
+    order, _ = services.order_import(channel=channel, data=order_payload(order_discount="5.00"))
+    invoice = services.invoice_issue(order=order)
+    assert set(invoice.lines.values_list("description", flat=True)) == {"Lampe", "Shipping: Colissimo", "Order discount"}
+    for url in (f"/admin/orders/invoice/{invoice.pk}/change/", f"/admin/orders/invoice/{invoice.pk}/print/"):
+        french = page(admin_client.get(url, **FRENCH))
+        assert "Livraison : Colissimo" in french and "Remise sur la commande" in french and "Order discount" not in french
+    assert "Shipping: Colissimo" in page(admin_client.get(f"/admin/orders/invoice/{invoice.pk}/print/", **ENGLISH))
+
+
+def test_crediting_an_invoice_in_full_keeps_its_lines_readable_in_the_readers_language(channel):
+    order, _ = services.order_import(channel=channel, data=order_payload())
+    invoice = services.invoice_issue(order=order)
+    note = services.invoice_credit_in_full(invoice=invoice, reason="commande annulée après facturation")
+    shipping = note.lines.get(kind="shipping")
+    assert shipping.description == "Shipping: Colissimo" and note.reason_shown == "commande annulée après facturation"
+    with translation.override("fr"):
+        assert shipping.description_shown == "Livraison : Colissimo"

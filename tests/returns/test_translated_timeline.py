@@ -7,10 +7,18 @@ from django.utils import translation
 
 from hub.models import TimelineEvent
 from inventory.models import StockMovement
+from orders.models import CreditNote
 from returns import services
 from tests.returns.test_returns import request, shipped  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def default_language_afterwards():
+    """A request in French leaves French active in this thread; the next tests start from the default."""
+    yield
+    translation.deactivate()
 
 
 def page(response) -> str:
@@ -57,3 +65,18 @@ def test_refunds_and_quarantine_reasons_read_in_french(shipped):  # noqa: F811
         assert decision.message_shown.startswith("pas de remboursement automatique : 1 × LAMP-1 Endommagé")
         assert movement.reason_shown == f"{rma.number} : Endommagé"
         assert refund.message_shown == "25,00\u00a0€ remboursés (total 25,00\u00a0€)"
+
+
+def test_the_credit_note_of_a_return_reads_in_the_readers_language(admin_client, shipped):  # noqa: F811
+    order, _, _ = shipped
+    rma = request(order)
+    services.rma_authorise(rma=rma)
+    line = rma.lines.get()
+    services.rma_receive(rma=rma, quantities={line.pk: 1})
+    services.rma_inspect(rma=rma, results={line.pk: {"condition": "sellable", "disposition": "restock"}})
+    note = CreditNote.objects.get()
+    assert note.reason == f"Return {rma.number}" and note.lines.get().description == f"Return {rma.number}: LAMP-1 Lampe"
+    french = page(admin_client.get(f"/admin/orders/creditnote/{note.pk}/change/", HTTP_ACCEPT_LANGUAGE="fr"))
+    assert f"Retour {rma.number} : LAMP-1 Lampe" in french and f"Return {rma.number}" not in french
+    listing = page(admin_client.get("/admin/orders/creditnote/", HTTP_ACCEPT_LANGUAGE="fr"))
+    assert f"Retour {rma.number}" in listing
