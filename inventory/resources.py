@@ -136,6 +136,16 @@ class StockResource(Resource):
     def export_values(self, level):
         return [level.product.sku, level.warehouse.code, level.on_hand, "", None, level.reserved, level.on_hand - level.reserved]
 
+    def export_lines(self, level):
+        """A product tracked by lot is counted lot by lot, so its rows are its lots in stock (a count
+        sheet that imports back as it is); reserved and available belong to the level, not a lot."""
+        if not level.product.track_expiry:
+            yield self.export_values(level)
+            return
+        for lot, expiry, on_hand in StockLot.objects.filter(product_id=level.product_id, warehouse_id=level.warehouse_id).exclude(
+                on_hand=0).order_by("expiry", "lot").values_list("lot", "expiry", "on_hand"):
+            yield [level.product.sku, level.warehouse.code, on_hand, lot, expiry, None, None]
+
 
 register(WarehouseResource())
 register(StockResource())

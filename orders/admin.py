@@ -124,8 +124,21 @@ class InvoiceInline(OrderLineInline):
 
 
 def invoice_print_link(invoice):
-    return format_html('<a class="invoice-print" href="{}" target="_blank">{}</a>', reverse("admin:orders_invoice_print", args=[invoice.pk]),
-                       gettext("Print"))
+    return _print_link("admin:orders_invoice_print", invoice)
+
+
+def credit_note_print_link(note):
+    return _print_link("admin:orders_creditnote_print", note)
+
+
+def _print_link(url_name, document):
+    return format_html('<a class="invoice-print" href="{}" target="_blank">{}</a>', reverse(url_name, args=[document.pk]), gettext("Print"))
+
+
+def document_print_response(request, document, *, title, lines, balance=None):
+    """The printable invoice or credit note (orders/invoice_print.html), headed by the company settings."""
+    return TemplateResponse(request, "orders/invoice_print.html", {"document": document, "title": title, "lines": lines, "balance": balance,
+                                                                 "seller": CompanySettings.objects.first()})
 
 
 class PaymentInline(OrderLineInline):
@@ -427,8 +440,9 @@ class InvoiceAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, ReadOnlyAdmin):
         notes = list(obj.credit_notes.order_by("issued_on", "number"))
         if not notes:
             return EMPTY
-        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> {} {} — {}', (
-            (reverse("admin:orders_creditnote_change", args=[note.pk]), note.number, note.total, note.currency, note.reason_shown) for note in notes))
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> {} — {} {}', (
+            (reverse("admin:orders_creditnote_change", args=[note.pk]), note.number, money(note.total, note.currency), note.reason_shown,
+             credit_note_print_link(note)) for note in notes))
 
     @admin.display(description="")
     def print_link(self, obj):
@@ -442,8 +456,8 @@ class InvoiceAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, ReadOnlyAdmin):
     @admin_permission_required("view")
     def print_view(self, request, pk):
         invoice = get_object_or_404(Invoice.objects.select_related("order", "customer"), pk=pk)
-        return TemplateResponse(request, "orders/invoice_print.html", {"document": invoice, "title": gettext("Invoice"), "lines": invoice.lines.all(),
-                                                                     "balance": services.invoice_balance(invoice=invoice)})
+        return document_print_response(request, invoice, title=gettext("Invoice"), lines=invoice.lines.all(),
+                                       balance=services.invoice_balance(invoice=invoice))
 
     @admin_permission_required("credit")
     def credit_view(self, request, pk):
@@ -464,13 +478,27 @@ class InvoiceAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, ReadOnlyAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnlyAdmin):
-    list_display = ["number", "invoice", "order", "issued_on", "total_amount", "reason_short"]
+class CreditNoteAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
+    list_display = ["number", "invoice", "order", "issued_on", "total_amount", "reason_short", "print_link"]
+    list_filter = ["issued_on"]
     search_fields = ["number", "invoice__number", "order__number"]
     list_select_related = ["invoice", "order"]
     fields = ["number", "invoice", "order", "issued_on", "reason_label", "subtotal", "tax_total", "total_amount"]
     readonly_fields = fields
     inlines = [CreditNoteLineInline]
+    workflows = (Workflow("print", _("Print"), "view", url_name="orders_creditnote_print"),)
+
+    @admin.display(description="")
+    def print_link(self, obj):
+        return credit_note_print_link(obj)
+
+    def get_urls(self):
+        return [path("<int:pk>/print/", self.admin_site.admin_view(self.print_view), name="orders_creditnote_print")] + super().get_urls()
+
+    @admin_permission_required("view")
+    def print_view(self, request, pk):
+        note = get_object_or_404(CreditNote.objects.select_related("invoice", "order__customer"), pk=pk)
+        return document_print_response(request, note, title=gettext("Credit note"), lines=note.lines.all())
 
     @admin.display(description=_("total"), ordering="total")
     def total_amount(self, obj):
@@ -557,7 +585,11 @@ class AccountAssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(CompanySettings)
 class CompanySettingsAdmin(admin.ModelAdmin):
-    list_display = ["name", "siren", "currency", "sales_journal_code", "bank_journal_code"]
+    list_display = ["name", "siren", "vat_number", "currency", "sales_journal_code", "bank_journal_code"]
+    fieldsets = [
+        (_("On printed invoices and credit notes"), {"fields": ["name", "address", "siren", "vat_number", "registration", "invoice_note"]}),
+        (_("Accounting"), {"fields": ["currency", "sales_journal_code", "sales_journal_label", "bank_journal_code", "bank_journal_label"]}),
+    ]
     change_list_template = "admin/orders/companysettings/change_list.html"
     has_export_fec_permission = granted_by("orders.export_fec")
 

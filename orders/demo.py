@@ -28,7 +28,12 @@ def _address(rng, name):
             "postcode": postcode, "city": city, "country": "FR"}
 
 
-DEMO_COMPANY = {"name": "Maison & Jardin Lumière SAS", "siren": "842519373"}  # a made-up SIREN with a valid check digit
+DEMO_COMPANY = {  # a made-up company; its SIREN has a valid check digit
+    "name": "Maison & Jardin Lumière SAS", "siren": "842519373", "address": "12 rue des Tilleuls\n69003 Lyon\nFrance",
+    "vat_number": "FR32842519373", "registration": "SAS au capital de 50 000 € · RCS Lyon 842 519 373",
+    "invoice_note": "Paiement à 30 jours. En cas de retard : pénalités au taux de trois fois le taux d'intérêt légal et indemnité "
+                    "forfaitaire pour frais de recouvrement de 40 € (art. L441-10 du Code de commerce). Pas d'escompte pour paiement anticipé.",
+}
 
 
 def seed(*, scale, rng):

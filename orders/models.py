@@ -516,6 +516,13 @@ class CompanySettings(models.Model):
     name = models.CharField(_("company name"), max_length=200)
     siren = models.CharField(_("SIREN"), max_length=9, blank=True, validators=[validate_siren],
                              help_text=_("9-digit French company number; names the FEC file."))
+    address = models.TextField(_("address"), blank=True, help_text=_("Printed under the company name on invoices and credit notes, one line per line."))
+    vat_number = models.CharField(_("VAT number"), max_length=20, blank=True, help_text=_("Intra-community VAT number, e.g. FR32842519373."))
+    registration = models.CharField(_("registration"), max_length=200, blank=True,
+                                    help_text=_("Legal form, share capital, RCS city… as the printed documents must state them."))
+    invoice_note = models.TextField(_("invoice note"), blank=True, help_text=_(
+        "Printed at the foot of every invoice and credit note: payment terms, late-payment penalties and the 40 € fixed "
+        "recovery fee that French B2B invoices must state."))
     currency = models.CharField(_("accounting currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
     sales_journal_code = models.CharField(_("sales journal code"), max_length=10, default="VE", validators=[journal_code_validator])
     sales_journal_label = models.CharField(_("sales journal name"), max_length=100, default="Journal des ventes")

@@ -327,12 +327,12 @@ def order_ready_to_fulfil(*, order) -> bool:
     return order.status in FULFILLABLE_STATUSES and order_payment_allows_fulfilment(order=order)
 
 
-def orders_holding_stock_in(*, order_ids, warehouse_codes) -> set[int]:
-    """Of these orders, those with units reserved in one of these warehouses."""
-    numbers = dict(SalesOrder.objects.filter(pk__in=list(order_ids)).values_list("number", "pk"))
+def orders_holding_stock_in(*, order_ids, warehouse_codes) -> dict[int, str]:
+    """Of these orders, those with units reserved in one of these warehouses: {id: number}."""
+    numbers = dict(SalesOrder.objects.filter(pk__in=list(order_ids)).order_by().values_list("number", "pk"))
     held = (Reservation.objects.filter(document__in=list(numbers), warehouse__code__in=list(warehouse_codes))
-            .values_list("document", flat=True).distinct())
-    return {numbers[number] for number in held}
+            .order_by().values_list("document", flat=True).distinct())
+    return {numbers[number]: number for number in held}
 
 
 def order_reserved_lines(*, order, warehouse_codes) -> dict[str, list[dict]]:

@@ -94,7 +94,8 @@ def customer_resolve(*, channel, data: dict) -> tuple[Customer, bool]:
     for attempt in range(3):
         try:
             with transaction.atomic():
-                customer, by_id = _channel_customer(channel, external_id=external_id, email=email)
+                # The id was just looked up; after a lost race it is looked up again.
+                customer, by_id = _channel_customer(channel, external_id=external_id if attempt else "", email=email)
                 if customer is None:
                     return _customer_create(channel, data, external_id=external_id, email=email), True
                 if external_id and not by_id:

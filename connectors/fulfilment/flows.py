@@ -134,9 +134,10 @@ class OrdersOut(Flow):
             return []
         ids = [int(i) for i in object_ids if str(i).isdigit()]
         wanted = orders_holding_stock_in(order_ids=ids, warehouse_codes=codes)
-        wanted |= {b.data["order"] for b in release_bindings(endpoint).filter(data__order__in=ids)}
-        numbers = dict(SalesOrder.objects.filter(pk__in=wanted).values_list("pk", "number"))
-        return [(str(pk), numbers.get(pk, "")) for pk in sorted(wanted)]
+        released = {b.data["order"] for b in release_bindings(endpoint, order_ids=ids, warehouse_codes=codes)} - set(wanted)
+        if released:
+            wanted.update(SalesOrder.objects.filter(pk__in=released).order_by().values_list("pk", "number"))
+        return [(str(pk), wanted.get(pk, "")) for pk in sorted(wanted)]
 
     def prepare(self, ctx, job):
         order = SalesOrder.objects.select_related("customer", "channel").filter(pk=job.record_key).first()
@@ -145,7 +146,7 @@ class OrdersOut(Flow):
         locations = served_locations(ctx.endpoint)
         ready = order_ready_to_fulfil(order=order)
         reserved = order_reserved_lines(order=order, warehouse_codes=list(locations)) if ready else {}
-        bindings = {b.data["warehouse"]: b for b in release_bindings(ctx.endpoint, order_id=order.pk)}
+        bindings = {b.data["warehouse"]: b for b in release_bindings(ctx.endpoint, order_ids=[order.pk], warehouse_codes=locations)}
         shipped = {}
         actions = []
         for code in sorted(set(reserved) | set(bindings)):

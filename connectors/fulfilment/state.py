@@ -85,10 +85,12 @@ def served_locations(endpoint) -> dict[str, str]:
     return locations
 
 
-def release_bindings(endpoint, *, order_id=None, warehouse_code=None, live_only=False):
+def release_bindings(endpoint, *, order_ids=None, warehouse_codes=(), warehouse_code=None, live_only=False):
+    """The endpoint's released parts: of these orders in these warehouses (read by their keys, which
+    the binding index serves), or of one warehouse, or all."""
     rows = Binder(endpoint).all(RELEASE)
-    if order_id is not None:
-        rows = rows.filter(data__order=int(order_id))
+    if order_ids is not None:
+        rows = rows.filter(local_id__in=[release_key(order_id, code) for order_id in order_ids for code in warehouse_codes])
     if warehouse_code is not None:
         rows = rows.filter(data__warehouse=warehouse_code)
     if live_only:

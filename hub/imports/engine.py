@@ -160,6 +160,10 @@ class Resource:
     def export_values(self, obj) -> list:
         raise NotImplementedError
 
+    def export_lines(self, obj) -> Iterator[list]:
+        """The rows one exported object gives: one, unless a resource says otherwise."""
+        yield self.export_values(obj)
+
     def export_header(self) -> list[str]:
         return self.column_names
 
@@ -184,7 +188,9 @@ def _parse(resource: Resource, table: TabularFile, errors: Errors, options: Impo
         if not header_checked:
             header_checked = True
             missing = [c.name for c in columns if c.required and c.name not in table.header]
-            unknown = [h for h in table.header if h and h not in resource.column_names]
+            # The export's own extra columns (figures such as stock available) are read back and ignored.
+            known = {*resource.column_names, *resource.export_header()}
+            unknown = [h for h in table.header if h and h not in known]
             if missing:
                 errors.add(1, ", ".join(missing), "", gettext("missing required column(s): %(missing)s; found: %(header)s") % {"missing": ', '.join(missing), "header": excerpt_list(table.header)})
             if unknown:
@@ -282,7 +288,7 @@ def export_rows(resource: Resource, *, chunk_size: int = 2000, queryset=None) ->
     """Every row of the resource, or those of `queryset` (see `Resource.export_selection`)."""
     rows = resource.export_queryset() if queryset is None else resource.export_selection(queryset)
     for obj in rows.iterator(chunk_size=chunk_size):
-        yield resource.export_values(obj)
+        yield from resource.export_lines(obj)
 
 
 def _formatter(resource: Resource, options):

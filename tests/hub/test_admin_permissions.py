@@ -30,6 +30,7 @@ from hub.imports.services import import_job_create
 from hub.services import api_token_create
 from inventory.models import StockMovement
 from inventory.services import stock_receive
+from orders import services
 from orders.models import SalesOrder
 from orders.services import order_hold, order_import, payment_record, shipment_create
 from returns import services as returns
@@ -406,6 +407,12 @@ def _invoice_print():
     return reverse("admin:orders_invoice_print", args=[invoice.pk]), None, lambda response: invoice.number in response.content.decode()
 
 
+def _credit_note_print():
+    invoice = an_order("shipped").invoices.get()
+    note = services.invoice_credit_in_full(invoice=invoice, reason="goodwill")
+    return reverse("admin:orders_creditnote_print", args=[note.pk]), None, lambda response: note.number in response.content.decode()
+
+
 def _credit_invoice():
     invoice = an_order("shipped").invoices.get()
     return reverse("admin:orders_invoice_credit", args=[invoice.pk]), {"reason": "goodwill"}, lambda response: invoice.credit_notes.exists()
@@ -535,6 +542,7 @@ VIEW_CASES = [
     ViewCase("orders_staff_order", "orders.add_salesorder", _staff_order),
     ViewCase("orders_invoice_print", "orders.view_invoice", _invoice_print),
     ViewCase("orders_invoice_credit", "orders.add_creditnote", _credit_invoice),
+    ViewCase("orders_creditnote_print", "orders.view_creditnote", _credit_note_print),
     ViewCase("orders_companysettings_fec", "orders.export_fec", _fec),
     ViewCase("returns_rma_receive", "returns.receive_rma", _receive),
     ViewCase("returns_rma_inspect", "returns.inspect_rma", _inspect),

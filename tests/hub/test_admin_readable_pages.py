@@ -107,6 +107,24 @@ def test_an_invoice_is_credited_in_full_once_from_its_page(admin_client):
     assert "already has a credit note" in refused.content.decode() and CreditNote.objects.count() == 1
 
 
+def test_a_credit_note_prints_in_french_under_the_company_header_with_the_invoice_it_corrects(admin_client):
+    from orders.models import CompanySettings
+    CompanySettings.objects.create(name="Lumière SAS", siren="842519373", address="12 rue des Tilleuls\n69003 Lyon", vat_number="FR32842519373",
+                                   invoice_note="Pénalités de retard : trois fois le taux légal ; indemnité forfaitaire de 40 €.")
+    invoice = an_order("shipped").invoices.get()
+    note = services.invoice_credit_in_full(invoice=invoice, reason="colis perdu")
+    invoice_page = admin_client.get(reverse("admin:orders_invoice_change", args=[invoice.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    printed_url = reverse("admin:orders_creditnote_print", args=[note.pk])
+    assert printed_url in invoice_page
+    assert printed_url in admin_client.get(reverse("admin:orders_creditnote_change", args=[note.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    printed = admin_client.get(printed_url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert f"Avoir {note.number}" in printed and f"corrige la facture {invoice.number}" in printed
+    assert "Lumière SAS" in printed and "12 rue des Tilleuls<br>69003 Lyon" in printed and "FR32842519373" in printed
+    assert "indemnité forfaitaire de 40 €" in printed and "colis perdu" in printed
+    total = f"{note.total:.2f}".replace(".", ",")
+    assert total in printed and "Invoice" not in printed
+
+
 # --- No Delete for what the books and the ledger keep ------------------------------------------
 
 def delete_offered(client, url) -> bool:

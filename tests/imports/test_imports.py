@@ -1,3 +1,4 @@
+import csv
 from decimal import Decimal
 from datetime import date
 
@@ -155,6 +156,24 @@ def test_stock_import_is_a_count_that_records_variances_not_overwrites(write):
     assert list(StockMovement.objects.order_by("id").values_list("kind", "quantity")) == [("count", 12), ("count", -3)]
 
 
+def test_a_stock_export_of_lot_tracked_products_lists_each_lot_and_imports_back_unchanged(write):
+    from inventory.services import stock_receive
+
+    plain, cheese, warehouse = ProductFactory(sku="LAMP"), ProductFactory(sku="CHEESE", track_expiry=True), WarehouseFactory(code="LYON")
+    stock_receive(product=plain, warehouse=warehouse, quantity=4)
+    stock_receive(product=cheese, warehouse=warehouse, quantity=5, lot="L2", expiry=date(2027, 3, 1))
+    stock_receive(product=cheese, warehouse=warehouse, quantity=7, lot="L1", expiry=date(2027, 1, 15))
+    exported = "".join(stream_csv(resource_get("stock"))).lstrip("\ufeff").splitlines()
+    assert exported == ["sku,warehouse,quantity,lot,expiry,reserved,available", "CHEESE,LYON,7,L1,2027-01-15,,", "CHEESE,LYON,5,L2,2027-03-01,,",
+                        "LAMP,LYON,4,,,0,4"]
+    result = run_import(resource_get("stock"), write("s.csv", "\n".join(exported) + "\n"))
+    assert result.ok, result.errors
+    assert (result.new, result.updated, result.unchanged) == (0, 0, 3)
+    counted = "\n".join(exported).replace("CHEESE,LYON,5,L2", "CHEESE,LYON,4,L2")
+    assert run_import(resource_get("stock"), write("s.csv", counted + "\n")).updated == 1
+    assert StockLevel.objects.get(product=cheese).on_hand == 11
+
+
 def test_categories_import_creates_missing_ancestors(write):
     assert run_import(resource_get("categories"), write("c.csv", "path\nLighting > Outdoor > Garlands\n")).ok
     assert sorted(Category.objects.values_list("path", flat=True)) == ["Lighting", "Lighting > Outdoor", "Lighting > Outdoor > Garlands"]
@@ -259,3 +278,14 @@ def test_an_import_keeps_its_lookups_to_itself_not_on_the_shared_resource(write)
     shared = products()
     assert run_import(shared, write("p.csv", "sku,name,category\nA1,Lamp,Lighting\n")).ok
     assert not hasattr(shared, "_categories")
+
+
+def test_every_importable_list_of_the_demo_exports_a_file_that_imports_back_with_nothing_to_change(tmp_path):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    for name in ("categories", "products", "price-lists", "prices", "warehouses", "stock", "customers"):
+        path = tmp_path / f"{name}.csv"
+        call_command("hub_export", name, str(path), stdout=open("/dev/null", "w"))
+        exported = len(list(csv.reader(path.open(encoding="utf-8-sig")))) - 1
+        result = run_import(resource_get(name), path, dry_run=True)
+        assert result.ok, (name, [str(e) for e in result.errors[:3]])
+        assert (result.new, result.updated, result.unchanged) == (0, 0, exported) and exported > 0, name

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0011_translatable_labels'),
+        ('orders', '0012_company_printed_identity'),
     ]
 
     operations = [
