@@ -80,3 +80,15 @@ def test_the_credit_note_of_a_return_reads_in_the_readers_language(admin_client,
     assert f"Retour {rma.number} : LAMP-1 Lampe" in french and f"Return {rma.number}" not in french
     listing = page(admin_client.get("/admin/orders/creditnote/", HTTP_ACCEPT_LANGUAGE="fr"))
     assert f"Retour {rma.number}" in listing
+
+
+def test_a_printed_credit_note_reads_in_the_readers_language(admin_client, shipped):  # noqa: F811
+    order, _, _ = shipped
+    rma = request(order)
+    services.rma_authorise(rma=rma)
+    line = rma.lines.get()
+    services.rma_receive(rma=rma, quantities={line.pk: 1})
+    services.rma_inspect(rma=rma, results={line.pk: {"condition": "sellable", "disposition": "restock"}})
+    note = CreditNote.objects.get()
+    printed = page(admin_client.get(f"/admin/orders/creditnote/{note.pk}/print/", HTTP_ACCEPT_LANGUAGE="fr"))
+    assert f"Retour {rma.number} : LAMP-1 Lampe" in printed and f"Motif : Retour {rma.number}" in printed
