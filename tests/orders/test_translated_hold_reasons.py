@@ -92,6 +92,9 @@ def test_the_message_after_a_release_that_holds_again_is_in_french(admin_client,
                                                                         total="15.90"))
     response = admin_client.post(f"/admin/orders/salesorder/{order.pk}/change/", {"_workflow": "release"}, follow=True, **FRENCH)
     assert f"{order.number} est en attente : stock insuffisant : LAMP-1 : il manque 1" in page(response)
+    stored = dict(TimelineEvent.objects.filter(content_type__model="salesorder", object_id=str(order.pk))
+                  .order_by("id").values_list("event", "message"))
+    assert stored["confirmed"] == "payment: Paid" and stored["held"] == "insufficient stock: LAMP-1 short by 1"  # English, whoever acted
 
 
 def test_the_timeline_reads_in_french_with_translated_status_names(admin_client, channel):
