@@ -21,6 +21,7 @@ from connectors.services import credentials_parse, escape_nul, inbox_process, in
 from connectors.sync import JobActionError, schedules_ensure, sync_job_resolve, sync_job_retry
 from hub.admin import ReadOnlyAdmin, Workflow, WorkflowAdminMixin, admin_permission_required, granted_by
 from hub.display import badge, pretty_json, truncated
+from hub.texts import text_shown
 
 JOB_TONES = {SyncJob.Status.PENDING: "info", SyncJob.Status.RUNNING: "info", SyncJob.Status.DONE: "success", SyncJob.Status.FAILED: "danger",
              SyncJob.Status.RESOLVED: "muted"}
@@ -49,7 +50,8 @@ class EndpointForm(forms.ModelForm):
     """Secrets are write-only: empty keeps the current ones; `Endpoint.clean` requires them again
     when the base URL moves to another host."""
 
-    kind = forms.ChoiceField(choices=lambda: [(kind, kind) for kind in sorted(CONNECTORS)])
+    kind = forms.ChoiceField(label=_("System"), choices=lambda: sorted(((kind, connector.label or kind) for kind, connector in CONNECTORS.items()),
+                                                                       key=lambda choice: str(choice[1]).lower()))
     credentials = forms.CharField(
         label=_("Credentials"), required=False, widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
         help_text=_("NAME=VALUE, one per line (e.g. access_token=…). Never shown back: leave empty to keep the current "
@@ -154,7 +156,7 @@ class EndpointAdmin(admin.ModelAdmin):
                              "ok": bucket["ok"], "failed": bucket["failed"], "label": f"{bucket['hour']:%H:00}"})
             card.update(bars=bars, chart_width=8 + 16 * len(bars), lag_text=_duration(card["lag"]), median_text=_duration(card["median_sync_time"]))
             cards.append(card)
-        context = {**self.admin_site.each_context(request), "title": "Operator console", "cards": cards, "hours": 24}
+        context = {**self.admin_site.each_context(request), "title": gettext("Operator console"), "cards": cards, "hours": 24}
         return TemplateResponse(request, "admin/connectors/console.html", context)
 
     @admin.display(description=_("Secrets"))
@@ -185,16 +187,20 @@ class SyncAttemptInline(admin.TabularInline):
     fk_name = "job"
     extra = 0
     ordering = ["-number"]
-    fields = ["number", "finished_at", "outcome", "response_status", "duration_ms", "error", "request_summary", "response_excerpt"]
+    fields = ["number", "finished_at", "outcome", "response_status", "duration_ms", "error_shown", "request_summary", "response_excerpt"]
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("Error"))
+    def error_shown(self, obj):
+        return text_shown(obj.error_text, obj.error)
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
 class PayloadForm(forms.Form):
-    payload = forms.CharField(widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "style": "font-family:monospace"}))
+    payload = forms.CharField(label=_("Payload (JSON)"), widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "style": "font-family:monospace"}))
 
     def clean_payload(self):
         try:
@@ -215,9 +221,9 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
     list_select_related = ["endpoint"]
     inlines = [SyncAttemptInline]
     actions = ["retry", "resolve"]
-    readonly_fields = ["endpoint", "flow", "record_key", "record_label", "status_label", "error_class", "last_error", "outcome", "attempts",
+    readonly_fields = ["endpoint", "flow", "record_key", "record_label", "status_label", "error_class", "last_error_shown", "outcome", "attempts",
                        "changes_pretty", "next_attempt_at", "created_at", "updated_at", "started_at", "finished_at", "payload_pretty", "payload_edited",
-                       "resolution", "resolved_by"]
+                       "resolution_shown", "resolved_by"]
     fields = readonly_fields
     workflows = (
         Workflow("retry", _("Retry now"), "retry", lambda job: job.status in RETRYABLE),
@@ -236,7 +242,15 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("Last error"))
     def error_excerpt(self, obj):
-        return truncated(obj.last_error, 60)
+        return truncated(text_shown(obj.error_text, obj.last_error), 60)
+
+    @admin.display(description=_("Last error"))
+    def last_error_shown(self, obj):
+        return text_shown(obj.error_text, obj.last_error)
+
+    @admin.display(description=_("Resolution"))
+    def resolution_shown(self, obj):
+        return text_shown(obj.resolution_text, obj.resolution)
 
     @admin.display(description=_("Record"), ordering="record_label")
     def record_short(self, obj):
@@ -277,7 +291,8 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
                 self.message_user(request, gettext("Job #%(job_pk)s: edited payload queued; it is sent on the next "
                                                    "run.") % {"job_pk": job.pk}, messages.SUCCESS)
                 return redirect("admin:connectors_syncjob_change", job.pk)
-        context = {**self.admin_site.each_context(request), "title": gettext("Edit payload of job #%(job)s") % {"job": job.pk}, "job": job, "form": form}
+        context = {**self.admin_site.each_context(request), "title": gettext("Edit payload of job #%(job)s") % {"job": job.pk}, "job": job, "form": form,
+                   "error_shown": text_shown(job.error_text, job.last_error)}
         return TemplateResponse(request, "admin/connectors/edit_payload.html", context)
 
     # --- Steps: one function each, for the page's button and the list's action ---
@@ -287,7 +302,7 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
         return gettext("Job #%(id)s queued again; it is sent on the next run.") % {"id": job.pk}
 
     def do_resolve(self, request, job):
-        sync_job_resolve(job=job, user=request.user, note=gettext("resolved by %(user)s") % {"user": request.user})
+        sync_job_resolve(job=job, user=request.user)
         return gettext("Job #%(id)s resolved.") % {"id": job.pk}
 
     @admin.action(description=_("Retry now"), permissions=["retry"])
@@ -319,6 +334,12 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     date_hierarchy = "finished_at"
     list_select_related = ["endpoint", "job"]
     search_fields = ["error", "request_summary", "job__record_label"]
+    exclude = ["error"]
+    readonly_fields = ["error_shown"]
+
+    @admin.display(description=_("Error"))
+    def error_shown(self, obj):
+        return text_shown(obj.error_text, obj.error)
 
     @admin.display(description=_("Job"))
     def job_link(self, obj):
@@ -330,7 +351,7 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Error"))
     def error_excerpt(self, obj):
-        return truncated(obj.error, 60)
+        return truncated(text_shown(obj.error_text, obj.error), 60)
 
 
 @admin.register(Binding)
@@ -349,7 +370,8 @@ class InboxMessageAdmin(admin.ModelAdmin):
                     "attempts", "error_excerpt"]
     list_filter = ["status", "rejection", "endpoint", "topic", "signature_ok"]
     search_fields = ["delivery_id", "error", "topic", "remote_addr"]
-    readonly_fields = [f.name for f in InboxMessage._meta.fields if f.name != "body"] + ["body_text", "signature_now"]
+    readonly_fields = [f.name if f.name != "error" else "error_shown" for f in InboxMessage._meta.fields
+                       if f.name not in ("body", "error_text")] + ["body_text", "signature_now"]
     actions = ["replay"]
 
     class Media:
@@ -365,7 +387,7 @@ class InboxMessageAdmin(admin.ModelAdmin):
         for message in queryset:
             result = inbox_process(message_id=message.pk, replay=True)
             level = messages.SUCCESS if result.status in {"processed", "ignored"} else messages.WARNING
-            self.message_user(request, gettext("#%(message_pk)s: %(status)s — %(error)s") % {"message_pk": message.pk, "status": result.get_status_display(), "error": result.error}, level)
+            self.message_user(request, gettext("#%(message_pk)s: %(status)s — %(error)s") % {"message_pk": message.pk, "status": result.get_status_display(), "error": text_shown(result.error_text, result.error)}, level)
 
     @admin.display(description=_("Delivery id"), ordering="delivery_id")
     def delivery(self, obj):
@@ -373,7 +395,11 @@ class InboxMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Error"))
     def error_excerpt(self, obj):
-        return truncated(obj.error, 60)
+        return truncated(text_shown(obj.error_text, obj.error), 60)
+
+    @admin.display(description=_("Error"))
+    def error_shown(self, obj):
+        return text_shown(obj.error_text, obj.error)
 
     @admin.display(description=_("Body"))
     def body_text(self, obj):

@@ -3,6 +3,11 @@ whose message says what is wrong. Never a RecursionError, whatever the nesting."
 
 import json
 
+from django.utils.translation import gettext_noop
+
+from connectors.errors import RefusedData
+from hub.texts import Text
+
 MAX_DEPTH = 100
 
 
@@ -12,22 +17,23 @@ def json_document(body: bytes):
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"the body is not UTF-8 (invalid byte at position {exc.start})") from None
+        raise RefusedData(Text(gettext_noop("the body is not UTF-8 (invalid byte at position %(position)s)"), position=exc.start)) from None
     try:
         document = json.loads(text)
     except RecursionError:
-        raise ValueError("the JSON is nested too deeply") from None
+        raise RefusedData(Text(gettext_noop("the JSON is nested too deeply"))) from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"the body is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        raise RefusedData(Text(gettext_noop("the body is not JSON: %(error)s (line %(line)s, column %(column)s)"), error=exc.msg,
+                               line=exc.lineno, column=exc.colno)) from None
     stack = [(document, 1)]
     while stack:
         value, depth = stack.pop()
         if isinstance(value, str):
             if "\x00" in value:
-                raise ValueError("the JSON contains a NUL character")
+                raise RefusedData(Text(gettext_noop("the JSON contains a NUL character")))
         elif isinstance(value, (dict, list)):
             if depth > MAX_DEPTH:
-                raise ValueError(f"the JSON is nested too deeply (more than {MAX_DEPTH} levels)")
+                raise RefusedData(Text(gettext_noop("the JSON is nested too deeply (more than %(levels)s levels)"), levels=MAX_DEPTH))
             items = value.items() if isinstance(value, dict) else ((None, item) for item in value)
             for key, item in items:
                 stack.append((item, depth + 1))

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
+from django.utils.translation import gettext_noop
 
 from connectors.errors import PermanentError, TransientError
+from hub.texts import Text
 
 EXCERPT_CHARS = 1000
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -33,6 +35,28 @@ def origin_text(url: str) -> str:
     return f"{origin[0]}://{origin[1]}:{origin[2]}" if origin else repr(url[:100])
 
 
+A_LIST = Text(gettext_noop("a list"))
+
+
+def a_list_of(what: str) -> Text:
+    return Text(gettext_noop("a list of %(what)s"), what=what)
+
+
+def not_json(method: str, path: str) -> Text:
+    return Text(gettext_noop("%(method)s %(path)s: the answer is not valid JSON"), method=method, path=path)
+
+
+def expected(method: str, path: str, what: Text) -> Text:
+    """'GET orders: expected a list' and the like: an answer of the wrong shape."""
+    return Text(gettext_noop("%(method)s %(path)s: expected %(what)s"), method=method, path=path, what=what)
+
+
+def credentials_needed(names, command: str) -> Text:
+    """The endpoint lacks credentials: which ones, and the command that stores them."""
+    return Text(gettext_noop("the endpoint needs the credential(s) %(names)s (%(command)s)"),
+                names=", ".join(names) if not isinstance(names, str) else names, command=command)
+
+
 class ForeignHostError(PermanentError):
     """A request (a vendor's next-page link, a redirect) aimed at another host than the endpoint's."""
 
@@ -48,8 +72,9 @@ class EndpointSession(requests.Session):
 
     def send(self, request, **kwargs):
         if self.origin is None or url_origin(request.url) != self.origin:
-            raise ForeignHostError(f"refused to send {request.method} to {origin_text(request.url)}: not the endpoint's host "
-                                   f"({origin_text(self.base_url)}); nothing was sent")
+            raise ForeignHostError(Text(gettext_noop("refused to send %(method)s to %(origin)s: not the endpoint's host (%(host)s); "
+                                                     "nothing was sent"),
+                                        method=request.method, origin=origin_text(request.url), host=origin_text(self.base_url)))
         return super().send(request, **kwargs)
 
 
@@ -136,7 +161,8 @@ class ApiClient:
             wait = self.on_rate_limited(response)
             self.sleep(wait)
         else:
-            raise TransientError(f"{method} {path}: still rate limited (429) after {self.max_rate_limit_waits} waits",
+            raise TransientError(Text(gettext_noop("%(method)s %(path)s: still rate limited (429) after %(waits)s waits"),
+                                      method=method, path=path, waits=self.max_rate_limit_waits),
                                  status=429, retry_after=retry_after_seconds(response, 2.0), excerpt=response.text[:EXCERPT_CHARS])
         self._raise_for_status(method, path, response)
         return response
@@ -146,8 +172,7 @@ class ApiClient:
         try:
             return response.json()
         except (ValueError, json.JSONDecodeError):
-            raise TransientError(f"{method} {path}: the answer is not valid JSON", status=response.status_code,
-                                 excerpt=response.text[:EXCERPT_CHARS]) from None
+            raise TransientError(not_json(method, path), status=response.status_code, excerpt=response.text[:EXCERPT_CHARS]) from None
 
     def _send(self, method, path, *, params, json_body, full_url, data=None) -> requests.Response:
         self.before_request()
@@ -158,10 +183,11 @@ class ApiClient:
                                             headers=self.headers(), timeout=self.timeout)
         except requests.Timeout as exc:
             self._record(method, shown_path, None, started, error=f"timeout: {exc}")
-            raise TransientError(f"{method} {shown_path}: timed out") from exc
+            raise TransientError(Text(gettext_noop("%(method)s %(path)s: timed out"), method=method, path=shown_path)) from exc
         except requests.ConnectionError as exc:
             self._record(method, shown_path, None, started, error=f"connection error: {exc}")
-            raise TransientError(f"{method} {shown_path}: connection failed ({type(exc).__name__})") from exc
+            raise TransientError(Text(gettext_noop("%(method)s %(path)s: connection failed (%(error)s)"), method=method, path=shown_path,
+                                      error=type(exc).__name__)) from exc
         except ForeignHostError as exc:
             self._record(method, shown_path, None, started, error=str(exc))
             raise
@@ -179,6 +205,8 @@ class ApiClient:
             return
         excerpt = response.text[:EXCERPT_CHARS]
         if status >= 500 or status in (408, 425):
-            raise TransientError(f"{method} {path}: server error {status}", status=status, excerpt=excerpt,
+            raise TransientError(Text(gettext_noop("%(method)s %(path)s: server error %(status)s"), method=method, path=path, status=status),
+                                 status=status, excerpt=excerpt,
                                  retry_after=retry_after_seconds(response, 0) or None)
-        raise PermanentError(f"{method} {path}: refused with {status}: {self.error_detail(response)}", status=status, excerpt=excerpt)
+        raise PermanentError(Text(gettext_noop("%(method)s %(path)s: refused with %(status)s: %(detail)s"), method=method, path=path, status=status,
+                                  detail=self.error_detail(response)), status=status, excerpt=excerpt)

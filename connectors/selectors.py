@@ -7,6 +7,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from connectors.models import Endpoint, InboxRejection, SyncAttempt, SyncJob
+from hub.texts import text_shown
 
 
 def endpoint_dashboard(*, endpoint: Endpoint, hours: int = 24, now=None) -> dict:
@@ -36,7 +37,10 @@ def endpoint_dashboard(*, endpoint: Endpoint, hours: int = 24, now=None) -> dict
     done = list(jobs.filter(status=SyncJob.Status.DONE, finished_at__gte=since)
                 .annotate(took=ExpressionWrapper(F("finished_at") - F("created_at"), output_field=DurationField()))
                 .order_by("took").values_list("took", flat=True)[:10_000])
-    last_error = jobs.exclude(last_error="").order_by("-updated_at").values("last_error", "updated_at", "flow", "record_label").first()
+    last_error = (jobs.exclude(last_error="").order_by("-updated_at")
+                  .values("last_error", "error_text", "updated_at", "flow", "record_label").first())
+    if last_error:
+        last_error["shown"] = text_shown(last_error["error_text"], last_error["last_error"])
     rejected = InboxRejection.objects.filter(endpoint=endpoint).aggregate(deliveries=Sum("count"), sources=Count("remote_addr", distinct=True))
     return {
         "endpoint": endpoint, "hours": hours, "series": series,

@@ -12,10 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.datastructures import CaseInsensitiveMapping
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from connectors.errors import RefusedData, message_of
 from connectors.inbound import InboundRequest
 from connectors.models import Binding, Endpoint, InboxMessage, InboxRejection
 from connectors.registry import connector_for
+from hub.texts import Text
 
 logger = logging.getLogger(__name__)
 KEPT_HEADERS_PREFIXES = ("x-", "content-type", "user-agent")
@@ -96,17 +99,17 @@ def inbox_receive(*, endpoint: Endpoint, request, body_size: int | None = None) 
               "headers": _headers(request.headers), "remote_addr": request.remote_addr or None, "body_size": size}
     if size > webhook_max_bytes():
         return _reject(fields, body[:EXCERPT_BYTES], InboxMessage.Rejection.TOO_LARGE,
-                       f"the body has {size} bytes, over the limit of {webhook_max_bytes()} bytes (HUB_WEBHOOK_MAX_BYTES); "
-                       f"only its first {EXCERPT_BYTES} bytes are kept")
+                       Text(gettext_noop("the body has %(size)s bytes, over the limit of %(limit)s bytes (HUB_WEBHOOK_MAX_BYTES); only its "
+                                         "first %(kept)s bytes are kept"), size=size, limit=webhook_max_bytes(), kept=EXCERPT_BYTES))
     if not _signature_ok(connector, endpoint, request):
-        return _reject(fields, body[:EXCERPT_BYTES], InboxMessage.Rejection.SIGNATURE, "signature does not match")
+        return _reject(fields, body[:EXCERPT_BYTES], InboxMessage.Rejection.SIGNATURE, Text(gettext_noop("signature does not match")))
     try:
         for name, value in request.headers.items():
             if "\x00" in name or "\x00" in value:
-                raise ValueError(f"the header {escape_nul(name)[:100]} contains a NUL character")
+                raise RefusedData(Text(gettext_noop("the header %(name)s contains a NUL character"), name=escape_nul(name)[:100]))
         connector.parse_webhook(body)
     except ValueError as exc:
-        return _reject(fields, body, InboxMessage.Rejection.MALFORMED, str(exc), signature_ok=True)
+        return _reject(fields, body, InboxMessage.Rejection.MALFORMED, message_of(exc), signature_ok=True)
     try:
         with transaction.atomic():
             message = InboxMessage.objects.create(**fields, body=body, signature_ok=True)
@@ -124,13 +127,30 @@ def _signature_ok(connector, endpoint, request) -> bool:
         return False
 
 
-def _reject(fields: dict, body: bytes, reason: str, error: str, *, signature_ok: bool = False) -> InboxMessage:
+def _stored(message) -> dict | None:
+    """A Text as stored (NUL characters escaped: PostgreSQL refuses them); None for a plain string."""
+    if not isinstance(message, Text):
+        return None
+    return _nul_escaped(message.stored())
+
+
+def _nul_escaped(value):
+    if isinstance(value, str):
+        return escape_nul(value)
+    if isinstance(value, dict):
+        return {escape_nul(key): _nul_escaped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nul_escaped(item) for item in value]
+    return value
+
+
+def _reject(fields: dict, body: bytes, reason: str, error: "Text | str", *, signature_ok: bool = False) -> InboxMessage:
     """Count the rejection for its source; keep the delivery in the inbox unless this source has
     already had REJECTED_KEPT_PER_HOUR of this kind kept this hour (a flood is only counted)."""
     now = timezone.now()
     source = {"endpoint": fields["endpoint"], "remote_addr": fields["remote_addr"] or "", "reason": reason}
     message = InboxMessage(**fields, body=body, signature_ok=signature_ok, status=InboxMessage.Status.REJECTED, rejection=reason,
-                           error=escape_nul(error))
+                           error=escape_nul(str(error)), error_text=_stored(error))
     with transaction.atomic():
         counter = InboxRejection.objects.select_for_update().filter(**source).first()
         if counter is None:
@@ -255,12 +275,13 @@ def _process_one(message_id: int, allowed: set, *, skip_locked: bool) -> tuple[I
                 outcome = connector_for(message.endpoint).process(message=message)
         except Exception as exc:  # any mapping or validation problem is recorded for a person to fix
             logger.warning("inbox message %s failed: %s", message.pk, exc)
-            message.status, message.error = InboxMessage.Status.FAILED, escape_nul(f"{type(exc).__name__}: {exc}"[:5000])
+            error = Text(gettext_noop("%(kind)s: %(error)s"), kind=type(exc).__name__, error=message_of(exc))
+            message.status, message.error, message.error_text = InboxMessage.Status.FAILED, escape_nul(str(error)[:5000]), _stored(error)
         else:
             message.status = InboxMessage.Status.IGNORED if outcome == "ignored" else InboxMessage.Status.PROCESSED
-            message.error = escape_nul(outcome)
+            message.error, message.error_text = escape_nul(str(outcome)), _stored(outcome)
         message.processed_at = timezone.now()
-        message.save(update_fields=["attempts", "status", "error", "processed_at"])
+        message.save(update_fields=["attempts", "status", "error", "error_text", "processed_at"])
     return message, True
 
 

@@ -18,13 +18,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from connectors.errors import PermanentError, SyncError
 from connectors.flows import FlowContext
 from connectors.models import Endpoint, EndpointHealth, EndpointSchedule, SyncAttempt, SyncCursor, SyncJob
 from connectors.registry import connector_for
 from hub.bulk import bulk_insert, bulk_update_fields
+from hub.texts import Text, text_shown
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +169,8 @@ def sync_execute(*, token: str, jobs: list[SyncJob]) -> None:
         payloads = {job.pk: exc for job in fresh}
     except Exception as exc:  # a mapping bug or bad data: a person must look
         logger.exception("preparing %s jobs of %s failed", len(fresh), flow.name)
-        payloads = {job.pk: PermanentError(f"could not prepare the payload: {type(exc).__name__}: {exc}") for job in fresh}
+        error = PermanentError(Text(gettext_noop("could not prepare the payload: %(error)s"), error=f"{type(exc).__name__}: {exc}"))
+        payloads = {job.pk: error for job in fresh}
     for job in jobs:
         if not job.payload_edited:
             job.payload = payloads.get(job.pk)
@@ -230,34 +232,40 @@ def sync_jobs_finish(*, jobs: list[SyncJob], token: str, results: dict, started,
                 "job_id": job.pk, "endpoint_id": job.endpoint_id, "number": job.attempts, "outcome": outcome, "request_summary": summary,
                 "response_status": (error.status if error and error.status else (last.status if last else None)),
                 "response_excerpt": (error.excerpt if error and error.excerpt else (last.excerpt if last else ""))[:2000],
-                "error": str(error) if error else "", "duration_ms": duration_ms, "started_at": started, "finished_at": now})
+                "error": str(error) if error else "", "error_text": error.stored() if error else None,
+                "duration_ms": duration_ms, "started_at": started, "finished_at": now})
             job.lease_token, job.lease_expires_at, job.updated_at = "", None, now
             if error is None:
-                job.status, job.outcome, job.error_class, job.last_error, job.finished_at = SyncJob.Status.DONE, str(result)[:300], "", "", now
+                job.status, job.outcome, job.error_class, job.finished_at = SyncJob.Status.DONE, str(result)[:300], "", now
+                job.last_error, job.error_text = "", None
                 finished.append(job)
                 ok.append(job)
             elif error.transient and job.attempts < max_attempts:
-                job.error_class, job.last_error = SyncJob.ErrorClass.TRANSIENT, str(error)
+                job.error_class, job.last_error, job.error_text = SyncJob.ErrorClass.TRANSIENT, str(error), error.stored()
                 job.next_attempt_at = now + timedelta(seconds=backoff_seconds(job.attempts, retry_after=error.retry_after))
                 retried.append(job)
                 failed.append(job)
             else:
                 job.status, job.finished_at = SyncJob.Status.FAILED, now
                 job.error_class = SyncJob.ErrorClass.TRANSIENT if error.transient else SyncJob.ErrorClass.PERMANENT
-                job.last_error = str(error) + ("" if not error.transient else f" (gave up after {job.attempts} attempts)")
+                text = error.message
+                if error.transient:
+                    text = Text(gettext_noop("%(error)s (gave up after %(attempts)s attempts)"), error=text, attempts=job.attempts)
+                job.last_error, job.error_text = str(text), (text.stored() if isinstance(text, Text) else None)
                 finished.append(job)
                 failed.append(job)
         bulk_insert(SyncAttempt, attempts)
-        bulk_update_fields(finished, ["status", "outcome", "error_class", "last_error", "finished_at", "attempts", "payload",
+        bulk_update_fields(finished, ["status", "outcome", "error_class", "last_error", "error_text", "finished_at", "attempts", "payload",
                                       "lease_token", "lease_expires_at", "updated_at"])
         for job in retried:
             _back_to_pending(job)
-        _resolve_older_many(ok, "resolved: a later sync of this record succeeded")
-        _resolve_older_many([j for j in failed if j.status == SyncJob.Status.FAILED], "resolved: superseded by a newer error of this record")
+        _resolve_older_many(ok, Text(gettext_noop("resolved: a later sync of this record succeeded")))
+        _resolve_older_many([j for j in failed if j.status == SyncJob.Status.FAILED],
+                            Text(gettext_noop("resolved: superseded by a newer error of this record")))
     return len(ok), len(failed)
 
 
-def _resolve_older_many(jobs: list[SyncJob], note: str) -> None:
+def _resolve_older_many(jobs: list[SyncJob], note: Text) -> None:
     """Failed jobs of the same records that are older than these ones resolve themselves."""
     newest: dict[tuple[int, str, str], int] = {}
     for job in jobs:
@@ -272,7 +280,8 @@ def _resolve_older_many(jobs: list[SyncJob], note: str) -> None:
                                                 status=SyncJob.Status.FAILED).values_list("pk", "record_key")
             older = [pk for pk, record_key in candidates if pk < newest[(endpoint_id, flow, record_key)]]
             if older:
-                SyncJob.objects.filter(pk__in=older).update(status=SyncJob.Status.RESOLVED, resolution=note[:300], updated_at=timezone.now())
+                SyncJob.objects.filter(pk__in=older).update(status=SyncJob.Status.RESOLVED, resolution=str(note)[:300],
+                                                            resolution_text=note.stored(), updated_at=timezone.now())
 
 
 def _back_to_pending(job: SyncJob) -> None:
@@ -285,7 +294,8 @@ def _back_to_pending(job: SyncJob) -> None:
     except IntegrityError:
         newer = SyncJob.objects.get(endpoint_id=job.endpoint_id, flow=job.flow, record_key=job.record_key, status=SyncJob.Status.PENDING)
         SyncJob.objects.filter(pk=newer.pk).update(next_attempt_at=max(newer.next_attempt_at, job.next_attempt_at))
-        job.status, job.resolution, job.finished_at = SyncJob.Status.RESOLVED, f"superseded by job #{newer.pk}", timezone.now()
+        note = Text(gettext_noop("superseded by job #%(job)s"), job=newer.pk)
+        job.status, job.resolution, job.resolution_text, job.finished_at = SyncJob.Status.RESOLVED, str(note), note.stored(), timezone.now()
         job.save()
 
 
@@ -326,11 +336,12 @@ def sync_sweep() -> int:
             if fresh is None:
                 continue
             fresh.attempts += 1
+            stopped = Text(gettext_noop("the worker stopped before finishing (lease expired); queued again"))
             SyncAttempt.objects.create(job=fresh, endpoint_id=fresh.endpoint_id, number=fresh.attempts, outcome=SyncAttempt.Outcome.LOST,
-                                       error="the worker stopped before finishing (lease expired); queued again",
-                                       started_at=fresh.started_at or now, finished_at=now)
+                                       error=str(stopped), error_text=stopped.stored(), started_at=fresh.started_at or now, finished_at=now)
             fresh.lease_token, fresh.lease_expires_at, fresh.next_attempt_at = "", None, now
-            fresh.error_class, fresh.last_error = SyncJob.ErrorClass.TRANSIENT, "worker lost"
+            lost = Text(gettext_noop("worker lost"))
+            fresh.error_class, fresh.last_error, fresh.error_text = SyncJob.ErrorClass.TRANSIENT, str(lost), lost.stored()
             _back_to_pending(fresh)
             swept += 1
     return swept
@@ -404,7 +415,8 @@ def sync_job_retry(*, job: SyncJob, user=None, payload=None) -> SyncJob:
         if payload is not None:
             fresh.payload, fresh.payload_edited = payload, True
         fresh.status, fresh.next_attempt_at, fresh.finished_at = SyncJob.Status.PENDING, timezone.now(), None
-        fresh.resolution = f"retried by {user}" if user else "retried"
+        note = Text(gettext_noop("retried by %(user)s"), user=str(user)) if user else Text(gettext_noop("retried"))
+        fresh.resolution, fresh.resolution_text = str(note)[:300], note.stored()
         try:
             with transaction.atomic():
                 fresh.save()
@@ -415,13 +427,17 @@ def sync_job_retry(*, job: SyncJob, user=None, payload=None) -> SyncJob:
     return fresh
 
 
-def sync_job_resolve(*, job: SyncJob, user=None, note: str = "") -> SyncJob:
+def sync_job_resolve(*, job: SyncJob, user=None, note: "str | Text" = "") -> SyncJob:
+    """Close a failed job without sending it again; `note` (a Text, or a person's own words) says why."""
     with transaction.atomic():
         fresh = SyncJob.objects.select_for_update().get(pk=job.pk)
         if fresh.status != SyncJob.Status.FAILED:
             raise JobActionError(gettext("job #%(job)s is %(status)s, not failed") % {"job": fresh.pk, "status": fresh.get_status_display().lower()})
         fresh.status, fresh.resolved_by = SyncJob.Status.RESOLVED, user if getattr(user, "pk", None) else None
-        fresh.resolution = (note or f"resolved by {user or 'an operator'}")[:300]
+        if not note:
+            note = Text(gettext_noop("resolved by %(user)s"), user=str(user)) if user else Text(gettext_noop("resolved by an operator"))
+        fresh.resolution = str(note)[:300]
+        fresh.resolution_text = note.stored() if isinstance(note, Text) else None
         fresh.save()
     return fresh
 
@@ -468,7 +484,7 @@ def _alert(endpoint: Endpoint, state: str) -> None:
                 "Last error: %(error)s\n\n"
                 "Jobs keep retrying by themselves where the failure is transient. "
                 "Open errors: /admin/connectors/syncjob/?status__exact=failed\n"
-            ) % {**params, "count": endpoint.consecutive_failures, "error": last.last_error if last else gettext("unknown")}
+            ) % {**params, "count": endpoint.consecutive_failures, "error": text_shown(last.error_text, last.last_error) if last else gettext("unknown")}
         else:
             subject = gettext("[ERP Hub] %(name)s (%(code)s) has recovered") % params
             body = gettext("Syncs with %(name)s succeed again since %(since)s.\n") % {

@@ -21,7 +21,7 @@ from hub.texts import Text
 from orders import services
 from orders.fec import ENCODING as FEC_ENCODING
 from orders.fec import FecError, fec_build
-from orders.forms import FecExportForm, StaffOrderForm
+from orders.forms import FecExportForm, StaffOrderForm, StaffOrderLineFormSet
 from orders.journal import JournalError
 from orders.models import (
     Account, AccountAssignment, Address, ChannelOrderSettings, CompanySettings, CreditNote, CreditNoteLine, Customer, CustomerGroup,
@@ -227,8 +227,9 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
 
     @admin_permission_required("staff_order")
     def staff_order_view(self, request):
-        form = StaffOrderForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        lines = StaffOrderLineFormSet(request.POST or None, prefix="lines")
+        form = StaffOrderForm(request.POST or None, lines=lines)
+        if request.method == "POST" and form.is_valid() and lines.is_valid():
             try:
                 order, _created = services.order_import(channel=form.cleaned_data["channel"], data=form.payload(), user=request.user)
             except services.OrderError as exc:
@@ -239,9 +240,9 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
                     "number": order.number, "status": order.get_status_display(),
                     "hold": f" — {order.hold_reason_shown}" if order.hold_reason else "", "total": money_format(order.total, order.currency)}, level)
                 return redirect("admin:orders_salesorder_change", order.pk)
-        context = {**self.admin_site.each_context(request), "title": _("New staff order"), "form": form, "opts": self.model._meta,
-                   "media": self.media + form.media}
-        return TemplateResponse(request, "admin/inventory/stock_form.html", context)
+        context = {**self.admin_site.each_context(request), "title": _("New staff order"), "form": form, "lines": lines,
+                   "opts": self.model._meta, "media": self.media + form.media + lines.media}
+        return TemplateResponse(request, "admin/orders/staff_order_form.html", context)
 
     # --- Readable values ---
 

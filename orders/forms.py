@@ -1,55 +1,65 @@
-import re
 import uuid
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from catalog.models import Product
 from catalog.pricing import price_lines
 from hub.models import SalesChannel
 from hub.money import round_money
-from orders.models import Customer, SalesOrder
+from orders.models import Customer, OrderLine, SalesOrder
 from orders.pricing import customer_pricing_for_instance
 
 
-class StaffOrderForm(forms.Form):
-    """A phone or B2B order keyed in by staff, priced by the hub's own price resolution."""
+VAT_RATES = ("0.20", "0.10", "0.055", "0.021", "0")  # the French rates: standard, intermediate, reduced, super-reduced, none
 
-    channel = forms.ModelChoiceField(SalesChannel.objects.filter(is_active=True))
+
+def vat_rate_choices():
+    """The rates as people write them in the active language: 20 %, 5,5 % in French."""
+    percents = [(Decimal(rate) * 100).normalize() for rate in VAT_RATES]
+    return [(rate, f"{number_format(p, decimal_pos=max(0, -p.as_tuple().exponent), use_l10n=True)} %") for rate, p in zip(VAT_RATES, percents)]
+
+
+class StaffOrderForm(forms.Form):
+    """A phone or B2B order keyed in by staff, priced by the hub's own price resolution; its lines
+    come from `StaffOrderLineFormSet` (`lines=` when bound)."""
+
+    channel = forms.ModelChoiceField(SalesChannel.objects.filter(is_active=True), label=_("Sales channel"))
     customer = forms.ModelChoiceField(Customer.objects.filter(is_active=True), label=_("Customer"),
                                       widget=AutocompleteSelect(SalesOrder._meta.get_field("customer"), admin.site),
                                       help_text=_("Type a code, a name, a company or an e-mail."))
-    lines = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 40}),
-                            help_text="One line per SKU: `SKU quantity`, e.g. `GUI-LED-10M 12`.")
-    tax_rate = forms.DecimalField(initial=Decimal("0.20"), min_value=0, max_value=1, decimal_places=4, help_text="VAT rate applied to the lines.")
-    shipping = forms.DecimalField(initial=Decimal("0"), min_value=0, decimal_places=2)
-    payment_status = forms.ChoiceField(choices=[("pending", "Pending (on terms)"), ("paid", "Paid")])
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    tax_rate = forms.TypedChoiceField(label=_("VAT rate"), choices=vat_rate_choices, coerce=Decimal, initial="0.20",
+                                      help_text=_("Applied to every line."))
+    shipping = forms.DecimalField(label=_("Shipping"), initial=Decimal("0"), min_value=0, decimal_places=2, localize=True)
+    payment_status = forms.ChoiceField(label=_("Payment"), choices=[("pending", _("Pending (on terms)")), ("paid", _("Paid"))])
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, lines=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
 
     def clean(self):
         data = super().clean()
-        channel, customer, text = data.get("channel"), data.get("customer"), data.get("lines", "")
-        if not channel or not text or customer is None:
+        channel, customer = data.get("channel"), data.get("customer")
+        if not channel or customer is None or self.lines is None or not self.lines.is_valid():
             return data
-        wanted = []
-        for number, raw in enumerate(text.splitlines(), start=1):
-            if not raw.strip():
-                continue
-            match = re.fullmatch(r"\s*(\S+)\s+(\d+)\s*", raw)
-            if not match or int(match.group(2)) < 1:
-                raise forms.ValidationError({"lines": gettext("Line %(number)s: write `SKU quantity` (quantity ≥ 1), not %(text)s.") % {
-                    "number": number, "text": repr(raw.strip())}})
-            wanted.append((match.group(1), int(match.group(2))))
+        wanted: dict[str, int] = {}
+        for line in self.lines.cleaned_data:
+            if line and not line.get("DELETE"):
+                sku = line["product"].sku
+                wanted[sku] = wanted.get(sku, 0) + line["quantity"]
         if not wanted:
-            raise forms.ValidationError({"lines": gettext("Add at least one line.")})
-        priced = price_lines(lines=wanted, request=customer_pricing_for_instance(customer=customer, channel=channel))
+            raise forms.ValidationError(gettext("Add at least one line."))
+        priced = price_lines(lines=list(wanted.items()), request=customer_pricing_for_instance(customer=customer, channel=channel))
         missing = [p.sku for p in priced if p.unit_price is None]
         if missing:
-            raise forms.ValidationError({"lines": gettext("No price for %(skus)s for this customer (unknown SKU or not in any of its price lists).")
-                                         % {"skus": ", ".join(missing)}})
+            raise forms.ValidationError(gettext("No price for %(skus)s for this customer (not in any of its price lists).")
+                                        % {"skus": ", ".join(missing)})
         data["customer_obj"], data["priced"] = customer, priced
         return data
 
@@ -76,6 +86,16 @@ class StaffOrderForm(forms.Form):
         if shipping_address:
             payload["shipping_address"] = payload["billing_address"] = shipping_address
         return payload
+
+
+class StaffOrderLineForm(forms.Form):
+    product = forms.ModelChoiceField(Product.objects.all(), label=_("Product"),
+                                     widget=AutocompleteSelect(OrderLine._meta.get_field("product"), admin.site),
+                                     help_text=_("Type a SKU, a name or a barcode."))
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=100_000)
+
+
+StaffOrderLineFormSet = forms.formset_factory(StaffOrderLineForm, extra=6, max_num=200, validate_max=True)
 
 
 class FecExportForm(forms.Form):

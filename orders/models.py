@@ -250,6 +250,8 @@ class SalesOrder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_id"], condition=~models.Q(external_id=""), name="order_unique_external_id_per_channel"),
         ]
+        # The order list's default sort and the overview's "today" and "this week" counts.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="order_recent_first")]
 
     def __str__(self) -> str:
         return self.number

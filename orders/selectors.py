@@ -5,8 +5,8 @@ import contextvars
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -72,8 +72,22 @@ def invoice_settlement(*, invoice) -> Settlement:
 
 
 def invoices_open(queryset):
-    """The invoices of `queryset` that still have something due."""
-    return queryset.filter(pk__in=[pk for pk, s in invoice_settlements(invoices=queryset).items() if s.balance > 0])
+    """The invoices of `queryset` that still have something due. The database first keeps the
+    orders whose invoices, net of credit notes, exceed what they were paid (none of a settled
+    order's invoices is due, as `settle` pays them in turn); only those are settled here."""
+    owing = _orders_owing(queryset.values("order_id"))
+    return queryset.filter(pk__in=[pk for pk, s in order_settlements(orders=owing).items() if s.balance > 0])
+
+
+def _orders_owing(order_ids):
+    def total(model, field="total", **filters):
+        rows = model.objects.filter(order_id=OuterRef("pk"), **filters).order_by().values("order_id").annotate(s=Sum(field)).values("s")
+        return Coalesce(Subquery(rows), Value(ZERO), output_field=DecimalField(max_digits=16, decimal_places=2))
+
+    return (SalesOrder.objects.filter(pk__in=order_ids)
+            .annotate(invoiced=total(Invoice), credited=total(CreditNote), paid=total(Payment, "amount", kind=Payment.Kind.PAYMENT),
+                      refunded=total(Payment, "amount", kind=Payment.Kind.REFUND))
+            .filter(invoiced__gt=F("credited") + F("paid") - F("refunded")).order_by().values("pk"))
 
 
 # --- The admin overview --------------------------------------------------------------------
@@ -132,9 +146,10 @@ def orders_on_hold_counts() -> dict[str, int]:
 
 def invoices_overdue_by_currency(*, today) -> dict[str, tuple[int, Decimal]]:
     """Invoices due before `today` and not fully paid: currency → (how many, balance due).
-    Four queries, whatever the number of invoices."""
-    past_due = Invoice.objects.filter(due_on__lt=today)
-    settlements = order_settlements(orders=past_due.values("order_id"))
+    Four queries, which read only the orders still owing something."""
+    owing = _orders_owing(Invoice.objects.filter(due_on__lt=today).values("order_id"))
+    past_due = Invoice.objects.filter(due_on__lt=today, order_id__in=owing)
+    settlements = order_settlements(orders=owing)
     overdue: dict[str, tuple[int, Decimal]] = {}
     for pk, currency in past_due.values_list("pk", "currency").order_by():
         balance = settlements[pk].balance

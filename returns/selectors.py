@@ -2,9 +2,10 @@
 
 from datetime import date, timedelta
 
-from django.db.models import Max
+from django.db.models import Max, Sum
 
-from orders.models import SalesOrder
+from inventory.models import Warehouse
+from orders.models import SalesOrder, ShipmentLine
 from returns.models import ChannelReturnPolicy, Rma
 
 
@@ -38,3 +39,14 @@ def customer_returns(*, customer, recent: int = 10) -> tuple[list[Rma], int]:
     """The customer's latest returns and how many there are in all."""
     returns = Rma.objects.filter(customer=customer).select_related("order").order_by("-created_at", "-id")
     return list(returns[:recent]), returns.count()
+
+
+def return_warehouse_for(*, order_line_ids) -> Warehouse | None:
+    """Where returned goods are expected: the active warehouse that shipped most of these lines'
+    units (a 3PL's goods go back to the 3PL), else the highest-priority sellable one."""
+    shipped_from = (ShipmentLine.objects.filter(order_line_id__in=list(order_line_ids), shipment__warehouse__is_active=True)
+                    .values("shipment__warehouse").annotate(units=Sum("quantity")).order_by("-units", "shipment__warehouse"))
+    top = shipped_from.first()
+    if top is not None:
+        return Warehouse.objects.get(pk=top["shipment__warehouse"])
+    return Warehouse.objects.filter(is_active=True, is_sellable=True).order_by("-priority").first()

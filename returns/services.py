@@ -22,7 +22,7 @@ from inventory.models import Warehouse
 from orders.models import OrderStatus, Payment, SalesOrder
 from orders.services import OrderError, credit_notes_issue, order_import, payment_record
 from returns.models import ChannelReturnPolicy, Rma, RmaCreditNote, RmaLine, RmaStatus
-from returns.selectors import order_of_channel, return_policy_of, return_window_end
+from returns.selectors import order_of_channel, return_policy_of, return_warehouse_for, return_window_end
 
 R = RmaStatus
 RETURNABLE_ORDER_STATUSES = {"partially_shipped", "shipped", "completed"}
@@ -90,7 +90,7 @@ def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=Non
                 raise ReturnError(gettext("replacement SKU %(replacement_sku)s is unknown or not active") % {"replacement_sku": repr(item['replacement_sku'])})
         checked.append(RmaLine(order_line=line, quantity=quantity, reason=item.get("reason") or RmaLine.Reason.OTHER,
                                replacement_product=replacement))
-    warehouse = expected_warehouse or Warehouse.objects.filter(is_active=True, is_sellable=True).order_by("-priority").first()
+    warehouse = expected_warehouse or return_warehouse_for(order_line_ids=[line.order_line_id for line in checked])
     rma = Rma.objects.create(number=f"RMA-{sequence_next(series='RMA'):06d}", order=order, customer=order.customer, channel=order.channel,
                              source=source, expected_warehouse=warehouse, notes=notes, refund_method=refund_method)
     for line in checked:

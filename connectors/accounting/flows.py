@@ -11,24 +11,24 @@ note or a payment first makes sure its invoice is there."""
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
-from connectors.accounting.system import (DAILY, ApplicationDocument, DocumentLine, Found, SalesDocument, idempotency_key,
-                                          percent_key)
+from connectors.accounting.system import DAILY, ApplicationDocument, DocumentLine, Found, SalesDocument, idempotency_key, percent_key
 from connectors.binder import CREDIT_NOTE, CUSTOMER, INVOICE, PAYMENT, Binder, binding_type
 from connectors.commerce.flows import fingerprint
 from connectors.errors import PermanentError, SyncError
 from connectors.flows import Flow, ScheduledFlow
 from connectors.sync import sync_job_enqueue
 from hub.money import round_money
+from hub.texts import Text
 from orders import journal
 from orders.models import CreditNote, Customer, Invoice, Payment, SalesOrder
-from orders.selectors import (document_numbers, documents_issued_since, order_applications, orders_of,
-                              orders_settled_since)
+from orders.selectors import document_numbers, documents_issued_since, order_applications, orders_of, orders_settled_since
 
 ALLOCATION = binding_type("allocation", "Allocation of a credit note", "orders.creditnote")
 DOCUMENT_TYPES = {"invoice": INVOICE, "credit_note": CREDIT_NOTE}
 DOCUMENT_MODELS = {"invoice": Invoice, "credit_note": CreditNote}
-DOCUMENT_LABELS = {"invoice": "invoice", "credit_note": "credit note"}
+DOCUMENT_LABELS = {"invoice": Text(gettext_noop("invoice")), "credit_note": Text(gettext_noop("credit note"))}
 
 
 # --- endpoint settings ----------------------------------------------------------------------------
@@ -81,10 +81,10 @@ def tax_code(ctx, rate) -> str:
         return matches[0]
     shown = f"{rate * 100:.4g} %"
     if not matches:
-        raise PermanentError(f"{ctx.connector.label} has no active sales tax code at {shown}; add one there or map the rate "
-                             f"in the endpoint's settings (tax_codes)")
-    raise PermanentError(f"{ctx.connector.label} has several sales tax codes at {shown} ({', '.join(matches)}); choose one in the "
-                         f"endpoint's settings (tax_codes)")
+        raise PermanentError(Text(gettext_noop("%(system)s has no active sales tax code at %(rate)s; add one there or map the rate in the "
+                                               "endpoint's settings (tax_codes)"), system=ctx.connector.label, rate=shown))
+    raise PermanentError(Text(gettext_noop("%(system)s has several sales tax codes at %(rate)s (%(codes)s); choose one in the endpoint's "
+                                           "settings (tax_codes)"), system=ctx.connector.label, rate=shown, codes=", ".join(matches)))
 
 
 # --- hub documents as plain data ------------------------------------------------------------------
@@ -111,7 +111,7 @@ def _document(kind: str, pk):
     related = ("order", "customer") if kind == "invoice" else ("order", "invoice__customer", "invoice")
     record = DOCUMENT_MODELS[kind].objects.select_related(*related).filter(pk=pk).first()
     if record is None:
-        raise PermanentError(f"{DOCUMENT_LABELS[kind]} #{pk} no longer exists in the hub")
+        raise PermanentError(Text(gettext_noop("%(document)s #%(pk)s no longer exists in the hub"), document=DOCUMENT_LABELS[kind], pk=pk))
     return record
 
 
@@ -160,14 +160,23 @@ def ensure_contact(ctx, customer, *, body: dict | None = None) -> str:
     return found.external_id if found else binder.external_id(CUSTOMER, customer.pk)
 
 
+TOTALS_DIFFER = {
+    "would": gettext_noop("%(document)s %(number)s: %(system)s would total %(total)s %(currency)s with %(tax)s %(currency)s of tax, the "
+                          "hub's total is %(hub_total)s %(currency)s with %(hub_tax)s %(currency)s of tax (tax rounded per line as %(system)s "
+                          "does it; check the tax codes, or edit the payload and retry)"),
+    "created": gettext_noop("%(document)s %(number)s: %(system)s created it with a total of %(total)s %(currency)s with %(tax)s %(currency)s "
+                            "of tax, the hub's total is %(hub_total)s %(currency)s with %(hub_tax)s %(currency)s of tax (tax rounded per line "
+                            "as %(system)s does it; check the tax codes, or edit the payload and retry)"),
+}
+
+
 def check_totals(ctx, *, kind: str, record, theirs: tuple, when: str) -> None:
     """The system's (total, tax) must be the hub's to the cent, or nothing goes further."""
     currency = record.currency
     total, tax = (round_money(value, currency) for value in theirs)
     if (total, tax) != (round_money(record.total, currency), round_money(record.tax_total, currency)):
-        raise PermanentError(f"{DOCUMENT_LABELS[kind]} {record.number}: {ctx.connector.label} {when} {total} {currency} with {tax} {currency} "
-                             f"of tax, the hub's total is {record.total} {currency} with {record.tax_total} {currency} of tax (tax "
-                             f"rounded per line as {ctx.connector.label} does it; check the tax codes, or edit the payload and retry)")
+        raise PermanentError(Text(TOTALS_DIFFER[when], document=DOCUMENT_LABELS[kind], number=record.number, system=ctx.connector.label,
+                                  total=total, tax=tax, currency=currency, hub_total=record.total, hub_tax=record.tax_total))
 
 
 def ensure_document(ctx, kind: str, pk, *, payload: dict | None = None) -> tuple[str | None, bool]:
@@ -186,7 +195,7 @@ def ensure_document(ctx, kind: str, pk, *, payload: dict | None = None) -> tuple
         return found.external_id, False
     payload = payload or document_payload(ctx, kind, record)
     body = payload["document"]
-    check_totals(ctx, kind=kind, record=record, when="would total",
+    check_totals(ctx, kind=kind, record=record, when="would",
                  theirs=ctx.connector.document_totals(body, rates=system_rates(ctx), currency=record.currency))
     contact_id = ensure_contact(ctx, _customer(kind, record), body=payload.get("contact"))
     key = idempotency_key(kind, pk, {"document": body, "contact": contact_id})
@@ -196,7 +205,7 @@ def ensure_document(ctx, kind: str, pk, *, payload: dict | None = None) -> tuple
     if found is None:
         return binder.external_id(DOCUMENT_TYPES[kind], pk), False
     if created:
-        check_totals(ctx, kind=kind, record=record, when="created it with a total of", theirs=ctx.connector.answer_totals(found.answer))
+        check_totals(ctx, kind=kind, record=record, when="created", theirs=ctx.connector.answer_totals(found.answer))
     return found.external_id, created
 
 
@@ -297,7 +306,7 @@ class ContactsOut(Flow):
     def prepare(self, ctx, job):
         customer = Customer.objects.filter(pk=job.record_key).first()
         if customer is None:
-            raise PermanentError(f"customer #{job.record_key} no longer exists in the hub")
+            raise PermanentError(Text(gettext_noop("customer #%(key)s no longer exists in the hub"), key=job.record_key))
         body = ctx.connector.contact_body(customer)
         binding = Binder(ctx.endpoint).get(CUSTOMER, customer.pk)
         if binding is not None and binding.fingerprint == fingerprint(body):
@@ -398,7 +407,7 @@ class PaymentsOut(Flow):
         for job in jobs:
             order = SalesOrder.objects.select_related("customer").filter(pk=job.record_key).first()
             if order is None:
-                ctx.fail(job, PermanentError(f"order #{job.record_key} no longer exists in the hub"))
+                ctx.fail(job, PermanentError(Text(gettext_noop("order #%(key)s no longer exists in the hub"), key=job.record_key)))
                 continue
             try:
                 said = send_applications(ctx, job.payload.get("applications") or [], customer=order.customer)

@@ -9,10 +9,12 @@ and the rotated refresh token is stored before anything uses it."""
 import time
 
 import requests
+from django.utils.translation import gettext_noop
 
 from connectors.errors import PermanentError, TransientError
-from connectors.http import Exchange, origin_text, url_origin
+from connectors.http import Exchange, credentials_needed, origin_text, url_origin
 from connectors.services import endpoint_credentials_refresh
+from hub.texts import Text
 
 EARLY_SECONDS = 60  # refresh this long before the access token expires
 
@@ -29,8 +31,7 @@ class OAuthRefresh:
         credentials = self.endpoint.credentials
         missing = [name for name in names if not credentials.get(name)]
         if missing:
-            raise PermanentError(f"the endpoint needs the credential(s) {', '.join(missing)} "
-                                 f"(hub_endpoint add {self.endpoint.kind} {self.endpoint.code} … --credential NAME=VALUE)")
+            raise PermanentError(credentials_needed(missing, f"hub_endpoint add {self.endpoint.kind} {self.endpoint.code} … --credential NAME=VALUE"))
         return credentials
 
     def access_token(self) -> str:
@@ -58,8 +59,9 @@ class OAuthRefresh:
         points, and no redirect is followed."""
         allowed = {url_origin(self.default_token_url), url_origin(self.endpoint.base_url)} - {None}
         if url_origin(self.token_url) not in allowed:
-            raise PermanentError(f"refused to use the token URL {origin_text(self.token_url)}: it is neither {self.vendor}'s identity "
-                                 f"server nor the endpoint's host, so the refresh token would leave them; nothing was sent")
+            raise PermanentError(Text(gettext_noop("refused to use the token URL %(origin)s: it is neither %(vendor)s's identity server nor "
+                                                   "the endpoint's host, so the refresh token would leave them; nothing was sent"),
+                                      origin=origin_text(self.token_url), vendor=self.vendor))
         started = time.perf_counter()
         try:
             response = requests.post(self.token_url, data={"grant_type": "refresh_token", "refresh_token": current.get("refresh_token", "")},
@@ -67,18 +69,22 @@ class OAuthRefresh:
                                      headers={"Accept": "application/json"}, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
             self._log_token(None, started, error=type(exc).__name__)
-            raise TransientError(f"{self.vendor}'s token endpoint could not be reached ({type(exc).__name__})") from exc
+            raise TransientError(Text(gettext_noop("%(vendor)s's token endpoint could not be reached (%(error)s)"), vendor=self.vendor,
+                                      error=type(exc).__name__)) from exc
         self._log_token(response.status_code, started, excerpt=response.text[:300])
         if response.status_code >= 500 or response.status_code == 429:
-            raise TransientError(f"{self.vendor}'s token endpoint answered {response.status_code}", status=response.status_code)
+            raise TransientError(Text(gettext_noop("%(vendor)s's token endpoint answered %(status)s"), vendor=self.vendor,
+                                      status=response.status_code), status=response.status_code)
         try:
             body = response.json()
         except ValueError:
-            raise TransientError(f"{self.vendor}'s token endpoint did not answer JSON", status=response.status_code) from None
+            raise TransientError(Text(gettext_noop("%(vendor)s's token endpoint did not answer JSON"), vendor=self.vendor),
+                                 status=response.status_code) from None
         if response.status_code != 200 or not body.get("access_token"):
-            reason = body.get("error_description") or body.get("error") or f"status {response.status_code}"
-            raise PermanentError(f"{self.vendor} refused the refresh token ({reason}): connect the endpoint again and store the new "
-                                 f"refresh token (hub_endpoint add … --credential refresh_token=…)", status=response.status_code)
+            reason = body.get("error_description") or body.get("error") or Text(gettext_noop("status %(status)s"), status=response.status_code)
+            raise PermanentError(Text(gettext_noop("%(vendor)s refused the refresh token (%(reason)s): connect the endpoint again and store "
+                                                   "the new refresh token (hub_endpoint add … --credential refresh_token=…)"),
+                                      vendor=self.vendor, reason=reason), status=response.status_code)
         return {"access_token": body["access_token"], "refresh_token": body.get("refresh_token") or current.get("refresh_token", ""),
                 "expires_at": time.time() + float(body.get("expires_in") or 1800)}
 

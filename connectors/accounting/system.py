@@ -14,9 +14,12 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from connectors.errors import RefusedData
 from connectors.options import ConnectorSettings, MappingField
 from connectors.registry import Connector
+from hub.texts import Text
 
 EVENT, DAILY = "event", "daily"
 
@@ -32,7 +35,7 @@ def percent_key(value) -> Decimal:
     try:
         return (Decimal(str(value).replace("%", "").replace(",", ".").strip()) / 100).normalize()
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a tax rate in percent") from None
+        raise RefusedData(Text(gettext_noop("%(value)s is not a tax rate in percent"), value=repr(value))) from None
 
 
 class AccountingSettings(ConnectorSettings):
@@ -60,8 +63,8 @@ class AccountingSettings(ConnectorSettings):
         for rate in codes:
             try:
                 percent_key(rate)
-            except ValueError as exc:
-                raise ValidationError(str(exc)) from None
+            except RefusedData as exc:
+                raise ValidationError(exc.text.shown() if exc.text else str(exc)) from None
         return codes
 
 

@@ -7,11 +7,13 @@ data tokens for the personal data of the orders being imported, kept in memory w
 import time
 
 import requests
+from django.utils.translation import gettext_noop
 
 from connectors.errors import PermanentError, TransientError
 from connectors.http import ApiClient, EndpointSession
 from connectors.services import endpoint_credentials_refresh
 from connectors.throttle import OperationBuckets, Quota
+from hub.texts import Text
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 REFRESH_MARGIN_SECONDS = 120
@@ -40,9 +42,10 @@ class AmazonClient(OperationBuckets, ApiClient):
         credentials = self.endpoint.credentials
         missing = [name for name in ("refresh_token", "client_id", "client_secret") if not credentials.get(name)]
         if missing:
-            raise PermanentError(f"the endpoint needs the {', '.join(missing)} credential(s) of its Login with Amazon application "
-                                 "(hub_endpoint add amazon … --credential refresh_token=Atzr|… --credential client_id=… "
-                                 "--credential client_secret=…)")
+            raise PermanentError(Text(gettext_noop("the endpoint needs the %(names)s credential(s) of its Login with Amazon application "
+                                                   "(%(command)s)"), names=", ".join(missing),
+                                      command="hub_endpoint add amazon … --credential refresh_token=Atzr|… --credential client_id=… "
+                                              "--credential client_secret=…"))
         self.restricted_token = ""  # set only around the calls that read personal data
 
     # --- Login with Amazon ---------------------------------------------------------------------
@@ -71,15 +74,16 @@ class AmazonClient(OperationBuckets, ApiClient):
                 "grant_type": "refresh_token", "refresh_token": credentials["refresh_token"],
                 "client_id": credentials["client_id"], "client_secret": credentials["client_secret"]}, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise TransientError(f"Login with Amazon: token refresh failed ({type(exc).__name__})") from exc
+            raise TransientError(Text(gettext_noop("Login with Amazon: token refresh failed (%(error)s)"), error=type(exc).__name__)) from exc
         if response.status_code >= 500:
-            raise TransientError(f"Login with Amazon answered {response.status_code}", status=response.status_code)
+            raise TransientError(Text(gettext_noop("Login with Amazon answered %(status)s"), status=response.status_code), status=response.status_code)
         try:
             answer = response.json()
         except ValueError:
-            raise TransientError("Login with Amazon: the token answer is not JSON", status=response.status_code) from None
+            raise TransientError(Text(gettext_noop("Login with Amazon: the token answer is not JSON")), status=response.status_code) from None
         if response.status_code != 200 or not answer.get("access_token"):
-            raise PermanentError(f"Login with Amazon refused the refresh token: {answer.get('error_description') or answer.get('error') or response.status_code}",
+            raise PermanentError(Text(gettext_noop("Login with Amazon refused the refresh token: %(said)s"),
+                                      said=answer.get("error_description") or answer.get("error") or response.status_code),
                                  status=response.status_code)
         new = {"access_token": answer["access_token"], "access_token_expires_at": time.time() + float(answer.get("expires_in") or 3600)}
         if answer.get("refresh_token"):
@@ -108,7 +112,7 @@ class AmazonClient(OperationBuckets, ApiClient):
         try:
             return response.json()
         except ValueError:
-            raise TransientError(f"{operation}: the answer is not valid JSON", status=response.status_code,
+            raise TransientError(Text(gettext_noop("%(operation)s: the answer is not valid JSON"), operation=operation), status=response.status_code,
                                  excerpt=response.text[:500]) from None
 
     def restricted(self, resources: list[dict]):
@@ -122,7 +126,7 @@ class AmazonClient(OperationBuckets, ApiClient):
                 client.restricted_token = answer.get("restrictedDataToken") or ""
                 self.expires = time.time() + float(answer.get("expiresIn") or 0)
                 if not client.restricted_token:
-                    raise PermanentError("Amazon gave no restricted data token for the orders' addresses")
+                    raise PermanentError(Text(gettext_noop("Amazon gave no restricted data token for the orders' addresses")))
                 return self
 
             def __exit__(self, *exc):

@@ -7,15 +7,17 @@ from datetime import datetime, timezone
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from connectors.amazon import mapping
 from connectors.amazon.client import AmazonClient
 from connectors.commerce.flows import FulfilmentsOut, OrdersPoll, ProductsOut, StockOut
 from connectors.commerce.storefront import ProductRef, Storefront, StorefrontSettings, VariantRef
-from connectors.errors import PermanentError
+from connectors.errors import PermanentError, RefusedData, message_of
 from connectors.http import Recorder
 from connectors.options import MappingField, WarehouseCodesField, warehouse_codes
 from connectors.registry import register
+from hub.texts import Text
 
 ORDER_CHANGE = "ORDER_CHANGE"
 RDT_RESOURCES_PER_TOKEN = 50
@@ -75,7 +77,8 @@ class AmazonConnector(Storefront):
     def order_channel(self, endpoint, order):
         channel = self.marketplace_channels(endpoint).get(order.get("MarketplaceId"))
         if channel is None:
-            raise ValueError(f"marketplace {order.get('MarketplaceId')} is not mapped to a sales channel in the endpoint's settings")
+            raise RefusedData(Text(gettext_noop("marketplace %(marketplace)s is not mapped to a sales channel in the endpoint's settings"),
+                                   marketplace=order.get("MarketplaceId")))
         return channel
 
     # --- inbound: ORDER_CHANGE notifications relayed from the merchant's queue -----------------
@@ -156,8 +159,8 @@ class AmazonConnector(Storefront):
         return ProductRef(external_id=document.parent.sku, variants=found) if found else None
 
     def product_create(self, ctx, *, document):
-        raise PermanentError(f"{document.parent.sku} has no Amazon listing: create the offer in Seller Central "
-                             "(the hub then keeps its price and stock)")
+        raise PermanentError(Text(gettext_noop("%(sku)s has no Amazon listing: create the offer in Seller Central (the hub then keeps its "
+                                               "price and stock)"), sku=document.parent.sku))
 
     def product_update(self, ctx, *, external_id, document, variant_ids):
         seller = ctx.endpoint.config["seller_id"]
@@ -176,7 +179,8 @@ class AmazonConnector(Storefront):
                                  params={"marketplaceIds": marketplace_id}, json_body=body)
         if answer.get("status") not in ("ACCEPTED", None):
             issues = "; ".join(issue.get("message", "") for issue in answer.get("issues") or [])
-            raise PermanentError(f"Amazon refused the listing update of {sku} in {marketplace_id}: {issues or answer.get('status')}")
+            raise PermanentError(Text(gettext_noop("Amazon refused the listing update of %(sku)s in %(marketplace)s: %(said)s"), sku=sku,
+                                      marketplace=marketplace_id, said=issues or answer.get("status")))
 
     # --- stock out: merchant-fulfilled quantity, per marketplace --------------------------------
     def stock_locations(self, endpoint):
@@ -200,7 +204,7 @@ class AmazonConnector(Storefront):
             body = mapping.shipment_confirmation(marketplace_id=order.get("MarketplaceId") or "", order_id=order_id, item_ids=item_ids,
                                                  lines=lines, tracking=tracking, shipment=marker, ship_date=datetime.now(timezone.utc))
         except ValueError as exc:
-            raise PermanentError(str(exc)) from None
+            raise PermanentError(message_of(exc)) from None
         ctx.client.call("confirmShipment", "POST", f"orders/v0/orders/{order_id}/shipmentConfirmation", json_body=body)
         return f"{order_id}/{body['packageDetail']['packageReferenceId']}"
 

@@ -4,6 +4,11 @@ import hashlib
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
+from connectors.errors import RefusedData
+from hub.texts import Text
+
 # Marketplace id → (country, currency, prices include VAT), from the SP-API marketplace id table.
 MARKETPLACES = {
     "A13V1IB3VIYZZH": ("FR", "EUR", True), "A1PA6795UKMFR9": ("DE", "EUR", True), "A1RKKUPIHCS9HS": ("ES", "EUR", True),
@@ -114,7 +119,7 @@ def shipment_confirmation(*, marketplace_id: str, order_id: str, item_ids: dict[
     code = CARRIER_CODES.get(carrier.lower(), "Other")
     missing = [line["sku"] for line in lines if line["sku"] not in item_ids]
     if missing:
-        raise ValueError(f"{', '.join(missing)} is not an item of Amazon order {order_id}")
+        raise RefusedData(Text(gettext_noop("%(skus)s is not an item of Amazon order %(order)s"), skus=", ".join(missing), order=order_id))
     package = {"packageReferenceId": package_reference(order_id, tracking.get("number") or "", shipment),
                "carrierCode": code, "trackingNumber": tracking.get("number") or "", "shipDate": iso(ship_date),
                "orderItems": [{"orderItemId": item_ids[line["sku"]], "quantity": int(line["quantity"])} for line in lines]}

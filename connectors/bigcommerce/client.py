@@ -9,9 +9,12 @@ shared scheduler (the endpoint's rate, a burst of one window's worth), and the a
 hold every slot back until the window refills once no more than the in-flight requests are left.
 A 429 without those headers means the platform itself is overloaded: tried again later."""
 
+from django.utils.translation import gettext_noop
+
 from connectors.errors import PermanentError, TransientError
-from connectors.http import ApiClient
+from connectors.http import A_LIST, ApiClient, credentials_needed, expected, not_json
 from connectors.throttle import throttle_quota_left, throttle_wait
+from hub.texts import Text
 
 PAGE_SIZE = 50
 WINDOW_SECONDS = 30
@@ -34,7 +37,7 @@ class BigCommerceClient(ApiClient):
         super().__init__(**kwargs)
         self.token = self.endpoint.credentials.get("access_token", "")
         if not self.token:
-            raise PermanentError("the endpoint needs the 'access_token' credential (hub_endpoint add bigcommerce … --credential access_token=…)")
+            raise PermanentError(credentials_needed(["access_token"], "hub_endpoint add bigcommerce … --credential access_token=…"))
         self.store_hash = self.endpoint.config.get("store_hash") or ""
         self.rate = float(self.endpoint.rate_limit_per_second or 5)
         self.burst = max(1, int(self.rate * WINDOW_SECONDS))
@@ -62,7 +65,8 @@ class BigCommerceClient(ApiClient):
     def on_rate_limited(self, response) -> float:
         quota = self._quota(response)
         if quota is None:
-            raise TransientError("BigCommerce answered 429 without its rate-limit headers (the platform is overloaded): tried again later",
+            raise TransientError(Text(gettext_noop("BigCommerce answered 429 without its rate-limit headers (the platform is overloaded): "
+                                                   "tried again later")),
                                  status=429, retry_after=WINDOW_SECONDS)
         throttle_quota_left(endpoint_id=self.endpoint.pk, left=0, reset_seconds=quota[1], rate_per_second=self.rate, burst=self.burst)
         return 0.0  # the next reservation waits for the refill
@@ -90,9 +94,9 @@ class BigCommerceClient(ApiClient):
         try:
             items = response.json()
         except ValueError:
-            raise TransientError(f"GET {resource}: the answer is not valid JSON", status=response.status_code, excerpt=response.text[:500]) from None
+            raise TransientError(not_json("GET", resource), status=response.status_code, excerpt=response.text[:500]) from None
         if not isinstance(items, list):
-            raise TransientError(f"GET {resource}: expected a list", status=response.status_code, excerpt=response.text[:500])
+            raise TransientError(expected("GET", resource, A_LIST), status=response.status_code, excerpt=response.text[:500])
         return items
 
     def v2_pages(self, resource: str, *, params: dict):

@@ -7,6 +7,7 @@ poll does the same for whatever the webhooks missed."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from connectors.bigcommerce import mapping
 from connectors.bigcommerce.client import BigCommerceClient
@@ -18,6 +19,7 @@ from connectors.errors import PermanentError
 from connectors.http import Recorder
 from connectors.options import warehouse_map_field
 from connectors.registry import register
+from hub.texts import Text
 
 ORDER_SCOPES = ("store/order/created", "store/order/updated", "store/order/statusUpdated", "store/order/refund/created")
 ARCHIVED = "store/order/archived"
@@ -110,8 +112,9 @@ class BigCommerceConnector(Storefront):
             for wanted in row["option_values"]:
                 option = options.get(wanted["option_display_name"])
                 if option is None:
-                    raise PermanentError(f"{row['sku']}: the BigCommerce product {product_id} has no option "
-                                         f"{wanted['option_display_name']!r}; add it there or publish the variant under a new product")
+                    raise PermanentError(Text(gettext_noop("%(sku)s: the BigCommerce product %(product)s has no option %(option)s; add it there "
+                                                           "or publish the variant under a new product"),
+                                              sku=row["sku"], product=product_id, option=repr(wanted["option_display_name"])))
                 value = next((v for v in option.get("option_values") or [] if v.get("label") == wanted["label"]), None)
                 if value is None:
                     value = ctx.client.v3("POST", f"catalog/products/{product_id}/options/{option['id']}/values",
@@ -167,7 +170,8 @@ class BigCommerceConnector(Storefront):
                     by_address.setdefault(product["order_address_id"], []).append({"order_product_id": product["id"], "quantity": take})
                     left -= take
             if left:
-                raise PermanentError(f"BigCommerce order {order_id} has no {left} × {line['sku']} left to ship")
+                raise PermanentError(Text(gettext_noop("BigCommerce order %(order)s has no %(quantity)s × %(sku)s left to ship"), order=order_id,
+                                          quantity=left, sku=line["sku"]))
         created = []
         for address_id, items in by_address.items():
             body = {"order_address_id": address_id, "items": items, "tracking_number": tracking.get("number") or "",

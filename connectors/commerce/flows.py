@@ -10,15 +10,17 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from catalog.models import Product
 from catalog.pricing import PricingRequest, Tier, price_lines
 from catalog.selectors import parent_skus, price_changes_for_list, price_list_for_channel
 from connectors.binder import ORDER, PRODUCT, SHIPMENT, VARIANT, Binder
 from connectors.commerce.storefront import ProductDocument
-from connectors.errors import PermanentError
+from connectors.errors import PermanentError, message_of
 from connectors.flows import Flow, ScheduledFlow
 from connectors.sync import SCHEDULED_KEY, cursor_get, cursor_set, sync_job_enqueue
+from hub.texts import Text
 from inventory.selectors import available_to_sell
 from orders.models import OrderStatus, Shipment
 
@@ -91,7 +93,7 @@ class ProductsOut(Flow):
         for job in jobs:
             parent = parents.get(job.record_key)
             if parent is None:
-                payloads[job.pk] = PermanentError(f"product #{job.record_key} no longer exists in the hub")
+                payloads[job.pk] = PermanentError(Text(gettext_noop("product #%(key)s no longer exists in the hub"), key=job.record_key))
                 continue
             binding = bindings.get(job.record_key)
             if binding is None and parent.status != Product.Status.ACTIVE:
@@ -101,7 +103,8 @@ class ProductsOut(Flow):
             variants = children.get(parent.pk) or [parent]
             missing = [v.sku for v in variants if v.sku not in prices]
             if missing:
-                payloads[job.pk] = PermanentError(f"no price for {', '.join(missing[:5])} in the endpoint's price list")
+                payloads[job.pk] = PermanentError(Text(gettext_noop("no price for %(skus)s in the endpoint's price list"),
+                                                       skus=", ".join(missing[:5])))
                 continue
             payload = ctx.connector.product_document(endpoint=endpoint, parent=parent, variants=variants, prices=prices)
             if binding is not None and binding.fingerprint == fingerprint(payload):
@@ -216,7 +219,8 @@ class StockOut(Flow):
         for job in jobs:
             binding = bindings.get(job.record_key)
             if binding is None or not ctx.connector.stock_ready(binding.data):
-                payloads[job.pk] = PermanentError(f"{job.record_key} is not published to this shop yet (no inventory item)")
+                payloads[job.pk] = PermanentError(Text(gettext_noop("%(key)s is not published to this shop yet (no inventory item)"),
+                                                       key=job.record_key))
                 continue
             pushed = binding.data.get("levels", {})
             changed = {location: units for location, units in targets[job.record_key].items() if pushed.get(location) != units}
@@ -296,7 +300,7 @@ class FulfilmentsOut(Flow):
         shipment = Shipment.objects.select_related("order").prefetch_related("lines__order_line").get(pk=job.record_key)
         order_id = binder.external_id(ORDER, shipment.order_id)
         if order_id is None:
-            raise PermanentError(f"order {shipment.order.number} did not come from this shop")
+            raise PermanentError(Text(gettext_noop("order %(order)s did not come from this shop"), order=shipment.order.number))
         return {"order_id": order_id, "shipment": shipment.number,
                 "order_shipped": shipment.order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED),
                 "lines": [{"sku": line.order_line.sku, "quantity": line.quantity} for line in shipment.lines.all()],
@@ -334,7 +338,7 @@ class CancellationsOut(Flow):
     def prepare(self, ctx, job):
         order_id = Binder(ctx.endpoint).external_id(ORDER, job.record_key)
         if order_id is None:
-            raise PermanentError(f"order #{job.record_key} did not come from this shop")
+            raise PermanentError(Text(gettext_noop("order #%(key)s did not come from this shop"), key=job.record_key))
         return {"order_id": order_id, "reason": "other", "email": False}
 
     def send(self, ctx, jobs):
@@ -371,7 +375,7 @@ class OrdersPoll(ScheduledFlow):
             try:
                 created += shop.apply_order(endpoint=ctx.endpoint, order_json=order)
             except Exception as exc:  # one bad order must not hide the others; it is reported below
-                failures.append((updated, f"{shop.order_label(order)}: {exc}"))
+                failures.append((updated, Text(gettext_noop("%(order)s: %(error)s"), order=shop.order_label(order), error=message_of(exc))))
                 continue
             if updated and (newest is None or updated > newest):
                 newest = updated
@@ -380,7 +384,8 @@ class OrdersPoll(ScheduledFlow):
             first_failed = min((u for u, _ in failures if u), default=None)
             if first_failed is not None:
                 cursor_set(endpoint=ctx.endpoint, name=self.name, value=first_failed.isoformat())
-            raise PermanentError(f"{len(failures)} of {seen} orders could not be imported: " + "; ".join(m for _, m in failures[:5]))
+            raise PermanentError(Text(gettext_noop("%(failed)s of %(seen)s orders could not be imported: %(errors)s"), failed=len(failures),
+                                      seen=seen, errors=[m for _, m in failures[:5]]))
         cursor_set(endpoint=ctx.endpoint, name=self.name, value=(newest or started).isoformat())
         for job in jobs:
             ctx.done(job, f"{seen} orders checked, {created} new")

@@ -5,9 +5,13 @@ on. Changes are attributed to the endpoint (`change_origin`) so nothing is echoe
 
 from datetime import timezone as dt_timezone
 
+from django.utils.translation import gettext_noop
+
 from connectors.binder import CUSTOMER, ORDER, REFUND, Binder
+from connectors.errors import RefusedData, message_of
 from connectors.registry import connector_for
 from hub.changes import change_origin
+from hub.texts import Text
 
 
 def order_apply(*, endpoint, order: dict, cancelled: bool = False) -> bool:
@@ -58,7 +62,8 @@ def order_removed(*, endpoint, external_id, how: str) -> str:
         try:
             order_cancel(order=order, reason=how, actor_label=f"{endpoint.kind}:{endpoint.code}")
         except OrderError as exc:
-            raise ValueError(f"order {order.number} was {how} but cannot be cancelled here: {exc}") from None
+            raise RefusedData(Text(gettext_noop("order %(order)s was %(how)s but cannot be cancelled here: %(error)s"), order=order.number,
+                                   how=how, error=message_of(exc))) from None
     return f"order {order.number} cancelled ({how})"
 
 
@@ -90,7 +95,8 @@ def refund_apply(*, endpoint, payload: dict) -> str:
     local_id = binder.local_id(ORDER, preview.order_external_id)
     order = SalesOrder.objects.filter(pk=local_id).first() if local_id else None
     if order is None:
-        raise ValueError(f"order {preview.order_external_id} is not in the hub yet; replay this refund once the order has arrived")
+        raise RefusedData(Text(gettext_noop("order %(order)s is not in the hub yet; replay this refund once the order has arrived"),
+                               order=preview.order_external_id))
     refund = shop.refund_map(payload, prices_include_tax=order.prices_include_tax)
     if refund.amount <= 0:
         return f"refund {refund.refund_id} moves no money: nothing to record"
@@ -98,7 +104,8 @@ def refund_apply(*, endpoint, payload: dict) -> str:
     for item in refund.lines:
         line = order.lines.filter(sku=item["sku"]).order_by("position").first() if item["sku"] else None
         if line is None:
-            raise ValueError(f"refund {refund.refund_id}: {item['sku'] or item.get('line_ref')} is not a line of {order.number}")
+            raise RefusedData(Text(gettext_noop("refund %(refund)s: %(line)s is not a line of %(order)s"), refund=refund.refund_id,
+                                   line=item["sku"] or item.get("line_ref"), order=order.number))
         lines.append({"order_line": line, "quantity": item["quantity"], "amount": item["amount"]})
     with change_origin(endpoint.code):
         rma, recorded = refund_record_external(order=order, amount=refund.amount, lines=lines, reference=refund.reference,

@@ -8,11 +8,13 @@ import base64
 import time
 
 import requests
+from django.utils.translation import gettext_noop
 
 from connectors.errors import PermanentError, TransientError
-from connectors.http import ApiClient
+from connectors.http import ApiClient, not_json
 from connectors.services import endpoint_credentials_refresh
 from connectors.throttle import throttle_wait
+from hub.texts import Text
 
 TOKEN_PATH = "identity/v1/oauth2/token"
 REFRESH_MARGIN_SECONDS = 300
@@ -27,9 +29,10 @@ class EbayClient(ApiClient):
         credentials = self.endpoint.credentials
         missing = [name for name in ("refresh_token", "client_id", "client_secret") if not credentials.get(name)]
         if missing:
-            raise PermanentError(f"the endpoint needs the {', '.join(missing)} credential(s) of its eBay application "
-                                 "(hub_endpoint add ebay … --credential refresh_token=v^1.1#… --credential client_id=… "
-                                 "--credential client_secret=…)")
+            raise PermanentError(Text(gettext_noop("the endpoint needs the %(names)s credential(s) of its eBay application (%(command)s)"),
+                                      names=", ".join(missing),
+                                      command="hub_endpoint add ebay … --credential refresh_token=v^1.1#… --credential client_id=… "
+                                              "--credential client_secret=…"))
         self.content_language = ""
         self.bearer = ""
 
@@ -45,15 +48,16 @@ class EbayClient(ApiClient):
             response = self.session.post(self.url(TOKEN_PATH), data=form, timeout=self.timeout,
                                          headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"})
         except requests.RequestException as exc:
-            raise TransientError(f"eBay OAuth: token request failed ({type(exc).__name__})") from exc
+            raise TransientError(Text(gettext_noop("eBay OAuth: token request failed (%(error)s)"), error=type(exc).__name__)) from exc
         if response.status_code >= 500:
-            raise TransientError(f"eBay OAuth answered {response.status_code}", status=response.status_code)
+            raise TransientError(Text(gettext_noop("eBay OAuth answered %(status)s"), status=response.status_code), status=response.status_code)
         try:
             answer = response.json()
         except ValueError:
-            raise TransientError("eBay OAuth: the token answer is not JSON", status=response.status_code) from None
+            raise TransientError(Text(gettext_noop("eBay OAuth: the token answer is not JSON")), status=response.status_code) from None
         if response.status_code != 200 or not answer.get("access_token"):
-            raise PermanentError(f"eBay refused the token request: {answer.get('error_description') or answer.get('error') or response.status_code}",
+            raise PermanentError(Text(gettext_noop("eBay refused the token request: %(said)s"),
+                                      said=answer.get("error_description") or answer.get("error") or response.status_code),
                                  status=response.status_code)
         return answer
 
@@ -103,7 +107,7 @@ class EbayClient(ApiClient):
         try:
             answer = response.json()
         except ValueError:
-            raise TransientError(f"{method} {path}: the answer is not valid JSON", status=response.status_code) from None
+            raise TransientError(not_json(method, path), status=response.status_code) from None
         if isinstance(answer, dict) and response.headers.get("Location"):
             answer["_location"] = response.headers["Location"]
         return answer
@@ -118,5 +122,5 @@ class EbayClient(ApiClient):
         refused = [r for r in responses if int(r.get("statusCode") or 200) >= 400]
         if refused:
             messages = "; ".join(f"{r.get('sku')}: {(r.get('errors') or [{}])[0].get('message', r.get('statusCode'))}" for r in refused[:5])
-            raise PermanentError(f"eBay refused {len(refused)} price/quantity update(s): {messages}")
+            raise PermanentError(Text(gettext_noop("eBay refused %(count)s price/quantity update(s): %(said)s"), count=len(refused), said=messages))
         return responses

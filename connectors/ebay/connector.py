@@ -8,16 +8,18 @@ from urllib.parse import quote
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from connectors.commerce.flows import FulfilmentsOut, OrdersPoll, ProductsOut, StockOut
 from connectors.commerce.storefront import ProductRef, RefundData, Storefront, StorefrontSettings, VariantRef
 from connectors.ebay import mapping, notifications
 from connectors.ebay.client import EbayClient
-from connectors.errors import PermanentError
+from connectors.errors import PermanentError, RefusedData, message_of
 from connectors.http import Recorder
 from connectors.inbound import Acknowledgement
 from connectors.options import MappingField, WarehouseCodesField, warehouse_codes
 from connectors.registry import register
+from hub.texts import Text
 
 PAGE_LIMIT = 200
 STOCK_POOL = "ebay"  # an inventory item has one ship-to-location quantity, shared by its offers
@@ -76,7 +78,8 @@ class EbayConnector(Storefront):
         channels = self.marketplace_channels(endpoint)
         marketplace = mapping.marketplace_of(order)
         if marketplace not in channels:
-            raise ValueError(f"eBay marketplace {marketplace or '?'} is not mapped to a sales channel in the endpoint's settings")
+            raise RefusedData(Text(gettext_noop("eBay marketplace %(marketplace)s is not mapped to a sales channel in the endpoint's settings"),
+                                   marketplace=marketplace or "?"))
         return channels[marketplace]
 
     # --- notifications ------------------------------------------------------------------------
@@ -164,7 +167,8 @@ class EbayConnector(Storefront):
         return ProductRef(external_id=document.parent.sku, variants=found) if found else None
 
     def product_create(self, ctx, *, document):
-        raise PermanentError(f"{document.parent.sku} has no eBay offer: list it on eBay first (the hub then keeps its price and quantity)")
+        raise PermanentError(Text(gettext_noop("%(sku)s has no eBay offer: list it on eBay first (the hub then keeps its price and quantity)"),
+                                  sku=document.parent.sku))
 
     def product_update(self, ctx, *, external_id, document, variant_ids):
         refs = self.product_find(ctx, document=document)
@@ -199,7 +203,7 @@ class EbayConnector(Storefront):
         try:
             body = mapping.fulfilment_body(line_items=line_items, lines=lines, tracking=tracking, shipped=datetime.now(timezone.utc))
         except ValueError as exc:
-            raise PermanentError(str(exc)) from None
+            raise PermanentError(message_of(exc)) from None
         answer = ctx.client.api("POST", f"sell/fulfillment/v1/order/{quote(order_id, safe='')}/shipping_fulfillment", body=body)
         return (answer.get("_location") or "").rstrip("/").rsplit("/", 1)[-1] or answer.get("fulfillmentId") or tracking.get("number") or "?"
 

@@ -3,6 +3,11 @@
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
+from connectors.errors import RefusedData
+from hub.texts import Text
+
 # eBay marketplace id → (country, currency, Content-Language for inventory writes).
 MARKETPLACES = {
     "EBAY_FR": ("FR", "EUR", "fr-FR"), "EBAY_DE": ("DE", "EUR", "de-DE"), "EBAY_ES": ("ES", "EUR", "es-ES"),
@@ -99,7 +104,7 @@ def fulfilment_body(*, line_items: dict[str, str], lines: list[dict], tracking: 
     """`createShippingFulfillment` body; `line_items` maps SKU → lineItemId."""
     missing = [line["sku"] for line in lines if line["sku"] not in line_items]
     if missing:
-        raise ValueError(f"{', '.join(missing)} is not a line of this eBay order")
+        raise RefusedData(Text(gettext_noop("%(skus)s is not a line of this eBay order"), skus=", ".join(missing)))
     return {"lineItems": [{"lineItemId": line_items[line["sku"]], "quantity": int(line["quantity"])} for line in lines],
             "shippedDate": iso(shipped), "shippingCarrierCode": (tracking.get("company") or "Other").replace(" ", "_"),
             "trackingNumber": tracking.get("number") or ""}

@@ -7,20 +7,35 @@ from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from catalog.models import Product
 from catalog.selectors import sellable_skus
 from connectors.binder import Binder
-from connectors.errors import PermanentError, SyncError
+from connectors.errors import PermanentError, SyncError, message_of
 from connectors.flows import Flow, ScheduledFlow
 from connectors.fulfilment import inbound, stock
 from connectors.fulfilment.provider import FulfilmentRefused, ItemRef, Release, ReleaseRef
 from connectors.fulfilment.state import (
-    CANCELLED, CLOSED, EXPECTED_RETURN, HELD, ITEM, OPEN, PARCEL, RELEASE, alert, fingerprint, now_iso, release_bindings, release_key,
-    release_reference, mapped_locations, served_locations,
+    CANCELLED,
+    CLOSED,
+    EXPECTED_RETURN,
+    HELD,
+    ITEM,
+    OPEN,
+    PARCEL,
+    RELEASE,
+    alert,
+    fingerprint,
+    mapped_locations,
+    now_iso,
+    release_bindings,
+    release_key,
+    release_reference,
+    served_locations,
 )
 from connectors.sync import cursor_get, cursor_set
+from hub.texts import Text, text_shown
 from orders.models import OrderStatus, SalesOrder
 from orders.selectors import order_ready_to_fulfil, order_reserved_lines, orders_holding_stock_in, shipped_quantities
 from returns.models import Rma, RmaStatus
@@ -49,7 +64,7 @@ class ItemsOut(Flow):
         for job in jobs:
             product = products.get(job.record_key)
             if product is None:
-                payloads[job.pk] = PermanentError(f"product #{job.record_key} no longer exists in the hub")
+                payloads[job.pk] = PermanentError(Text(gettext_noop("product #%(key)s no longer exists in the hub"), key=job.record_key))
                 continue
             binding = bindings.get(job.record_key)
             if binding is None and product.status != Product.Status.ACTIVE:
@@ -142,7 +157,7 @@ class OrdersOut(Flow):
     def prepare(self, ctx, job):
         order = SalesOrder.objects.select_related("customer", "channel").filter(pk=job.record_key).first()
         if order is None:
-            raise PermanentError(f"order #{job.record_key} no longer exists in the hub")
+            raise PermanentError(Text(gettext_noop("order #%(key)s no longer exists in the hub"), key=job.record_key))
         locations = served_locations(ctx.endpoint)
         ready = order_ready_to_fulfil(order=order)
         reserved = order_reserved_lines(order=order, warehouse_codes=list(locations)) if ready else {}
@@ -249,13 +264,13 @@ class OrdersOut(Flow):
             provider.release_cancel(ctx, ref=ref, release=release, reason=action["reason"])
             binder.bind(RELEASE, key, ref.external_id, merge_data=True, data={"state": CANCELLED, "changed_at": now_iso()})
             return f"cancelled {release.reference} at {provider.label}"
-        raise PermanentError(f"unknown action {kind!r} in the payload")
+        raise PermanentError(Text(gettext_noop("unknown action %(action)s in the payload"), action=repr(kind)))
 
     @staticmethod
     def _refused(ctx, job, exc) -> None:
         endpoint = ctx.endpoint
         with translation.override(settings.LANGUAGE_CODE):  # e-mails are written in the hub's language
-            params = {"order": job.payload.get("order"), "error": exc, "system": ctx.connector.label, "job": job.pk}
+            params = {"order": job.payload.get("order"), "error": text_shown(exc.stored(), str(exc)), "system": ctx.connector.label, "job": job.pk}
             alert(endpoint=endpoint, subject=gettext("%(order)s: %(error)s") % params,
                   body=gettext("%(system)s refused a change to order %(order)s:\n\n%(error)s\n\n"
                                "The hub order is left as it is. The 3PL will go on with what it has (an order already picked "
@@ -284,21 +299,22 @@ class ShipmentsPoll(ScheduledFlow):
         started = timezone.now()
         seen, outcomes, failures = shipments_catch_up(ctx, since=datetime.fromisoformat(jobs[0].payload["since"]))
         if failures:
-            raise PermanentError(f"{len(failures)} of {seen} shipments could not be recorded: " + "; ".join(failures[:5]))
+            raise PermanentError(Text(gettext_noop("%(failed)s of %(seen)s shipments could not be recorded: %(errors)s"), failed=len(failures),
+                                      seen=seen, errors=failures[:5]))
         cursor_set(endpoint=ctx.endpoint, name=self.name, value=started.isoformat())
         recorded = sum(1 for outcome in outcomes if outcome.startswith("recorded"))
         for job in jobs:
             ctx.done(job, f"{seen} shipments checked, {recorded} recorded")
 
 
-def shipments_catch_up(ctx, *, since) -> tuple[int, list[str], list[str]]:
+def shipments_catch_up(ctx, *, since) -> tuple[int, list[str], list[Text]]:
     seen, outcomes, failures = 0, [], []
     for shipment in ctx.connector.shipments_since(ctx, since=since):
         seen += 1
         try:
             outcomes.append(inbound.shipment_apply(endpoint=ctx.endpoint, shipment=shipment))
         except Exception as exc:  # one bad shipment must not hide the others; reported below
-            failures.append(f"{shipment.external_id}: {exc}")
+            failures.append(Text(gettext_noop("%(shipment)s: %(error)s"), shipment=shipment.external_id, error=message_of(exc)))
     return seen, outcomes, failures
 
 
@@ -354,7 +370,7 @@ class ReturnsOut(Flow):
     def prepare(self, ctx, job):
         rma = Rma.objects.select_related("expected_warehouse", "order").filter(pk=job.record_key).first()
         if rma is None:
-            raise PermanentError(f"return #{job.record_key} no longer exists in the hub")
+            raise PermanentError(Text(gettext_noop("return #%(key)s no longer exists in the hub"), key=job.record_key))
         locations = served_locations(ctx.endpoint)
         code = rma.expected_warehouse.code if rma.expected_warehouse else ""
         binding = Binder(ctx.endpoint).get(EXPECTED_RETURN, rma.pk)
@@ -426,12 +442,13 @@ class ReturnsPoll(ScheduledFlow):
     def send(self, ctx, jobs):
         seen, outcomes, failures = returns_catch_up(ctx, external_ids=jobs[0].payload["returns"])
         if failures:
-            raise PermanentError(f"{len(failures)} of {seen} returns could not be recorded: " + "; ".join(failures[:5]))
+            raise PermanentError(Text(gettext_noop("%(failed)s of %(seen)s returns could not be recorded: %(errors)s"), failed=len(failures),
+                                      seen=seen, errors=failures[:5]))
         for job in jobs:
             ctx.done(job, f"{seen} returns checked: " + ("; ".join(o for o in outcomes if "recorded" in o) or "no new receipt"))
 
 
-def returns_catch_up(ctx, *, external_ids=None) -> tuple[int, list[str], list[str]]:
+def returns_catch_up(ctx, *, external_ids=None) -> tuple[int, list[str], list[Text]]:
     if external_ids is None:
         external_ids = list(Binder(ctx.endpoint).all(EXPECTED_RETURN).filter(data__state=OPEN).values_list("external_id", flat=True))
     outcomes, failures = [], []
@@ -442,7 +459,7 @@ def returns_catch_up(ctx, *, external_ids=None) -> tuple[int, list[str], list[st
         except SyncError:
             raise
         except Exception as exc:  # reported together below
-            failures.append(f"{external_id}: {exc}")
+            failures.append(Text(gettext_noop("%(return)s: %(error)s"), **{"return": external_id}, error=message_of(exc)))
     return len(external_ids), outcomes, failures
 
 

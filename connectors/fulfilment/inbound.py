@@ -5,10 +5,13 @@ on. Changes are attributed to the endpoint (`change_origin`) so nothing is echoe
 the storefront an order came from still hears of its shipment (fulfilment with tracking)."""
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from connectors.binder import Binder
+from connectors.errors import RefusedData, message_of
 from connectors.fulfilment.state import CLOSED, EXPECTED_RETURN, PARCEL, RELEASE, release_for_shipment
 from hub.changes import change_origin
+from hub.texts import Text
 
 # What the 3PL did with returned goods → the hub's inspection (condition, disposition).
 RETURN_OUTCOMES = {"restock": ("sellable", "restock"), "quarantine": ("damaged", "quarantine"), "dispose": ("damaged", "scrap")}
@@ -55,14 +58,20 @@ def shipment_apply(*, endpoint, shipment) -> str:
         if binder.is_bound(PARCEL, external_id=shipment.external_id):
             return f"{label} shipment {shipment.external_id} already recorded"
         if order.status == OrderStatus.CANCELLED:
-            raise ValueError(f"{label} shipped {shipment.external_id} ({', '.join(f'{q} × {s}' for s, q in shipment.lines)}) for "
-                             f"{order.number}, which is cancelled in the hub: the goods have left {data['warehouse']}; "
-                             "handle them as a return, the next stock check corrects the warehouse's stock")
+            raise RefusedData(Text(gettext_noop("%(system)s shipped %(shipment)s (%(lines)s) for %(order)s, which is cancelled in the hub: the "
+                                                "goods have left %(warehouse)s; handle them as a return, the next stock check corrects the "
+                                                "warehouse's stock"),
+                                   system=label, shipment=shipment.external_id, lines=", ".join(f"{q} × {s}" for s, q in shipment.lines),
+                                   order=order.number, warehouse=data["warehouse"]))
         warehouse = Warehouse.objects.get(code=data["warehouse"])
         lines, unmatched = _shipment_lines(order, shipment.lines)
         if not lines:
-            raise ValueError(f"{label} shipment {shipment.external_id} for {order.number} ships nothing the order still expects"
-                             + (f" ({', '.join(unmatched)})" if unmatched else ""))
+            if unmatched:
+                raise RefusedData(Text(gettext_noop("%(system)s shipment %(shipment)s for %(order)s ships nothing the order still expects "
+                                                    "(%(skus)s)"), system=label, shipment=shipment.external_id, order=order.number,
+                                       skus=", ".join(unmatched)))
+            raise RefusedData(Text(gettext_noop("%(system)s shipment %(shipment)s for %(order)s ships nothing the order still expects"),
+                                   system=label, shipment=shipment.external_id, order=order.number))
         with change_origin(endpoint.code):
             hub_shipment = shipment_create(
                 order=order, warehouse=warehouse, lines=lines, carrier=shipment.carrier, service=shipment.service,
@@ -155,7 +164,8 @@ def return_receipt_apply(*, endpoint, receipt) -> str:
                 outcomes.setdefault(line.pk, {}).setdefault(item.outcome, 0)
                 outcomes[line.pk][item.outcome] += units
         if unknown:
-            raise ValueError(f"{label} return {receipt.external_id} received {', '.join(unknown)}, not on {rma.number}")
+            raise RefusedData(Text(gettext_noop("%(system)s return %(return)s received %(skus)s, not on %(rma)s"), system=label,
+                                   **{"return": receipt.external_id}, skus=", ".join(unknown), rma=rma.number))
         if not received:
             binder.bind(EXPECTED_RETURN, rma.pk, binding.external_id, data={"state": "received"}, merge_data=True)
             return f"{label} return {receipt.external_id} completed with nothing received for {rma.number}"
@@ -173,7 +183,8 @@ def return_receipt_apply(*, endpoint, receipt) -> str:
                 if rma.status == RmaStatus.RECEIVED:
                     rma_inspect(rma=rma, results=results)
         except ReturnError as exc:
-            raise ValueError(f"{label} return {receipt.external_id} for {rma.number}: {exc}") from None
+            raise RefusedData(Text(gettext_noop("%(system)s return %(return)s for %(rma)s: %(error)s"), system=label,
+                                   **{"return": receipt.external_id}, rma=rma.number, error=message_of(exc))) from None
         binder.bind(EXPECTED_RETURN, rma.pk, binding.external_id, data={"state": "received"}, merge_data=True)
     summary = ", ".join(f"{item.quantity} × {item.sku} {item.outcome}" for item in receipt.lines)
     return f"recorded {label} return {receipt.external_id} as the receipt and inspection of {rma.number}: {summary}"

@@ -10,10 +10,12 @@ from datetime import date, datetime, timedelta
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from connectors.errors import PermanentError
+from connectors.errors import PermanentError, RefusedData
 from connectors.options import ConnectorSettings, MappingField
 from connectors.registry import Connector
+from hub.texts import Text
 
 
 def third_party_warehouse_map_field(**kwargs) -> MappingField:
@@ -266,5 +268,5 @@ class FulfilmentProvider(Connector):
         try:
             payload = json.loads(message.body)
         except ValueError:
-            raise ValueError("the body is not JSON") from None
+            raise RefusedData(Text(gettext_noop("the body is not JSON"))) from None
         return handler(endpoint=message.endpoint, topic=message.topic, payload=payload)

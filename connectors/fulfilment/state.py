@@ -4,15 +4,18 @@ shipments and returns, and the reads built on them (what is still awaiting shipm
 import hashlib
 import json
 import logging
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
-from django.db.models import Q
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from connectors.binder import RETURN, Binder, binding_type
 from connectors.errors import PermanentError
+from hub.texts import Text
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +83,9 @@ def served_locations(endpoint) -> dict[str, str]:
             except LookupError:
                 continue
             if is_3pl:
-                raise PermanentError(f"warehouse {', '.join(sorted(claimed))} is mapped by endpoints {endpoint.code} and {other.code}; "
-                                     "a 3PL warehouse is served by one endpoint: remove it from one of their warehouse maps")
+                raise PermanentError(Text(gettext_noop("warehouse %(warehouses)s is mapped by endpoints %(endpoint)s and %(other)s; a 3PL "
+                                                       "warehouse is served by one endpoint: remove it from one of their warehouse maps"),
+                                          warehouses=", ".join(sorted(claimed)), endpoint=endpoint.code, other=other.code))
     return locations
 
 

@@ -4,7 +4,7 @@ the endpoint's shared scheduler at 5 a second, and a 429 pushes every process's 
 before the same request is tried again."""
 
 from connectors.errors import PermanentError
-from connectors.http import ApiClient
+from connectors.http import ApiClient, credentials_needed
 from connectors.throttle import throttle_push_back, throttle_wait
 
 RATE_PER_SECOND = 300 / 60
@@ -16,7 +16,7 @@ class LoopClient(ApiClient):
         super().__init__(**kwargs)
         self.api_key = self.endpoint.credentials.get("api_key", "")
         if not self.api_key:
-            raise PermanentError("the endpoint needs the 'api_key' credential (hub_endpoint add loop … --credential api_key=…)")
+            raise PermanentError(credentials_needed(["api_key"], "hub_endpoint add loop … --credential api_key=…"))
 
     def headers(self) -> dict:
         return {"Accept": "application/json", "Content-Type": "application/json", "X-Authorization": self.api_key}

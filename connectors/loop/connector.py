@@ -6,9 +6,10 @@ import json
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from connectors.binder import RETURN, Binder
-from connectors.errors import PermanentError
+from connectors.errors import PermanentError, RefusedData, message_of
 from connectors.flows import Flow
 from connectors.http import Recorder
 from connectors.loop import mapping
@@ -16,6 +17,7 @@ from connectors.loop.client import LoopClient
 from connectors.loop.webhooks import signature_valid
 from connectors.options import ConnectorSettings
 from connectors.registry import Connector, register
+from hub.texts import Text
 
 RETURN_TRIGGERS = ("return.created", "return.updated", "return.closed")
 LABEL_TRIGGERS = ("label.created", "label.updated")
@@ -119,7 +121,7 @@ class LoopConnector(Connector):
     def process(self, *, message):
         document = json.loads(bytes(message.body))
         if not isinstance(document, dict):
-            raise ValueError("a Loop webhook is a JSON object")
+            raise RefusedData(Text(gettext_noop("a Loop webhook is a JSON object")))
         trigger = str(document.get("trigger") or "")
         endpoint = message.endpoint
         if trigger in RETURN_TRIGGERS:
@@ -133,8 +135,7 @@ class LoopConnector(Connector):
 
     def _apply_return(self, endpoint, document):
         from returns.models import Rma
-        from returns.services import (ReturnError, rma_authorise, rma_cancel, rma_close, rma_goods_value, rma_hold,
-                                      rma_request_from_channel)
+        from returns.services import ReturnError, rma_authorise, rma_cancel, rma_close, rma_goods_value, rma_hold, rma_request_from_channel
 
         loop = mapping.loop_return(document, order_field=endpoint.config.get("order_reference") or "provider_order_id")
         binder = Binder(endpoint)
@@ -153,7 +154,7 @@ class LoopConnector(Connector):
                     check_window=False, authorise=False, notes=f"Loop return {loop.return_id} ({loop.outcome.replace('_', ' ')})",
                     actor_label=actor, refund_method=method)
             except ReturnError as exc:
-                raise ValueError(f"Loop return {loop.return_id}: {exc}") from None
+                raise RefusedData(Text(gettext_noop("Loop return %(return)s: %(error)s"), **{"return": loop.return_id}, error=message_of(exc))) from None
             binder.bind(RETURN, rma.pk, loop.return_id, data={"updated_at": _stamp(loop.updated_at), "outcome": loop.outcome})
             paid = rma_goods_value(rma=rma)
             held = ""
@@ -175,7 +176,7 @@ class LoopConnector(Connector):
             try:
                 rma_cancel(rma=rma, reason=f"{loop.state} in Loop (return {loop.return_id})")
             except ReturnError as exc:
-                raise ValueError(str(exc)) from None
+                raise RefusedData(message_of(exc)) from None
             return f"{rma.number} cancelled ({loop.state} in Loop)"
         if loop.state == "closed" and rma.status == "refunded":  # settled in the hub, closed in Loop
             rma_close(rma=rma, user=None)
@@ -190,7 +191,8 @@ class LoopConnector(Connector):
         binder = Binder(endpoint)
         local_id = binder.local_id(RETURN, label["return_id"])
         if local_id is None:
-            raise ValueError(f"label for Loop return {label['return_id']}, which is not in the hub (yet): replay once the return is")
+            raise RefusedData(Text(gettext_noop("label for Loop return %(return)s, which is not in the hub (yet): replay once the return is"),
+                                   **{"return": label["return_id"]}))
         binding = binder.get(RETURN, local_id)
         applied = (binding.data or {}).get("label_updated_at", "")
         if applied and label["updated_at"] and _stamp(label["updated_at"]) < applied:
@@ -205,7 +207,7 @@ class LoopConnector(Connector):
                 rma_label_set(rma=rma, carrier=label["carrier"], tracking_number=label["tracking_number"], actor_label=actor)
                 outcome = f"{rma.number}: label {label['carrier']} {label['tracking_number']} ({label['status']})"
         except ReturnError as exc:
-            raise ValueError(str(exc)) from None
+            raise RefusedData(message_of(exc)) from None
         binder.bind(RETURN, local_id, label["return_id"], data={"label_updated_at": _stamp(label["updated_at"])}, merge_data=True)
         return outcome
 

@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext_noop
+
+from connectors.errors import RefusedData
+from hub.texts import Text
+
 REASON_WORDS = [  # first match wins: Loop's reasons are the merchant's own words
     (("damag", "broken"), "damaged"), (("defect", "faulty", "not work"), "defective"), (("wrong",), "wrong_item"),
     (("describ", "expected", "quality", "look"), "not_as_described"), (("size", "fit", "small", "large", "big", "tight", "loose"), "size_fit"),
@@ -42,7 +47,7 @@ def money(value) -> Decimal | None:
     try:
         return Decimal(str(value)).quantize(Decimal("0.01"))
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount") from None
+        raise RefusedData(Text(gettext_noop("%(value)s is not an amount"), value=repr(value))) from None
 
 
 def stamp(value) -> datetime | None:
@@ -51,7 +56,7 @@ def stamp(value) -> datetime | None:
     try:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{value!r} is not a date and time") from None
+        raise RefusedData(Text(gettext_noop("%(value)s is not a date and time"), value=repr(value))) from None
 
 
 def reason_code(text: str) -> str:
@@ -74,7 +79,8 @@ def _line_outcome(item: dict, *, default: str) -> str:
         return "exchange" if item.get("exchange_variant") else default
     outcome = OUTCOMES.get(str(given).lower())
     if outcome is None:
-        raise ValueError(f"line item {item.get('line_item_id') or item.get('sku')}: unknown outcome {given!r}")
+        raise RefusedData(Text(gettext_noop("line item %(item)s: unknown outcome %(outcome)s"), item=item.get("line_item_id") or item.get("sku"),
+                               outcome=repr(given)))
     return outcome
 
 
@@ -84,7 +90,7 @@ def _default_outcome(document: dict) -> str:
     if document.get("outcome"):
         outcome = OUTCOMES.get(str(document["outcome"]).lower())
         if outcome is None:
-            raise ValueError(f"unknown outcome {document['outcome']!r}")
+            raise RefusedData(Text(gettext_noop("unknown outcome %(outcome)s"), outcome=repr(document["outcome"])))
         return outcome
     gift_card, refund = money(document.get("gift_card")) or 0, money(document.get("refund")) or 0
     return "store_credit" if gift_card > 0 and refund == 0 else "refund"
@@ -106,7 +112,7 @@ def _inconsistency(document: dict, total: Decimal | None) -> str:
 
 def loop_return(document: dict, *, order_field: str = "provider_order_id") -> LoopReturn:
     if not document.get("id"):
-        raise ValueError("the return has no id")
+        raise RefusedData(Text(gettext_noop("the return has no id")))
     default = _default_outcome(document)
     exchanges = [e for e in document.get("exchanges") or [] if isinstance(e, dict)]
     by_variant = {str(e.get("variant_id")): str(e.get("sku") or "") for e in exchanges if e.get("variant_id") not in (None, "")}
@@ -115,7 +121,7 @@ def loop_return(document: dict, *, order_field: str = "provider_order_id") -> Lo
     outcomes = set()
     for item in document.get("line_items") or []:
         if not isinstance(item, dict) or not item.get("sku"):
-            raise ValueError("a line item has no SKU")
+            raise RefusedData(Text(gettext_noop("a line item has no SKU")))
         outcome = _line_outcome(item, default=default)
         replacement = ""
         if outcome == "exchange":
@@ -124,8 +130,8 @@ def loop_return(document: dict, *, order_field: str = "provider_order_id") -> Lo
             if not replacement and unpaired:
                 replacement = unpaired.pop(0)
             if not replacement:
-                raise ValueError(f"line item {item.get('line_item_id') or item['sku']} is exchanged for a variant "
-                                 f"({variant!r}) that is not among the return's exchanges")
+                raise RefusedData(Text(gettext_noop("line item %(item)s is exchanged for a variant (%(variant)s) that is not among the return's "
+                                                    "exchanges"), item=item.get("line_item_id") or item["sku"], variant=repr(variant)))
         else:
             outcomes.add(outcome)
         reason = reason_code(item.get("return_reason") or "")
@@ -135,13 +141,14 @@ def loop_return(document: dict, *, order_field: str = "provider_order_id") -> Lo
         line = lines.setdefault(key, {"sku": key[0], "quantity": 0, "reason": reason, "replacement_sku": replacement})
         quantity = item.get("quantity", 1)
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
-            raise ValueError(f"line item {item.get('line_item_id') or item['sku']}: quantity {quantity!r} is not a positive whole number")
+            raise RefusedData(Text(gettext_noop("line item %(item)s: quantity %(quantity)s is not a positive whole number"),
+                                   item=item.get("line_item_id") or item["sku"], quantity=repr(quantity)))
         line["quantity"] += quantity
     if not lines:
-        raise ValueError("the return has no line items")
+        raise RefusedData(Text(gettext_noop("the return has no line items")))
     reference = str(document.get(order_field) or "")
     if not reference:
-        raise ValueError(f"the return names no order ({order_field})")
+        raise RefusedData(Text(gettext_noop("the return names no order (%(field)s)"), field=order_field))
     outcome = "exchange" if not outcomes else outcomes.pop() if len(outcomes) == 1 else "mixed"
     total = money(document.get("return_total")) if document.get("return_total") not in (None, "") else money(document.get("total"))
     return LoopReturn(return_id=str(document["id"]), state=str(document.get("state") or "open"), updated_at=updated_at(document),
@@ -154,7 +161,7 @@ def label(document: dict) -> dict:
     tracking number, `label_status` and `label_updated_at`."""
     return_id = document.get("return_id") or document.get("id") or (document.get("return") or {}).get("id")
     if not return_id:
-        raise ValueError("the label names no return")
+        raise RefusedData(Text(gettext_noop("the label names no return")))
     return {"return_id": str(return_id), "carrier": str(document.get("carrier") or ""),
             "tracking_number": str(document.get("tracking_number") or ""),
             "status": str(document.get("label_status") or document.get("status") or "N/A"),

@@ -16,10 +16,13 @@ import re
 import time
 from urllib.parse import quote
 
+from django.utils.translation import gettext_noop
+
 from connectors.errors import PermanentError, TransientError
-from connectors.http import ApiClient
+from connectors.http import ApiClient, expected
 from connectors.services import endpoint_credentials_refresh
 from connectors.throttle import throttle_wait
+from hub.texts import Text
 
 PAGE_SIZE = 100
 TOKEN_REFRESH_MARGIN_SECONDS = 600
@@ -62,9 +65,9 @@ class MagentoClient(ApiClient):
         self._integration_token = credentials.get("access_token", "")
         self._admin = (credentials.get("admin_username", ""), credentials.get("admin_password", ""))
         if not self._integration_token and not all(self._admin):
-            raise PermanentError("the endpoint needs either the 'access_token' credential (an integration token) or 'admin_username' "
-                                 "and 'admin_password' (hub_endpoint add magento … --credential admin_username=… "
-                                 "--credential admin_password=…)")
+            raise PermanentError(Text(gettext_noop("the endpoint needs either the 'access_token' credential (an integration token) or "
+                                                   "'admin_username' and 'admin_password' (%(command)s)"),
+                                      command="hub_endpoint add magento … --credential admin_username=… --credential admin_password=…"))
         self._token = self._integration_token or (credentials.get("admin_token", "") if self._token_fresh(credentials) else "")
         self._authenticating = False
         config = self.endpoint.config
@@ -89,12 +92,13 @@ class MagentoClient(ApiClient):
                 token = self.json("POST", f"rest/{self.store}/V1/integration/admin/token", json_body={"username": username, "password": password})
             except PermanentError as exc:
                 if exc.status == 401:
-                    raise PermanentError(f"Magento refused the admin user {username!r}: {exc}", status=401, excerpt=exc.excerpt) from None
+                    raise PermanentError(Text(gettext_noop("Magento refused the admin user %(user)s: %(error)s"), user=repr(username),
+                                              error=exc.message), status=401, excerpt=exc.excerpt) from None
                 raise
             finally:
                 self._authenticating = False
             if not isinstance(token, str) or not token:
-                raise TransientError("Magento answered the admin token request without a token")
+                raise TransientError(Text(gettext_noop("Magento answered the admin token request without a token")))
             return {"admin_token": token, "admin_token_expires_at": time.time() + self.token_lifetime}
 
         credentials = endpoint_credentials_refresh(endpoint_id=self.endpoint.pk, refresh=refresh)
@@ -119,8 +123,8 @@ class MagentoClient(ApiClient):
             if exc.status != 401 or self._authenticating:
                 raise
             if self._integration_token:
-                raise PermanentError(f"{exc} (is the integration active, and does the store accept integration tokens as "
-                                     "bearer tokens?)", status=401, excerpt=exc.excerpt) from None
+                raise PermanentError(Text(gettext_noop("%(error)s (is the integration active, and does the store accept integration tokens as "
+                                                       "bearer tokens?)"), error=exc.message), status=401, excerpt=exc.excerpt) from None
         self._token = self._admin_token(refused=self._token)  # revoked or removed early: one new token, one more try
         return super().request(method, path, **kwargs)
 
@@ -150,7 +154,7 @@ class MagentoClient(ApiClient):
         while True:
             answer = self.api("GET", resource, params={**params, "searchCriteria[pageSize]": size, "searchCriteria[currentPage]": page})
             if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
-                raise TransientError(f"GET {resource}: expected a search result with items", excerpt=str(answer)[:500])
+                raise TransientError(expected("GET", resource, Text(gettext_noop("a search result with items"))), excerpt=str(answer)[:500])
             fresh = 0
             for item in answer["items"]:
                 identity = key(item)

@@ -6,6 +6,7 @@ products, prices through the bulk base-prices endpoint."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from connectors.binder import REFUND, Binder
 from connectors.commerce.flows import STOREFRONT_FLOWS
@@ -16,6 +17,7 @@ from connectors.magento import mapping
 from connectors.magento.client import MagentoClient, error_text, path_part
 from connectors.options import MappingField, warehouse_map_field
 from connectors.registry import register
+from hub.texts import Text
 
 SOURCE_ITEMS_PER_REQUEST = 500
 
@@ -125,7 +127,7 @@ class MagentoConnector(Storefront):
             refused = client.api("POST", "products/base-prices", store="all",
                                  body={"prices": [{**row, "store_id": 0} for row in body["prices"]]})
             if refused:
-                raise PermanentError(f"Magento refused prices: {error_text(refused)}", excerpt=str(refused)[:1000])
+                raise PermanentError(Text(gettext_noop("Magento refused prices: %(said)s"), said=error_text(refused)), excerpt=str(refused)[:1000])
         return self._ref(ctx, saved)
 
     def _save_product(self, ctx, product: dict, *, create: bool) -> dict:
@@ -197,7 +199,8 @@ class MagentoConnector(Storefront):
                     items.append({"order_item_id": item["item_id"], "qty": take})
                     left -= take
             if left:
-                raise PermanentError(f"order #{order.get('increment_id')} has no {left} × {line['sku']} left to ship in Magento")
+                raise PermanentError(Text(gettext_noop("order #%(order)s has no %(quantity)s × %(sku)s left to ship in Magento"),
+                                          order=order.get("increment_id"), quantity=left, sku=line["sku"]))
         body = {"items": items, "notify": True}
         if tracking.get("number"):
             code, title = mapping.carrier(tracking.get("company"))
@@ -212,8 +215,8 @@ class MagentoConnector(Storefront):
             return
         order = ctx.client.api("GET", f"orders/{order_id}")
         if order.get("state") != "canceled":
-            raise PermanentError(f"Magento does not cancel order #{order.get('increment_id')} (state {order.get('state')}): "
-                                 "an invoiced order is refunded with a credit memo instead")
+            raise PermanentError(Text(gettext_noop("Magento does not cancel order #%(order)s (state %(state)s): an invoiced order is refunded "
+                                                   "with a credit memo instead"), order=order.get("increment_id"), state=order.get("state")))
 
     # --- orders and credit memos in -------------------------------------------------------------
     def orders_changed_since(self, ctx, *, since):

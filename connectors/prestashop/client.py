@@ -15,12 +15,14 @@ publishes no rate limit: requests are spaced by the endpoint's shared scheduler.
 
 import json
 
+from django.utils.translation import gettext_noop
 from requests.auth import HTTPBasicAuth
 
-from connectors.errors import PermanentError, TransientError
-from connectors.http import EXCERPT_CHARS, ApiClient
+from connectors.errors import PermanentError, TransientError, message_of
+from connectors.http import EXCERPT_CHARS, ApiClient, a_list_of, credentials_needed, expected, not_json
 from connectors.prestashop import documents
 from connectors.throttle import throttle_wait
+from hub.texts import Text
 
 PAGE_SIZE = 100
 IDS_PER_REQUEST = 100
@@ -42,8 +44,7 @@ class PrestaShopClient(ApiClient):
         super().__init__(**kwargs)
         key = self.endpoint.credentials.get("webservice_key", "")
         if not key:
-            raise PermanentError("the endpoint needs the 'webservice_key' credential "
-                                 "(hub_endpoint add prestashop … --credential webservice_key=…)")
+            raise PermanentError(credentials_needed(["webservice_key"], "hub_endpoint add prestashop … --credential webservice_key=…"))
         self.session.auth = HTTPBasicAuth(key, "")
 
     def url(self, path: str) -> str:
@@ -65,8 +66,14 @@ class PrestaShopClient(ApiClient):
         said = "; ".join(f"[{code}] {message}" if code else message for code, message in errors)
         shown = f"api/{path.lstrip('/')}"
         if (status >= 500 and not any(code in REQUEST_ERRORS for code, _ in errors)) or status in (408, 425):
-            raise TransientError(f"{method} {shown}: server error {status}" + (f": {said}" if said else ""), status=status, excerpt=excerpt)
-        raise PermanentError(f"PrestaShop refused {method} {shown} ({status}): {said or excerpt[:300] or 'no details'}",
+            if said:
+                message = Text(gettext_noop("%(method)s %(path)s: server error %(status)s: %(said)s"), method=method, path=shown, status=status,
+                               said=said)
+            else:
+                message = Text(gettext_noop("%(method)s %(path)s: server error %(status)s"), method=method, path=shown, status=status)
+            raise TransientError(message, status=status, excerpt=excerpt)
+        raise PermanentError(Text(gettext_noop("PrestaShop refused %(method)s %(path)s (%(status)s): %(said)s"), method=method, path=shown,
+                                  status=status, said=said or excerpt[:300] or Text(gettext_noop("no details"))),
                              status=status, excerpt=excerpt)
 
     @staticmethod
@@ -84,7 +91,8 @@ class PrestaShopClient(ApiClient):
         try:
             return reader(response.content, *args)
         except documents.DocumentError as error:
-            raise TransientError(f"{method} {path}: {error}", status=response.status_code, excerpt=response.text[:EXCERPT_CHARS]) from None
+            raise TransientError(Text(gettext_noop("%(method)s %(path)s: %(error)s"), method=method, path=path, error=message_of(error)),
+                                 status=response.status_code, excerpt=response.text[:EXCERPT_CHARS]) from None
 
     def get(self, resource: str, resource_id, node: str, *, params=None) -> dict:
         return self._document("GET", f"{resource}/{resource_id}", documents.read_one, node, params=params)
@@ -133,12 +141,12 @@ class PrestaShopClient(ApiClient):
         try:
             body = response.json()
         except (ValueError, json.JSONDecodeError):
-            raise TransientError(f"GET {resource}: the answer is not valid JSON", status=response.status_code,
+            raise TransientError(not_json("GET", resource), status=response.status_code,
                                  excerpt=response.text[:EXCERPT_CHARS]) from None
         if body == [] or body == {}:
             return []
         items = body.get(resource) if isinstance(body, dict) else None
         if not isinstance(items, list):
-            raise TransientError(f"GET {resource}: expected a list of {resource}", status=response.status_code,
+            raise TransientError(expected("GET", resource, a_list_of(resource)), status=response.status_code,
                                  excerpt=response.text[:EXCERPT_CHARS])
         return items

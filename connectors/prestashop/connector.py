@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from connectors.commerce.flows import STOREFRONT_FLOWS, endpoint_price_list
 from connectors.commerce.storefront import ProductRef, RefundData, Storefront, StorefrontSettings, VariantRef
@@ -23,6 +24,7 @@ from connectors.prestashop import documents, mapping
 from connectors.prestashop.client import PrestaShopClient, any_of, between
 from connectors.prestashop.documents import Languages
 from connectors.registry import register
+from hub.texts import Text
 
 # What the hub needs the webservice key to allow (resource → methods), checked by `hub_endpoint test`.
 PERMISSIONS = {
@@ -402,8 +404,8 @@ class PrestaShopConnector(Storefront):
             if str(record.get("quantity")) != str(units):
                 ctx.client.patch("stock_availables", record["id"], "stock_available", {"quantity": int(units)})
         if missing:
-            raise PermanentError("the shop has no stock record for " + ", ".join(missing[:10]) +
-                                 " (is the product in that shop? with stock shared by a shop group, map the warehouses to the group's shops)")
+            raise PermanentError(Text(gettext_noop("the shop has no stock record for %(records)s (is the product in that shop? with stock shared "
+                                                   "by a shop group, map the warehouses to the group's shops)"), records=", ".join(missing[:10])))
 
     def stock_read(self, ctx, *, variants, locations):
         records = self._stock_records(ctx, {split_variant_id(external_id)[0] for external_id in variants})

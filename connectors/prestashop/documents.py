@@ -20,13 +20,17 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
+from django.utils.translation import gettext_noop
+
+from connectors.errors import RefusedData
+from hub.texts import Text
 
 XLINK = "http://www.w3.org/1999/xlink"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class DocumentError(ValueError):
+class DocumentError(RefusedData):
     """The body is not a Webservice XML document."""
 
 
@@ -41,9 +45,9 @@ def parse(body: bytes) -> Element:
     try:
         root = fromstring(body)
     except (ParseError, DefusedXmlException) as error:
-        raise DocumentError(f"not a Webservice XML document ({type(error).__name__}: {error})") from None
+        raise DocumentError(Text(gettext_noop("not a Webservice XML document (%(error)s)"), error=f"{type(error).__name__}: {error}")) from None
     if root.tag != "prestashop":
-        raise DocumentError(f"the root element is <{root.tag}>, not <prestashop>")
+        raise DocumentError(Text(gettext_noop("the root element is <%(tag)s>, not <prestashop>"), tag=root.tag))
     return root
 
 
@@ -71,13 +75,17 @@ def _record(element: Element) -> dict:
     return record
 
 
+def _not_found(node: str, root: Element) -> Text:
+    found = ", ".join(f"<{child.tag}>" for child in root) or Text(gettext_noop("nothing"))
+    return Text(gettext_noop("expected <%(node)s> in the answer, found %(found)s"), node=node, found=found)
+
+
 def read_one(body: bytes, node: str) -> dict:
     """One resource: `<prestashop><order>…</order></prestashop>` → {field: value}."""
     root = parse(body)
     element = root.find(node)
     if element is None:
-        found = ", ".join(f"<{child.tag}>" for child in root) or "nothing"
-        raise DocumentError(f"expected <{node}> in the answer, found {found}")
+        raise DocumentError(_not_found(node, root))
     return _record(element)
 
 
@@ -86,8 +94,7 @@ def read_list(body: bytes, collection: str) -> list[dict]:
     root = parse(body)
     element = root.find(collection)
     if element is None:
-        found = ", ".join(f"<{child.tag}>" for child in root) or "nothing"
-        raise DocumentError(f"expected <{collection}> in the answer, found {found}")
+        raise DocumentError(_not_found(collection, root))
     return [_record(item) for item in element]
 
 

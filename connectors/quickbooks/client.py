@@ -3,10 +3,13 @@ path), `requestid` on every create (the same id answers the first answer again i
 twice), `minorversion`, 500 requests a minute per company, and Intuit's `Fault` bodies — which can
 come inside a 200 answer, and are an error there too."""
 
+from django.utils.translation import gettext_noop
+
 from connectors.accounting.oauth import OAuthRefresh
 from connectors.errors import PermanentError, TransientError
 from connectors.http import ApiClient, retry_after_seconds
 from connectors.throttle import throttle_push_back, throttle_wait
+from hub.texts import Text
 
 TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
 MINOR_VERSION = "75"
@@ -15,7 +18,7 @@ STALE = "5010"
 
 
 class QuickBooksFault(PermanentError):
-    def __init__(self, message: str, *, code: str, **kwargs):
+    def __init__(self, message, *, code: str, **kwargs):
         super().__init__(message, **kwargs)
         self.code = code
 
@@ -69,7 +72,8 @@ class QuickBooksClient(OAuthRefresh, ApiClient):
             if isinstance(body, dict) and body.get("Fault"):
                 raise fault_error(f"{method} {path.rsplit('/', 1)[-1]}", body, status=response.status_code)
         if response.status_code >= 500:
-            raise TransientError(f"{method} {path}: QuickBooks server error {response.status_code}", status=response.status_code,
+            raise TransientError(Text(gettext_noop("%(method)s %(path)s: QuickBooks server error %(status)s"), method=method, path=path,
+                                      status=response.status_code), status=response.status_code,
                                  excerpt=response.text[:1000])
         super()._raise_for_status(method, path, response)
 
@@ -81,6 +85,7 @@ def fault_error(what: str, body: dict, *, status: int) -> PermanentError:
     words = "; ".join(f"{e.get('Message', '')}: {e.get('Detail', '')} (code {e.get('code', '?')})".strip() for e in errors)
     code = str(errors[0].get("code", ""))
     if code in ("3001", "003001") or "ThrottleExceeded" in words:
-        return TransientError(f"QuickBooks throttled {what}: {words}", status=status, retry_after=60)
-    return QuickBooksFault(f"QuickBooks refused {what} ({fault.get('type', 'Fault')}): {words}", code=code, status=status,
+        return TransientError(Text(gettext_noop("QuickBooks throttled %(what)s: %(said)s"), what=what, said=words), status=status, retry_after=60)
+    return QuickBooksFault(Text(gettext_noop("QuickBooks refused %(what)s (%(fault)s): %(said)s"), what=what, fault=fault.get("type", "Fault"),
+                                said=words), code=code, status=status,
                            excerpt=str(body)[:1000])

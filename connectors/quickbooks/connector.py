@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from connectors.accounting.system import AccountingSettings, AccountingSystem, Found
 from connectors.errors import PermanentError
@@ -11,6 +12,7 @@ from connectors.http import Recorder
 from connectors.quickbooks import mapping
 from connectors.quickbooks.client import STALE, TOKEN_URL, QuickBooksClient, QuickBooksFault
 from connectors.registry import register
+from hub.texts import Text
 
 
 class QuickBooksSettings(AccountingSettings):
@@ -56,8 +58,9 @@ class QuickBooksConnector(AccountingSystem):
         if value not in cache:
             found = ctx.client.query(f"select * from {entity} where {field} = {mapping.quoted(value)}").get(entity) or []
             if not found:
-                raise PermanentError(f"QuickBooks has no {entity} whose {field} is {value!r}: create it there, or map the hub's account to "
-                                     f"another one in the endpoint's settings (accounts)")
+                raise PermanentError(Text(gettext_noop("QuickBooks has no %(entity)s whose %(field)s is %(value)s: create it there, or map the "
+                                                       "hub's account to another one in the endpoint's settings (accounts)"),
+                                          entity=entity, field=field, value=repr(value)))
             cache[value] = found[0]["Id"]
         return cache[value]
 
@@ -91,8 +94,9 @@ class QuickBooksConnector(AccountingSystem):
                 if exc.code != STALE:
                     raise
                 token = None
-        raise PermanentError(f"QuickBooks customer {external_id} changed again while the hub was updating it (Stale Object Error, "
-                             f"code {STALE}, twice): retry once nobody is editing it in QuickBooks")
+        raise PermanentError(Text(gettext_noop("QuickBooks customer %(customer)s changed again while the hub was updating it (Stale Object "
+                                               "Error, code %(code)s, twice): retry once nobody is editing it in QuickBooks"),
+                                  customer=external_id, code=STALE))
 
     # --- invoices and credit memos --------------------------------------------------------------
     def document_body(self, ctx, document):

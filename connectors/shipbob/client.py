@@ -6,9 +6,12 @@ scheduler and steered by `x-remaining-calls` and `x-retry-after`. Lists page thr
 
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext_noop
+
 from connectors.errors import PermanentError, TransientError
-from connectors.http import ApiClient
+from connectors.http import A_LIST, ApiClient, expected, not_json
 from connectors.throttle import throttle_push_back, throttle_wait
+from hub.texts import Text
 
 API_VERSION = "2026-01"
 REQUESTS_PER_MINUTE = 150
@@ -24,8 +27,8 @@ class ShipBobClient(ApiClient):
         super().__init__(**kwargs)
         self.token = self.endpoint.credentials.get("token", "")
         if not self.token:
-            raise PermanentError("the endpoint needs the 'token' credential (a ShipBob personal access token: "
-                                 "hub_endpoint add shipbob … --credential token=…)")
+            raise PermanentError(Text(gettext_noop("the endpoint needs the 'token' credential (a ShipBob personal access token: %(command)s)"),
+                                      command="hub_endpoint add shipbob … --credential token=…"))
         config = self.endpoint.config
         self.channel_id = config.get("channel_id")
         self.version = config.get("api_version") or API_VERSION
@@ -62,14 +65,14 @@ class ShipBobClient(ApiClient):
         try:
             return response.json()
         except ValueError:
-            raise TransientError(f"{method} {resource}: the answer is not valid JSON", status=response.status_code,
+            raise TransientError(not_json(method, resource), status=response.status_code,
                                  excerpt=response.text[:500]) from None
 
     def _follow(self, link: str) -> str:
         """A next-page link as a path on the endpoint's own host (a link elsewhere is never followed)."""
         parts = urlsplit(link)
         if parts.netloc and parts.netloc != urlsplit(self.endpoint.base_url).netloc:
-            raise PermanentError(f"ShipBob sent a next-page link to another host ({parts.netloc}); not followed")
+            raise PermanentError(Text(gettext_noop("ShipBob sent a next-page link to another host (%(host)s); not followed"), host=parts.netloc))
         return parts.path.lstrip("/") + (f"?{parts.query}" if parts.query else "")
 
     def pages(self, resource: str, *, params: dict):
@@ -79,7 +82,7 @@ class ShipBobClient(ApiClient):
             response = self.request("GET", path, params=query)
             items = response.json() if response.content else []
             if not isinstance(items, list):
-                raise TransientError(f"GET {resource}: expected a list", status=response.status_code, excerpt=response.text[:500])
+                raise TransientError(expected("GET", resource, A_LIST), status=response.status_code, excerpt=response.text[:500])
             yield from items
             link = response.headers.get("next-page")
             if not link or not items:
@@ -93,7 +96,7 @@ class ShipBobClient(ApiClient):
             page = self.json("GET", path, params=query)
             items = page.get("items") if isinstance(page, dict) else None
             if not isinstance(items, list):
-                raise TransientError(f"GET {resource}: expected a page of items", excerpt=str(page)[:500])
+                raise TransientError(expected("GET", resource, Text(gettext_noop("a page of items"))), excerpt=str(page)[:500])
             yield from items
             if not page.get("next") or not items:
                 return

@@ -2,9 +2,10 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from connectors.binder import Binder
-from connectors.errors import PermanentError
+from connectors.errors import PermanentError, RefusedData
 from connectors.fulfilment.flows import fulfilment_flows
 from connectors.fulfilment.provider import FulfilmentProvider, FulfilmentRefused, FulfilmentSettings, ItemRef, ReleaseRef
 from connectors.fulfilment.state import ITEM
@@ -13,6 +14,7 @@ from connectors.registry import register
 from connectors.shipbob import mapping
 from connectors.shipbob.client import API_VERSION, ShipBobClient
 from connectors.shipbob.webhooks import signature_valid
+from hub.texts import Text
 
 SHIPMENT_TOPICS = ("order.shipped", "order.shipment.delivered", "order.shipment.tracking.updated")
 STOCK_TOPICS = ("order.shipment.exception",)
@@ -133,8 +135,9 @@ class ShipBobConnector(FulfilmentProvider):
                 ctx.client.api("PUT", f"shipment/{shipment['id']}:updateAddress", body=body)
             except PermanentError as exc:
                 if exc.status == 422:
-                    raise FulfilmentRefused(f"ShipBob refused the new address of {release.reference} (shipment {shipment['id']}): "
-                                            f"{exc.excerpt[:200]}", status=422, excerpt=exc.excerpt) from None
+                    raise FulfilmentRefused(Text(gettext_noop("ShipBob refused the new address of %(order)s (shipment %(shipment)s): %(said)s"),
+                                                 order=release.reference, shipment=shipment["id"], said=exc.excerpt[:200]),
+                                            status=422, excerpt=exc.excerpt) from None
                 raise
         return self._release_ref(order)
 
@@ -143,8 +146,8 @@ class ShipBobConnector(FulfilmentProvider):
         if (answer or {}).get("status") != "Success":
             refused = [f"shipment {r.get('shipment_id')}: {r.get('reason')}" for r in (answer or {}).get("canceled_shipment_results") or []
                        if not r.get("is_success")]
-            raise FulfilmentRefused(f"ShipBob refused to cancel {release.reference} ({reason}): "
-                                    + ("; ".join(refused) or f"status {(answer or {}).get('status')}"))
+            raise FulfilmentRefused(Text(gettext_noop("ShipBob refused to cancel %(order)s (%(reason)s): %(said)s"), order=release.reference,
+                                         reason=reason, said="; ".join(refused) or f"status {(answer or {}).get('status')}"))
 
     # --- shipments ------------------------------------------------------------------------------
     def shipments_since(self, ctx, *, since):
@@ -155,7 +158,7 @@ class ShipBobConnector(FulfilmentProvider):
     def shipments_from_event(self, *, endpoint, topic, payload):
         shipment = _payload(payload)
         if "id" not in shipment:
-            raise ValueError(f"{topic}: no shipment in the body")
+            raise RefusedData(Text(gettext_noop("%(topic)s: no shipment in the body"), topic=topic))
         return [mapping.shipment_data(shipment)]
 
     # --- stock ----------------------------------------------------------------------------------
@@ -207,7 +210,7 @@ class ShipBobConnector(FulfilmentProvider):
             return int(bound.data["inventory_id"])
         ref = self.item_find(ctx, sku=sku)
         if ref is None or not ref.data.get("inventory_id"):
-            raise PermanentError(f"ShipBob has no item {sku}: it cannot expect it back (send the item first)")
+            raise PermanentError(Text(gettext_noop("ShipBob has no item %(sku)s: it cannot expect it back (send the item first)"), sku=sku))
         return int(ref.data["inventory_id"])
 
     def return_create(self, ctx, *, reference, location_id, lines, original_shipment, tracking_number):

@@ -7,12 +7,14 @@ Requests go to the endpoint's own host only: a URL from a webhook is fetched onl
 
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from django.utils.translation import gettext_noop
 from requests.auth import HTTPBasicAuth
 
 from connectors.errors import PermanentError, TransientError
-from connectors.http import ApiClient
+from connectors.http import ApiClient, a_list_of, credentials_needed, expected, not_json
 from connectors.shipstation.webhooks import on_api_host
 from connectors.throttle import throttle_push_back, throttle_wait
+from hub.texts import Text
 
 REQUESTS_PER_MINUTE = 40
 RATE_PER_SECOND = REQUESTS_PER_MINUTE / 60
@@ -30,8 +32,8 @@ class ShipStationClient(ApiClient):
         credentials = self.endpoint.credentials
         key, secret = credentials.get("api_key", ""), credentials.get("api_secret", "")
         if not key or not secret:
-            raise PermanentError("the endpoint needs the 'api_key' and 'api_secret' credentials "
-                                 "(hub_endpoint add shipstation … --credential api_key=… --credential api_secret=…)")
+            raise PermanentError(credentials_needed(["api_key", "api_secret"],
+                                                    "hub_endpoint add shipstation … --credential api_key=… --credential api_secret=…"))
         self.session.auth = HTTPBasicAuth(key, secret)
 
     def headers(self) -> dict:
@@ -61,7 +63,7 @@ class ShipStationClient(ApiClient):
         try:
             return response.json()
         except ValueError:
-            raise TransientError(f"{method} {resource}: the answer is not valid JSON", status=response.status_code,
+            raise TransientError(not_json(method, resource), status=response.status_code,
                                  excerpt=response.text[:500]) from None
 
     def pages(self, resource: str, *, key: str, params: dict):
@@ -71,7 +73,7 @@ class ShipStationClient(ApiClient):
             answer = self.api("GET", resource, params={**params, "page": page, "pageSize": PAGE_SIZE}) or {}
             items = answer.get(key)
             if not isinstance(items, list):
-                raise TransientError(f"GET {resource}: expected a list of {key}", excerpt=str(answer)[:500])
+                raise TransientError(expected("GET", resource, a_list_of(key)), excerpt=str(answer)[:500])
             yield from items
             if page >= int(answer.get("pages") or 1) or not items:
                 return
@@ -80,8 +82,8 @@ class ShipStationClient(ApiClient):
     def resource_pages(self, resource_url: str, *, key: str, overrides: dict):
         """Every item behind a webhook's resource URL, which must be on the endpoint's API host."""
         if not on_api_host(resource_url, self.endpoint.base_url):
-            raise RefusedUrl(f"refused to fetch {resource_url[:200]!r}: not on the endpoint's API host "
-                             f"({urlsplit(self.endpoint.base_url).netloc}); nothing was requested")
+            raise RefusedUrl(Text(gettext_noop("refused to fetch %(url)s: not on the endpoint's API host (%(host)s); nothing was requested"),
+                                  url=repr(resource_url[:200]), host=urlsplit(self.endpoint.base_url).netloc))
         parts = urlsplit(resource_url)
         params = {name: value for name, value in parse_qsl(parts.query, keep_blank_values=True)}
         params.update(overrides)
@@ -93,7 +95,7 @@ class ShipStationClient(ApiClient):
             answer = response.json() if response.content else {}
             items = answer.get(key)
             if not isinstance(items, list):
-                raise TransientError(f"GET {parts.path}: expected a list of {key}", excerpt=response.text[:500])
+                raise TransientError(expected("GET", parts.path, a_list_of(key)), excerpt=response.text[:500])
             yield from items
             if page >= int(answer.get("pages") or 1) or not items:
                 return

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from connectors.errors import PermanentError
+from connectors.errors import PermanentError, RefusedData
 from connectors.fulfilment.flows import fulfilment_flows
 from connectors.fulfilment.provider import FulfilmentProvider, FulfilmentRefused, FulfilmentSettings, ItemRef, ReleaseRef
 from connectors.http import Recorder
@@ -18,8 +19,15 @@ from connectors.shipstation import mapping
 from connectors.shipstation.client import ShipStationClient
 from connectors.shipstation.pacific import utc_to_pacific
 from connectors.shipstation.webhooks import delivery_key, on_api_host, secret_valid
+from hub.texts import Text
 
 SHIPMENT_TOPICS = ("SHIP_NOTIFY",)
+REFUSED_ACTIONS = {
+    "update": gettext_noop("ShipStation refused to update %(order)s: %(said)s"),
+    "hold": gettext_noop("ShipStation refused to hold %(order)s: %(said)s"),
+    "resume": gettext_noop("ShipStation refused to resume %(order)s: %(said)s"),
+    "cancel": gettext_noop("ShipStation refused to cancel %(order)s: %(said)s"),
+}
 SECRET_PARAMETER = "secret"
 
 
@@ -113,7 +121,8 @@ class ShipStationConnector(FulfilmentProvider):
             order = ctx.client.api("POST", "orders/createorder", body=body)
         except PermanentError as exc:
             if exc.status == 400 and action != "create":
-                raise FulfilmentRefused(f"ShipStation refused to {action} {release.reference}: {exc.excerpt[:200]}",
+                raise FulfilmentRefused(Text(REFUSED_ACTIONS.get(action, REFUSED_ACTIONS["update"]), order=release.reference,
+                                             said=exc.excerpt[:200]),
                                         status=400, excerpt=exc.excerpt) from None
             raise
         return ReleaseRef(external_id=str(order["orderId"]), data={"order_key": order.get("orderKey")})
@@ -146,8 +155,8 @@ class ShipStationConnector(FulfilmentProvider):
     def shipments_from_event(self, *, endpoint, topic, payload):
         url = payload.get("resource_url")
         if not isinstance(url, str) or not on_api_host(url, endpoint.base_url):
-            raise ValueError(f"refused: the webhook points at {str(url)[:200]!r}, not at the endpoint's API host "
-                             f"({endpoint.base_url}); nothing was fetched")
+            raise RefusedData(Text(gettext_noop("refused: the webhook points at %(url)s, not at the endpoint's API host (%(host)s); nothing was "
+                                                "fetched"), url=repr(str(url)[:200]), host=endpoint.base_url))
         client = self.client(endpoint=endpoint, recorder=Recorder())
         shipments = client.resource_pages(url, key="shipments", overrides={"includeShipmentItems": "True"})
         return [mapping.shipment_data(shipment) for shipment in shipments]

@@ -9,6 +9,11 @@ import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext_noop
+
+from connectors.errors import RefusedData
+from hub.texts import Text
+
 PACIFIC = ZoneInfo("America/Los_Angeles")
 _STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$")
 
@@ -19,7 +24,7 @@ def pacific_to_utc(text: str | None) -> datetime | None:
         return None
     match = _STAMP.match(text.strip())
     if not match:
-        raise ValueError(f"not a ShipStation timestamp: {text!r}")
+        raise RefusedData(Text(gettext_noop("not a ShipStation timestamp: %(text)s"), text=repr(text)))
     day, hour, minute, second, fraction = match.groups()
     year, month, date_ = (int(part) for part in day.split("-"))
     micro = int((fraction or "0")[:6].ljust(6, "0"))

@@ -12,10 +12,14 @@ Throttling follows Shopify's published limits and the numbers it sends back, nev
   for the missing points and tries again."""
 
 import re
+
+from django.utils.translation import gettext_noop
+
 from connectors.errors import PermanentError, TransientError
 from connectors.http import ApiClient, retry_after_seconds
 from connectors.models import ThrottleBucket
 from connectors.throttle import throttle_fill, throttle_push_back, throttle_wait
+from hub.texts import Text
 
 API_VERSION = "2025-01"
 REST_BUCKET = 40
@@ -35,7 +39,8 @@ class ShopifyClient(ApiClient):
     def headers(self) -> dict:
         token = self.endpoint.credentials.get("access_token", "")
         if not token:
-            raise PermanentError("the endpoint has no 'access_token' credential (hub_endpoint add … --credential access_token=…)")
+            raise PermanentError(Text(gettext_noop("the endpoint has no %(name)s credential (%(command)s)"), name="'access_token'",
+                                      command="hub_endpoint add … --credential access_token=…"))
         return {"X-Shopify-Access-Token": token, "Accept": "application/json", "Content-Type": "application/json"}
 
     def path(self, resource: str) -> str:
@@ -74,7 +79,8 @@ class ShopifyClient(ApiClient):
             try:
                 items = response.json()[key]
             except (ValueError, KeyError):
-                raise TransientError(f"GET {resource}: unexpected answer", status=response.status_code, excerpt=response.text[:500]) from None
+                raise TransientError(Text(gettext_noop("%(method)s %(path)s: unexpected answer"), method="GET", path=resource),
+                                     status=response.status_code, excerpt=response.text[:500]) from None
             yield from items
             match = LINK_NEXT.search(response.headers.get("Link", ""))
             if not match:
@@ -99,11 +105,12 @@ class ShopifyClient(ApiClient):
             if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors if isinstance(e, dict)):
                 continue
             if errors:
-                raise PermanentError(f"GraphQL refused the request: {errors[0].get('message', errors[0]) if isinstance(errors[0], dict) else errors[0]}",
+                raise PermanentError(Text(gettext_noop("GraphQL refused the request: %(said)s"),
+                                          said=str(errors[0].get("message", errors[0]) if isinstance(errors[0], dict) else errors[0])),
                                      excerpt=str(errors)[:1000])
             return answer.get("data") or {}
         maximum, restore_rate = self._graphql_plan()
-        raise TransientError("GraphQL still throttled after waiting for the cost bucket", retry_after=maximum / restore_rate)
+        raise TransientError(Text(gettext_noop("GraphQL still throttled after waiting for the cost bucket")), retry_after=maximum / restore_rate)
 
     def _graphql_plan(self) -> tuple[float, float]:
         row = ThrottleBucket.objects.filter(endpoint_id=self.endpoint.pk, name=GRAPHQL_BUCKET).values_list("size", "rate_per_second").first()

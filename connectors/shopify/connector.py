@@ -4,6 +4,8 @@ GraphQL, version pinned in `client.API_VERSION`)."""
 import json
 from datetime import datetime
 
+from django.utils.translation import gettext_noop
+
 from connectors.commerce.flows import STOREFRONT_FLOWS
 from connectors.commerce.storefront import ProductRef, RefundData, Storefront, VariantRef
 from connectors.errors import PermanentError
@@ -12,6 +14,7 @@ from connectors.registry import register
 from connectors.shopify import mapping
 from connectors.shopify.client import API_VERSION, ShopifyClient
 from connectors.shopify.webhooks import signature_valid
+from hub.texts import Text
 
 QUANTITIES_PER_CALL = 250
 
@@ -94,7 +97,8 @@ class ShopifyConnector(Storefront):
             ids |= {str(node["product"]["legacyResourceId"]) for node in (data.get("productVariants") or {}).get("nodes") or []
                     if node.get("sku") in chunk}
         if len(ids) > 1:
-            raise PermanentError(f"{', '.join(skus[:5])} are on several Shopify products ({', '.join(sorted(ids))}): keep one, then retry")
+            raise PermanentError(Text(gettext_noop("%(skus)s are on several Shopify products (%(products)s): keep one, then retry"),
+                                      skus=", ".join(skus[:5]), products=", ".join(sorted(ids))))
         return _product_ref(ctx.client.rest("GET", f"products/{ids.pop()}.json")["product"]) if ids else None
 
     def product_create(self, ctx, *, document):
@@ -131,7 +135,7 @@ class ShopifyConnector(Storefront):
             answer = ctx.client.graphql(SET_QUANTITIES, variables, cost=SET_QUANTITIES_COST)
             errors = (answer.get("inventorySetQuantities") or {}).get("userErrors") or []
             if errors:
-                raise PermanentError("Shopify refused quantities: " + "; ".join(e.get("message", "") for e in errors[:5]),
+                raise PermanentError(Text(gettext_noop("Shopify refused quantities: %(said)s"), said="; ".join(e.get("message", "") for e in errors[:5])),
                                      excerpt=json.dumps(errors)[:1000])
 
     def stock_read(self, ctx, *, variants, locations):
@@ -180,7 +184,8 @@ class ShopifyConnector(Storefront):
                 result.append({"fulfillment_order_id": fulfilment_order["id"], "fulfillment_order_line_items": items})
         left = {sku: qty for sku, qty in wanted.items() if qty}
         if left:
-            raise PermanentError(f"Shopify has nothing left to fulfil for {', '.join(f'{q} × {s}' for s, q in left.items())}")
+            raise PermanentError(Text(gettext_noop("Shopify has nothing left to fulfil for %(lines)s"),
+                                      lines=", ".join(f"{q} × {s}" for s, q in left.items())))
         return result
 
     def order_is_cancelled(self, ctx, *, order_id):

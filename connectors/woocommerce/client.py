@@ -3,11 +3,13 @@
 of at most 100 items. WooCommerce publishes no rate limit (hosts may): requests are spaced by
 the endpoint's shared scheduler at its configured rate, and a 429's `Retry-After` is honoured."""
 
+from django.utils.translation import gettext_noop
 from requests.auth import HTTPBasicAuth
 
 from connectors.errors import PermanentError, TransientError
-from connectors.http import ApiClient
+from connectors.http import A_LIST, ApiClient, credentials_needed, expected, not_json
 from connectors.throttle import throttle_wait
+from hub.texts import Text
 
 API_ROOT = "wp-json/wc/v3"
 TRACKING_ROOT = "wp-json/wc-shipment-tracking/v3"
@@ -21,8 +23,8 @@ class WooCommerceClient(ApiClient):
         credentials = self.endpoint.credentials
         key, secret = credentials.get("consumer_key", ""), credentials.get("consumer_secret", "")
         if not key or not secret:
-            raise PermanentError("the endpoint needs the 'consumer_key' and 'consumer_secret' credentials "
-                                 "(hub_endpoint add woocommerce … --credential consumer_key=ck_… --credential consumer_secret=cs_…)")
+            raise PermanentError(credentials_needed(["consumer_key", "consumer_secret"],
+                                                    "hub_endpoint add woocommerce … --credential consumer_key=ck_… --credential consumer_secret=cs_…"))
         self.session.auth = HTTPBasicAuth(key, secret)
 
     def headers(self) -> dict:
@@ -43,10 +45,10 @@ class WooCommerceClient(ApiClient):
             try:
                 items = response.json()
             except ValueError:
-                raise TransientError(f"GET {resource}: the answer is not valid JSON", status=response.status_code,
+                raise TransientError(not_json("GET", resource), status=response.status_code,
                                      excerpt=response.text[:500]) from None
             if not isinstance(items, list):
-                raise TransientError(f"GET {resource}: expected a list", status=response.status_code, excerpt=response.text[:500])
+                raise TransientError(expected("GET", resource, A_LIST), status=response.status_code, excerpt=response.text[:500])
             yield from items
             try:
                 total_pages = int(response.headers.get("X-WP-TotalPages", "1"))
@@ -74,6 +76,7 @@ class WooCommerceClient(ApiClient):
         for item in merged["create"] + merged["update"]:
             error = item.get("error") if isinstance(item, dict) else None
             if error:
-                raise PermanentError(f"WooCommerce refused an item of {resource}/batch: {error.get('message', error)}",
+                raise PermanentError(Text(gettext_noop("WooCommerce refused an item of %(resource)s/batch: %(said)s"), resource=resource,
+                                          said=str(error.get("message", error))),
                                      excerpt=str(error)[:1000])
         return merged

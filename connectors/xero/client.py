@@ -6,11 +6,14 @@ jobs wait, with the reason, instead of retrying again and again."""
 
 from datetime import datetime, timedelta, timezone
 
+from django.utils.translation import gettext_noop
+
 from connectors.accounting.oauth import OAuthRefresh
 from connectors.errors import PermanentError, TransientError
 from connectors.http import ApiClient, retry_after_seconds
 from connectors.sync import cursor_get, cursor_set
 from connectors.throttle import throttle_push_back, throttle_wait
+from hub.texts import Text
 
 TOKEN_URL = "https://identity.xero.com/connect/token"
 MINUTE_LIMIT, BURST = 60, 5
@@ -75,11 +78,13 @@ class XeroClient(OAuthRefresh, ApiClient):
 
     def _raise_for_status(self, method, path, response) -> None:
         if response.status_code == 400:
-            raise PermanentError(f"Xero refused {method} {path}: {validation_messages(response)}", status=400,
+            raise PermanentError(Text(gettext_noop("Xero refused %(method)s %(path)s: %(said)s"), method=method, path=path,
+                                      said=validation_messages(response)), status=400,
                                  excerpt=response.text[:1000])
         if response.status_code in (401, 403):
             detail = _json(response).get("Detail") or response.text[:200]
-            raise PermanentError(f"Xero answered {response.status_code} to {method} {path}: {detail}", status=response.status_code,
+            raise PermanentError(Text(gettext_noop("Xero answered %(status)s to %(method)s %(path)s: %(said)s"), status=response.status_code,
+                                      method=method, path=path, said=detail), status=response.status_code,
                                  excerpt=response.text[:1000])
         super()._raise_for_status(method, path, response)
 
@@ -103,7 +108,7 @@ def validation_messages(response) -> str:
     return " ".join(messages) or body.get("Message") or response.text[:300]
 
 
-def _day_message(resumes: datetime) -> str:
+def _day_message(resumes: datetime) -> Text:
     local = resumes.astimezone()
-    return (f"Xero's daily limit of 5 000 calls for this organisation is spent; nothing is sent until it resets "
-            f"({local:%Y-%m-%d %H:%M}); jobs wait until then")
+    return Text(gettext_noop("Xero's daily limit of 5 000 calls for this organisation is spent; nothing is sent until it resets (%(resets)s); "
+                             "jobs wait until then"), resets=f"{local:%Y-%m-%d %H:%M}")

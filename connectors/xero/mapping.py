@@ -11,7 +11,11 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext_noop
+
 from connectors.accounting.system import ApplicationDocument, SalesDocument
+from connectors.errors import RefusedData
+from hub.texts import Text
 
 TYPES = {"invoice": "ACCREC", "credit_note": "ACCRECCREDIT"}
 NUMBER_FIELDS = {"invoice": "InvoiceNumber", "credit_note": "CreditNoteNumber"}
@@ -29,7 +33,7 @@ def xero_datetime(text: str) -> datetime:
     """`/Date(1552262400000+0000)/` → an aware datetime (the offset is the zone it is shown in)."""
     match = _MS_DATE.fullmatch(str(text).strip())
     if not match:
-        raise ValueError(f"not a Xero date: {text!r}")
+        raise RefusedData(Text(gettext_noop("not a Xero date: %(text)s"), text=repr(text)))
     instant = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(match.group(1)))
     offset = match.group(2)
     if offset:

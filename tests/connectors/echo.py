@@ -14,7 +14,8 @@ from connectors.registry import Connector
 
 
 class Receiver:
-    """Records every POST; answers from `script` (a list of (status, headers)) then 200."""
+    """Records every POST; answers from `script` (a list of (status, headers) or (status, headers,
+    JSON body)) then 200."""
 
     def __init__(self):
         self.received: list[dict] = []
@@ -30,12 +31,12 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.lock:
-                    status, headers = receiver.script.pop(0) if receiver.script else (200, {})
+                    status, headers, *said = receiver.script.pop(0) if receiver.script else (200, {})
                     if status == 200:
                         receiver.received.append(json.loads(body))
                 if receiver.delay_seconds:
                     time.sleep(receiver.delay_seconds)
-                answer = json.dumps({"ok": status == 200}).encode()
+                answer = json.dumps(said[0] if said else {"ok": status == 200}).encode()
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -398,7 +398,8 @@ def _staff_order():
     stock_receive(product=product, warehouse=WarehouseFactory(code="LYON"), quantity=10)
     ChannelCatalog.objects.create(channel=channel, public_price_list=PriceEntryFactory(product=product, unit_price="25.00").price_list)
     hotel = CustomerFactory(code="HOTEL", channels=[channel])
-    data = {"channel": channel.pk, "customer": hotel.pk, "lines": "LAMP-1 2", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending", "notes": ""}
+    data = {"channel": channel.pk, "customer": hotel.pk, "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-0-product": product.pk,
+            "lines-0-quantity": "2", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending", "notes": ""}
     return reverse("admin:orders_staff_order"), data, lambda response: SalesOrder.objects.filter(channel=channel).exists()
 
 

@@ -201,6 +201,29 @@ def test_overdue_invoices_are_those_past_due_and_not_fully_paid(admin_client, sh
 
 
 @pytest.mark.django_db
+def test_of_an_order_invoiced_in_two_parts_and_paid_for_one_only_the_later_invoice_is_overdue(admin_client, shop):
+    channel, warehouse, lamp = shop
+    CustomerFactory(code="ACME", channels=[channel], payment_terms=PaymentTerms.NET_30)
+    order = place(channel, "split", customer={"code": "ACME"}, payment_status="pending")
+    line = order.lines.get()
+    services.shipment_create(order=order, warehouse=warehouse, lines=[(line, 1)])
+    services.shipment_create(order=order, warehouse=warehouse, lines=[(line, line.quantity - 1)])
+    first, second = Invoice.objects.filter(order=order).order_by("number")
+    credited = place(channel, "credited", customer={"code": "ACME"}, payment_status="pending")
+    services.shipment_create(order=credited, warehouse=warehouse, lines=[(credited.lines.get(), credited.lines.get().quantity)])
+    credited_invoice = Invoice.objects.get(order=credited)
+    services.invoice_credit_in_full(invoice=credited_invoice, reason="damaged in transit")
+    services.payment_record(order=order, amount=first.total, method="transfer", reference="VIR-1")
+    Invoice.objects.update(due_on=timezone.localdate() - timedelta(days=3))
+
+    links = overview_links(admin_client)
+
+    assert figure(links, "overview-invoices-overdue") == 1
+    assert amount(links, "overview-invoices-overdue-eur") == second.total
+    assert [i.pk for i in listed(admin_client, links["overview-invoices-overdue"][0])[0]] == [second.pk]
+
+
+@pytest.mark.django_db
 def test_low_and_out_of_stock_levels_are_counted_and_linked(admin_client, shop):
     _, warehouse, lamp = shop
     other = WarehouseFactory(code="PARIS")

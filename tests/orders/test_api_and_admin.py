@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from catalog.models import Product
 from hub.services import api_token_create
 from inventory import services as stock
 from orders import services
@@ -125,7 +126,8 @@ def test_staff_order_is_priced_by_the_hub_for_the_customer(admin_client):
     customer = CustomerFactory(code="HOTEL", channels=[channel], payment_terms="net30", credit_limit="10000")
     customer.price_lists.add(b2b)
     response = admin_client.post("/admin/orders/salesorder/staff-order/", {
-        "channel": channel.pk, "customer": customer.pk, "lines": "GUI-10M 12", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending", "notes": "",
+        "channel": channel.pk, "customer": customer.pk, **staff_lines((product, 12)), "tax_rate": "0.20", "shipping": "0", "payment_status": "pending",
+        "notes": "",
     }, follow=True)
     order = SalesOrder.objects.get(channel=channel)
     assert f"{order.number} created: Allocated" in response.content.decode()
@@ -133,13 +135,39 @@ def test_staff_order_is_priced_by_the_hub_for_the_customer(admin_client):
     assert (line.unit_price, order.total) == (Decimal("27.5000"), Decimal("396.00"))
 
 
-def test_staff_order_form_explains_a_bad_line(admin_client):
+def staff_lines(*rows) -> dict:
+    """The staff order form's lines as a browser posts them: (product, quantity) rows, then empty rows."""
+    data = {"lines-TOTAL_FORMS": str(len(rows) + 2), "lines-INITIAL_FORMS": "0"}
+    for n, (product, quantity) in enumerate(rows):
+        data[f"lines-{n}-product"], data[f"lines-{n}-quantity"] = product.pk, quantity
+    return data
+
+
+def test_staff_order_form_explains_a_bad_line_and_a_product_without_price(admin_client):
     channel = SalesChannelFactory(code="phone")
     from tests.orders.factories import CustomerFactory
 
-    hotel = CustomerFactory(code="HOTEL", channels=[channel])
-    response = admin_client.post("/admin/orders/salesorder/staff-order/", {
-        "channel": channel.pk, "customer": hotel.pk, "lines": "GUI-10M twelve", "tax_rate": "0.20", "shipping": "0", "payment_status": "pending",
-    })
-    assert "Line 1: write `SKU quantity`" in response.content.decode()
+    hotel, lamp = CustomerFactory(code="HOTEL", channels=[channel]), ProductFactory(sku="GUI-10M")
+    header = {"channel": channel.pk, "customer": hotel.pk, "tax_rate": "0.20", "shipping": "0", "payment_status": "pending"}
+    bad_quantity = {**header, **staff_lines((lamp, 0))}
+    response = admin_client.post("/admin/orders/salesorder/staff-order/", bad_quantity, HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Assurez-vous que cette valeur est supérieure ou égale à 1." in response.content.decode()
+    no_line = {**header, **staff_lines()}
+    assert "Ajoutez au moins une ligne." in admin_client.post("/admin/orders/salesorder/staff-order/", no_line,
+                                                                           HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    unpriced = admin_client.post("/admin/orders/salesorder/staff-order/", {**header, **staff_lines((lamp, 2))}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Pas de prix pour GUI-10M pour ce client" in unpriced.content.decode()
     assert not SalesOrder.objects.exists()
+
+
+def test_staff_order_form_reads_french_and_finds_products_as_you_type(admin_client):
+    ProductFactory(sku="GUI-10M", name="Guirlande LED 10 m")
+    ProductFactory(sku="LAMP-1", name="Lampe de chevet")
+    form = admin_client.get("/admin/orders/salesorder/staff-order/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    for label in ("Canal de vente", "Taux de TVA", "5,5 %", "En attente (à terme)", "Produit", "Quantité"):
+        assert label in form, label
+    assert 'data-field-name="product"' in form and "0.055" in form
+    found = admin_client.get("/admin/autocomplete/", {"app_label": "orders", "model_name": "orderline", "field_name": "product", "term": "guirl"})
+    assert [row["id"] for row in found.json()["results"]] == [str(Product.objects.get(sku="GUI-10M").pk)]
+
+

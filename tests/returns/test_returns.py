@@ -376,3 +376,20 @@ def test_a_refund_made_in_the_shop_for_an_order_invoiced_in_parts_is_credited_ac
     assert sum(CreditNote.objects.values_list("total", flat=True)) == Decimal("54.90")
     for invoice in Invoice.objects.filter(order=order):
         assert sum(invoice.credit_notes.values_list("total", flat=True)) == invoice.total
+
+
+def test_goods_are_expected_back_at_the_warehouse_that_shipped_them_not_the_first_one_by_priority(db):
+    channel, main = SalesChannelFactory(code="web"), WarehouseFactory(code="LYON", priority=10)
+    third_party = WarehouseFactory(code="3PL-NORD", priority=1)
+    product = ProductFactory(sku="LAMP-1", name="Lampe")
+    stock.stock_receive(product=product, warehouse=third_party, quantity=10)
+    order, _ = orders.order_import(channel=channel, data=order_payload())
+    orders.shipment_create(order=order, warehouse=third_party, lines=[(order.lines.get(), 2)])
+    assert request(order).expected_warehouse == third_party
+
+
+def test_a_return_of_goods_from_a_warehouse_since_closed_is_expected_at_the_first_sellable_one(shipped):
+    order, warehouse, _ = shipped
+    backup = WarehouseFactory(code="PARIS", priority=5)
+    type(warehouse).objects.filter(pk=warehouse.pk).update(is_active=False)
+    assert request(order).expected_warehouse == backup

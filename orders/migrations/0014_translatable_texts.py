@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0012_company_printed_identity'),
+        ('orders', '0013_order_recent_first_index'),
     ]
 
     operations = [
