@@ -134,10 +134,16 @@ class StockMovementAdmin(ReadOnlyAdmin):
     search_fields = ["product__sku", "reference", "lot", "reason"]
     list_select_related = ["product", "warehouse", "user"]
     date_hierarchy = "created_at"
+    exclude = ["reason"]
+    readonly_fields = ["reason_label"]
 
     @admin.display(description=_("reason"), ordering="reason")
     def reason_short(self, obj):
-        return truncated(obj.reason, 40)
+        return truncated(obj.reason_shown, 40)
+
+    @admin.display(description=_("reason"))
+    def reason_label(self, obj):
+        return obj.reason_shown
 
 
 @admin.register(StockLot)
