@@ -2,7 +2,7 @@
 
 
 from functools import lru_cache
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, PriceEntry, PriceList, Product, gtin_is_valid
@@ -89,7 +89,7 @@ PRODUCT_FIELDS = ["name", "category_id", "status", "brand", "gtin", "weight_g", 
 class ProductResource(Resource):
     name, label, order = "products", _("Products (variants included)"), 20
     columns = [
-        Text("sku", required=True, max_length=64, pattern=r"^\S+$", pattern_message="must not contain spaces"),
+        Text("sku", required=True, max_length=64, pattern=r"^\S+$", pattern_message=gettext_lazy("must not contain spaces")),
         Text("name", required=True, max_length=255),
         CategoryPath("category", max_length=1000),
         Choice("status", Product.Status.choices, default=Product.Status.DRAFT),
@@ -102,8 +102,8 @@ class ProductResource(Resource):
         Boolean("track_expiry"),
         Boolean("allow_backorder"),
         Boolean("hazardous"),
-        Text("country_of_origin", max_length=2, pattern=r"^[A-Z]{2}$", pattern_message="must be a 2-letter ISO country code (FR, DE…)"),
-        Text("customs_code", max_length=10, pattern=r"^\d{6,10}$", pattern_message="must be 6 to 10 digits (HS / CN code)"),
+        Text("country_of_origin", max_length=2, pattern=r"^[A-Z]{2}$", pattern_message=gettext_lazy("must be a 2-letter ISO country code (FR, DE…)")),
+        Text("customs_code", max_length=10, pattern=r"^\d{6,10}$", pattern_message=gettext_lazy("must be 6 to 10 digits (HS / CN code)")),
     ]
 
     def check(self, rows, errors, options):

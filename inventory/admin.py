@@ -150,10 +150,12 @@ class StockMovementAdmin(ReadOnlyAdmin):
     search_fields = ["product__sku", "reference", "lot", "reason"]
     list_select_related = ["product", "warehouse", "user"]
     date_hierarchy = "created_at"
+    exclude = ["reason"]
+    readonly_fields = ["reason_label"]
 
     @admin.display(description=_("reason"), ordering="reason")
     def reason_short(self, obj):
-        return clipped(obj.reason, 40)
+        return clipped(obj.reason_shown, 40)
 
     @admin.display(description=_("kind"), ordering="kind")
     def kind_label(self, obj):
@@ -170,6 +172,10 @@ class StockMovementAdmin(ReadOnlyAdmin):
     @admin.display(description=_("warehouse"), ordering="warehouse__code")
     def warehouse_code(self, obj):
         return format_html('<span title="{}">{}</span>', obj.warehouse.name, obj.warehouse.code)
+
+    @admin.display(description=_("reason"))
+    def reason_label(self, obj):
+        return obj.reason_shown
 
 
 @admin.register(StockLot)

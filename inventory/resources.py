@@ -7,16 +7,16 @@ from hub.imports.columns import Boolean, Choice, Date, Integer, Text
 from hub.imports.engine import Plan, Resource, register
 from inventory.models import StockLevel, StockLot, Warehouse
 from inventory.services import StockError, stock_count_many
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
 class WarehouseResource(Resource):
     name, label, order = "warehouses", _("Warehouses"), 50
     columns = [
-        Text("code", required=True, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", pattern_message="use letters, digits, '.', '_' or '-'"),
+        Text("code", required=True, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", pattern_message=gettext_lazy("use letters, digits, '.', '_' or '-'")),
         Text("name", required=True, max_length=200), Choice("kind", Warehouse.Kind.choices, default=Warehouse.Kind.OWN),
-        Text("country", max_length=2, default="FR", pattern=r"^[A-Z]{2}$", pattern_message="must be a 2-letter ISO country code"),
+        Text("country", max_length=2, default="FR", pattern=r"^[A-Z]{2}$", pattern_message=gettext_lazy("must be a 2-letter ISO country code")),
         Integer("priority", default=0), Boolean("is_sellable", default=True), Boolean("allow_negative", default=False),
         Boolean("is_active", default=True), Text("address"),
     ]

@@ -5,13 +5,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import TimelineInline, Workflow, WorkflowAdminMixin, admin_permission_required, granted_by
 from hub.display import badge, truncated
 from hub.money import money_format
 from hub.imports.changelist import SpreadsheetExportMixin
+from hub.texts import Text
 from inventory.models import Warehouse
 from returns import services
 from returns.models import ChannelReturnPolicy, Rma, RmaLine, RmaStatus
@@ -129,10 +130,10 @@ class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
         services.rma_authorise(rma=rma, user=request.user)
 
     def do_reject(self, request, rma):
-        services.rma_reject(rma=rma, reason=gettext("rejected by %(user)s") % {"user": request.user.get_username()}, user=request.user)
+        services.rma_reject(rma=rma, reason=Text(gettext_noop("rejected by %(user)s"), user=request.user.get_username()), user=request.user)
 
     def do_cancel(self, request, rma):
-        services.rma_cancel(rma=rma, reason=gettext("cancelled by %(user)s") % {"user": request.user.get_username()}, user=request.user)
+        services.rma_cancel(rma=rma, reason=Text(gettext_noop("cancelled by %(user)s"), user=request.user.get_username()), user=request.user)
 
     def do_refund(self, request, rma):
         amount = services.rma_refund(rma=rma, user=request.user)
