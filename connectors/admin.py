@@ -65,6 +65,10 @@ class EndpointForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("Never shown back: leave empty to keep the current one. Required again when the host of the base URL changes."))
 
+    enabled_flows = forms.MultipleChoiceField(
+        label=_("Enabled flows"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("What the hub exchanges with this system. None ticked: the connector's usual flows."))
+
     class Meta:
         model = Endpoint
         exclude = ["credentials", "webhook_secret", "settings"]
@@ -74,6 +78,9 @@ class EndpointForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        connector = CONNECTORS.get(self.instance.kind)
+        flows = connector.flows if connector is not None else {f.name: f for c in CONNECTORS.values() for f in c.flows}.values()
+        self.fields["enabled_flows"].choices = [(flow.name, flow_label(flow.name)) for flow in flows]
         stored = self.instance.settings or {}
         for name in self.settings_names:
             if name in stored:
