@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog import services
-from catalog.pricing import PricingRequest, Tier, format_price, price_error_label, price_lines
+from catalog.pricing import PricingRequest, Tier, price_error_label, price_lines
 from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Product, ProductImage, ProductTranslation
 from catalog.selectors import product_prices_by_list
 from hub.admin import PanelsAdminMixin, granted_by
@@ -287,7 +287,7 @@ class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
 
     @admin.display(description=_("Price in each price list (1 unit, today)"))
     def prices_panel(self, request, product):
-        rows = [{**row, "shown": f"{format_price(row['unit_price'], row['price_list'].currency)} {row['price_list'].currency}"
+        rows = [{**row, "shown": money_format(row["unit_price"], row["price_list"].currency, max_places=4)
                  if row["unit_price"] is not None else price_error_label(row["error"]),
                  "entries_url": reverse("admin:catalog_priceentry_changelist") + f"?price_list__id__exact={row['price_list'].pk}&q={product.sku}"}
                 for row in product_prices_by_list(product=product)]

@@ -242,8 +242,10 @@ def test_a_products_page_shows_stock_per_warehouse_and_what_each_price_list_give
     stock = page[page.index('id="product-stock"'):page.index("</table>", page.index('id="product-stock"'))]
     assert "LYON — Lyon" in stock and "PARIS — Paris" in stock and "LAMP-1-RED" in stock
     prices = page[page.index('id="product-prices"'):page.index("</table>", page.index('id="product-prices"'))]
-    assert "<b>40.00 EUR</b>" in prices and "<b>36.00 EUR</b>" in prices  # PRO: public − 10 %
+    assert "<b>€40.00</b>" in prices and "<b>€36.00</b>" in prices  # PRO: public − 10 %
     assert "from 10: 36.00" in prices
+    french = admin_client.get(reverse("admin:catalog_product_change", args=[lamp.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<b>40,00\xa0€</b>" in french.replace("&nbsp;", "\xa0") or "<b>40,00 €</b>" in french
     variant_page = admin_client.get(reverse("admin:catalog_product_change", args=[red.pk])).content.decode()
     assert '<span class="hub-chip">colour: red</span>' in variant_page
 
