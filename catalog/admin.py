@@ -1,3 +1,5 @@
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,14 +16,124 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog import services
-from catalog.pricing import PricingRequest, Tier, format_price, price_error_label, price_lines
+from catalog.pricing import PricingRequest, Tier, price_error_label, price_lines
 from catalog.models import Category, ChannelCatalog, PriceEntry, PriceList, Product, ProductImage, ProductTranslation
 from catalog.selectors import product_prices_by_list
 from hub.admin import PanelsAdminMixin, granted_by
+from hub.money import money_format
 from hub.imports.changelist import SpreadsheetAdminMixin
-from hub.display import chips
+from hub.display import EMPTY, badge, chips, truncated
+
+PRODUCT_STATUS_TONES = {"draft": "warning", "active": "success", "archived": "muted"}
+
+
+def validity(valid_from, valid_to) -> str:
+    """A validity period in one cell: "from 01/01/2026", "until 31/12/2026", "01/01/2026 – 31/12/2026"."""
+    from django.utils.formats import date_format
+
+    if valid_from and valid_to:
+        return f"{date_format(valid_from, 'SHORT_DATE_FORMAT')} – {date_format(valid_to, 'SHORT_DATE_FORMAT')}"
+    if valid_from:
+        return gettext("from %(date)s") % {"date": date_format(valid_from, "SHORT_DATE_FORMAT")}
+    if valid_to:
+        return gettext("until %(date)s") % {"date": date_format(valid_to, "SHORT_DATE_FORMAT")}
+    return gettext("always")
 
 PRODUCT_SERVICE_FIELDS = services.PRODUCT_FIELDS
+
+
+def _plain_value(text: str):
+    """"5" -> 5, "2.5" -> 2.5, anything else stays text (as the JSON used to store it)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+class NamedValuesField(forms.Field):
+    """A product's attributes or a variant's option values as lines "name: value" instead of JSON
+    (a JSON object is still accepted)."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        if isinstance(value, dict):
+            return "\n".join(f"{name}: {item}" for name, item in value.items())
+        return value
+
+    def to_python(self, value):
+        text = (value or "").strip()
+        if not text:
+            return {}
+        if text.startswith("{"):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, dict):
+                raise forms.ValidationError(gettext("Write one “name: value” per line."), code="invalid")
+            return parsed
+        values = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, separator, item = line.partition(":")
+            if not separator or not name.strip():
+                raise forms.ValidationError(gettext("Line %(number)s: write “name: value”.") % {"number": number}, code="invalid")
+            values[name.strip()] = _plain_value(item.strip())
+        return values
+
+
+class NamesField(forms.Field):
+    """A parent's option axes as names separated by commas instead of JSON (a JSON list is still accepted)."""
+
+    widget = forms.TextInput(attrs={"size": 40})
+
+    def prepare_value(self, value):
+        if isinstance(value, str) and value.strip().startswith("["):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        if isinstance(value, (list, tuple)):
+            return ", ".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value):
+        text = (value or "").strip()
+        if not text:
+            return []
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, list):
+                raise forms.ValidationError(gettext("Separate the names with commas."), code="invalid")
+            return parsed
+        return [name.strip() for name in text.replace("\n", ",").split(",") if name.strip()]
+
+
+READABLE_JSON_FIELDS = {
+    "option_values": (NamedValuesField, _("One “name: value” per line, e.g. “size: M”.")),
+    "attributes": (NamedValuesField, _("One “name: value” per line, e.g. “power_w: 5”.")),
+    "option_axes": (NamesField, _("For a parent: the option names of its variants, separated by commas, e.g. “size, colour”.")),
+}
+
+
+def readable_json_formfield(db_field, formfield):
+    """The form field people type into for the product's JSON fields (see READABLE_JSON_FIELDS)."""
+    if db_field.name not in READABLE_JSON_FIELDS or formfield is None:
+        return formfield
+    field_class, help_text = READABLE_JSON_FIELDS[db_field.name]
+    return field_class(label=formfield.label, required=False, help_text=help_text)
 
 
 def _error_text(error: ValidationError) -> str:
@@ -85,6 +197,9 @@ class VariantInline(admin.TabularInline):
     def options(self, obj):
         return chips(obj.option_values)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return readable_json_formfield(db_field, super().formfield_for_dbfield(db_field, request, **kwargs))
+
 
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
@@ -98,11 +213,16 @@ class ProductTranslationInline(admin.TabularInline):
     fields = ["language", "name", "description"]
     extra = 0
 
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "language":
+            kwargs["choices"] = [("", "---------"), ("fr", _("French")), ("en", _("English"))]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
 
 @admin.register(Product)
 class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
     hub_resource = "products"
-    list_display = ["sku", "name", "category", "brand", "status", "gtin", "parent", "updated_at"]
+    list_display = ["sku", "name_short", "category_short", "brand", "status_label", "updated_on"]
     list_filter = ["status", "category", "brand", "hazardous", "track_expiry"]
     search_fields = ["sku", "name", "gtin", "translations__name"]
     list_select_related = ["category", "parent"]
@@ -122,6 +242,25 @@ class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
 
+    @admin.display(description=_("name"), ordering="name")
+    def name_short(self, obj):
+        return truncated(obj.name, 28)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return readable_json_formfield(db_field, super().formfield_for_dbfield(db_field, request, **kwargs))
+
+    @admin.display(description=_("category"), ordering="category__path")
+    def category_short(self, obj):
+        return truncated(obj.category, 26) if obj.category_id else EMPTY
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj):
+        return badge(obj.get_status_display(), PRODUCT_STATUS_TONES.get(obj.status, "neutral"))
+
+    @admin.display(description=_("updated at"), ordering="updated_at")
+    def updated_on(self, obj):
+        return timezone.localtime(obj.updated_at).date()
+
     @admin.display(description=_("Public prices today (quantity 1)"))
     def channel_prices(self, obj):
         if not obj.pk:
@@ -131,12 +270,12 @@ class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
             price_list = catalog.public_price_list
             request = PricingRequest(tiers=(Tier("public_list", (price_list.pk,)),), currency=price_list.currency)
             line = price_lines(lines=[(obj.sku, 1)], request=request)[0]
-            shown = f"{format_price(line.unit_price, price_list.currency)} {price_list.currency}" if line.unit_price is not None \
+            shown = money_format(line.unit_price, price_list.currency, max_places=4) if line.unit_price is not None \
                 else price_error_label(line.error)
-            rows.append((catalog.channel.code, price_list.code, shown, line.why))
+            rows.append((catalog.channel.code, price_list.code, line.why, shown))
         if not rows:
             return gettext("No channel has a public price list.")
-        return format_html_join(mark_safe("<br>"), "{} ({}): <b>{}</b> <small>{}</small>", rows)
+        return format_html_join(mark_safe("<br>"), '{} ({}): <b title="{}">{}</b>', rows)
 
     @admin.display(description=_("options"))
     def option_chips(self, obj):
@@ -148,7 +287,7 @@ class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
 
     @admin.display(description=_("Price in each price list (1 unit, today)"))
     def prices_panel(self, request, product):
-        rows = [{**row, "shown": f"{format_price(row['unit_price'], row['price_list'].currency)} {row['price_list'].currency}"
+        rows = [{**row, "shown": money_format(row["unit_price"], row["price_list"].currency, max_places=4)
                  if row["unit_price"] is not None else price_error_label(row["error"]),
                  "entries_url": reverse("admin:catalog_priceentry_changelist") + f"?price_list__id__exact={row['price_list'].pk}&q={product.sku}"}
                 for row in product_prices_by_list(product=product)]
@@ -210,8 +349,7 @@ class ProductAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, HistoryAdmin):
 @admin.register(PriceList)
 class PriceListAdmin(SpreadsheetAdminMixin, HistoryAdmin):
     hub_resource = "price-lists"
-    list_display = ["code", "name", "currency", "priority", "prices_include_tax", "valid_from", "valid_to", "is_active",
-                    "base_price_list", "base_adjustment_percent", "entry_count"]
+    list_display = ["code", "name_short", "currency_and_tax", "priority", "validity_period", "is_active", "derived_from", "entry_count"]
     list_filter = ["currency", "is_active", "prices_include_tax"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["base_price_list"]
@@ -222,6 +360,28 @@ class PriceListAdmin(SpreadsheetAdminMixin, HistoryAdmin):
 
     def entries_url(self, obj) -> str:
         return reverse("admin:catalog_priceentry_changelist") + f"?price_list__id__exact={obj.pk}"
+
+    @admin.display(description=_("name"), ordering="name")
+    def name_short(self, obj):
+        return truncated(obj.name, 22)
+
+    @admin.display(description=_("prices"), ordering="currency")
+    def currency_and_tax(self, obj):
+        tax = gettext("incl. tax") if obj.prices_include_tax else gettext("excl. tax")
+        return f"{obj.currency} {tax}"
+
+    @admin.display(description=_("validity"), ordering="valid_from")
+    def validity_period(self, obj):
+        return format_html('<span class="hub-wrap">{}</span>', validity(obj.valid_from, obj.valid_to))
+
+    @admin.display(description=_("derived from"), ordering="base_price_list__code")
+    def derived_from(self, obj):
+        if obj.base_price_list_id is None:
+            return EMPTY
+        adjustment = obj.base_adjustment_percent or 0
+        if not adjustment:
+            return obj.base_price_list.code
+        return f"{obj.base_price_list.code} {'+' if adjustment > 0 else '−'} {abs(adjustment).normalize():f} %"
 
     @admin.display(description=_("Price breaks"), ordering="entry_total")
     def entry_count(self, obj):
@@ -289,8 +449,8 @@ class PriceEntryAdmin(SpreadsheetAdminMixin, HistoryAdmin):
     (price and end date; a new quantity or start date is a new break)."""
 
     hub_resource = "prices"
-    list_display = ["product", "price_list", "min_quantity", "unit_price", "valid_from", "valid_to", "updated_at"]
-    list_display_links = ["product"]
+    list_display = ["product_short", "price_list_code", "min_quantity", "unit_price", "valid_from", "valid_to"]
+    list_display_links = ["product_short"]
     list_editable = ["unit_price", "valid_to"]
     list_filter = ["price_list", PriceBreakValidity, "product__status", "product__category"]
     search_fields = ["product__sku", "product__name", "price_list__code"]
@@ -319,6 +479,14 @@ class PriceEntryAdmin(SpreadsheetAdminMixin, HistoryAdmin):
     def delete_queryset(self, request, queryset):
         for entry in queryset:
             services.price_entry_delete(entry=entry)
+
+    @admin.display(description=_("product"), ordering="product__sku")
+    def product_short(self, obj):
+        return format_html('<b>{}</b><span class="hub-sub">{}</span>', obj.product.sku, truncated(obj.product.name, 26))
+
+    @admin.display(description=_("price list"), ordering="price_list__code")
+    def price_list_code(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.price_list.name, obj.price_list.code)
 
 
 @admin.register(ChannelCatalog)

@@ -2,7 +2,8 @@
 
 
 from functools import lru_cache
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, PriceEntry, PriceList, Product, gtin_is_valid
 from catalog.services import CATEGORY_TOPIC, PRICE_TOPIC, PRODUCT_TOPIC, category_get_or_create_path, category_path_normalise
@@ -41,7 +42,7 @@ NAME_LENGTH = Category._meta.get_field("name").max_length
 
 
 class CategoryResource(Resource):
-    name, label, order = "categories", "Categories", 10
+    name, label, order = "categories", _("Categories"), 10
     columns = [CategoryPath("path", required=True, max_length=1000), Integer("position", minimum=0, default=0)]
 
     def check(self, rows, errors, options):
@@ -86,9 +87,9 @@ PRODUCT_FIELDS = ["name", "category_id", "status", "brand", "gtin", "weight_g", 
 
 
 class ProductResource(Resource):
-    name, label, order = "products", "Products (variants included)", 20
+    name, label, order = "products", _("Products (variants included)"), 20
     columns = [
-        Text("sku", required=True, max_length=64, pattern=r"^\S+$", pattern_message="must not contain spaces"),
+        Text("sku", required=True, max_length=64, pattern=r"^\S+$", pattern_message=gettext_lazy("must not contain spaces")),
         Text("name", required=True, max_length=255),
         CategoryPath("category", max_length=1000),
         Choice("status", Product.Status.choices, default=Product.Status.DRAFT),
@@ -101,8 +102,8 @@ class ProductResource(Resource):
         Boolean("track_expiry"),
         Boolean("allow_backorder"),
         Boolean("hazardous"),
-        Text("country_of_origin", max_length=2, pattern=r"^[A-Z]{2}$", pattern_message="must be a 2-letter ISO country code (FR, DE…)"),
-        Text("customs_code", max_length=10, pattern=r"^\d{6,10}$", pattern_message="must be 6 to 10 digits (HS / CN code)"),
+        Text("country_of_origin", max_length=2, pattern=r"^[A-Z]{2}$", pattern_message=gettext_lazy("must be a 2-letter ISO country code (FR, DE…)")),
+        Text("customs_code", max_length=10, pattern=r"^\d{6,10}$", pattern_message=gettext_lazy("must be 6 to 10 digits (HS / CN code)")),
     ]
 
     def check(self, rows, errors, options):
@@ -197,7 +198,7 @@ class ProductResource(Resource):
 
 
 class PriceListResource(Resource):
-    name, label, order = "price-lists", "Price lists", 30
+    name, label, order = "price-lists", _("Price lists"), 30
     columns = [
         Text("code", required=True, max_length=50), Text("name", required=True, max_length=200),
         Choice("currency", CURRENCY_CHOICES, required=True), Boolean("prices_include_tax"),
@@ -243,7 +244,7 @@ class PriceResource(Resource):
     """Price breaks. With the replace option, breaks of the listed price lists that the file no
     longer contains are deleted (and counted as such in the dry run)."""
 
-    name, label, order = "prices", "Prices (quantity breaks)", 40
+    name, label, order = "prices", _("Prices (quantity breaks)"), 40
     supports_replace = True
     columns = [
         Text("price_list", required=True, max_length=50), Text("sku", required=True, max_length=64),

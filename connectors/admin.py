@@ -10,22 +10,26 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from connectors.models import Binding, Endpoint, EndpointSchedule, InboxMessage, InboxRejection, SyncAttempt, SyncJob
+from connectors.labels import connector_label, flow_label
 from connectors.registry import CONNECTORS
 from connectors.selectors import endpoint_dashboard
 from connectors.services import credentials_parse, escape_nul, inbox_process, inbox_signature_check
 from connectors.sync import JobActionError, schedules_ensure, sync_job_resolve, sync_job_retry
 from hub.admin import ReadOnlyAdmin, Workflow, WorkflowAdminMixin, admin_permission_required, granted_by
-from hub.display import badge, pretty_json, truncated
+from hub.display import badge, clipped, pretty_json, truncated
 from hub.texts import text_shown
 
 JOB_TONES = {SyncJob.Status.PENDING: "info", SyncJob.Status.RUNNING: "info", SyncJob.Status.DONE: "success", SyncJob.Status.FAILED: "danger",
              SyncJob.Status.RESOLVED: "muted"}
 RETRYABLE = {SyncJob.Status.FAILED, SyncJob.Status.PENDING, SyncJob.Status.RESOLVED}
+
 
 
 def _duration(value) -> str:
@@ -50,7 +54,7 @@ class EndpointForm(forms.ModelForm):
     """Secrets are write-only: empty keeps the current ones; `Endpoint.clean` requires them again
     when the base URL moves to another host."""
 
-    kind = forms.ChoiceField(label=_("System"), choices=lambda: sorted(((kind, connector.label or kind) for kind, connector in CONNECTORS.items()),
+    kind = forms.ChoiceField(label=_("System"), choices=lambda: sorted(((kind, connector_label(kind)) for kind in CONNECTORS),
                                                                        key=lambda choice: str(choice[1]).lower()))
     credentials = forms.CharField(
         label=_("Credentials"), required=False, widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
@@ -61,6 +65,10 @@ class EndpointForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("Never shown back: leave empty to keep the current one. Required again when the host of the base URL changes."))
 
+    enabled_flows = forms.MultipleChoiceField(
+        label=_("Enabled flows"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("What the hub exchanges with this system. None ticked: the connector's usual flows."))
+
     class Meta:
         model = Endpoint
         exclude = ["credentials", "webhook_secret", "settings"]
@@ -70,6 +78,9 @@ class EndpointForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        connector = CONNECTORS.get(self.instance.kind)
+        flows = connector.flows if connector is not None else {f.name: f for c in CONNECTORS.values() for f in c.flows}.values()
+        self.fields["enabled_flows"].choices = [(flow.name, flow_label(flow.name)) for flow in flows]
         stored = self.instance.settings or {}
         for name in self.settings_names:
             if name in stored:
@@ -99,20 +110,25 @@ class EndpointForm(forms.ModelForm):
 
 class EndpointScheduleInline(admin.TabularInline):
     model = EndpointSchedule
-    fields = ["flow", "every_minutes", "last_run_at"]
-    readonly_fields = ["flow", "last_run_at"]
+    fields = ["flow_name", "every_minutes", "last_run_at"]
+    readonly_fields = ["flow_name", "last_run_at"]
+    classes = ["hub-rows"]
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("flow"))
+    def flow_name(self, obj):
+        return flow_label(obj.flow)
+
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
     inlines = [EndpointScheduleInline]
-    list_display = ["code", "name", "kind", "channel", "health_badge", "queue_depth", "open_errors", "is_active"]
+    list_display = ["code", "name_short", "kind_label", "channel_code", "health_badge", "queue_depth", "open_errors", "is_active"]
     list_filter = ["kind", "is_active", "health"]
     search_fields = ["code", "name"]
     exclude = ["credentials", "webhook_secret"]  # model fields never shown back; the form has write-only inputs for them
@@ -128,6 +144,8 @@ class EndpointAdmin(admin.ModelAdmin):
         fields = {f"setting_{name}": copy.deepcopy(field) for name, field in connector.settings_form.base_fields.items()}
         base = type("EndpointSettingsForm", (EndpointForm,), {**fields, "settings_names": tuple(connector.settings_form.base_fields)})
         kwargs["form"] = base
+        if fields:  # the connector's own fields replace the raw JSON of its settings
+            kwargs["exclude"] = [*(self.get_exclude(request, obj) or []), *self.get_readonly_fields(request, obj), "settings"]
         return super().get_form(request, obj, **kwargs)
 
     def get_inline_instances(self, request, obj=None):
@@ -154,7 +172,9 @@ class EndpointAdmin(admin.ModelAdmin):
                 ok_h, failed_h = round(60 * bucket["ok"] / tallest), round(60 * bucket["failed"] / tallest)
                 bars.append({"x": 4 + index * 16, "ok_h": ok_h, "ok_y": 70 - ok_h, "failed_h": failed_h, "failed_y": 70 - ok_h - failed_h,
                              "ok": bucket["ok"], "failed": bucket["failed"], "label": f"{bucket['hour']:%H:00}"})
-            card.update(bars=bars, chart_width=8 + 16 * len(bars), lag_text=_duration(card["lag"]), median_text=_duration(card["median_sync_time"]))
+            card.update(kind_label=connector_label(endpoint.kind),
+                        last_error_flow=flow_label(card["last_error"]["flow"]) if card.get("last_error") else "",
+                        bars=bars, chart_width=8 + 16 * len(bars), lag_text=_duration(card["lag"]), median_text=_duration(card["median_sync_time"]))
             cards.append(card)
         context = {**self.admin_site.each_context(request), "title": gettext("Operator console"), "cards": cards, "hours": 24}
         return TemplateResponse(request, "admin/connectors/console.html", context)
@@ -162,8 +182,20 @@ class EndpointAdmin(admin.ModelAdmin):
     @admin.display(description=_("Secrets"))
     def secrets(self, obj):
         names = [f"{name}=••••" for name in sorted(obj.credentials)]
-        names.append("webhook secret " + ("set" if obj.webhook_secret else "not set"))
+        names.append(gettext("webhook secret set") if obj.webhook_secret else gettext("no webhook secret"))
         return ", ".join(names)
+
+    @admin.display(description=_("name"), ordering="name")
+    def name_short(self, obj):
+        return truncated(obj.name, 18)
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj):
+        return connector_label(obj.kind)
+
+    @admin.display(description=_("channel"), ordering="channel__code")
+    def channel_code(self, obj):
+        return obj.channel.code if obj.channel_id else "—"
 
     @admin.display(description=_("Health"), ordering="health")
     def health_badge(self, obj):
@@ -190,6 +222,7 @@ class SyncAttemptInline(admin.TabularInline):
     fields = ["number", "finished_at", "outcome", "response_status", "duration_ms", "error_shown", "request_summary", "response_excerpt"]
     readonly_fields = fields
     can_delete = False
+    classes = ["hub-rows"]
 
     @admin.display(description=_("Error"))
     def error_shown(self, obj):
@@ -212,16 +245,28 @@ class PayloadForm(forms.Form):
         return value
 
 
+class FlowFilter(admin.SimpleListFilter):
+    title = _("flow")
+    parameter_name = "flow"
+
+    def lookups(self, request, model_admin):
+        flows = SyncJob.objects.order_by().values_list("flow", flat=True).distinct()
+        return sorted(((flow, flow_label(flow)) for flow in flows), key=lambda choice: choice[1].lower())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(flow=self.value()) if self.value() else queryset
+
+
 @admin.register(SyncJob)
 class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
     service_errors = (JobActionError,)
-    list_display = ["id", "endpoint", "flow", "record_short", "status_label", "attempts", "error_excerpt", "next_attempt_at", "updated_at"]
-    list_filter = ["status", "error_class", "endpoint", "flow"]
+    list_display = ["id", "endpoint_code", "flow_name", "record_short", "status_label", "attempts", "error_excerpt"]
+    list_filter = ["status", "error_class", "endpoint", FlowFilter]
     search_fields = ["record_key", "record_label", "last_error"]
     list_select_related = ["endpoint"]
     inlines = [SyncAttemptInline]
     actions = ["retry", "resolve"]
-    readonly_fields = ["endpoint", "flow", "record_key", "record_label", "status_label", "error_class", "last_error_shown", "outcome_shown", "attempts",
+    readonly_fields = ["endpoint", "flow_name", "record_key", "record_label", "status_label", "error_class", "last_error_shown", "outcome_shown", "attempts",
                        "changes_pretty", "next_attempt_at", "created_at", "updated_at", "started_at", "finished_at", "payload_pretty", "payload_edited",
                        "resolution_shown", "resolved_by"]
     fields = readonly_fields
@@ -242,7 +287,7 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("Last error"))
     def error_excerpt(self, obj):
-        return truncated(text_shown(obj.error_text, obj.last_error), 60)
+        return clipped(text_shown(obj.error_text, obj.last_error), 60)
 
     @admin.display(description=_("Last error"))
     def last_error_shown(self, obj):
@@ -258,11 +303,23 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("Record"), ordering="record_label")
     def record_short(self, obj):
-        return truncated(obj.record_label or obj.record_key, 30)
+        return truncated(obj.record_label or obj.record_key, 16)
+
+    @admin.display(description=_("connector"), ordering="endpoint__code")
+    def endpoint_code(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.endpoint.name, truncated(obj.endpoint.code, 14))
+
+    @admin.display(description=_("flow"), ordering="flow")
+    def flow_name(self, obj):
+        return format_html('<span class="hub-wrap" title="{}">{}</span>', obj.flow, flow_label(obj.flow))
 
     @admin.display(description=_("Status"), ordering="status")
     def status_label(self, obj):
-        return badge(obj.get_status_display(), JOB_TONES.get(obj.status, "neutral"), title=obj.get_error_class_display() if obj.error_class else "")
+        label = badge(obj.get_status_display(), JOB_TONES.get(obj.status, "neutral"), title=obj.get_error_class_display() if obj.error_class else "")
+        if obj.status == SyncJob.Status.PENDING and obj.next_attempt_at:
+            when = date_format(timezone.localtime(obj.next_attempt_at), "SHORT_DATETIME_FORMAT")
+            return format_html('{}<span class="hub-sub">{}</span>', label, gettext("next try %(when)s") % {"when": when})
+        return label
 
     @admin.display(description=_("Payload"))
     def payload_pretty(self, obj):
@@ -276,7 +333,8 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
     def edit_link(self, obj):
         if obj.status not in (SyncJob.Status.FAILED, SyncJob.Status.PENDING):
             return "—"
-        return format_html('<a class="button" href="{}">Edit the payload and retry</a>', reverse("admin:connectors_syncjob_edit_payload", args=[obj.pk]))
+        return format_html('<a class="button" href="{}">{}</a>', reverse("admin:connectors_syncjob_edit_payload", args=[obj.pk]),
+                           gettext("Edit the payload and retry"))
 
     def get_urls(self):
         return [path("<int:job_id>/edit-payload/", self.admin_site.admin_view(self.edit_payload_view), name="connectors_syncjob_edit_payload")] + super().get_urls()
@@ -333,7 +391,7 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
 
 @admin.register(SyncAttempt)
 class SyncAttemptAdmin(ReadOnlyAdmin):
-    list_display = ["finished_at", "endpoint", "job_link", "flow", "outcome", "response_status", "duration_ms", "error_excerpt"]
+    list_display = ["finished_at", "endpoint_code", "job_link", "flow", "outcome_label", "duration_ms", "error_excerpt"]
     list_filter = ["outcome", "endpoint"]
     date_hierarchy = "finished_at"
     list_select_related = ["endpoint", "job"]
@@ -347,15 +405,26 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Job"))
     def job_link(self, obj):
-        return format_html('<a href="{}">#{} {}</a>', reverse("admin:connectors_syncjob_change", args=[obj.job_id]), obj.job_id, obj.job.record_label)
+        return format_html('<a href="{}">#{} {}</a>', reverse("admin:connectors_syncjob_change", args=[obj.job_id]), obj.job_id, truncated(obj.job.record_label, 10))
+
+    @admin.display(description=_("outcome"), ordering="outcome")
+    def outcome_label(self, obj):
+        label = format_html('<span class="hub-wrap">{}</span>', obj.get_outcome_display())
+        if obj.response_status:
+            return format_html('{}<span class="hub-sub">HTTP {}</span>', label, obj.response_status)
+        return label
 
     @admin.display(description=_("Flow"))
     def flow(self, obj):
-        return obj.job.flow
+        return format_html('<span class="hub-wrap" title="{}">{}</span>', obj.job.flow, flow_label(obj.job.flow))
+
+    @admin.display(description=_("connector"), ordering="endpoint__code")
+    def endpoint_code(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.endpoint.name, truncated(obj.endpoint.code, 14))
 
     @admin.display(description=_("Error"))
     def error_excerpt(self, obj):
-        return truncated(text_shown(obj.error_text, obj.error), 60)
+        return clipped(text_shown(obj.error_text, obj.error), 60)
 
 
 @admin.register(Binding)

@@ -30,7 +30,7 @@ class Flow:
     unless a person edited it; `send` pushes a batch and reports per job through the context."""
 
     name = ""
-    label = ""
+    label = ""  # what the back office calls it, translatable (gettext_lazy)
     topics: tuple[str, ...] = ()
     every_minutes: int | None = None
     batch_size = 1

@@ -158,7 +158,10 @@ class EndpointSchedule(models.Model):
         constraints = [models.UniqueConstraint(fields=["endpoint", "flow"], name="schedule_one_per_flow")]
 
     def __str__(self) -> str:
-        return gettext("%(endpoint)s %(flow)s every %(minutes)s min") % {"endpoint": self.endpoint.code, "flow": self.flow, "minutes": self.every_minutes}
+        from connectors.labels import flow_label
+
+        return gettext("%(endpoint)s %(flow)s every %(minutes)s min") % {"endpoint": self.endpoint.code, "flow": flow_label(self.flow),
+                                                                          "minutes": self.every_minutes}
 
 
 class InboxMessage(models.Model):
@@ -321,7 +324,9 @@ class SyncJob(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.endpoint.code} {self.flow} {self.record_label or self.record_key}"
+        from connectors.labels import flow_label
+
+        return f"{self.endpoint.code} · {flow_label(self.flow)} · {self.record_label or self.record_key}"
 
 
 class SyncAttempt(models.Model):
@@ -353,7 +358,7 @@ class SyncAttempt(models.Model):
         indexes = [models.Index(fields=["endpoint", "finished_at"])]
 
     def __str__(self) -> str:
-        return f"{self.job} #{self.number} {self.outcome}"
+        return f"{self.job} #{self.number} {self.get_outcome_display()}"
 
 
 class SyncCursor(models.Model):

@@ -55,6 +55,10 @@ TIMELINE_EVENTS = {
     "label": pgettext_lazy("timeline event", "return label"), "exchange": pgettext_lazy("timeline event", "exchange"),
     "inspected": pgettext_lazy("timeline event", "inspected"), "refund": pgettext_lazy("timeline event", "refund"),
     "refunded": pgettext_lazy("timeline event", "refunded"), "closed": pgettext_lazy("timeline event", "closed"),
+    "partially shipped": pgettext_lazy("timeline event", "partially shipped"), "hold lifted": pgettext_lazy("timeline event", "hold lifted"),
+    "address changed": pgettext_lazy("timeline event", "address changed"), "credit note": pgettext_lazy("timeline event", "credit note"),
+    "payment": pgettext_lazy("timeline event", "payment"), "return requested": pgettext_lazy("timeline event", "return requested"),
+    "needs a decision": pgettext_lazy("timeline event", "needs a decision"), "in transit": pgettext_lazy("timeline event", "in transit"),
 }
 
 
@@ -65,9 +69,10 @@ class TimelineInline(GenericTabularInline):
     ct_fk_field = "object_id"
     extra = 0
     can_delete = False
-    fields = ["created_at", "event_label", "message", "who"]
+    fields = ["created_at", "event_label", "message_label", "who"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
+    classes = ["hub-rows"]
     verbose_name_plural = _("Timeline")
 
     def has_add_permission(self, request, obj=None):
@@ -80,6 +85,10 @@ class TimelineInline(GenericTabularInline):
     @admin.display(description=_("event"))
     def event_label(self, obj):
         return TIMELINE_EVENTS.get(obj.event, obj.event)
+
+    @admin.display(description=_("message"))
+    def message_label(self, obj):
+        return obj.message_shown
 
 
 class ApiTokenInline(admin.TabularInline):

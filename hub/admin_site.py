@@ -57,6 +57,15 @@ class HubAdminLoginForm(OTPAdminAuthenticationForm):
         return device
 
 
+# Third-party apps whose names French readers would otherwise see in English or as a code.
+APP_NAMES = {"django_q": _("Background tasks"), "otp_totp": _("Two-factor authentication"), "axes": _("Login security")}
+MODEL_NAMES = {
+    ("django_q", "failure"): _("Failed tasks"), ("django_q", "success"): _("Successful tasks"),
+    ("django_q", "schedule"): _("Scheduled tasks"), ("django_q", "ormq"): _("Queued tasks"),
+    ("otp_totp", "totpdevice"): _("Authenticator apps (TOTP)"),
+}
+
+
 class HubAdminSite(OTPAdminSite):
     site_header = "ERP Hub"
     site_title = "ERP Hub"
@@ -77,6 +86,15 @@ class HubAdminSite(OTPAdminSite):
         from hub.overview import overview_panels
 
         return super().index(request, {"overview_panels": overview_panels(request), **(extra_context or {})})
+
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+        for app in apps:
+            app["name"] = APP_NAMES.get(app["app_label"], app["name"])
+            for model in app["models"]:
+                model["name"] = MODEL_NAMES.get((app["app_label"], model["object_name"].lower()), model["name"])
+            app["models"].sort(key=lambda model: str(model["name"]).lower())
+        return sorted(apps, key=lambda app: str(app["name"]).lower())
 
     def each_context(self, request):
         return {**super().each_context(request), "two_factor": settings.HUB_ADMIN_2FA}

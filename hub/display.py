@@ -32,6 +32,17 @@ def truncated(text, length: int = 60):
     return format_html('<span class="hub-oneline" title="{}">{}…</span>', text, text[: length - 1].rstrip())
 
 
+def clipped(text, length: int = 60):
+    """At most `length` characters that may wrap over a few lines in a narrow column (a list's
+    reason or error); the whole text in the title attribute."""
+    text = " ".join(str(text or "").split())
+    if not text:
+        return EMPTY
+    if len(text) <= length:
+        return format_html('<span class="hub-clip">{}</span>', text)
+    return format_html('<span class="hub-clip" title="{}">{}…</span>', text, text[: length - 1].rstrip())
+
+
 def percent(rate) -> str:
     """A stored fraction as people write it: Decimal("0.2000") -> "20 %", 0.055 -> "5.5 %"."""
     if rate is None or rate == "":

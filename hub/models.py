@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hub.money import CURRENCY_CHOICES
+from hub.texts import text_shown
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$",
@@ -121,7 +122,9 @@ class TimelineEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64)
     subject = GenericForeignKey("content_type", "object_id")
     event = models.CharField(_("event"), max_length=60)
-    message = models.TextField(_("message"), blank=True)
+    message = models.TextField(_("message"), blank=True, help_text=_("In English, for searching."))
+    message_text = models.JSONField(_("translatable message"), null=True, blank=True, default=None, editable=False,
+                                    help_text=_("The message's English text and parameters, shown in the reader's language."))
     data = models.JSONField(_("data"), default=dict, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("actor"))
     actor_label = models.CharField(_("actor label"), max_length=100, blank=True, help_text=_("System actor when no user, e.g. 'shopify:main'."))
@@ -135,6 +138,11 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return gettext("%(event)s at %(when)s") % {"event": self.event, "when": date_format(timezone.localtime(self.created_at), "SHORT_DATETIME_FORMAT")}
+
+    @property
+    def message_shown(self) -> str:
+        """The message in the active language (entries written before messages were translatable: as stored)."""
+        return text_shown(self.message_text, self.message)
 
     @property
     def who(self) -> str:

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from hub.models import ApiToken, Heartbeat, NumberSequence, SalesChannel, TimelineEvent
+from hub.texts import Text
 
 TOKEN_PREFIX_LENGTH = 8
 
@@ -68,13 +69,15 @@ def sequence_next(*, series: str) -> int:
 _timeline_batch: contextvars.ContextVar[list | None] = contextvars.ContextVar("timeline_batch", default=None)
 
 
-def timeline_record(*, subject, event: str, message: str = "", actor=None, actor_label: str = "", data: dict | None = None) -> TimelineEvent:
-    """One event on the subject's timeline; inside `timeline_batch()` it is written when the batch ends."""
+def timeline_record(*, subject, event: str, message: str | Text = "", actor=None, actor_label: str = "", data: dict | None = None) -> TimelineEvent:
+    """One event on the subject's timeline; inside `timeline_batch()` it is written when the batch ends.
+    `message`: a `Text` the hub writes (shown in the reader's language) or a sentence someone typed."""
     entry = TimelineEvent(
         content_type=ContentType.objects.get_for_model(subject, for_concrete_model=True),
         object_id=str(subject.pk),
         event=event,
-        message=message,
+        message=str(message),
+        message_text=message.stored() if isinstance(message, Text) else None,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         actor_label=actor_label,
         data=data or {},

@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext
+
+from hub.money import Money, minor_unit, money_format
 
 SEPARATOR = "; "
 
@@ -42,6 +46,22 @@ class Text:
         return _render(self.stored(), translate=True)
 
 
+def label_text(label) -> Text:
+    """A lazily translated label (a model choice's, a field's) as a Text: its English message id."""
+    with translation.override(None):
+        return Text(str(label))
+
+
+def text_restored(stored: dict) -> Text:
+    """A stored Text as a Text again (to quote it in another sentence or store it elsewhere)."""
+    return Text(stored.get("msgid", ""), **(stored.get("params") or {}))
+
+
+def as_text(value) -> Text:
+    """`value` as a Text: itself, or a sentence someone typed (shown as typed, in any language)."""
+    return value if isinstance(value, Text) else Text("%(text)s", text=str(value))
+
+
 def texts_stored(texts) -> list[dict]:
     return [text.stored() for text in texts]
 
@@ -61,11 +81,15 @@ def text_shown(stored, fallback: str = "") -> str:
 
 
 def _storable(value):
-    if isinstance(value, Text) or isinstance(value, (int, str)):
+    if isinstance(value, (Text, Money)) or isinstance(value, (int, str)):
         return value
+    if isinstance(value, dict) and ("msgid" in value or "currency" in value or "date" in value):
+        return value  # an already stored Text (e.g. a hold reason quoted in a later sentence), amount or date
     if isinstance(value, (list, tuple)):
         return [_storable(item) for item in value]
-    if isinstance(value, (Decimal, float, date, datetime)):
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return {"date": value.isoformat()}
+    if isinstance(value, (Decimal, float, datetime)):
         return str(value)
     return str(value)
 
@@ -73,6 +97,8 @@ def _storable(value):
 def _stored(value):
     if isinstance(value, Text):
         return value.stored()
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency}
     if isinstance(value, list):
         return [_stored(item) for item in value]
     return value
@@ -93,6 +119,18 @@ def _render(stored: dict, *, translate: bool) -> str:
 def _render_param(value, translate: bool):
     if isinstance(value, dict) and "msgid" in value:
         return _render(value, translate=translate)
+    if isinstance(value, dict) and "currency" in value:
+        return _render_money(value, translate)
+    if isinstance(value, dict) and "date" in value:
+        return date_format(date.fromisoformat(value["date"]), "SHORT_DATE_FORMAT") if translate else value["date"]
     if isinstance(value, list):
         return SEPARATOR.join(str(_render_param(item, translate)) for item in value)
     return value
+
+
+def _render_money(value: dict, translate: bool) -> str:
+    amount, currency = Decimal(str(value.get("amount") or 0)), str(value.get("currency") or "")
+    places = max(-amount.normalize().as_tuple().exponent, 0)
+    if not translate:
+        return str(Money(amount, currency)) if places <= minor_unit(currency) else f"{amount} {currency}"
+    return money_format(amount, currency, max_places=places if places > minor_unit(currency) else None)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import ReadOnlyAdmin, admin_permission_required, granted_by
-from hub.display import badge, truncated
+from hub.display import badge, clipped, truncated
 from hub.imports.changelist import SpreadsheetAdminMixin
 from inventory import services
 from inventory.forms import AdjustmentForm, TransferForm
@@ -54,7 +54,7 @@ class StockLevelAdmin(SpreadsheetAdminMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("product"), ordering="product__sku")
     def product_short(self, obj):
-        return format_html("<b>{}</b> {}", obj.product.sku, truncated(obj.product.name, 36))
+        return format_html('<b>{}</b><span class="hub-sub">{}</span>', obj.product.sku, truncated(obj.product.name, 26))
 
     @admin.display(description=_("warehouse"), ordering="warehouse__code")
     def warehouse_code(self, obj):
@@ -125,19 +125,57 @@ class StockLevelAdmin(SpreadsheetAdminMixin, ReadOnlyAdmin):
         return self._form_view(request, TransferForm, _("Transfer stock"), apply)
 
 
+class MovementSourceFilter(admin.SimpleListFilter):
+    """Where movements came from, named for people; a connected system keeps its endpoint code."""
+
+    title = _("source")
+    parameter_name = "source"
+    NAMES = {"admin": _("Back office"), "import": _("Spreadsheet import"), "return": _("Returns"), "demo": _("Demo data"),
+             "bench": _("Benchmark"), "prices": _("Spreadsheet import"), "products": _("Spreadsheet import")}
+
+    def lookups(self, request, model_admin):
+        sources = StockMovement.objects.exclude(source="").order_by().values_list("source", flat=True).distinct()
+        return sorted(((source, str(self.NAMES.get(source, source))) for source in sources), key=lambda choice: choice[1].lower())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(source=self.value()) if self.value() else queryset
+
+
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdmin):
     """The stock ledger: never changed, never deleted (corrections are new movements)."""
 
-    list_display = ["created_at", "kind", "product", "warehouse", "quantity", "lot", "reason_short", "reference", "source", "user"]
-    list_filter = ["kind", "warehouse", "source", "created_at"]
+    list_display = ["created_at", "kind_label", "product_short", "warehouse_code", "quantity", "reference", "reason_short", "user"]
+    list_filter = ["kind", "warehouse", MovementSourceFilter, "created_at"]
     search_fields = ["product__sku", "reference", "lot", "reason"]
     list_select_related = ["product", "warehouse", "user"]
     date_hierarchy = "created_at"
+    exclude = ["reason"]
+    readonly_fields = ["reason_label"]
 
     @admin.display(description=_("reason"), ordering="reason")
     def reason_short(self, obj):
-        return truncated(obj.reason, 40)
+        return clipped(obj.reason_shown, 40)
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj):
+        return format_html('<span class="hub-wrap">{}</span>', obj.get_kind_display())
+
+    @admin.display(description=_("product"), ordering="product__sku")
+    def product_short(self, obj):
+        """The SKU, its name on hover, and the lot when there is one."""
+        sku = format_html('<span title="{}">{}</span>', obj.product.name, obj.product.sku)
+        if obj.lot:
+            return format_html('{}<span class="hub-sub">{} {}</span>', sku, gettext("lot"), obj.lot)
+        return sku
+
+    @admin.display(description=_("warehouse"), ordering="warehouse__code")
+    def warehouse_code(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.warehouse.name, obj.warehouse.code)
+
+    @admin.display(description=_("reason"))
+    def reason_label(self, obj):
+        return obj.reason_shown
 
 
 @admin.register(StockLot)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 from hub.models import SalesChannel, code_validator
+from hub.texts import text_shown
 
 
 class Warehouse(models.Model):
@@ -111,6 +112,8 @@ class StockMovement(models.Model):
     lot = models.CharField(_("lot"), max_length=64, blank=True)
     expiry = models.DateField(_("expiry"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    reason_text = models.JSONField(_("translatable reason"), null=True, blank=True, default=None, editable=False,
+                                   help_text=_("A reason the hub wrote: its English text and parameters, shown in the reader's language."))
     source = models.CharField(_("source"), max_length=60, blank=True, help_text=_("System the movement came from (hub, 3PL endpoint, import…)."))
     reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True, help_text=_("Document: order, transfer, RMA, count…"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("user"))
@@ -125,6 +128,11 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.quantity:+d} {self.product.sku} @ {self.warehouse.code}"
+
+    @property
+    def reason_shown(self) -> str:
+        """The reason in the active language (what a person typed, and older rows, as stored)."""
+        return text_shown(self.reason_text, self.reason)
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -7,15 +7,16 @@ from hub.imports.columns import Boolean, Choice, Date, Integer, Text
 from hub.imports.engine import Plan, Resource, register
 from inventory.models import StockLevel, StockLot, Warehouse
 from inventory.services import StockError, stock_count_many
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class WarehouseResource(Resource):
-    name, label, order = "warehouses", "Warehouses", 50
+    name, label, order = "warehouses", _("Warehouses"), 50
     columns = [
-        Text("code", required=True, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", pattern_message="use letters, digits, '.', '_' or '-'"),
+        Text("code", required=True, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", pattern_message=gettext_lazy("use letters, digits, '.', '_' or '-'")),
         Text("name", required=True, max_length=200), Choice("kind", Warehouse.Kind.choices, default=Warehouse.Kind.OWN),
-        Text("country", max_length=2, default="FR", pattern=r"^[A-Z]{2}$", pattern_message="must be a 2-letter ISO country code"),
+        Text("country", max_length=2, default="FR", pattern=r"^[A-Z]{2}$", pattern_message=gettext_lazy("must be a 2-letter ISO country code")),
         Integer("priority", default=0), Boolean("is_sellable", default=True), Boolean("allow_negative", default=False),
         Boolean("is_active", default=True), Text("address"),
     ]
@@ -59,7 +60,7 @@ class StockResource(Resource):
     """A stocktake: each row says how many units were counted. Differences become count
     movements in the ledger (never silent overwrites); unchanged rows write nothing."""
 
-    name, label, order = "stock", "Stock (count)", 60
+    name, label, order = "stock", _("Stock (count)"), 60
     columns = [
         Text("sku", required=True, max_length=64), Text("warehouse", required=True, max_length=50),
         Integer("quantity", required=True, minimum=0, maximum=MAX_COUNTED), Text("lot", max_length=64), Date("expiry"),

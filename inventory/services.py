@@ -11,11 +11,12 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from catalog.models import Product
 from hub.changes import change_record
 from hub.models import SalesChannel
+from hub.texts import Text
 from inventory.models import ChannelStockPolicy, Reservation, StockLevel, StockLot, StockMovement, Warehouse
 
 Kind = StockMovement.Kind
@@ -64,7 +65,8 @@ def _today() -> date:
 
 
 def _record(*, product, warehouse, kind, quantity, lot="", expiry=None, reason="", source="", reference="", user=None) -> StockMovement:
-    """Append one movement and apply it to the level (and lot). Caller holds the transaction."""
+    """Append one movement and apply it to the level (and lot). Caller holds the transaction.
+    `reason`: what a person typed, or a `Text` the hub writes (shown in the reader's language)."""
     if quantity == 0:
         raise StockError(gettext("a movement must change the quantity"))
     level = _locked_level(product, warehouse)
@@ -88,7 +90,8 @@ def _record(*, product, warehouse, kind, quantity, lot="", expiry=None, reason="
     StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity, updated_at=timezone.now())
     movement = StockMovement.objects.create(
         product=product, warehouse=warehouse, kind=kind, quantity=quantity, lot=lot, expiry=expiry,
-        reason=reason, source=source, reference=reference, user=user if getattr(user, "pk", None) else None,
+        reason=str(reason), reason_text=reason.stored() if isinstance(reason, Text) else None,
+        source=source, reference=reference, user=user if getattr(user, "pk", None) else None,
     )
     change_record(topic="inventory.stock", object_id=product.sku, data={"warehouse": warehouse.code})
     return movement
@@ -111,12 +114,12 @@ def stock_adjust(*, product, warehouse, quantity_delta, reason, source="", refer
                  expiry=None, kind=Kind.ADJUSTMENT) -> StockMovement:
     if kind not in ADJUSTMENT_KINDS:
         raise StockError(gettext("an adjustment is one of %(choices)s") % {"choices": sorted(ADJUSTMENT_KINDS)})
-    if not reason or not reason.strip():
+    if not reason or not str(reason).strip():
         raise StockError(gettext("an adjustment needs a reason"))
     if not isinstance(quantity_delta, int) or quantity_delta == 0:
         raise StockError(gettext("the adjustment must be a non-zero whole number"))
     return _record(product=product, warehouse=warehouse, kind=kind, quantity=quantity_delta, lot=lot, expiry=expiry,
-                   reason=reason.strip(), source=source, reference=reference, user=user)
+                   reason=reason if isinstance(reason, Text) else reason.strip(), source=source, reference=reference, user=user)
 
 
 def _lots_fefo(product, warehouse, *, lock=True, usable_only=True):
@@ -180,7 +183,8 @@ def stock_count(*, product, warehouse, counted, lot="", expiry=None, source="", 
     if variance == 0:
         return None
     return _record(product=product, warehouse=warehouse, kind=Kind.COUNT, quantity=variance, lot=lot, expiry=expiry,
-                   reason=f"counted {counted}, ledger said {current}", source=source, reference=reference, user=user)
+                   reason=Text(gettext_noop("counted %(counted)s, ledger said %(current)s"), counted=counted, current=current),
+                   source=source, reference=reference, user=user)
 
 
 @transaction.atomic

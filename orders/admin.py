@@ -7,16 +7,17 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import (
     PanelsAdminMixin, ReadOnlyAdmin, ServiceActionsMixin, TimelineInline, Workflow, WorkflowAdminMixin, admin_permission_required,
     granted_by,
 )
-from hub.display import EMPTY, address_block, badge, chips, percent, truncated
+from hub.display import EMPTY, address_block, badge, chips, clipped, percent, truncated
 from hub.imports.changelist import SpreadsheetAdminMixin, SpreadsheetExportMixin
 from hub.money import money_format
+from hub.texts import Text
 from orders import services
 from orders.fec import ENCODING as FEC_ENCODING
 from orders.fec import FecError, fec_build
@@ -37,11 +38,11 @@ PAYMENT_TONES = {PaymentStatus.PENDING: "warning", PaymentStatus.AUTHORISED: "in
 
 
 def money(amount, currency) -> str:
-    return f"{amount} {currency}" if amount is not None else EMPTY
+    return money_format(amount, currency) if amount is not None else EMPTY
 
 
 def order_status_badge(order):
-    return badge(order.get_status_display(), STATUS_TONES.get(order.status, "neutral"), title=order.hold_reason)
+    return badge(order.get_status_display(), STATUS_TONES.get(order.status, "neutral"), title=order.hold_reason_shown)
 
 
 class AddressInline(admin.StackedInline):
@@ -59,12 +60,30 @@ class CustomerGroupAdmin(admin.ModelAdmin):
 @admin.register(Customer)
 class CustomerAdmin(PanelsAdminMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
     hub_resource = "customers"
-    list_display = ["code", "name", "company", "type", "email", "group", "payment_terms", "credit_limit", "is_active"]
+    list_display = ["code", "name_and_company", "type", "email_short", "group", "payment_terms_label", "credit_limit_amount", "is_active"]
     list_filter = ["type", "group", "payment_terms", "channels", "is_active"]
     search_fields = ["code", "name", "company", "email", "vat_number"]
     filter_horizontal = ["price_lists", "channels"]
     inlines = [AddressInline]
     panels = ["account_panel"]
+
+    @admin.display(description=_("name"), ordering="name")
+    def name_and_company(self, obj):
+        if obj.company and obj.company != obj.name:
+            return format_html("{}<span class=\"hub-sub\">{}</span>", truncated(obj.name, 26), truncated(obj.company, 26))
+        return truncated(obj.name, 26)
+
+    @admin.display(description=_("e-mail"), ordering="email")
+    def email_short(self, obj):
+        return truncated(obj.email, 16)
+
+    @admin.display(description=_("payment terms"), ordering="payment_terms")
+    def payment_terms_label(self, obj):
+        return format_html('<span class="hub-wrap">{}</span>', obj.get_payment_terms_display())
+
+    @admin.display(description=_("credit limit"), ordering="credit_limit")
+    def credit_limit_amount(self, obj):
+        return money(obj.credit_limit, obj.currency)
 
     @admin.display(description=_("Orders and balance"))
     def account_panel(self, request, customer):
@@ -85,11 +104,17 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    fields = ["position", "sku", "name", "quantity", "quantity_shipped", "unit_price", "discount", "tax_rate_percent", "tax_amount", "line_total"]
+    classes = ["hub-rows"]
+    fields = ["position", "sku", "name", "quantity", "quantity_shipped", "unit_price_amount", "discount", "tax_rate_percent", "tax_amount",
+              "line_total"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("unit price"))
+    def unit_price_amount(self, obj):
+        return money_format(obj.unit_price, obj.order.currency, max_places=4)
 
     @admin.display(description=_("tax rate"))
     def tax_rate_percent(self, obj):
@@ -114,12 +139,16 @@ class ShipmentInline(OrderLineInline):
 
 class InvoiceInline(OrderLineInline):
     model = Invoice
-    fields = ["number", "issued_on", "due_on", "total", "print_link"]
+    fields = ["number", "issued_on", "due_on", "total_amount", "print_link"]
     readonly_fields = fields
 
     @admin.display(description="")
     def print_link(self, obj):
         return invoice_print_link(obj)
+
+    @admin.display(description=_("total"))
+    def total_amount(self, obj):
+        return money(obj.total, obj.currency)
 
 
 def invoice_print_link(invoice):
@@ -142,8 +171,12 @@ def document_print_response(request, document, *, title, lines, balance=None):
 
 class PaymentInline(OrderLineInline):
     model = Payment
-    fields = ["kind", "method", "amount", "received_on", "reference", "invoice"]
+    fields = ["kind", "method", "amount_paid", "received_on", "reference", "invoice"]
     readonly_fields = fields
+
+    @admin.display(description=_("amount"))
+    def amount_paid(self, obj):
+        return money(obj.amount, obj.currency)
 
 
 ORDER_CANCELLABLE = {S.RECEIVED, S.CONFIRMED, S.ALLOCATED, S.ON_HOLD}
@@ -171,11 +204,11 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
     search_fields = ["number", "external_id", "customer__code", "customer__name", "customer__email", "lines__sku"]
     list_select_related = ["channel", "customer"]
     date_hierarchy = "created_at"
-    readonly_fields = ["number", "channel", "external_id", "customer", "status_label", "hold_reason", "payment_label",
+    readonly_fields = ["number", "channel", "external_id", "customer", "status_label", "hold_reason_label", "payment_label",
                        "prices_include_tax", "billing_address_block", "shipping_address_block", "discount_chips", "subtotal", "discount_total",
                        "shipping_total", "tax_total", "total_amount", "placed_at", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["number", "channel", "external_id", "customer", "status_label", "hold_reason", "payment_label"]}),
+        (None, {"fields": ["number", "channel", "external_id", "customer", "status_label", "hold_reason_label", "payment_label"]}),
         (_("Addresses"), {"fields": [("billing_address_block", "shipping_address_block")]}),
         (_("Amounts"), {"fields": ["prices_include_tax", "discount_chips", "subtotal", "discount_total", "shipping_total", "tax_total",
                                    "total_amount"]}),
@@ -237,7 +270,7 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
                 level = messages.WARNING if order.status == "on_hold" else messages.SUCCESS
                 self.message_user(request, gettext("%(number)s created: %(status)s%(hold)s, total %(total)s.") % {
                     "number": order.number, "status": order.get_status_display(),
-                    "hold": f" — {order.hold_reason}" if order.hold_reason else "", "total": money_format(order.total, order.currency)}, level)
+                    "hold": f" — {order.hold_reason_shown}" if order.hold_reason else "", "total": money_format(order.total, order.currency)}, level)
                 return redirect("admin:orders_salesorder_change", order.pk)
         context = {**self.admin_site.each_context(request), "title": _("New staff order"), "form": form, "lines": lines,
                    "opts": self.model._meta, "media": self.media + form.media + lines.media}
@@ -253,7 +286,11 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
     def status_label(self, obj):
         if not obj.hold_reason:
             return order_status_badge(obj)
-        return format_html("{} {}", order_status_badge(obj), truncated(obj.hold_reason, 40))
+        return format_html("{} {}", order_status_badge(obj), clipped(obj.hold_reason_shown, 40))
+
+    @admin.display(description=_("hold reason"))
+    def hold_reason_label(self, obj):
+        return obj.hold_reason_shown
 
     @admin.display(description=_("payment"), ordering="payment_status")
     def payment_label(self, obj):
@@ -293,7 +330,7 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
         return _after(services.order_allocate(order=order, user=request.user))
 
     def do_hold(self, request, order):
-        services.order_hold(order=order, reason=gettext("held by %(user)s from the admin") % {"user": request.user.get_username()},
+        services.order_hold(order=order, reason=Text(gettext_noop("held by %(user)s from the admin"), user=request.user.get_username()),
                             user=request.user)
         return gettext("%(order)s put on hold.") % {"order": order.number}
 
@@ -301,7 +338,7 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
         return _after(services.order_release(order=order, user=request.user))
 
     def do_cancel(self, request, order):
-        services.order_cancel(order=order, reason=gettext("cancelled by %(user)s") % {"user": request.user.get_username()}, user=request.user)
+        services.order_cancel(order=order, reason=Text(gettext_noop("cancelled by %(user)s"), user=request.user.get_username()), user=request.user)
         return gettext("%(order)s cancelled; its reserved stock is released.") % {"order": order.number}
 
     def do_ship(self, request, order):
@@ -343,9 +380,9 @@ class SalesOrderAdmin(WorkflowAdminMixin, PanelsAdminMixin, SpreadsheetExportMix
 
 def _after(order) -> str:
     """What a confirm / allocate / release ended in: allocated, or held again and why."""
-    order.refresh_from_db(fields=["status", "hold_reason"])
+    order.refresh_from_db(fields=["status", "hold_reason", "hold_text"])
     if order.status == S.ON_HOLD:
-        return gettext("%(order)s is on hold: %(reason)s") % {"order": order.number, "reason": order.hold_reason}
+        return gettext("%(order)s is on hold: %(reason)s") % {"order": order.number, "reason": order.hold_reason_shown}
     return gettext("%(order)s is now %(status)s.") % {"order": order.number, "status": order.get_status_display().lower()}
 
 
@@ -368,7 +405,8 @@ class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     extra = 0
     can_delete = False
-    fields = ["sku", "kind", "description", "quantity", "unit_price", "tax_rate_percent", "tax_amount", "line_total"]
+    classes = ["hub-rows"]
+    fields = ["sku", "kind", "description_label", "quantity", "unit_price", "tax_rate_percent", "tax_amount", "line_total"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -381,10 +419,14 @@ class InvoiceLineInline(admin.TabularInline):
     def tax_rate_percent(self, obj):
         return percent(obj.tax_rate)
 
+    @admin.display(description=_("description"))
+    def description_label(self, obj):
+        return obj.description_shown
+
 
 class CreditNoteLineInline(InvoiceLineInline):
     model = CreditNoteLine
-    fields = ["kind", "description", "quantity", "unit_price", "tax_rate_percent", "tax_amount", "line_total"]
+    fields = ["kind", "description_label", "quantity", "unit_price", "tax_rate_percent", "tax_amount", "line_total"]
     readonly_fields = fields
 
 
@@ -433,7 +475,7 @@ class InvoiceAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, ReadOnlyAdmin):
         if not notes:
             return EMPTY
         return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> {} — {} {}', (
-            (reverse("admin:orders_creditnote_change", args=[note.pk]), note.number, money(note.total, note.currency), note.reason,
+            (reverse("admin:orders_creditnote_change", args=[note.pk]), note.number, money(note.total, note.currency), note.reason_shown,
              credit_note_print_link(note)) for note in notes))
 
     @admin.display(description="")
@@ -475,7 +517,7 @@ class CreditNoteAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
     list_filter = ["issued_on"]
     search_fields = ["number", "invoice__number", "order__number"]
     list_select_related = ["invoice", "order"]
-    fields = ["number", "invoice", "order", "issued_on", "reason", "subtotal", "tax_total", "total_amount"]
+    fields = ["number", "invoice", "order", "issued_on", "reason_label", "subtotal", "tax_total", "total_amount"]
     readonly_fields = fields
     inlines = [CreditNoteLineInline]
     workflows = (Workflow("print", _("Print"), "view", url_name="orders_creditnote_print"),)
@@ -498,7 +540,11 @@ class CreditNoteAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("reason"))
     def reason_short(self, obj):
-        return truncated(obj.reason, 50)
+        return truncated(obj.reason_shown, 50)
+
+    @admin.display(description=_("reason"))
+    def reason_label(self, obj):
+        return obj.reason_shown
 
 
 @admin.register(Payment)
@@ -519,7 +565,9 @@ class CustomerMatchAdmin(ServiceActionsMixin, ReadOnlyAdmin):
     existing customer (its prices, terms, credit) with the channel, so it needs its own permission."""
 
     service_errors = (services.OrderError,)
-    list_display = ["customer", "customer_channels", "existing", "existing_channels", "reason", "status", "created_at", "decided_by"]
+    list_display = ["customer", "customer_channels", "existing", "existing_channels", "reason_label", "status", "created_at", "decided_by"]
+    exclude = ["reason"]
+    readonly_fields = ["reason_label"]
     list_filter = ["status", "created_at"]
     search_fields = ["customer__code", "customer__email", "existing__code", "existing__email"]
     list_select_related = ["customer", "existing", "decided_by"]
@@ -527,6 +575,10 @@ class CustomerMatchAdmin(ServiceActionsMixin, ReadOnlyAdmin):
 
     def has_link_permission(self, request):
         return request.user.has_perm("orders.link_customermatch")
+
+    @admin.display(description=_("reason"))
+    def reason_label(self, obj):
+        return obj.reason_shown
 
     @admin.display(description=_("channels of the new customer"))
     def customer_channels(self, obj):

@@ -4,9 +4,12 @@ that stock, invoices and timelines are consistent."""
 import unicodedata
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
 from catalog.models import PriceList, Product
 from hub.models import SalesChannel
 from hub.registry import DemoSeeder, register_demo_seeder
+from hub.texts import Text
 from inventory.models import Reservation
 from orders import services
 from orders.models import ChannelOrderSettings, CompanySettings, Customer, CustomerGroup, PaymentTerms
@@ -83,7 +86,7 @@ def seed(*, scale, rng):
     for i, order in enumerate(allocated):
         step = i % 5
         if step == 0:
-            services.order_cancel(order=order, reason="customer changed their mind", actor_label="demo")
+            services.order_cancel(order=order, reason=Text(gettext_noop("customer changed their mind")), actor_label="demo")
             continue
         if step == 1:
             continue  # stays allocated, waiting for the warehouse

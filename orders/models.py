@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import PriceList
 from hub.models import SalesChannel, code_validator
 from hub.money import CURRENCY_CHOICES
+from hub.texts import text_shown
 
 
 class PaymentTerms(models.TextChoices):
@@ -119,6 +120,8 @@ class CustomerMatch(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="matches", verbose_name=_("new customer"))
     existing = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("existing customer"))
     reason = models.CharField(_("reason"), max_length=200)
+    reason_text = models.JSONField(_("translatable reason"), null=True, blank=True, default=None, editable=False,
+                                   help_text=_("A reason the hub wrote: its English text and parameters, shown in the reader's language."))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
@@ -133,7 +136,11 @@ class CustomerMatch(models.Model):
         permissions = [("link_customermatch", _("Can link a channel's customer to another channel's customer"))]
 
     def __str__(self) -> str:
-        return f"{self.customer.code} ~ {self.existing.code} ({self.reason})"
+        return f"{self.customer.code} ~ {self.existing.code} ({self.reason_shown})"
+
+    @property
+    def reason_shown(self) -> str:
+        return text_shown(self.reason_text, self.reason)
 
 
 class Address(models.Model):
@@ -209,7 +216,9 @@ class SalesOrder(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
     status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.RECEIVED, db_index=True, editable=False)
-    hold_reason = models.CharField(_("hold reason"), max_length=300, blank=True, editable=False)
+    hold_reason = models.CharField(_("hold reason"), max_length=300, blank=True, editable=False, help_text=_("In English, for searching."))
+    hold_text = models.JSONField(_("translatable hold reason"), default=list, blank=True, editable=False,
+                                 help_text=_("Each reason's English text and parameters, shown in the reader's language."))
     payment_status = models.CharField(_("payment status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_index=True)
     prices_include_tax = models.BooleanField(_("prices include tax"), default=True)
     billing_address = models.JSONField(_("billing address"), default=dict, blank=True)
@@ -246,6 +255,11 @@ class SalesOrder(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def hold_reason_shown(self) -> str:
+        """Why the order is held, in the active language (orders held before reasons were translatable: as stored)."""
+        return text_shown(self.hold_text, self.hold_reason)
 
 
 class OrderLine(models.Model):
@@ -375,6 +389,8 @@ class InvoiceLine(ImmutableDocument):
     sku = models.CharField(_("SKU"), max_length=64, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=LineKind.choices, default=LineKind.GOODS)
     description = models.CharField(_("description"), max_length=255)
+    description_text = models.JSONField(_("translatable description"), null=True, blank=True, default=None, editable=False,
+                                        help_text=_("A description the hub wrote: its English text and parameters, shown in the reader's language."))
     quantity = models.PositiveIntegerField(_("quantity"))
     unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
     tax_rate = models.DecimalField(_("tax rate"), max_digits=6, decimal_places=4, default=0)
@@ -385,6 +401,10 @@ class InvoiceLine(ImmutableDocument):
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
 
+    @property
+    def description_shown(self) -> str:
+        return text_shown(self.description_text, self.description)
+
 
 class CreditNote(ImmutableDocument):
     number = models.CharField(_("number"), max_length=30, unique=True)
@@ -393,6 +413,8 @@ class CreditNote(ImmutableDocument):
     currency = models.CharField(_("currency"), max_length=3)
     issued_on = models.DateField(_("issued on"))
     reason = models.CharField(_("reason"), max_length=300)
+    reason_text = models.JSONField(_("translatable reason"), null=True, blank=True, default=None, editable=False,
+                                   help_text=_("A reason the hub wrote: its English text and parameters, shown in the reader's language."))
     subtotal = money_field(verbose_name=_("subtotal"))
     tax_total = money_field(verbose_name=_("tax total"))
     total = money_field(verbose_name=_("total"))
@@ -406,11 +428,17 @@ class CreditNote(ImmutableDocument):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def reason_shown(self) -> str:
+        return text_shown(self.reason_text, self.reason)
+
 
 class CreditNoteLine(ImmutableDocument):
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines", verbose_name=_("credit note"))
     kind = models.CharField(_("kind"), max_length=10, choices=LineKind.choices, default=LineKind.GOODS)
     description = models.CharField(_("description"), max_length=255)
+    description_text = models.JSONField(_("translatable description"), null=True, blank=True, default=None, editable=False,
+                                        help_text=_("A description the hub wrote: its English text and parameters, shown in the reader's language."))
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
     tax_rate = models.DecimalField(_("tax rate"), max_digits=6, decimal_places=4, default=0)
@@ -420,6 +448,10 @@ class CreditNoteLine(ImmutableDocument):
     class Meta:
         verbose_name = _("credit note line")
         verbose_name_plural = _("credit note lines")
+
+    @property
+    def description_shown(self) -> str:
+        return text_shown(self.description_text, self.description)
 
 
 class Payment(models.Model):

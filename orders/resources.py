@@ -10,22 +10,23 @@ from hub.models import SalesChannel
 from hub.registry import ResourceSpec, register_resource
 from hub.money import round_money
 from orders.models import Customer, CustomerGroup, PaymentTerms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 EU_VAT_PATTERN = r"^(AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)[0-9A-Z]{2,13}$"
 
 
 class CustomerResource(Resource):
-    name, label, order = "customers", "Customers", 70
+    name, label, order = "customers", _("Customers"), 70
     columns = [
-        Text("code", required=True, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", pattern_message="use letters, digits, '.', '_' or '-'"),
+        Text("code", required=True, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", pattern_message=gettext_lazy("use letters, digits, '.', '_' or '-'")),
         Text("name", required=True, max_length=200),
-        Text("email", max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", pattern_message="is not an e-mail address"),
+        Text("email", max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", pattern_message=gettext_lazy("is not an e-mail address")),
         Choice("type", Customer.Type.choices, default=Customer.Type.B2C),
         Text("group", max_length=50), TextList("price_lists"), TextList("channels"),
         Choice("payment_terms", PaymentTerms.choices, default=PaymentTerms.IMMEDIATE),
         Text("company", max_length=200),
-        Text("vat_number", max_length=20, pattern=EU_VAT_PATTERN, pattern_message="is not an EU VAT number (e.g. FR40303265045)"),
+        Text("vat_number", max_length=20, pattern=EU_VAT_PATTERN, pattern_message=gettext_lazy("is not an EU VAT number (e.g. FR40303265045)")),
         Text("phone", max_length=40), DecimalNumber("credit_limit", minimum=0, places=2),
         Choice("currency", [("EUR", "EUR"), ("GBP", "GBP"), ("USD", "USD"), ("CHF", "CHF")], default="EUR"),
     ]
@@ -104,7 +105,7 @@ class OrderExportResource(Resource):
     order's discounts, `tax` its total tax: total = subtotal − discount + shipping (+ tax when
     prices exclude tax). `lines` is `sku×quantity` joined by `;`."""
 
-    name, label, order, importable = "orders", "Orders (export)", 80, False
+    name, label, order, importable = "orders", _("Orders (export)"), 80, False
     columns = [Text(n) for n in ["number", "channel", "external_id", "customer", "status", "payment_status", "currency"]] + [
         DecimalNumber(n, places=2) for n in ["subtotal", "shipping", "discount", "tax", "total"]] + [Text("lines")]
 
@@ -119,7 +120,7 @@ class OrderExportResource(Resource):
 
 
 class InvoiceExportResource(Resource):
-    name, label, order, importable = "invoices", "Invoices (export)", 90, False
+    name, label, order, importable = "invoices", _("Invoices (export)"), 90, False
     columns = [Text(n) for n in ["number", "order", "customer", "currency"]] + [Date("issued_on"), Date("due_on")] + [
         DecimalNumber(n, places=2) for n in ["subtotal", "tax", "total", "credited", "paid", "balance"]]
 

@@ -13,12 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from catalog.models import Product
 from hub.changes import change_batch, change_record
-from hub.money import round_money
+from hub.money import Money, round_money
 from hub.services import sequence_next, timeline_batch, timeline_record
+from hub.texts import Text, as_text, label_text, text_restored, texts_english
 from inventory.services import StockError, stock_release, stock_reserve_many, stock_ship
 from orders.models import (
     Address, ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelEmail, CustomerChannelIdentity, CustomerMatch,
@@ -44,12 +45,24 @@ def _actor_kwargs(user, actor_label):
     return {"actor": user, "actor_label": actor_label or ("" if getattr(user, "is_authenticated", False) else "system")}
 
 
-def _transition(order, status, *, event, message="", user=None, actor_label="", hold_reason=""):
+def _status_change(previous, status) -> Text:
+    return Text(gettext_noop("%(previous)s → %(status)s"), previous=label_text(S(previous).label), status=label_text(S(status).label))
+
+
+def _joined(texts) -> Text:
+    """Several sentences as one (a timeline message), each in the reader's language."""
+    return Text("%(texts)s", texts=[as_text(text) for text in texts])
+
+
+def _transition(order, status, *, event, message="", user=None, actor_label="", hold=()):
+    """`hold`: why the order is held (Texts, or what a person typed), when `status` is on hold."""
     previous = order.status
     order.status = status
-    order.hold_reason = hold_reason if status == S.ON_HOLD else ""
-    order.save(update_fields=["status", "hold_reason", "updated_at"])
-    timeline_record(subject=order, event=event, message=message or f"{previous} → {status}",
+    held = status == S.ON_HOLD
+    order.hold_reason = texts_english(hold)[:300] if held else ""
+    order.hold_text = [as_text(reason).stored() for reason in hold] if held else []
+    order.save(update_fields=["status", "hold_reason", "hold_text", "updated_at"])
+    timeline_record(subject=order, event=event, message=message or (_joined(hold) if held and hold else _status_change(previous, status)),
                     data={"from": previous, "to": status}, **_actor_kwargs(user, actor_label))
     change_record(topic="orders.order", object_id=order.pk, data={"status": status})
 
@@ -125,10 +138,11 @@ def _customer_create(channel, data, *, external_id: str, email: str) -> Customer
     Customer.channels.through.objects.create(customer=customer, saleschannel=channel)  # new: nothing to look up first
     if email:
         CustomerChannelEmail.objects.create(channel=channel, email=email, customer=customer)
-        CustomerMatch.objects.bulk_create([
-            CustomerMatch(customer=customer, existing=other, reason=f"same e-mail as {other.code}")
-            for other in Customer.objects.filter(email__iexact=email).exclude(channels=channel).order_by("pk")[:MAX_MATCHES]
-        ])
+        matches = []
+        for other in Customer.objects.filter(email__iexact=email).exclude(channels=channel).order_by("pk")[:MAX_MATCHES]:
+            reason = Text(gettext_noop("same e-mail as %(customer)s"), customer=other.code)
+            matches.append(CustomerMatch(customer=customer, existing=other, reason=str(reason), reason_text=reason.stored()))
+        CustomerMatch.objects.bulk_create(matches)
     if external_id:
         CustomerChannelIdentity.objects.create(channel=channel, external_id=external_id, customer=customer)
     return customer
@@ -172,8 +186,10 @@ def customer_match_link(*, match, user) -> Customer:
     CustomerMatch.objects.filter(customer=duplicate, status=CustomerMatch.Status.OPEN).update(
         status=CustomerMatch.Status.DISMISSED, decided_by=user, decided_at=now)
     names = ", ".join(c.code for c in channels)
-    timeline_record(subject=existing, event="linked", message=f"{duplicate.code} linked: now also a customer of {names}", actor=user)
-    timeline_record(subject=duplicate, event="linked", message=f"linked to {existing.code} and deactivated", actor=user)
+    timeline_record(subject=existing, event="linked", actor=user,
+                    message=Text(gettext_noop("%(customer)s linked: now also a customer of %(channels)s"), customer=duplicate.code, channels=names))
+    timeline_record(subject=duplicate, event="linked", actor=user,
+                    message=Text(gettext_noop("linked to %(customer)s and deactivated"), customer=existing.code))
     change_record(topic="orders.customer", object_id=existing.pk, data={"code": existing.code, "fields": ["channels"]})
     return existing
 
@@ -225,27 +241,35 @@ def _write_lines(order, data, totals, *, new=False) -> list[OrderLine]:
     return lines
 
 
-def _problems(order, data, totals, lines) -> list[str]:
+def _problems(order, data, totals, lines) -> list[Text]:
     problems = []
     unknown = [l.sku for l in lines if l.product_id is None or l.product.status != Product.Status.ACTIVE]
     if unknown:
-        problems.append(f"unknown SKU: {', '.join(unknown)}")
-    if totals["total"] != round_money(data["total"], order.currency):
-        tax_part = "" if data["prices_include_tax"] else f" + tax {totals['tax']}"
-        problems.append(f"totals do not add up: lines {totals['subtotal']} + shipping {totals['shipping']} − discounts "
-                        f"{data['order_discount']}{tax_part} "
-                        f"= {totals['total']}, but the order says {data['total']}")
+        problems.append(Text(gettext_noop("unknown SKU: %(skus)s"), skus=", ".join(unknown)))
+    currency = order.currency
+    if totals["total"] != round_money(data["total"], currency):
+        amounts = {"lines": Money(totals["subtotal"], currency), "shipping": Money(totals["shipping"], currency),
+                   "discounts": Money(data["order_discount"], currency), "total": Money(totals["total"], currency),
+                   "stated": Money(data["total"], currency)}
+        if data["prices_include_tax"]:
+            problems.append(Text(gettext_noop("totals do not add up: lines %(lines)s + shipping %(shipping)s − discounts %(discounts)s "
+                                              "= %(total)s, but the order says %(stated)s"), **amounts))
+        else:
+            problems.append(Text(gettext_noop("totals do not add up: lines %(lines)s + shipping %(shipping)s − discounts %(discounts)s "
+                                              "+ tax %(tax)s = %(total)s, but the order says %(stated)s"),
+                                 tax=Money(totals["tax"], currency), **amounts))
     customer = order.customer
     if customer.type == Customer.Type.B2B and customer.credit_limit is not None:
         exposure = customer_exposure(customer=customer, excluding=order)
         if exposure + order.total > customer.credit_limit:
-            problems.append(f"credit limit exceeded: {exposure} open + {order.total} > limit {customer.credit_limit}")
+            problems.append(Text(gettext_noop("credit limit exceeded: %(exposure)s open + %(total)s > limit %(limit)s"),
+                                 exposure=Money(exposure, currency), total=Money(order.total, currency), limit=Money(customer.credit_limit, currency)))
     if customer.type == Customer.Type.B2B:
         problems.extend(_price_deviations(order))
     return problems
 
 
-def _price_deviations(order) -> list[str]:
+def _price_deviations(order) -> list[Text]:
     from catalog.pricing import price_lines
     from orders.pricing import customer_pricing_for_instance
 
@@ -257,7 +281,9 @@ def _price_deviations(order) -> list[str]:
     for line, quote in zip(lines, quoted):
         expected = getattr(quote, "unit_price", None)
         if expected and abs(line.unit_price - expected) > expected * tolerance:
-            problems.append(f"price of {line.sku} is {line.unit_price}, hub price {expected} (tolerance {tolerance:.0%})")
+            problems.append(Text(gettext_noop("price of %(sku)s is %(price)s, hub price %(hub_price)s (tolerance %(tolerance)s%%)"),
+                                 sku=line.sku, price=Money(line.unit_price, order.currency), hub_price=Money(expected, order.currency),
+                                 tolerance=f"{tolerance * 100:.0f}"))
     return problems
 
 
@@ -333,7 +359,8 @@ def _order_create(channel, data, fingerprint, *, user, actor_label):
         payload_fingerprint=fingerprint,
     )
     lines = _write_lines(order, data, totals, new=True)
-    timeline_record(subject=order, event="received", message=f"received from {channel.code} as {data['external_id']}",
+    timeline_record(subject=order, event="received",
+                    message=Text(gettext_noop("received from %(channel)s as %(external_id)s"), channel=channel.code, external_id=data["external_id"]),
                     **_actor_kwargs(user, actor_label))
     _evaluate(order, data, totals, lines=lines, user=user, actor_label=actor_label)
     return order
@@ -345,23 +372,26 @@ def _order_update(order, data, fingerprint, *, user, actor_label):
     changed = []
     if order.payment_status != data["payment_status"] and order.payment_status in {PaymentStatus.PENDING, PaymentStatus.AUTHORISED}:
         order.payment_status = data["payment_status"]
-        changed.append("payment status")
+        changed.append(Text(gettext_noop("payment status")))
     if order.notes != data["notes"]:
         order.notes = data["notes"]
-        changed.append("notes")
+        changed.append(Text(gettext_noop("notes")))
     totals = _computed_totals(data)
     if order.status in EDITABLE_STATUSES and not order.invoices.exists():
-        for field, value in [("billing_address", dict(data.get("billing_address") or {})), ("shipping_address", dict(data.get("shipping_address") or {}))]:
+        for field, value, label in [("billing_address", dict(data.get("billing_address") or {}), gettext_noop("billing address")),
+                                    ("shipping_address", dict(data.get("shipping_address") or {}), gettext_noop("shipping address"))]:
             if getattr(order, field) != value:
                 setattr(order, field, value)
-                changed.append(field.replace("_", " "))
+                changed.append(Text(label))
         order.subtotal, order.shipping_total, order.tax_total = totals["subtotal"], totals["shipping"], totals["tax"]
         order.discount_total, order.total = data["order_discount"], data["total"]
         _write_lines(order, data, totals)
-        changed.append("lines and totals")
+        changed.append(Text(gettext_noop("lines and totals")))
     order.payload_fingerprint = fingerprint
     order.save()
-    timeline_record(subject=order, event="updated", message=f"re-sent by {order.channel.code}: {', '.join(changed) or 'nothing that may still change'}",
+    timeline_record(subject=order, event="updated",
+                    message=Text(gettext_noop("re-sent by %(channel)s: %(changes)s"), channel=order.channel.code,
+                                 changes=changed or Text(gettext_noop("nothing that may still change"))),
                     **_actor_kwargs(user, actor_label))
     if order.status in {S.RECEIVED, S.ON_HOLD}:
         _evaluate(order, data, totals, user=user, actor_label=actor_label)
@@ -375,13 +405,13 @@ def _evaluate(order, data, totals, *, lines=None, user, actor_label):
         lines = list(order.lines.select_related("product"))
     problems = _problems(order, data, totals, lines)
     if problems:
-        if order.status != S.ON_HOLD or order.hold_reason != "; ".join(problems):
-            _transition(order, S.ON_HOLD, event="held", message="; ".join(problems), hold_reason="; ".join(problems)[:300], user=user, actor_label=actor_label)
+        if order.status != S.ON_HOLD or order.hold_reason != texts_english(problems):
+            _transition(order, S.ON_HOLD, event="held", hold=problems, user=user, actor_label=actor_label)
         return
     if order_payment_allows_fulfilment(order=order):
         _confirm(order, lines=lines, user=user, actor_label=actor_label)
     elif order.status == S.ON_HOLD:
-        _transition(order, S.RECEIVED, event="released", message="problems resolved; waiting for payment", user=user, actor_label=actor_label)
+        _transition(order, S.RECEIVED, event="released", message=Text(gettext_noop("problems resolved; waiting for payment")), user=user, actor_label=actor_label)
 
 
 # --- Lifecycle -------------------------------------------------------------------------------
@@ -396,7 +426,8 @@ def _confirm(order, *, lines=None, user, actor_label):
     """`order_confirm` of an order the caller holds locked (the same instance is updated)."""
     if order.status not in {S.RECEIVED, S.ON_HOLD}:
         raise OrderError(gettext("%(order)s is %(status)s; only received or held orders can be confirmed") % {"order": order.number, "status": order.get_status_display().lower()})
-    _transition(order, S.CONFIRMED, event="confirmed", message=f"payment {order.payment_status}", user=user, actor_label=actor_label)
+    _transition(order, S.CONFIRMED, event="confirmed", user=user, actor_label=actor_label,
+                message=Text(gettext_noop("payment: %(status)s"), status=label_text(PaymentStatus(order.payment_status).label)))
     return _allocate(order, lines=lines, user=user, actor_label=actor_label)
 
 
@@ -417,13 +448,14 @@ def _allocate(order, *, lines=None, user, actor_label):
         lines = list(order.lines.select_related("product"))
     results = stock_reserve_many(channel=order.channel, document=order.number, country=country,
                                  lines=[(line.product, line.quantity, line.pk) for line in lines])
-    short = [f"{line.sku} short by {result.shortfall}" for line, result in zip(lines, results) if result.shortfall]
+    short = [Text(gettext_noop("%(sku)s short by %(quantity)s"), sku=line.sku, quantity=result.shortfall)
+             for line, result in zip(lines, results) if result.shortfall]
     if short:
         stock_release(document=order.number)
-        _transition(order, S.ON_HOLD, event="held", message="insufficient stock: " + ", ".join(short),
-                    hold_reason=("insufficient stock: " + ", ".join(short))[:300], user=user, actor_label=actor_label)
+        _transition(order, S.ON_HOLD, event="held", hold=[Text(gettext_noop("insufficient stock: %(lines)s"), lines=short)],
+                    user=user, actor_label=actor_label)
         return order
-    _transition(order, S.ALLOCATED, event="allocated", message="stock reserved", user=user, actor_label=actor_label)
+    _transition(order, S.ALLOCATED, event="allocated", message=Text(gettext_noop("stock reserved")), user=user, actor_label=actor_label)
     _invoice_on_payment(order, user=user)
     return order
 
@@ -433,10 +465,10 @@ def order_hold(*, order, reason, user=None, actor_label=""):
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status not in {S.RECEIVED, S.CONFIRMED, S.ALLOCATED}:
         raise OrderError(gettext("%(order)s is %(status)s; it cannot be put on hold") % {"order": order.number, "status": order.get_status_display().lower()})
-    if not reason.strip():
+    if not str(reason).strip():
         raise OrderError(gettext("say why the order is held"))
     stock_release(document=order.number)
-    _transition(order, S.ON_HOLD, event="held", message=reason, hold_reason=reason[:300], user=user, actor_label=actor_label)
+    _transition(order, S.ON_HOLD, event="held", hold=[reason], user=user, actor_label=actor_label)
     return order
 
 
@@ -447,7 +479,9 @@ def order_release(*, order, user=None, actor_label="", note=""):
     order = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != S.ON_HOLD:
         raise OrderError(gettext("%(order)s is not on hold") % {"order": order.number})
-    timeline_record(subject=order, event="hold lifted", message=note or f"was: {order.hold_reason}", **_actor_kwargs(user, actor_label))
+    was = order.hold_text or ([order.hold_reason] if order.hold_reason else [])
+    timeline_record(subject=order, event="hold lifted", message=note or Text(gettext_noop("was: %(reasons)s"), reasons=was),
+                    **_actor_kwargs(user, actor_label))
     return order_confirm(order=order, user=user, actor_label=actor_label)
 
 
@@ -476,7 +510,8 @@ def order_shipping_address_update(*, order, address: dict, user=None, actor_labe
     order.shipping_address = cleaned
     order.save(update_fields=["shipping_address", "updated_at"])
     timeline_record(subject=order, event="address changed",
-                    message=f"ships to {cleaned['name']}, {cleaned['line1']}, {cleaned['postcode']} {cleaned['city']} ({cleaned['country']})",
+                    message=Text(gettext_noop("ships to %(name)s, %(line1)s, %(postcode)s %(city)s (%(country)s)"),
+                                 **{key: cleaned[key] for key in ("name", "line1", "postcode", "city", "country")}),
                     **_actor_kwargs(user, actor_label))
     change_record(topic="orders.order", object_id=order.pk, data={"status": order.status, "fields": ["shipping_address"]})
     return order
@@ -490,7 +525,8 @@ def order_cancel(*, order, reason, user=None, actor_label=""):
     if order.status == S.CANCELLED:
         return order
     released = stock_release(document=order.number)
-    _transition(order, S.CANCELLED, event="cancelled", message=f"{reason} ({released} reserved units released)", user=user, actor_label=actor_label)
+    _transition(order, S.CANCELLED, event="cancelled", user=user, actor_label=actor_label,
+                message=Text(gettext_noop("%(reason)s (%(released)s reserved units released)"), reason=as_text(reason), released=released))
     return order
 
 
@@ -535,12 +571,19 @@ def shipment_create(*, order, warehouse, lines, carrier="", service="", tracking
         line.save(update_fields=["quantity_shipped"])
     fully = not any(l.quantity_open for l in order.lines.all())
     _transition(order, S.SHIPPED if fully else S.PARTIALLY_SHIPPED, event="shipped" if fully else "partially shipped",
-                message=f"{shipment.number} from {warehouse.code} via {carrier or 'carrier'} {', '.join(tracking_numbers)}".strip(),
+                message=_shipped_text(shipment, warehouse, carrier, tracking_numbers),
                 user=user, actor_label=actor_label)
     change_record(topic="orders.shipment", object_id=shipment.pk, data={"order": order.number})
     if channel_settings(order.channel).invoice_trigger == ChannelOrderSettings.InvoiceTrigger.SHIPMENT:
         invoice_issue(order=order, shipment=shipment, user=user)
     return shipment
+
+
+def _shipped_text(shipment, warehouse, carrier, tracking_numbers) -> Text:
+    params = {"shipment": shipment.number, "warehouse": warehouse.code, "carrier": carrier or Text(gettext_noop("carrier"))}
+    if tracking_numbers:
+        return Text(gettext_noop("%(shipment)s from %(warehouse)s via %(carrier)s, tracking %(tracking)s"), tracking=", ".join(tracking_numbers), **params)
+    return Text(gettext_noop("%(shipment)s from %(warehouse)s via %(carrier)s"), **params)
 
 
 @transaction.atomic
@@ -551,7 +594,7 @@ def order_ship_reserved(*, order, user=None, actor_label="") -> list[Shipment]:
 
     parts = order_reserved_lines(order=order, warehouse_codes=Warehouse.objects.values_list("code", flat=True))
     if not parts:
-        raise OrderError(f"{order.number}: nothing reserved to ship")
+        raise OrderError(gettext("%(order)s: nothing reserved to ship") % {"order": order.number})
     warehouses = {w.code: w for w in Warehouse.objects.filter(code__in=list(parts))}
     return [shipment_create(order=order, warehouse=warehouses[code], lines=[(row["line"], row["quantity"]) for row in rows],
                             user=user, actor_label=actor_label)
@@ -563,8 +606,9 @@ def invoice_credit_in_full(*, invoice, reason, user=None) -> CreditNote:
     """Credit the whole of an invoice that no credit note touched yet: one credit line per
     invoice line, same amounts and tax."""
     if invoice.credit_notes.exists():
-        raise OrderError(f"{invoice.number} already has a credit note; credit the rest line by line")
-    lines = [{"kind": line.kind, "description": line.description, "quantity": 1, "unit_price": str(line.line_total),
+        raise OrderError(gettext("%(invoice)s already has a credit note; credit the rest line by line") % {"invoice": invoice.number})
+    lines = [{"kind": line.kind, "description": text_restored(line.description_text) if line.description_text else line.description,
+              "quantity": 1, "unit_price": str(line.line_total),
               "tax_rate": str(line.tax_rate), "tax_amount": str(line.tax_amount)} for line in invoice.lines.order_by("pk")]
     return credit_note_issue(invoice=invoice, lines=lines, reason=reason, user=user)
 
@@ -578,6 +622,13 @@ def due_date(*, issued_on: date, terms: str) -> date:
     if terms in {PaymentTerms.NET_30_EOM, PaymentTerms.NET_60_EOM}:
         due = due.replace(day=calendar.monthrange(due.year, due.month)[1])
     return due
+
+
+def _description(description) -> dict:
+    """A document line's description fields: what a channel or person wrote, or a `Text` the hub writes."""
+    if isinstance(description, Text):
+        return {"description": str(description)[:255], "description_text": description.stored()}
+    return {"description": description}
 
 
 def _tax_of(line_total: Decimal, rate: Decimal, include_tax: bool, currency: str) -> Decimal:
@@ -610,10 +661,12 @@ def invoice_issue(*, order, shipment=None, user=None, issued_on=None) -> Invoice
     first = not order.invoices.exists()
     if first:
         for shipping in order.shipping_lines.all():
-            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.SHIPPING, description=f"Shipping: {shipping.title}", quantity=1, unit_price=shipping.price,
-                                             line_total=shipping.price, tax_amount=shipping.tax_amount))
+            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.SHIPPING, quantity=1, unit_price=shipping.price,
+                                             line_total=shipping.price, tax_amount=shipping.tax_amount,
+                                             **_description(Text(gettext_noop("Shipping: %(title)s"), title=shipping.title))))
         if order.discount_total:
-            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.DISCOUNT, description="Order discount", quantity=1, unit_price=-order.discount_total,
+            invoice_lines.append(InvoiceLine(sku="", kind=LineKind.DISCOUNT, **_description(Text(gettext_noop("Order discount"))),
+                                             quantity=1, unit_price=-order.discount_total,
                                              line_total=-order.discount_total, tax_amount=Decimal(0)))
     subtotal = sum((l.line_total for l in invoice_lines), Decimal(0))
     tax = sum((l.tax_amount for l in invoice_lines), Decimal(0))
@@ -627,7 +680,9 @@ def invoice_issue(*, order, shipment=None, user=None, issued_on=None) -> Invoice
     for line in invoice_lines:
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(invoice_lines)
-    timeline_record(subject=order, event="invoiced", message=f"{invoice.number}: {invoice.total} {currency}, due {invoice.due_on}",
+    timeline_record(subject=order, event="invoiced",
+                    message=Text(gettext_noop("%(invoice)s: %(total)s, due %(due)s"), invoice=invoice.number, total=Money(invoice.total, currency),
+                                 due=invoice.due_on),
                     **_actor_kwargs(user, ""))
     change_record(topic="orders.invoice", object_id=invoice.pk, data={"number": invoice.number})
     return invoice
@@ -637,9 +692,10 @@ def invoice_issue(*, order, shipment=None, user=None, issued_on=None) -> Invoice
 def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> CreditNote:
     """Credit (part of) an issued invoice. `lines`: [{"description", "quantity", "unit_price",
     "tax_rate"?, "tax_amount"?, "kind"? (goods, shipping, discount, fee; goods by default)}] with
-    amounts as on the invoice (same tax convention).
+    amounts as on the invoice (same tax convention). A description or the reason may be a `Text` the
+    hub writes (shown in the reader's language), or what a person or channel wrote.
     Never more than the invoice's total less earlier credit notes."""
-    if not reason.strip():
+    if not str(reason).strip():
         raise OrderError(gettext("a credit note needs a reason"))
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     order = invoice.order
@@ -650,7 +706,8 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
         line_total = round_money(Decimal(str(item["unit_price"])) * quantity, currency)
         rate = Decimal(str(item.get("tax_rate", 0)))
         tax = Decimal(str(item["tax_amount"])) if "tax_amount" in item else _tax_of(line_total, rate, order.prices_include_tax, currency)
-        note_lines.append(CreditNoteLine(kind=LineKind(item.get("kind", LineKind.GOODS)), description=item["description"], quantity=quantity, unit_price=Decimal(str(item["unit_price"])),
+        note_lines.append(CreditNoteLine(kind=LineKind(item.get("kind", LineKind.GOODS)), **_description(item["description"]), quantity=quantity,
+                                         unit_price=Decimal(str(item["unit_price"])),
                                          tax_rate=rate, tax_amount=tax, line_total=line_total))
     subtotal = sum((l.line_total for l in note_lines), Decimal(0))
     tax = sum((l.tax_amount for l in note_lines), Decimal(0))
@@ -664,12 +721,14 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
     issued_on = issued_on or timezone.localdate()
     note = CreditNote.objects.create(
         number=f"CN-{issued_on.year}-{sequence_next(series=f'CN-{issued_on.year}'):06d}", invoice=invoice, order=order,
-        currency=currency, issued_on=issued_on, reason=reason, subtotal=subtotal, tax_total=tax, total=total,
+        currency=currency, issued_on=issued_on, reason=str(reason), reason_text=reason.stored() if isinstance(reason, Text) else None,
+        subtotal=subtotal, tax_total=tax, total=total,
     )
     for line in note_lines:
         line.credit_note = note
     CreditNoteLine.objects.bulk_create(note_lines)
-    timeline_record(subject=order, event="credit note", message=f"{note.number}: {total} {currency} — {reason}", **_actor_kwargs(user, ""))
+    timeline_record(subject=order, event="credit note", **_actor_kwargs(user, ""),
+                    message=Text(gettext_noop("%(note)s: %(total)s — %(reason)s"), note=note.number, total=Money(total, currency), reason=as_text(reason)))
     change_record(topic="orders.credit_note", object_id=note.pk, data={"number": note.number})
     return note
 
@@ -805,7 +864,10 @@ def _payment_record(order, *, amount, method, reference, kind, invoice, received
     if status != order.payment_status:
         order.payment_status = status
         order.save(update_fields=["payment_status", "updated_at"])
-    timeline_record(subject=order, event=kind, message=f"{amount} {order.currency} by {method} {reference}".strip(), **_actor_kwargs(user, ""))
+    params = {"amount": Money(amount, order.currency), "method": method}
+    message = (Text(gettext_noop("%(amount)s by %(method)s %(reference)s"), reference=reference, **params) if reference
+               else Text(gettext_noop("%(amount)s by %(method)s"), **params))
+    timeline_record(subject=order, event=kind, message=message, **_actor_kwargs(user, ""))
     change_record(topic="orders.payment", object_id=payment.pk, data={"order": order.pk, "kind": kind})
     if kind == Payment.Kind.PAYMENT:
         _invoice_on_payment(order, user=user)

@@ -4,13 +4,15 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
-from django.utils.translation import gettext
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import TimelineInline, Workflow, WorkflowAdminMixin, admin_permission_required, granted_by
 from hub.display import badge, truncated
+from hub.money import money_format
 from hub.imports.changelist import SpreadsheetExportMixin
+from hub.texts import Text
 from inventory.models import Warehouse
 from returns import services
 from returns.models import ChannelReturnPolicy, Rma, RmaLine, RmaStatus
@@ -20,6 +22,7 @@ class RmaLineInline(admin.TabularInline):
     model = RmaLine
     extra = 0
     can_delete = False
+    classes = ["hub-rows"]
     fields = ["order_line", "quantity", "reason", "replacement_product", "received_quantity", "condition", "disposition", "disposition_warehouse"]
     readonly_fields = fields
 
@@ -53,7 +56,7 @@ STATUS_TONES = {R.REQUESTED: "warning", R.AUTHORISED: "info", R.IN_TRANSIT: "inf
 class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
     hub_resource = "returns"
     service_errors = (services.ReturnError,)
-    list_display = ["number", "order", "customer_short", "channel", "status_label", "age_days", "refunded_total"]  # + next steps
+    list_display = ["number", "order", "customer_short", "channel_code", "status_label", "age_days", "refunded_amount"]  # + next steps
     list_filter = ["status", AgeFilter, "channel", "source"]
     search_fields = ["number", "order__number", "order__external_id", "customer__code", "customer__name", "customer__email"]
     list_select_related = ["order", "customer", "channel"]
@@ -95,7 +98,15 @@ class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
 
     @admin.display(description=_("customer"), ordering="customer__name")
     def customer_short(self, obj):
-        return truncated(obj.customer.company or obj.customer.name, 28)
+        return truncated(obj.customer.company or obj.customer.name, 20)
+
+    @admin.display(description=_("channel"), ordering="channel__code")
+    def channel_code(self, obj):
+        return obj.channel.code
+
+    @admin.display(description=_("refunded"), ordering="refunded_total")
+    def refunded_amount(self, obj):
+        return money_format(obj.refunded_total, obj.order.currency)
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj):
@@ -107,8 +118,9 @@ class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
 
         @admin.display(description=_("Next step"))
         def step_links(obj):
-            return format_html_join(" · ", '<a class="rma-step" href="{}">{}</a>', ((reverse(f"admin:returns_rma_{step}", args=[obj.pk]), STEP_LABELS[step])
+            links = format_html_join(" · ", '<a class="rma-step" href="{}">{}</a>', ((reverse(f"admin:returns_rma_{step}", args=[obj.pk]), STEP_LABELS[step])
                                                                                      for step, statuses in steps if obj.status in statuses))
+            return format_html('<span class="hub-wrap">{}</span>', links) if links else ""
 
         return [*super().get_list_display(request), step_links]
 
@@ -118,10 +130,10 @@ class RmaAdmin(WorkflowAdminMixin, SpreadsheetExportMixin, admin.ModelAdmin):
         services.rma_authorise(rma=rma, user=request.user)
 
     def do_reject(self, request, rma):
-        services.rma_reject(rma=rma, reason=gettext("rejected by %(user)s") % {"user": request.user.get_username()}, user=request.user)
+        services.rma_reject(rma=rma, reason=Text(gettext_noop("rejected by %(user)s"), user=request.user.get_username()), user=request.user)
 
     def do_cancel(self, request, rma):
-        services.rma_cancel(rma=rma, reason=gettext("cancelled by %(user)s") % {"user": request.user.get_username()}, user=request.user)
+        services.rma_cancel(rma=rma, reason=Text(gettext_noop("cancelled by %(user)s"), user=request.user.get_username()), user=request.user)
 
     def do_refund(self, request, rma):
         amount = services.rma_refund(rma=rma, user=request.user)

@@ -1,7 +1,10 @@
 """Demo returns at every stage, from shipped demo orders."""
 
+from django.utils.translation import gettext_noop
+
 from hub.registry import DemoSeeder, register_demo_seeder
 from hub.models import SalesChannel
+from hub.texts import Text
 from orders.models import SalesOrder
 from returns import services
 from returns.models import ChannelReturnPolicy, RmaLine
@@ -27,13 +30,13 @@ def seed(*, scale, rng):
         if stage == "requested":
             continue
         if stage == "rejected":
-            services.rma_reject(rma=rma, reason="outside the 30-day return window")
+            services.rma_reject(rma=rma, reason=Text(gettext_noop("outside the 30-day return window")))
             continue
         services.rma_authorise(rma=rma, actor_label="demo")
         if stage == "authorised":
             continue
         if stage == "cancelled":
-            services.rma_cancel(rma=rma, reason="customer kept the item")
+            services.rma_cancel(rma=rma, reason=Text(gettext_noop("customer kept the item")))
             continue
         services.rma_mark_in_transit(rma=rma, carrier="Colissimo", tracking_number=f"8R{rng.randint(10**8, 10**9)}", actor_label="demo")
         if stage == "in_transit":

@@ -1,12 +1,14 @@
 """Export of returns (one row per RMA line)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from hub.imports.columns import DecimalNumber, Integer, Text
 from hub.imports.engine import Resource, register
 from returns.models import RmaLine
 
 
 class ReturnExportResource(Resource):
-    name, label, order, importable = "returns", "Returns (export)", 100, False
+    name, label, order, importable = "returns", _("Returns (export)"), 100, False
     selection_lookup = "rma"  # exported from the RMA list: the lines of the listed RMAs
     columns = [Text(n) for n in ["rma", "status", "order", "customer", "channel", "source", "sku", "reason"]] + [
         Integer("quantity"), Integer("received"), Text("condition"), Text("disposition"), Text("replacement_sku"),

@@ -11,14 +11,15 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from hub.changes import change_record
-from hub.money import round_money
+from hub.money import Money, round_money
 from hub.services import sequence_next, timeline_record
+from hub.texts import Text, as_text, label_text
 from inventory.services import StockError, stock_quarantine, stock_restock, stock_write_off
 from inventory.models import Warehouse
-from orders.models import Payment, SalesOrder
+from orders.models import OrderStatus, Payment, SalesOrder
 from orders.services import OrderError, credit_notes_issue, order_import, payment_record
 from returns.models import ChannelReturnPolicy, Rma, RmaCreditNote, RmaLine, RmaStatus
 from returns.selectors import order_of_channel, return_policy_of, return_warehouse_for, return_window_end
@@ -43,7 +44,8 @@ def _transition(rma, status, *, event, message="", user=None, actor_label=""):
     previous = rma.status
     rma.status = status
     rma.save(update_fields=["status", "updated_at"])
-    timeline_record(subject=rma, event=event, message=message or f"{previous} → {status}", data={"from": previous, "to": status},
+    message = message or Text(gettext_noop("%(previous)s → %(status)s"), previous=label_text(R(previous).label), status=label_text(R(status).label))
+    timeline_record(subject=rma, event=event, message=message, data={"from": previous, "to": status},
                     actor=user, actor_label=actor_label or ("" if getattr(user, "is_authenticated", False) else "system"))
     change_record(topic="returns.rma", object_id=rma.pk, data={"status": status})
 
@@ -94,7 +96,9 @@ def rma_request(*, order, lines, source=Rma.Source.STAFF, expected_warehouse=Non
     for line in checked:
         line.rma = rma
     RmaLine.objects.bulk_create(checked)
-    timeline_record(subject=rma, event="requested", message=f"{sum(l.quantity for l in checked)} unit(s) from {order.number} via {rma.get_source_display()}",
+    timeline_record(subject=rma, event="requested",
+                    message=Text(gettext_noop("%(units)s unit(s) from %(order)s via %(source)s"), units=sum(l.quantity for l in checked),
+                                 order=order.number, source=label_text(Rma.Source(rma.source).label)),
                     actor=user, actor_label=actor_label)
     timeline_record(subject=order, event="return requested", message=rma.number, actor=user, actor_label=actor_label)
     return rma
@@ -135,7 +139,7 @@ def rma_request_from_channel(*, channel, order_number: str = "", order_external_
 
 
 @transaction.atomic
-def rma_hold(*, rma, reason: str, actor_label: str = "") -> Rma:
+def rma_hold(*, rma, reason: str | Text, actor_label: str = "") -> Rma:
     """Leave a requested return for a person to decide (authorise or reject), saying why."""
     rma = _locked(rma)
     if rma.status != R.REQUESTED:
@@ -188,7 +192,9 @@ def rma_authorise(*, rma, user=None, actor_label="") -> Rma:
         replacement, _ = order_import(channel=order.channel, data=payload, user=user, actor_label=actor_label or "returns")
         rma.replacement_order = replacement
         rma.save(update_fields=["replacement_order", "updated_at"])
-        timeline_record(subject=rma, event="exchange", message=f"replacement order {replacement.number} ({replacement.status})", actor=user)
+        timeline_record(subject=rma, event="exchange", actor=user,
+                        message=Text(gettext_noop("replacement order %(order)s (%(status)s)"), order=replacement.number,
+                                     status=label_text(OrderStatus(replacement.status).label)))
     return rma
 
 
@@ -197,7 +203,7 @@ def rma_reject(*, rma, reason, user=None) -> Rma:
     rma = _locked(rma)
     if rma.status != R.REQUESTED:
         raise ReturnError(gettext("%(rma)s is %(status)s; only requested returns are rejected") % {"rma": rma.number, "status": rma.get_status_display().lower()})
-    if not reason.strip():
+    if not str(reason).strip():
         raise ReturnError(gettext("say why the return is rejected"))
     _transition(rma, R.REJECTED, event="rejected", message=reason, user=user)
     return rma
@@ -246,7 +252,8 @@ def rma_receive(*, rma, quantities: dict, user=None, actor_label="") -> Rma:
     if not received:
         raise ReturnError(gettext("nothing received"))
     outstanding = sum(l.quantity - l.received_quantity for l in lines.values())
-    message = f"{received} unit(s) received" + (f", {outstanding} still expected" if outstanding else ", complete")
+    message = (Text(gettext_noop("%(received)s unit(s) received, %(outstanding)s still expected"), received=received, outstanding=outstanding)
+               if outstanding else Text(gettext_noop("%(received)s unit(s) received, complete"), received=received))
     if rma.status == R.RECEIVED:
         timeline_record(subject=rma, event="received", message=message, actor=user, actor_label=actor_label)
     else:
@@ -286,25 +293,36 @@ def rma_inspect(*, rma, results: dict, user=None) -> Rma:
                 raise ReturnError(gettext("no quarantine (non-sellable) warehouse is set up"))
             warehouse = quarantine
             try:
-                stock_quarantine(product=product, warehouse=quarantine, quantity=units, reason=f"{rma.number}: {condition}", reference=rma.number)
+                stock_quarantine(product=product, warehouse=quarantine, quantity=units, reference=rma.number,
+                                 reason=Text(gettext_noop("%(rma)s: %(condition)s"), rma=rma.number, condition=label_text(RmaLine.Condition(condition).label)))
                 if disposition in {RmaLine.Disposition.SCRAP, RmaLine.Disposition.RETURN_TO_VENDOR}:
                     stock_write_off(product=product, warehouse=quarantine, quantity=units, reference=rma.number,
-                                    reason=f"{rma.number}: {RmaLine.Disposition(disposition).label.lower()} ({condition})")
+                                    reason=Text(gettext_noop("%(rma)s: %(disposition)s (%(condition)s)"), rma=rma.number,
+                                                disposition=label_text(RmaLine.Disposition(disposition).label),
+                                                condition=label_text(RmaLine.Condition(condition).label)))
             except StockError as exc:
                 raise ReturnError(str(exc)) from exc
         line.condition, line.disposition, line.disposition_warehouse = condition, disposition, warehouse
         line.save(update_fields=["condition", "disposition", "disposition_warehouse"])
-    _transition(rma, R.INSPECTED, event="inspected",
-                message="; ".join(f"{l.order_line.sku}: {l.received_quantity} {l.condition} → {l.disposition or '—'}" for l in lines.values()), user=user)
-    failed = [f"{l.received_quantity} {l.order_line.sku} {l.condition}" for l in lines.values()
-              if l.received_quantity and l.condition != RmaLine.Condition.SELLABLE]
+    _transition(rma, R.INSPECTED, event="inspected", user=user, message=Text("%(texts)s", texts=[
+        Text(gettext_noop("%(sku)s: %(quantity)s %(condition)s → %(disposition)s"), sku=l.order_line.sku, quantity=l.received_quantity,
+             condition=_label(RmaLine.Condition, l.condition), disposition=_label(RmaLine.Disposition, l.disposition))
+        for l in lines.values()]))
+    failed = [Text(gettext_noop("%(quantity)s %(sku)s %(condition)s"), quantity=l.received_quantity, sku=l.order_line.sku,
+                   condition=_label(RmaLine.Condition, l.condition))
+              for l in lines.values() if l.received_quantity and l.condition != RmaLine.Condition.SELLABLE]
     change_record(topic="returns.inspected", object_id=rma.pk, data={"passed": not failed})
     if failed:
         timeline_record(subject=rma, event="needs a decision", actor=user,
-                        message=f"not refunded automatically: {', '.join(failed)}; refund or close it once decided")
+                        message=Text(gettext_noop("not refunded automatically: %(units)s; refund or close it once decided"), units=failed))
     elif policy_for(rma.channel).refund_trigger == ChannelReturnPolicy.RefundTrigger.INSPECTED:
         rma_refund(rma=rma, user=user)
     return rma
+
+
+def _label(choices, value):
+    """A choice's label as a Text, "—" when there is none."""
+    return label_text(choices(value).label) if value in choices.values else (value or "—")
 
 
 def _unit_paid(line) -> Decimal:
@@ -337,18 +355,20 @@ def refund_amount(*, rma, expected: bool = False) -> tuple[Decimal, list[dict]]:
             continue
         value = round_money(_unit_paid(line.order_line) * units, currency)
         goods += value
-        items.append({"description": f"Return {rma.number}: {line.order_line.sku} {line.order_line.name}", "quantity": 1,
+        items.append({"description": Text(gettext_noop("Return %(rma)s: %(sku)s %(name)s"), rma=rma.number, sku=line.order_line.sku,
+                                          name=line.order_line.name), "quantity": 1,
                       "unit_price": str(value), "tax_rate": str(line.order_line.tax_rate), "value": value, "order_line": line.order_line_id})
     fee = round_money(goods * policy.restocking_fee_percent / 100, currency)
     if fee:
-        items.append({"description": f"Restocking fee {policy.restocking_fee_percent} %", "quantity": 1, "unit_price": str(-fee), "tax_rate": "0",
+        items.append({"description": Text(gettext_noop("Restocking fee %(percent)s %%"), percent=f"{policy.restocking_fee_percent:g}"),
+                      "quantity": 1, "unit_price": str(-fee), "tax_rate": "0",
                       "kind": "fee", "value": -fee})
     order_lines = list(order.lines.all())
     returned = dict(RmaLine.objects.filter(order_line__order=order, rma__status__in=COUNTED_RMA_STATUSES)
                     .values_list("order_line").annotate(s=Sum("quantity")).values_list("order_line", "s"))
     everything_back = all(returned.get(l.pk, 0) == l.quantity for l in order_lines)
     if policy.refund_shipping and order.shipping_total and everything_back and goods:
-        items.append({"description": "Shipping refund", "quantity": 1, "unit_price": str(order.shipping_total), "tax_rate": "0",
+        items.append({"description": Text(gettext_noop("Shipping refund")), "quantity": 1, "unit_price": str(order.shipping_total), "tax_rate": "0",
                       "kind": "shipping", "value": order.shipping_total})
     return sum((i["value"] for i in items), Decimal(0)), items
 
@@ -375,13 +395,15 @@ def rma_refund(*, rma, user=None) -> Decimal:
     amount = due if refundable is None else min(due, refundable)
     if amount <= 0:
         if rma.status == R.INSPECTED and due <= 0:
-            _transition(rma, R.REFUNDED, event="refunded", message="nothing due (exchanged or already refunded)", user=user)
+            _transition(rma, R.REFUNDED, event="refunded", message=Text(gettext_noop("nothing due (exchanged or already refunded)")), user=user)
         return Decimal(0)
     store_credit = rma.refund_method == Rma.RefundMethod.STORE_CREDIT
     scale = amount / worth if worth else Decimal(1)
     lines = [{k: v for k, v in i.items() if k != "value"} | {"unit_price": str(round_money(i["value"] * scale, order.currency))} for i in items]
     try:
-        notes = credit_notes_issue(order=order, lines=lines, reason=f"Return {rma.number}" + (" (store credit)" if store_credit else ""), user=user)
+        reason = (Text(gettext_noop("Return %(rma)s (store credit)"), rma=rma.number) if store_credit
+                  else Text(gettext_noop("Return %(rma)s"), rma=rma.number))
+        notes = credit_notes_issue(order=order, lines=lines, reason=reason, user=user)
     except OrderError as exc:
         raise ReturnError(str(exc)) from exc
     RmaCreditNote.objects.bulk_create(RmaCreditNote(rma=rma, credit_note=note) for note in notes)
@@ -392,8 +414,10 @@ def rma_refund(*, rma, user=None) -> Decimal:
                        kind=Payment.Kind.REFUND, user=user)
     rma.refunded_total += amount
     rma.save(update_fields=["refunded_total", "updated_at"])
+    refunded = {"amount": Money(amount, order.currency), "total": Money(rma.refunded_total, order.currency)}
     timeline_record(subject=rma, event="refund", actor=user,
-                    message=f"{amount} {order.currency} refunded{' as store credit' if store_credit else ''} (total {rma.refunded_total})")
+                    message=(Text(gettext_noop("%(amount)s refunded as store credit (total %(total)s)"), **refunded) if store_credit
+                             else Text(gettext_noop("%(amount)s refunded (total %(total)s)"), **refunded)))
     change_record(topic="returns.refund", object_id=rma.pk, data={"amount": str(amount), "order": order.number})
     if rma.status == R.INSPECTED:
         _transition(rma, R.REFUNDED, event="refunded", user=user)
@@ -411,7 +435,8 @@ def rma_close(*, rma, user=None) -> Rma:
             rma_refund(rma=rma, user=user)
             rma.refresh_from_db()
         if rma.status == R.INSPECTED:
-            _transition(rma, R.REFUNDED, event="refunded", message=f"{rma.refunded_total} refunded in all", user=user)
+            _transition(rma, R.REFUNDED, event="refunded", user=user,
+                        message=Text(gettext_noop("%(total)s refunded in all"), total=Money(rma.refunded_total, rma.order.currency)))
     _transition(rma, R.CLOSED, event="closed", user=user)
     return rma
 
@@ -451,16 +476,18 @@ def refund_record_external(*, order, amount, lines, reference: str, source_label
         rma = rma_request(order=order, lines=[{"order_line": item["order_line"], "quantity": item["quantity"]} for item in lines],
                           source=Rma.Source.STOREFRONT, notes=f"Refunded in {source_label} ({reference}).", actor_label=actor_label)
         rma = rma_authorise(rma=rma, actor_label=actor_label)
-    note_lines = [{"description": f"Refund {reference}: {item['order_line'].sku} {item['order_line'].name}", "quantity": 1,
+    note_lines = [{"description": Text(gettext_noop("Refund %(reference)s: %(sku)s %(name)s"), reference=reference, sku=item["order_line"].sku,
+                                       name=item["order_line"].name), "quantity": 1,
                    "unit_price": str(round_money(Decimal(str(item["amount"])), order.currency)), "tax_rate": str(item["order_line"].tax_rate),
                    "order_line": item["order_line"].pk}
                   for item in lines]
     rest = amount - sum((Decimal(line["unit_price"]) for line in note_lines), Decimal(0))
     if rest:
-        note_lines.append({"description": f"Refund {reference}: shipping and adjustments", "quantity": 1, "unit_price": str(rest), "tax_rate": "0",
+        note_lines.append({"description": Text(gettext_noop("Refund %(reference)s: shipping and adjustments"), reference=reference), "quantity": 1, "unit_price": str(rest), "tax_rate": "0",
                            "kind": "shipping"})
     try:
-        notes = credit_notes_issue(order=order, lines=note_lines, reason=f"Refund {reference} in {source_label}")
+        notes = credit_notes_issue(order=order, lines=note_lines,
+                                   reason=Text(gettext_noop("Refund %(reference)s in %(source)s"), reference=reference, source=source_label))
     except OrderError as exc:
         raise ReturnError(str(exc)) from exc
     if rma is not None:
@@ -475,8 +502,10 @@ def refund_record_external(*, order, amount, lines, reference: str, source_label
     if rma is not None:
         rma.refunded_total += amount
         rma.save(update_fields=["refunded_total", "updated_at"])
-        timeline_record(subject=rma, event="refund", message=f"{amount} {order.currency} refunded in {source_label} ({reference})",
-                        actor_label=actor_label)
-    timeline_record(subject=order, event="refunded", message=f"{amount} {order.currency} in {source_label} ({reference})", actor_label=actor_label)
+    refunded = Text(gettext_noop("%(amount)s refunded in %(source)s (%(reference)s)"), amount=Money(amount, order.currency),
+                    source=source_label, reference=reference)
+    if rma is not None:
+        timeline_record(subject=rma, event="refund", message=refunded, actor_label=actor_label)
+    timeline_record(subject=order, event="refunded", message=refunded, actor_label=actor_label)
     change_record(topic="returns.refund", object_id=rma.pk if rma else f"order:{order.pk}", data={"amount": str(amount), "order": order.number})
     return rma, amount

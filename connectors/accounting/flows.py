@@ -11,6 +11,7 @@ note or a payment first makes sure its invoice is there."""
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from connectors.accounting.system import DAILY, ApplicationDocument, DocumentLine, Found, SalesDocument, idempotency_key, percent_key
@@ -300,7 +301,7 @@ class ContactsOut(Flow):
     with their first document)."""
 
     name = "contacts.out"
-    label = "Contacts out"
+    label = _("Contacts sent")
     topics = ("orders.customer",)
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
@@ -371,7 +372,7 @@ class DocumentsOut(Flow):
 
 class InvoicesOut(DocumentsOut):
     name = "invoices.out"
-    label = "Invoices out"
+    label = _("Invoices sent")
     kind = "invoice"
     topics = ("orders.invoice",)
 
@@ -380,7 +381,7 @@ class CreditNotesOut(DocumentsOut):
     """Credit notes, then their allocation to the invoice for what it still had due."""
 
     name = "credit_notes.out"
-    label = "Credit notes and allocations out"
+    label = _("Credit notes sent")
     kind = "credit_note"
     topics = ("orders.credit_note",)
 
@@ -394,7 +395,7 @@ class PaymentsOut(Flow):
     """Per order: money received applied to its invoices, refunds paid out of its credit notes."""
 
     name = "payments.out"
-    label = "Payments and refunds out"
+    label = _("Payments and refunds sent")
     topics = ("orders.payment", "orders.invoice", "orders.credit_note")
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
@@ -429,7 +430,7 @@ class DailyBatch(ScheduledFlow):
     (in event-driven mode too: a safety net for anything missed)."""
 
     name = "documents.batch"
-    label = "Daily batch"
+    label = _("Daily batch")
     every_minutes = 24 * 60
 
     def prepare(self, ctx, job):

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from catalog.models import Product
@@ -58,7 +59,7 @@ def variant_bindings(endpoint, skus: list[str], *, for_update: bool = False) -> 
 
 class ProductsOut(Flow):
     name = "products.out"
-    label = "Products, variants and prices out"
+    label = _("Products and prices sent")
     topics = ("catalog.product", "catalog.price")
     batch_size = 20
 
@@ -203,7 +204,7 @@ def _stock_row_data(binding) -> dict:
 
 class StockOut(Flow):
     name = "stock.out"
-    label = "Available-to-sell out"
+    label = _("Available stock sent")
     topics = ("inventory.stock",)
     batch_size = 250
 
@@ -248,7 +249,7 @@ class StockReconcile(ScheduledFlow):
     reconciled in runs that each stay well inside the task timeout."""
 
     name = "stock.reconcile"
-    label = "Stock reconcile"
+    label = _("Stock reconciliation")
     every_minutes = 360
     page_size = 2000
 
@@ -288,7 +289,7 @@ class StockReconcile(ScheduledFlow):
 
 class FulfilmentsOut(Flow):
     name = "fulfilments.out"
-    label = "Fulfilments out (with tracking)"
+    label = _("Shipments sent (with tracking)")
     topics = ("orders.shipment",)
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
@@ -333,7 +334,7 @@ class FulfilmentsOut(Flow):
 
 class CancellationsOut(Flow):
     name = "cancellations.out"
-    label = "Cancellations out"
+    label = _("Cancellations sent")
     topics = ("orders.order",)
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
@@ -361,7 +362,7 @@ class OrdersPoll(ScheduledFlow):
     """Safety net for missed webhooks: orders updated since the last successful poll (with an overlap)."""
 
     name = "orders.poll"
-    label = "Orders poll"
+    label = _("Orders fetched")
     every_minutes = 10
 
     def prepare(self, ctx, job):

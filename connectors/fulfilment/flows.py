@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 from catalog.selectors import sellable_skus
@@ -48,7 +49,7 @@ class ItemsOut(Flow):
     data, lot and expiry tracking); the 3PL's item id is bound back."""
 
     name = "items.out"
-    label = "Items out"
+    label = _("Items sent")
     topics = ("catalog.product",)
     batch_size = 20
 
@@ -139,7 +140,7 @@ class OrdersOut(Flow):
     holds, address changes and cancellations follow while the 3PL has not picked it."""
 
     name = "orders.out"
-    label = "Orders out (release, changes, holds, cancellations)"
+    label = _("Orders sent to the warehouse")
     topics = ("orders.order",)
     batch_size = 10
 
@@ -287,7 +288,7 @@ class ShipmentsPoll(ScheduledFlow):
     webhooks: a missed or dropped webhook costs at most one poll interval."""
 
     name = "shipments.poll"
-    label = "Shipments poll"
+    label = _("Shipments fetched")
     every_minutes = 15
 
     def prepare(self, ctx, job):
@@ -328,7 +329,7 @@ class StockIn(ScheduledFlow):
     3PL's stock event (one job per SKU, checked together)."""
 
     name = "stock.in"
-    label = "Stock in (3PL levels against the ledger)"
+    label = _("Warehouse stock checked")
     every_minutes = 60
     batch_size = 500
 
@@ -361,7 +362,7 @@ class ReturnsOut(Flow):
     cancelled return is cancelled there."""
 
     name = "returns.out"
-    label = "Expected returns out"
+    label = _("Expected returns sent")
     topics = ("returns.rma",)
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):
@@ -443,7 +444,7 @@ class ReturnsPoll(ScheduledFlow):
     recorded at the next poll."""
 
     name = "returns.poll"
-    label = "Returns poll"
+    label = _("Returns fetched")
     every_minutes = 30
 
     def prepare(self, ctx, job):

@@ -35,14 +35,6 @@ CURSOR = "stock.in"
 REASON_LENGTH = 200  # a movement's English reason column
 
 
-def _movement_reason(reason: Text) -> "Text | str":
-    """The reason as the ledger takes it: the Text where movements keep one (shown in the reader's
-    language), else its English sentence."""
-    if any(field.name == "reason_text" for field in StockMovement._meta.get_fields()):
-        return reason
-    return str(reason)
-
-
 def _message(exc: Exception) -> "Text | str":
     return exc.args[0] if exc.args and isinstance(exc.args[0], Text) else str(exc)
 
@@ -139,12 +131,12 @@ def _correct(endpoint, warehouse, product, difference, their_rows, position, rea
     kind = StockMovement.Kind.THIRD_PARTY_CORRECTION
     with transaction.atomic():
         if not product.track_expiry:
-            stock_adjust(product=product, warehouse=warehouse, quantity_delta=difference, reason=_movement_reason(reason), source=endpoint.code,
+            stock_adjust(product=product, warehouse=warehouse, quantity_delta=difference, reason=reason, source=endpoint.code,
                          reference=reference, kind=kind)
             return difference
         applied = 0
         for lot, units, expiry in _lot_split(difference, their_rows, position):
-            stock_adjust(product=product, warehouse=warehouse, quantity_delta=units, reason=_movement_reason(reason), source=endpoint.code,
+            stock_adjust(product=product, warehouse=warehouse, quantity_delta=units, reason=reason, source=endpoint.code,
                          reference=reference, kind=kind, lot=lot, expiry=expiry)
             applied += units
         return applied

@@ -50,7 +50,7 @@ class ReturnOutcome(Flow):
     return is closed without Loop's own exchange order); goods that failed are flagged for review."""
 
     name = "return.outcome"
-    label = "Return outcome to Loop"
+    label = _("Return outcome sent")
     topics = ("returns.inspected",)
 
     def record_keys(self, *, endpoint, topic, object_ids, data_by_id):

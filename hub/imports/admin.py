@@ -14,15 +14,24 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from hub.admin import admin_permission_required, granted_by
+from hub.display import truncated
 from hub.imports.cells import csv_cell
 from hub.imports.engine import RESOURCES, export_to_file, stream_csv
 from hub.imports.models import ImportJob
 from hub.imports.progress import progress_read
 from hub.imports.services import import_job_create, resource_get
+
+
+def resource_label(name: str) -> str:
+    """A resource as people call it ("Prix (paliers de quantité)"), its code when it is unknown."""
+    try:
+        return str(resource_get(name).label)
+    except ValueError:
+        return name
 
 
 def _resource_choices(importable_only: bool):
@@ -74,11 +83,25 @@ class ExportForm(forms.Form):
         self.fields["resource"].choices = _resource_choices(False)
 
 
+class ResourceFilter(admin.SimpleListFilter):
+    title = _("data")
+    parameter_name = "resource"
+
+    def lookups(self, request, model_admin):
+        names = model_admin.get_queryset(request).order_by().values_list("resource", flat=True).distinct()
+        return sorted(((name, resource_label(name)) for name in names), key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(resource=self.value()) if self.value() else queryset
+
+
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["id", "resource", "original_name", "status_badge", "dry_run", "rows", "new", "updated", "unchanged", "deleted", "error_count", "user", "created_at", "duration", "summary"]
-    list_filter = ["status", "resource", "dry_run", "background"]
+    list_display = ["created_at", "resource_label", "file_name", "status_badge", "rows", "new", "updated", "user"]
+    list_display_links = ["created_at"]
+    list_filter = ["status", ResourceFilter, "dry_run", "background"]
     search_fields = ["original_name", "resource", "user__username"]
+    list_select_related = ["user"]
     date_hierarchy = "created_at"
     change_list_template = "admin/hub/importjob/change_list.html"
 
@@ -91,10 +114,27 @@ class ImportJobAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("Status"))
+    @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, job):
         colour = {"succeeded": "#2e7d32", "failed": "#c62828", "crashed": "#c62828", "running": "#1565c0"}.get(job.status, "#555")
-        return format_html('<b style="color:{}">{}</b>', colour, job.get_status_display())
+        notes = []
+        if job.error_count:
+            notes.append(ngettext("%(count)d error", "%(count)d errors", job.error_count) % {"count": job.error_count})
+        if job.dry_run:
+            notes.append(gettext("dry run"))
+        label = format_html('<b class="hub-wrap" style="color:{}" title="{}">{}</b>', colour, Truncator(job.message).chars(300),
+                            job.get_status_display())
+        if notes:
+            return format_html('{}<span class="hub-sub">{}</span>', label, " · ".join(notes))
+        return label
+
+    @admin.display(description=_("data"), ordering="resource")
+    def resource_label(self, job):
+        return truncated(resource_label(job.resource), 18)
+
+    @admin.display(description=_("file"), ordering="original_name")
+    def file_name(self, job):
+        return truncated(job.original_name, 16)
 
     @admin.display(description=_("Message"))
     def summary(self, job):
@@ -152,7 +192,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     def result_view(self, request, job_id):
         job = get_object_or_404(ImportJob, pk=job_id)
         return TemplateResponse(request, "admin/hub/importjob/result.html", self._context(
-            request, title=str(job), job=job, progress=None if job.is_finished else progress_read(job.pk),
+            request, title=str(job), job=job, resource_label=resource_label(job.resource), progress=None if job.is_finished else progress_read(job.pk),
             can_run=self.has_run_permission(request),
         ))
 

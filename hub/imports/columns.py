@@ -52,7 +52,7 @@ class Text(Column):
         if self.max_length and len(text) > self.max_length:
             raise CellError(gettext("is %(length)s characters long; at most %(max_length)s") % {"length": len(text), "max_length": self.max_length})
         if self.pattern and not self.pattern.match(text):
-            raise CellError(self.pattern_message or "has an invalid format")
+            raise CellError(str(self.pattern_message) if self.pattern_message else gettext("has an invalid format"))
         return text
 
 

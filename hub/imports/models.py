@@ -46,7 +46,9 @@ class ImportJob(models.Model):
         permissions = [("run_importjob", _("Can import spreadsheets")), ("export_importjob", _("Can export spreadsheets"))]
 
     def __str__(self) -> str:
-        return gettext("%(resource)s import #%(id)s (%(file)s)") % {"resource": self.resource, "id": self.pk, "file": self.original_name}
+        from hub.imports.admin import resource_label
+
+        return gettext("%(resource)s import #%(id)s (%(file)s)") % {"resource": resource_label(self.resource), "id": self.pk, "file": self.original_name}
 
     @property
     def is_finished(self) -> bool:

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils import translation
 from django.utils.module_loading import autodiscover_modules
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from hub.imports.cells import excerpt
 from hub.imports.engine import RESOURCES, ImportOptions, ImportResult, run_import
@@ -140,19 +140,22 @@ def import_job_sweep(*, now=None) -> dict[str, int]:
     settled = {"requeued": 0, "failed": 0}
     most = settings.HUB_IMPORT_MAX_ATTEMPTS
     lapsed = ImportJob.objects.filter(status__in=[Status.PENDING, Status.RUNNING], lease_expires_at__lt=now)
-    for job in lapsed.only("pk", "status", "attempts").order_by("pk"):
+    for job in lapsed.only("pk", "status", "attempts", "options").order_by("pk"):
         # Each change is conditional on the state seen, so a worker or another sweeper acting meanwhile wins.
         seen = ImportJob.objects.filter(pk=job.pk, status=job.status, attempts=job.attempts, lease_expires_at__lt=now)
+        # Written in the language of the person who started the import, as its row errors are.
+        with translation.override(job.options.get("language") or settings.LANGUAGE_CODE):
+            stopped = gettext("The import stopped %(attempts)s times before it finished (its worker was stopped, or ran out of "
+                              "time or memory); nothing was written. Split the file, or import it with manage.py hub_import.") % {
+                "attempts": job.attempts}
+            queued_again = gettext("The worker stopped before the import finished; queued again (run %(run)s of %(most)s).") % {
+                "run": job.attempts + 1, "most": most}
         if job.status == Status.RUNNING and job.attempts >= most:
-            settled["failed"] += seen.update(
-                status=Status.CRASHED, finished_at=now, lease_token="", lease_expires_at=None,
-                message=f"The import stopped {job.attempts} times before it finished (its worker was stopped, or ran out "
-                        "of time or memory); nothing was written. Split the file, or import it with manage.py hub_import.",
-            )
+            settled["failed"] += seen.update(status=Status.CRASHED, finished_at=now, lease_token="", lease_expires_at=None, message=stopped)
             continue
         changes = {"status": Status.PENDING, "lease_token": "", "lease_expires_at": _lease_end(now)}
         if job.status == Status.RUNNING:
-            changes["message"] = f"The worker stopped before the import finished; queued again (run {job.attempts + 1} of {most})."
+            changes["message"] = queued_again
         if seen.update(**changes):
             settled["requeued"] += 1
             enqueue_on_commit(RUN_TASK, job.pk)

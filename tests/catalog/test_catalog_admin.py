@@ -56,7 +56,7 @@ def test_product_page_shows_each_channels_public_price_resolved_today(staff):
     entry = PriceEntryFactory(price_list=PriceListFactory(code="PUBLIC"), unit_price=Decimal("12.5"))
     ChannelCatalogFactory(public_price_list=entry.price_list)
     page = staff.get(f"/admin/catalog/product/{entry.product_id}/change/").content.decode()
-    assert "<b>12.50 EUR</b>" in page
+    assert ">€12.50</b>" in page
 
 
 def test_category_admin_keeps_paths_through_the_service(staff):
@@ -137,3 +137,28 @@ def test_product_add_in_the_admin_creates_a_draft_with_variants_images_and_trans
     assert parent.images.get().url == "https://img.example.com/g.jpg"
     assert parent.translations.get().name == "Garland"
     assert ChangeEvent.objects.filter(topic="catalog.product", action="created").count() == 2
+
+
+def test_options_and_attributes_are_typed_as_plain_lines_and_shown_back_without_json(staff):
+    def management(prefix):
+        return {f"{prefix}-TOTAL_FORMS": 1, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000}
+
+    data = {
+        "sku": "SPOT", "name": "Spot", "brand": "", "gtin": "", "description": "", "option_axes": "size, colour",
+        "option_values": "", "attributes": "power_w: 5\nip_rating: IP44", "country_of_origin": "", "customs_code": "",
+        **management("translations"), **management("images"), "translations-TOTAL_FORMS": 0, "images-TOTAL_FORMS": 0,
+        **management("variants"), "variants-0-sku": "SPOT-M-RED", "variants-0-name": "Spot M rouge",
+        "variants-0-option_values": "size: M\ncolour: Red", "variants-0-gtin": "",
+    }
+    response = staff.post("/admin/catalog/product/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    parent = Product.objects.get(sku="SPOT")
+    assert (parent.option_axes, parent.attributes) == (["size", "colour"], {"power_w": 5, "ip_rating": "IP44"})
+    assert parent.variants.get().option_values == {"size": "M", "colour": "Red"}
+
+    page = staff.get(f"/admin/catalog/product/{parent.pk}/change/").content.decode()
+    assert 'value="size, colour"' in page and "power_w: 5\nip_rating: IP44" in page and "size: M\ncolour: Red" in page
+    assert "{&quot;power_w" not in page and "[&quot;size" not in page and "{&quot;size" not in page
+
+    refused = staff.post(f"/admin/catalog/product/{parent.pk}/change/", {**data, "attributes": "power_w 5", "variants-TOTAL_FORMS": 0})
+    assert refused.status_code == 200 and "Line 1: write" in refused.content.decode()

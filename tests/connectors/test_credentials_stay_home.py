@@ -90,7 +90,7 @@ def change_form(endpoint, **changes) -> dict:
 
     schedules = sorted(schedules_ensure(endpoint=endpoint).values(), key=lambda row: row.flow)
     data = {"kind": endpoint.kind, "code": endpoint.code, "name": endpoint.name, "base_url": endpoint.base_url,
-            "channel": endpoint.channel_id, "enabled_flows": "[]", "concurrency_limit": endpoint.concurrency_limit,
+            "channel": endpoint.channel_id, "concurrency_limit": endpoint.concurrency_limit,
             "rate_limit_per_second": str(endpoint.rate_limit_per_second), "setting_warehouse_map": "", "setting_price_list": "",
             "is_active": "on", "alert_emails": "", "credentials": "", "webhook_secret": "",
             "schedules-TOTAL_FORMS": len(schedules), "schedules-INITIAL_FORMS": len(schedules), "schedules-MIN_NUM_FORMS": 0,

@@ -125,7 +125,7 @@ def test_the_endpoint_page_edits_the_connectors_settings_and_its_schedules(admin
     page = admin_client.get(url)
     assert "setting_warehouse_map" in page.content.decode() and "every_minutes" in page.content.decode()
     data = {"kind": "shopify", "code": "shop-fr", "name": "Boutique", "base_url": shop_url, "channel": endpoint.channel_id,
-            "enabled_flows": "[]", "concurrency_limit": 2, "rate_limit_per_second": "2", "is_active": "on", "alert_emails": "",
+            "concurrency_limit": 2, "rate_limit_per_second": "2", "is_active": "on", "alert_emails": "",
             "credentials": "", "webhook_secret": "", "setting_price_list": "", "setting_warehouse_map": "NOWHERE=1"}
     schedules = list(EndpointSchedule.objects.filter(endpoint=endpoint).order_by("flow"))
     data.update({"schedules-TOTAL_FORMS": len(schedules), "schedules-INITIAL_FORMS": len(schedules), "schedules-MIN_NUM_FORMS": 0,
@@ -140,6 +140,13 @@ def test_the_endpoint_page_edits_the_connectors_settings_and_its_schedules(admin
     assert accepted.status_code == 302
     assert Endpoint.objects.get(pk=endpoint.pk).config["warehouse_map"] == {"LYON": "1001"}
     assert EndpointSchedule.objects.get(endpoint=endpoint, flow="orders.poll").every_minutes == 3
+
+    french = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert 'type="checkbox" name="enabled_flows" value="stock.out"' in french and "Stock disponible envoyé" in french
+    assert admin_client.post(url, {**data, "setting_warehouse_map": "LYON=1001", "enabled_flows": ["stock.out", "orders.poll"]}).status_code == 302
+    assert Endpoint.objects.get(pk=endpoint.pk).enabled_flows == ["stock.out", "orders.poll"]
+    refused = admin_client.post(url, {**data, "setting_warehouse_map": "LYON=1001", "enabled_flows": ["invoices.out"]})
+    assert refused.status_code == 200 and Endpoint.objects.get(pk=endpoint.pk).enabled_flows == ["stock.out", "orders.poll"]
 
 
 @pytest.mark.django_db

@@ -3,7 +3,6 @@ processed delivery's outcome and the 3PL's stock reconciliation reasons show in 
 French user and in English for an English one. The English sentence stays in the English column
 (`outcome`, `error`, `reason`), and rows written before the texts were stored still show it."""
 
-import pytest
 from django.urls import reverse
 from django.utils import translation
 
@@ -108,8 +107,6 @@ def test_a_3pl_correction_reason_reads_french_on_the_reconciliation_page(admin_c
     assert job.outcome == "checked 4 SKU(s) at 1 warehouse(s); corrected LAMP-1 -2"
 
 
-@pytest.mark.skipif(not any(f.name == "reason_text" for f in StockMovement._meta.get_fields()),
-                    reason="stock movements keep no translatable reason yet")
 def test_the_3pl_correction_movement_keeps_the_english_reason_and_its_text(shipbob_world):
     send_items(shipbob_world)
     shipbob_world["account"].control("stock/adjust", {"location_id": NORD, "sku": "LAMP-1", "change": -2, "reason": "Damaged in storage"})

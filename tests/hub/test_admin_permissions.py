@@ -443,7 +443,7 @@ def _inspect():
 
 def _console():
     an_endpoint()
-    return reverse("admin:connectors_console"), None, lambda response: _ok(response) and b"Shop (shop, shopify)" in response.content
+    return reverse("admin:connectors_console"), None, lambda response: _ok(response) and b"Shop (shop, Shopify)" in response.content
 
 
 def _edit_payload():

@@ -13,6 +13,7 @@ from catalog.models import ChannelCatalog
 from catalog.services import price_entry_set
 from connectors.models import InboxMessage, SyncJob
 from hub.display import address_block, chips, percent, truncated
+from hub.money import money_format
 from inventory.models import StockMovement
 from inventory.services import stock_receive
 from orders import services
@@ -223,8 +224,8 @@ def test_a_customers_page_shows_their_orders_open_balance_credit_use_and_returns
     page = admin_client.get(reverse("admin:orders_customer_change", args=[customer.pk])).content.decode()
     assert 'id="customer-orders"' in page and order.number in page
     balance = services.invoice_balance(invoice=order.invoices.get())
-    assert f"{balance} EUR" in page
-    assert 'id="customer-credit-use"' in page and "of 100.00 EUR used" in page
+    assert money_format(balance, "EUR") in page
+    assert 'id="customer-credit-use"' in page and "of €100.00 used" in page
     assert 'id="customer-returns"' in page and rma.number in page
 
 
@@ -241,8 +242,10 @@ def test_a_products_page_shows_stock_per_warehouse_and_what_each_price_list_give
     stock = page[page.index('id="product-stock"'):page.index("</table>", page.index('id="product-stock"'))]
     assert "LYON — Lyon" in stock and "PARIS — Paris" in stock and "LAMP-1-RED" in stock
     prices = page[page.index('id="product-prices"'):page.index("</table>", page.index('id="product-prices"'))]
-    assert "<b>40.00 EUR</b>" in prices and "<b>36.00 EUR</b>" in prices  # PRO: public − 10 %
+    assert "<b>€40.00</b>" in prices and "<b>€36.00</b>" in prices  # PRO: public − 10 %
     assert "from 10: 36.00" in prices
+    french = admin_client.get(reverse("admin:catalog_product_change", args=[lamp.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<b>40,00\xa0€</b>" in french.replace("&nbsp;", "\xa0") or "<b>40,00 €</b>" in french
     variant_page = admin_client.get(reverse("admin:catalog_product_change", args=[red.pk])).content.decode()
     assert '<span class="hub-chip">colour: red</span>' in variant_page
 

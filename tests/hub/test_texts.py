@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import pytest
 from django.utils import translation
 
 from hub.texts import Text, text_shown, texts_english, texts_stored
@@ -38,3 +39,39 @@ def test_a_message_the_catalogue_does_not_know_is_shown_as_written():
 def test_a_text_missing_a_parameter_is_shown_unformatted_rather_than_failing():
     with translation.override("fr"):
         assert text_shown(Text(ON_HOLD, order="SO-1").stored()) == ON_HOLD
+
+
+def test_amounts_and_dates_read_as_the_reader_writes_them_and_plainly_in_english():
+    from datetime import date
+
+    from hub.money import Money
+
+    text = Text("%(invoice)s: %(total)s, due %(due)s", invoice="INV-1", total=Money(Decimal("1234.5"), "EUR"), due=date(2026, 12, 31))
+    assert str(text) == "INV-1: 1234.50 EUR, due 2026-12-31"
+    with translation.override("fr"):
+        assert text_shown(text.stored()) == "INV-1 : 1\u00a0234,50\u00a0€, échéance le 31/12/2026"
+
+
+def test_a_choice_label_in_a_sentence_is_translated_when_shown():
+    from hub.texts import label_text
+    from orders.models import OrderStatus
+
+    text = Text("%(previous)s → %(status)s", previous=label_text(OrderStatus.RECEIVED.label), status=label_text(OrderStatus.ON_HOLD.label))
+    with translation.override("fr"):
+        assert str(text) == "Received → On hold"
+        assert text.shown() == "Reçu → En attente"
+
+
+@pytest.mark.django_db
+def test_a_timeline_entry_keeps_its_english_message_and_shows_the_readers_language():
+    from hub.services import timeline_record
+    from tests.hub.factories import SalesChannelFactory
+
+    channel = SalesChannelFactory(code="web")
+    written = timeline_record(subject=channel, event="updated", message=Text("stock reserved"))
+    typed = timeline_record(subject=channel, event="updated", message="a note someone typed")
+    written.refresh_from_db()
+    typed.refresh_from_db()
+    assert (written.message, typed.message, typed.message_text) == ("stock reserved", "a note someone typed", None)
+    with translation.override("fr"):
+        assert (written.message_shown, typed.message_shown) == ("stock réservé", "a note someone typed")

@@ -262,3 +262,15 @@ def test_the_imports_page_leads_to_the_import_button_of_each_list(admin_client):
     for model in ["catalog/category", "catalog/product", "catalog/pricelist", "catalog/priceentry", "inventory/warehouse",
                   "inventory/stocklevel", "orders/customer"]:
         assert f'href="/admin/{model}/import/"' in page
+
+
+@pytest.mark.django_db
+def test_a_columns_format_rule_is_explained_in_the_uploaders_language(tmp_path):
+    from django.utils import translation
+
+    content = b"sku,name,country_of_origin\nLAMP 1,Lampe,fr\n"
+    with translation.override("fr"):
+        french = engine_messages(tmp_path, "products", content)
+    english = engine_messages(tmp_path, "products", content)
+    assert sorted(french) == ["country_of_origin doit être un code pays ISO à 2 lettres (FR, DE…)", "sku ne doit pas contenir d'espace"]
+    assert sorted(english) == ["country_of_origin must be a 2-letter ISO country code (FR, DE…)", "sku must not contain spaces"]

@@ -66,6 +66,16 @@ def test_the_sweeper_queues_again_a_job_whose_worker_died(django_capture_on_comm
     assert Product.objects.count() == 20
 
 
+def test_the_sweepers_note_is_in_the_language_of_the_person_who_started_the_import(django_capture_on_commit_callbacks):
+    job = queued_job(django_capture_on_commit_callbacks)
+    ImportJob.objects.filter(pk=job.pk).update(options={**job.options, "language": "fr"})
+    worker_died(job)
+    with django_capture_on_commit_callbacks(execute=False):
+        import_job_sweep()
+    job.refresh_from_db()
+    assert job.message.startswith("Le traitement s'est arrêté avant la fin de l'import ; remis en file (passage 2 sur ")
+
+
 def test_the_sweeper_fails_a_job_after_its_last_run_and_the_admin_shows_why(django_capture_on_commit_callbacks, admin_client, settings):
     job = queued_job(django_capture_on_commit_callbacks)
     worker_died(job, attempts=settings.HUB_IMPORT_MAX_ATTEMPTS)

@@ -226,6 +226,11 @@ class TestPossibleDuplicates:
         match = CustomerMatch.objects.get()
         assert (match.customer, match.existing, match.status) == (duplicate, world["acme"], CustomerMatch.Status.OPEN)
 
+    def test_why_two_customers_may_be_one_person_reads_in_the_readers_language(self, world, duplicate, admin_client):
+        assert CustomerMatch.objects.get().reason == "same e-mail as ACME-BUYER"
+        french = admin_client.get("/admin/orders/customermatch/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+        assert "même e-mail que ACME-BUYER" in french and "same e-mail" not in french
+
     def test_linking_needs_the_permission(self, world, duplicate, django_user_model):
         clerk = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
         with pytest.raises(PermissionDenied):
