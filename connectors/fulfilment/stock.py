@@ -26,9 +26,9 @@ from connectors.flows import texts_joined
 from connectors.fulfilment.inbound import is_recorded
 from connectors.fulfilment.state import ITEM, awaiting_shipment, busy_skus, served_locations
 from connectors.sync import cursor_get, cursor_set
+from hub.texts import Text
 from inventory.models import StockMovement, Warehouse
 from inventory.selectors import stock_positions
-from hub.texts import Text
 from inventory.services import StockError, stock_adjust
 
 CURSOR = "stock.in"
