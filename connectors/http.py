@@ -143,9 +143,14 @@ class ApiClient:
         """Learn from the vendor's rate-limit headers."""
 
     def error_detail(self, response: requests.Response) -> str:
-        """What the vendor said went wrong, as a person reads it in the console; vendors whose
-        error bodies need rendering (message templates, XML) override it."""
-        return response.text[:300]
+        """What the vendor said went wrong, as a person reads it in the console: the message of a
+        JSON error body (with the vendor's error code), else the body's text. Vendors whose error
+        bodies need rendering (message templates, XML) override it."""
+        try:
+            said = vendor_message(response.json())
+        except ValueError:
+            said = ""
+        return (said or response.text)[:300]
 
     def on_rate_limited(self, response: requests.Response) -> float:
         """Seconds to wait after a 429 before trying the same request again."""
@@ -210,3 +215,25 @@ class ApiClient:
                                  retry_after=retry_after_seconds(response, 0) or None)
         raise PermanentError(Text(gettext_noop("%(method)s %(path)s: refused with %(status)s: %(detail)s"), method=method, path=path, status=status,
                                   detail=self.error_detail(response)), status=status, excerpt=excerpt)
+
+
+MESSAGE_KEYS = ("message", "error_description", "detail", "title", "error_message")
+
+
+def vendor_message(body) -> str:
+    """The words of a JSON error body as most APIs shape it — {"message": …, "code": …},
+    {"error": "…", "error_description": …}, {"errors": [{"message": …}]} — or "" when none."""
+    if isinstance(body, list):
+        return "; ".join(filter(None, (vendor_message(item) for item in body[:5])))
+    if isinstance(body, str):
+        return body
+    if not isinstance(body, dict):
+        return ""
+    said = next((body[key] for key in MESSAGE_KEYS if isinstance(body.get(key), str) and body[key].strip()), "")
+    if not said and body.get("errors"):
+        said = vendor_message(body["errors"])
+    if not said and body.get("error"):
+        said = vendor_message(body["error"])
+    code = next((body[key] for key in ("code", "error_code", "error") if isinstance(body.get(key), str) and body[key] != said), "")
+    return f"{said} ({code})" if said and code else said
+

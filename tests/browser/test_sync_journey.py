@@ -28,6 +28,8 @@ def test_a_failed_sync_job_is_retried_from_the_console_and_delivered(browser, fa
     card = page.locator(".module", has_text="boutique-fr")
     expect(card.locator(".open-errors")).to_have_text("1")
     expect(card.locator(".last-error")).to_contain_text("401")
+    expect(card.locator(".last-error")).to_contain_text("Consumer secret is invalid. (woocommerce_rest_authentication_error)")
+    expect(card.locator(".last-error")).not_to_contain_text('{"code"')  # the vendor's words, not its JSON
     tour(page, "console")
 
     # The key renewed in WooCommerce goes into the endpoint's settings.

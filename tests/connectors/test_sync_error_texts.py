@@ -48,9 +48,9 @@ def html(response) -> str:
 def test_a_refused_push_stores_the_english_sentence_and_its_text(echo_endpoint, receiver):
     job = refused_job(echo_endpoint, receiver)
     assert job.status == SyncJob.Status.FAILED
-    assert job.last_error == 'POST /products: refused with 422: {"message": "SKU LAMP-1 is locked by another import"}'
+    assert job.last_error == 'POST /products: refused with 422: SKU LAMP-1 is locked by another import'
     assert job.error_text["msgid"] == "%(method)s %(path)s: refused with %(status)s: %(detail)s"
-    assert job.error_text["params"]["detail"] == '{"message": "SKU LAMP-1 is locked by another import"}'
+    assert job.error_text["params"]["detail"] == "SKU LAMP-1 is locked by another import"
     attempt = SyncAttempt.objects.get(job=job)
     assert attempt.error == job.last_error and attempt.error_text == job.error_text
 
@@ -58,11 +58,11 @@ def test_a_refused_push_stores_the_english_sentence_and_its_text(echo_endpoint, 
 def test_the_sync_job_list_and_page_read_french_for_a_french_user(admin_client, echo_endpoint, receiver):
     job = refused_job(echo_endpoint, receiver)
     listing = html(admin_client.get(reverse("admin:connectors_syncjob_changelist"), **FRENCH))
-    assert "POST /products : refusé avec le statut 422 : {&quot;message&quot;: &quot;SKU LAMP-1 is locked" in listing
+    assert "POST /products : refusé avec le statut 422 : SKU LAMP-1 is locked" in listing
     assert "refused with 422" not in listing
     page = html(admin_client.get(reverse("admin:connectors_syncjob_change", args=[job.pk]), **FRENCH))
     # The vendor's own words, as it wrote them, inside the French sentence.
-    assert ("POST /products : refusé avec le statut 422 : {&quot;message&quot;: &quot;SKU LAMP-1 is locked by another import&quot;}"
+    assert ("POST /products : refusé avec le statut 422 : SKU LAMP-1 is locked by another import"
             in page)
     assert "refused with 422" not in page
 
@@ -77,9 +77,9 @@ def test_the_language_cookie_chooses_french_too(admin_client, echo_endpoint, rec
 def test_the_sync_job_list_and_page_stay_english_for_an_english_user(admin_client, echo_endpoint, receiver):
     job = refused_job(echo_endpoint, receiver)
     listing = html(admin_client.get(reverse("admin:connectors_syncjob_changelist"), **ENGLISH))
-    assert "POST /products: refused with 422: {&quot;message&quot;: &quot;SKU LAMP-1 is locked" in listing
+    assert "POST /products: refused with 422: SKU LAMP-1 is locked" in listing
     page = html(admin_client.get(reverse("admin:connectors_syncjob_change", args=[job.pk]), **ENGLISH))
-    assert "POST /products: refused with 422: {&quot;message&quot;: &quot;SKU LAMP-1 is locked by another import&quot;}" in page
+    assert "POST /products: refused with 422: SKU LAMP-1 is locked by another import" in page
     assert "refusé" not in listing and "refusé" not in page
 
 
@@ -196,3 +196,17 @@ def test_an_operator_resolving_in_french_leaves_a_note_an_english_colleague_read
     assert job.status == SyncJob.Status.RESOLVED and job.resolution == "resolved by admin"
     assert "close par admin" in html(admin_client.get(reverse("admin:connectors_syncjob_change", args=[job.pk]), **FRENCH))
     assert "resolved by admin" in html(admin_client.get(reverse("admin:connectors_syncjob_change", args=[job.pk]), **ENGLISH))
+
+
+@pytest.mark.parametrize("body, said", [
+    ({"code": "woocommerce_rest_authentication_error", "message": "Consumer secret is invalid.", "data": {"status": 401}},
+     "Consumer secret is invalid. (woocommerce_rest_authentication_error)"),
+    ({"error": "invalid_grant", "error_description": "Refresh token expired"}, "Refresh token expired (invalid_grant)"),
+    ({"errors": [{"message": "Price must be positive"}, {"message": "SKU already taken"}]}, "Price must be positive; SKU already taken"),
+    ({"detail": "Not found."}, "Not found."),
+    ({"errors": {"sku": ["taken"]}}, ""),  # no words to pick: the console shows the body as it came
+])
+def test_a_vendors_json_error_body_is_read_for_its_words_and_code(body, said):
+    from connectors.http import vendor_message
+
+    assert vendor_message(body) == said
