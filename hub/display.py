@@ -24,23 +24,22 @@ def badge(label, tone: str = "neutral", *, title: str = ""):
 
 def truncated(text, length: int = 60):
     """One line of at most `length` characters; the whole text in the title attribute."""
-    text = " ".join(str(text or "").split())
-    if not text:
-        return EMPTY
-    if len(text) <= length:
-        return format_html('<span class="hub-oneline">{}</span>', text)
-    return format_html('<span class="hub-oneline" title="{}">{}…</span>', text, text[: length - 1].rstrip())
+    return _shortened(text, length, "hub-oneline")
 
 
 def clipped(text, length: int = 60):
     """At most `length` characters that may wrap over a few lines in a narrow column (a list's
     reason or error); the whole text in the title attribute."""
+    return _shortened(text, length, "hub-clip")
+
+
+def _shortened(text, length: int, css_class: str):
     text = " ".join(str(text or "").split())
     if not text:
         return EMPTY
     if len(text) <= length:
-        return format_html('<span class="hub-clip">{}</span>', text)
-    return format_html('<span class="hub-clip" title="{}">{}…</span>', text, text[: length - 1].rstrip())
+        return format_html('<span class="{}">{}</span>', css_class, text)
+    return format_html('<span class="{}" title="{}">{}…</span>', css_class, text, text[: length - 1].rstrip())
 
 
 def percent(rate) -> str:
