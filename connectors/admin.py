@@ -266,7 +266,7 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
     list_select_related = ["endpoint"]
     inlines = [SyncAttemptInline]
     actions = ["retry", "resolve"]
-    readonly_fields = ["endpoint", "flow_name", "record_key", "record_label", "status_label", "error_class", "last_error_shown", "outcome_shown", "attempts",
+    readonly_fields = ["endpoint", "flow_name", "record_key", "record_shown", "status_label", "error_class", "last_error_shown", "outcome_shown", "attempts",
                        "changes_pretty", "next_attempt_at", "created_at", "updated_at", "started_at", "finished_at", "payload_pretty", "payload_edited",
                        "resolution_shown", "resolved_by"]
     fields = readonly_fields
@@ -303,7 +303,11 @@ class SyncJobAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("Record"), ordering="record_label")
     def record_short(self, obj):
-        return truncated(obj.record_label or obj.record_key, 16)
+        return truncated(obj.record_name, 16)
+
+    @admin.display(description=_("record label"))
+    def record_shown(self, obj):
+        return obj.record_name
 
     @admin.display(description=_("connector"), ordering="endpoint__code")
     def endpoint_code(self, obj):

@@ -326,7 +326,16 @@ class SyncJob(models.Model):
     def __str__(self) -> str:
         from connectors.labels import flow_label
 
-        return f"{self.endpoint.code} · {flow_label(self.flow)} · {self.record_label or self.record_key}"
+        return f"{self.endpoint.code} · {flow_label(self.flow)} · {self.record_name}"
+
+    @property
+    def record_name(self) -> str:
+        """What the job syncs, as people read it: a scheduled run has no record of its own."""
+        from connectors.sync import SCHEDULED_KEY
+
+        if self.record_key == SCHEDULED_KEY:
+            return gettext("Scheduled run")
+        return self.record_label or self.record_key
 
 
 class SyncAttempt(models.Model):

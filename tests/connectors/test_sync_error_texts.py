@@ -210,3 +210,12 @@ def test_a_vendors_json_error_body_is_read_for_its_words_and_code(body, said):
     from connectors.http import vendor_message
 
     assert vendor_message(body) == said
+
+
+def test_a_scheduled_run_is_named_in_the_readers_language_not_by_its_stored_label(admin_client, echo_endpoint):
+    job = SyncJob.objects.create(endpoint=echo_endpoint, flow="products.echo", record_key=sync.SCHEDULED_KEY,
+                                 record_label="Stock reconcile: next page", next_attempt_at=timezone.now())
+    listing = html(admin_client.get(reverse("admin:connectors_syncjob_changelist"), **FRENCH))
+    page = html(admin_client.get(reverse("admin:connectors_syncjob_change", args=[job.pk]), **FRENCH))
+    for shown in (listing, page):
+        assert "Passage planifié" in shown and "next page" not in shown
