@@ -52,6 +52,17 @@ def _plain_value(text: str):
     return text
 
 
+def _json_of(text: str, kind: type, error: str):
+    """`text` read as the JSON these fields used to hold, when it is JSON of that kind."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, kind):
+        raise forms.ValidationError(error, code="invalid")
+    return parsed
+
+
 class NamedValuesField(forms.Field):
     """A product's attributes or a variant's option values as lines "name: value" instead of JSON
     (a JSON object is still accepted)."""
@@ -73,13 +84,7 @@ class NamedValuesField(forms.Field):
         if not text:
             return {}
         if text.startswith("{"):
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                parsed = None
-            if not isinstance(parsed, dict):
-                raise forms.ValidationError(gettext("Write one “name: value” per line."), code="invalid")
-            return parsed
+            return _json_of(text, dict, gettext("Write one “name: value” per line."))
         values = {}
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -111,13 +116,7 @@ class NamesField(forms.Field):
         if not text:
             return []
         if text.startswith("["):
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                parsed = None
-            if not isinstance(parsed, list):
-                raise forms.ValidationError(gettext("Separate the names with commas."), code="invalid")
-            return parsed
+            return _json_of(text, list, gettext("Separate the names with commas."))
         return [name.strip() for name in text.replace("\n", ",").split(",") if name.strip()]
 
 

@@ -4,7 +4,7 @@ The message is a `hub.texts.Text` (or a plain string, kept as it is): `str(error
 sentence for logs and the searchable column, `error.text` what is stored to be shown in the
 reader's language."""
 
-from hub.texts import Text
+from hub.texts import Text, text_stored
 
 
 class SyncError(Exception):
@@ -17,14 +17,9 @@ class SyncError(Exception):
         self.excerpt = excerpt
         self.retry_after = retry_after
 
-    @property
-    def message(self) -> "Text | str":
-        """The message as given: a Text, or the plain string; fit to be a parameter of another Text."""
-        return self.text if self.text is not None else str(self)
-
     def stored(self) -> dict | None:
         """The message as a stored Text, or None when it was given as a plain string."""
-        return self.text.stored() if self.text is not None else None
+        return text_stored(self.text)
 
 
 class RefusedData(ValueError):

@@ -20,12 +20,12 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 
-from connectors.errors import PermanentError, SyncError
+from connectors.errors import PermanentError, SyncError, message_of
 from connectors.flows import NOTHING_TO_SEND, SENT, FlowContext
 from connectors.models import Endpoint, EndpointHealth, EndpointSchedule, SyncAttempt, SyncCursor, SyncJob
 from connectors.registry import connector_for
 from hub.bulk import bulk_insert, bulk_update_fields
-from hub.texts import Text, text_shown
+from hub.texts import Text, text_shown, text_stored
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ def sync_jobs_finish(*, jobs: list[SyncJob], token: str, results: dict, started,
             job.lease_token, job.lease_expires_at, job.updated_at = "", None, now
             if error is None:
                 job.status, job.error_class, job.finished_at = SyncJob.Status.DONE, "", now
-                job.outcome, job.outcome_text = str(result)[:300], (result.stored() if isinstance(result, Text) else None)
+                job.outcome, job.outcome_text = str(result)[:300], text_stored(result)
                 job.last_error, job.error_text = "", None
                 finished.append(job)
                 ok.append(job)
@@ -249,10 +249,10 @@ def sync_jobs_finish(*, jobs: list[SyncJob], token: str, results: dict, started,
             else:
                 job.status, job.finished_at = SyncJob.Status.FAILED, now
                 job.error_class = SyncJob.ErrorClass.TRANSIENT if error.transient else SyncJob.ErrorClass.PERMANENT
-                text = error.message
+                text = message_of(error)
                 if error.transient:
                     text = Text(gettext_noop("%(error)s (gave up after %(attempts)s attempts)"), error=text, attempts=job.attempts)
-                job.last_error, job.error_text = str(text), (text.stored() if isinstance(text, Text) else None)
+                job.last_error, job.error_text = str(text), text_stored(text)
                 finished.append(job)
                 failed.append(job)
         bulk_insert(SyncAttempt, attempts)
@@ -438,7 +438,7 @@ def sync_job_resolve(*, job: SyncJob, user=None, note: "str | Text" = "") -> Syn
         if not note:
             note = Text(gettext_noop("resolved by %(user)s"), user=str(user)) if user else Text(gettext_noop("resolved by an operator"))
         fresh.resolution = str(note)[:300]
-        fresh.resolution_text = note.stored() if isinstance(note, Text) else None
+        fresh.resolution_text = text_stored(note)
         fresh.save()
     return fresh
 

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from hub.models import ApiToken, Heartbeat, NumberSequence, SalesChannel, TimelineEvent
-from hub.texts import Text
+from hub.texts import Text, text_stored
 
 TOKEN_PREFIX_LENGTH = 8
 
@@ -77,7 +77,7 @@ def timeline_record(*, subject, event: str, message: str | Text = "", actor=None
         object_id=str(subject.pk),
         event=event,
         message=str(message),
-        message_text=message.stored() if isinstance(message, Text) else None,
+        message_text=text_stored(message),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         actor_label=actor_label,
         data=data or {},

@@ -62,8 +62,10 @@ def as_text(value) -> Text:
     return value if isinstance(value, Text) else Text("%(text)s", text=str(value))
 
 
-def texts_stored(texts) -> list[dict]:
-    return [text.stored() for text in texts]
+def text_stored(value) -> dict | None:
+    """What to store beside the English column: a Text's stored form, or None for a plain string
+    (shown as written)."""
+    return value.stored() if isinstance(value, Text) else None
 
 
 def texts_english(texts) -> str:
@@ -89,9 +91,7 @@ def _storable(value):
         return [_storable(item) for item in value]
     if isinstance(value, date) and not isinstance(value, datetime):
         return {"date": value.isoformat()}
-    if isinstance(value, (Decimal, float, datetime)):
-        return str(value)
-    return str(value)
+    return str(value)  # Decimal, float, datetime and anything else: as written
 
 
 def _stored(value):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext, gettext_noop
 from catalog.models import Product
 from hub.changes import change_record
 from hub.models import SalesChannel
-from hub.texts import Text
+from hub.texts import Text, text_stored
 from inventory.models import ChannelStockPolicy, Reservation, StockLevel, StockLot, StockMovement, Warehouse
 
 Kind = StockMovement.Kind
@@ -90,7 +90,7 @@ def _record(*, product, warehouse, kind, quantity, lot="", expiry=None, reason="
     StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity, updated_at=timezone.now())
     movement = StockMovement.objects.create(
         product=product, warehouse=warehouse, kind=kind, quantity=quantity, lot=lot, expiry=expiry,
-        reason=str(reason), reason_text=reason.stored() if isinstance(reason, Text) else None,
+        reason=str(reason), reason_text=text_stored(reason),
         source=source, reference=reference, user=user if getattr(user, "pk", None) else None,
     )
     change_record(topic="inventory.stock", object_id=product.sku, data={"warehouse": warehouse.code})

@@ -19,7 +19,7 @@ from catalog.models import Product
 from hub.changes import change_batch, change_record
 from hub.money import Money, round_money
 from hub.services import sequence_next, timeline_batch, timeline_record
-from hub.texts import Text, as_text, label_text, text_restored, texts_english
+from hub.texts import Text, as_text, label_text, text_restored, text_stored, texts_english
 from inventory.services import StockError, stock_release, stock_reserve_many, stock_ship
 from orders.models import (
     Address, ChannelOrderSettings, CreditNote, CreditNoteLine, Customer, CustomerChannelEmail, CustomerChannelIdentity, CustomerMatch,
@@ -721,7 +721,7 @@ def credit_note_issue(*, invoice, lines, reason, user=None, issued_on=None) -> C
     issued_on = issued_on or timezone.localdate()
     note = CreditNote.objects.create(
         number=f"CN-{issued_on.year}-{sequence_next(series=f'CN-{issued_on.year}'):06d}", invoice=invoice, order=order,
-        currency=currency, issued_on=issued_on, reason=str(reason), reason_text=reason.stored() if isinstance(reason, Text) else None,
+        currency=currency, issued_on=issued_on, reason=str(reason), reason_text=text_stored(reason),
         subtotal=subtotal, tax_total=tax, total=total,
     )
     for line in note_lines:

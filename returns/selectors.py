@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.db.models import Max, Sum
 
 from inventory.models import Warehouse
-from orders.models import SalesOrder, ShipmentLine
+from orders.models import SalesOrder
 from returns.models import ChannelReturnPolicy, Rma
 
 
@@ -44,9 +44,8 @@ def customer_returns(*, customer, recent: int = 10) -> tuple[list[Rma], int]:
 def return_warehouse_for(*, order_line_ids) -> Warehouse | None:
     """Where returned goods are expected: the active warehouse that shipped most of these lines'
     units (a 3PL's goods go back to the 3PL), else the highest-priority sellable one."""
-    shipped_from = (ShipmentLine.objects.filter(order_line_id__in=list(order_line_ids), shipment__warehouse__is_active=True)
-                    .values("shipment__warehouse").annotate(units=Sum("quantity")).order_by("-units", "shipment__warehouse"))
-    top = shipped_from.first()
-    if top is not None:
-        return Warehouse.objects.get(pk=top["shipment__warehouse"])
+    shipped_from = (Warehouse.objects.filter(is_active=True, shipments__lines__order_line_id__in=list(order_line_ids))
+                    .annotate(units=Sum("shipments__lines__quantity")).order_by("-units", "pk").first())
+    if shipped_from is not None:
+        return shipped_from
     return Warehouse.objects.filter(is_active=True, is_sellable=True).order_by("-priority").first()

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from django.utils.translation import gettext_noop
 
-from connectors.errors import PermanentError, TransientError
+from connectors.errors import PermanentError, TransientError, message_of
 from connectors.http import ApiClient, expected
 from connectors.services import endpoint_credentials_refresh
 from connectors.throttle import throttle_wait
@@ -93,7 +93,7 @@ class MagentoClient(ApiClient):
             except PermanentError as exc:
                 if exc.status == 401:
                     raise PermanentError(Text(gettext_noop("Magento refused the admin user %(user)s: %(error)s"), user=repr(username),
-                                              error=exc.message), status=401, excerpt=exc.excerpt) from None
+                                              error=message_of(exc)), status=401, excerpt=exc.excerpt) from None
                 raise
             finally:
                 self._authenticating = False
@@ -124,7 +124,7 @@ class MagentoClient(ApiClient):
                 raise
             if self._integration_token:
                 raise PermanentError(Text(gettext_noop("%(error)s (is the integration active, and does the store accept integration tokens as "
-                                                       "bearer tokens?)"), error=exc.message), status=401, excerpt=exc.excerpt) from None
+                                                       "bearer tokens?)"), error=message_of(exc)), status=401, excerpt=exc.excerpt) from None
         self._token = self._admin_token(refused=self._token)  # revoked or removed early: one new token, one more try
         return super().request(method, path, **kwargs)
 

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from catalog.models import Product
 from catalog.services import product_update
 from connectors import sync
-from connectors.errors import PermanentError, TransientError
+from connectors.errors import PermanentError, TransientError, message_of
 from connectors.inbound import InboundRequest
 from connectors.models import InboxMessage, SyncAttempt, SyncJob
 from connectors.services import inbox_receive
@@ -158,13 +158,13 @@ def test_the_failing_alert_is_written_in_the_hubs_language(echo_endpoint, receiv
 
 def test_an_error_given_as_a_plain_string_is_kept_as_it_is():
     error = PermanentError("the vendor's own sentence")
-    assert str(error) == "the vendor's own sentence" and error.stored() is None and error.message == "the vendor's own sentence"
+    assert str(error) == "the vendor's own sentence" and error.stored() is None and message_of(error) == "the vendor's own sentence"
 
 
 def test_a_text_error_reads_english_in_logs_and_nests_in_another_text():
     inner = TransientError(Text("%(method)s %(path)s: timed out", method="GET", path="orders"))
     assert str(inner) == "GET orders: timed out"
-    outer = Text("%(error)s (gave up after %(attempts)s attempts)", error=inner.message, attempts=3)
+    outer = Text("%(error)s (gave up after %(attempts)s attempts)", error=message_of(inner), attempts=3)
     with translation.override("fr"):
         assert text_shown(outer.stored(), str(outer)) == "GET orders : délai dépassé (abandon après 3 tentatives)"
 

@@ -245,7 +245,7 @@ def test_a_products_page_shows_stock_per_warehouse_and_what_each_price_list_give
     assert "<b>€40.00</b>" in prices and "<b>€36.00</b>" in prices  # PRO: public − 10 %
     assert "from 10: 36.00" in prices
     french = admin_client.get(reverse("admin:catalog_product_change", args=[lamp.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "<b>40,00\xa0€</b>" in french.replace("&nbsp;", "\xa0") or "<b>40,00 €</b>" in french
+    assert "<b>40,00\xa0€</b>" in french
     variant_page = admin_client.get(reverse("admin:catalog_product_change", args=[red.pk])).content.decode()
     assert '<span class="hub-chip">colour: red</span>' in variant_page
 

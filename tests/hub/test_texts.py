@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from hub.texts import Text, text_shown, texts_english, texts_stored
+from hub.texts import Text, text_shown, text_stored, texts_english
 
 ON_HOLD = "%(order)s is on hold: %(reason)s"  # a message the French catalogue has
 
@@ -23,7 +23,11 @@ def test_a_list_of_texts_is_joined_and_nested_texts_are_translated_too():
     texts = [Text(ON_HOLD, order="SO-1", reason=Text("unknown")), Text(ON_HOLD, order="SO-2", reason=Decimal("1.50"))]
     assert texts_english(texts) == "SO-1 is on hold: unknown; SO-2 is on hold: 1.50"
     with translation.override("fr"):
-        assert text_shown(texts_stored(texts)) == "SO-1 est en attente : inconnue; SO-2 est en attente : 1.50"
+        assert text_shown([text_stored(text) for text in texts]) == "SO-1 est en attente : inconnue; SO-2 est en attente : 1.50"
+
+
+def test_a_sentence_someone_typed_is_stored_as_written_not_as_a_text():
+    assert text_stored("colis abîmé") is None and text_stored(Text(ON_HOLD, order="SO-1", reason="x"))["msgid"] == ON_HOLD
 
 
 def test_rows_written_before_texts_were_stored_show_their_english_column():
